@@ -1,0 +1,188 @@
+// Block, header, receipt and log formats. Block hash and roots use BLAKE3; the logs bloom is Ethereum's (keccak)
+// so clients can filter with it.
+import { ChainError } from "./errors.ts";
+import { blake3, keccak256 } from "./hash.ts";
+import { concatBytes } from "./hex.ts";
+import { type RlpInput, rlpBytes, rlpDecode, rlpEncode, rlpList, rlpUint } from "./rlp.ts";
+import { MerklePatriciaTrie } from "./trie.ts";
+
+export const MAX_BLOCK_SIZE = 32 * 1024 * 1024;
+export const BLOOM_BYTES = 256;
+
+export interface BlockHeader {
+  parentHash: Uint8Array;
+  slot: bigint;
+  number: bigint;
+  proposerIndex: bigint;
+  /** Fee recipient of the proposer (the `miner` field of JSON-RPC blocks). */
+  coinbase: Uint8Array;
+  /** VRF proof of proposer election; empty until the multi-validator consensus fills it. */
+  vrfProof: Uint8Array;
+  stateRoot: Uint8Array;
+  transactionsRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  logsBloom: Uint8Array;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  baseFeePerGas: bigint;
+  timestamp: bigint;
+  extraData: Uint8Array;
+  /** BLS signature of the proposer over the block hash (which excludes this field). */
+  signature: Uint8Array;
+}
+
+export interface Block {
+  header: BlockHeader;
+  /** Raw signed transactions, in execution order. */
+  transactions: Uint8Array[];
+}
+
+export interface Log {
+  address: Uint8Array;
+  topics: Uint8Array[];
+  data: Uint8Array;
+}
+
+export interface Receipt {
+  type: number;
+  status: 0 | 1;
+  cumulativeGasUsed: bigint;
+  logsBloom: Uint8Array;
+  logs: Log[];
+}
+
+function unsignedHeaderFields(h: BlockHeader): RlpInput[] {
+  return [
+    h.parentHash,
+    h.slot,
+    h.number,
+    h.proposerIndex,
+    h.coinbase,
+    h.vrfProof,
+    h.stateRoot,
+    h.transactionsRoot,
+    h.receiptsRoot,
+    h.logsBloom,
+    h.gasLimit,
+    h.gasUsed,
+    h.baseFeePerGas,
+    h.timestamp,
+    h.extraData,
+  ];
+}
+
+/** The block hash: BLAKE3 of the header without its signature. The proposer signs this hash. */
+export function blockHash(h: BlockHeader): Uint8Array {
+  return blake3(rlpEncode(unsignedHeaderFields(h)));
+}
+
+export function encodeHeader(h: BlockHeader): Uint8Array {
+  return rlpEncode([...unsignedHeaderFields(h), h.signature]);
+}
+
+function headerFromFields(f: ReturnType<typeof rlpList>): BlockHeader {
+  const fixed = (i: number, what: string, len: number) => {
+    const b = rlpBytes(f[i], what, len);
+    if (b.length !== len) throw new ChainError({ code: "RLP_INVALID", reason: `${what}: expected ${len} bytes` });
+    return b;
+  };
+  return {
+    parentHash: fixed(0, "parentHash", 32),
+    slot: rlpUint(f[1], "slot", 8),
+    number: rlpUint(f[2], "number", 8),
+    proposerIndex: rlpUint(f[3], "proposerIndex", 8),
+    coinbase: fixed(4, "coinbase", 20),
+    vrfProof: rlpBytes(f[5], "vrfProof", 256),
+    stateRoot: fixed(6, "stateRoot", 32),
+    transactionsRoot: fixed(7, "transactionsRoot", 32),
+    receiptsRoot: fixed(8, "receiptsRoot", 32),
+    logsBloom: fixed(9, "logsBloom", BLOOM_BYTES),
+    gasLimit: rlpUint(f[10], "gasLimit", 8),
+    gasUsed: rlpUint(f[11], "gasUsed", 8),
+    baseFeePerGas: rlpUint(f[12], "baseFeePerGas"),
+    timestamp: rlpUint(f[13], "timestamp", 8),
+    extraData: rlpBytes(f[14], "extraData", 32),
+    signature: rlpBytes(f[15], "signature", 96),
+  };
+}
+
+export function decodeHeader(data: Uint8Array): BlockHeader {
+  return headerFromFields(rlpList(rlpDecode(data, 4096), "header", 16));
+}
+
+export function encodeBlock(b: Block): Uint8Array {
+  return rlpEncode([[...unsignedHeaderFields(b.header), b.header.signature], b.transactions]);
+}
+
+export function decodeBlock(data: Uint8Array): Block {
+  const [h, txs] = rlpList(rlpDecode(data, MAX_BLOCK_SIZE), "block", 2);
+  return {
+    header: headerFromFields(rlpList(h, "header", 16)),
+    transactions: rlpList(txs, "transactions").map((t) => rlpBytes(t, "transaction")),
+  };
+}
+
+export function encodeReceipt(r: Receipt): Uint8Array {
+  const body = rlpEncode([
+    r.status,
+    r.cumulativeGasUsed,
+    r.logsBloom,
+    r.logs.map((l) => [l.address, l.topics, l.data] as RlpInput),
+  ]);
+  return r.type === 0 ? body : concatBytes(Uint8Array.of(r.type), body);
+}
+
+export function decodeReceipt(data: Uint8Array): Receipt {
+  const typed = data.length > 0 && (data[0] as number) < 0x80;
+  const type = typed ? (data[0] as number) : 0;
+  const [status, cum, bloom, logs] = rlpList(rlpDecode(typed ? data.subarray(1) : data), "receipt", 4);
+  return {
+    type,
+    status: rlpUint(status, "status", 1) === 1n ? 1 : 0,
+    cumulativeGasUsed: rlpUint(cum, "cumulativeGasUsed", 8),
+    logsBloom: rlpBytes(bloom, "logsBloom", BLOOM_BYTES),
+    logs: rlpList(logs, "logs").map((l) => {
+      const [address, topics, d] = rlpList(l, "log", 3);
+      return {
+        address: rlpBytes(address, "log address", 20),
+        topics: rlpList(topics, "topics").map((t) => rlpBytes(t, "topic", 32)),
+        data: rlpBytes(d, "log data"),
+      };
+    }),
+  };
+}
+
+/** Add one value (address or topic) to a 2048-bit bloom, as Ethereum does. */
+export function bloomAdd(bloom: Uint8Array, value: Uint8Array): void {
+  const h = keccak256(value);
+  for (let i = 0; i < 6; i += 2) {
+    const bit = (((h[i] as number) << 8) | (h[i + 1] as number)) & 2047;
+    const idx = BLOOM_BYTES - 1 - (bit >> 3);
+    bloom[idx] = (bloom[idx] as number) | (1 << (bit & 7));
+  }
+}
+
+export function bloomContains(bloom: Uint8Array, value: Uint8Array): boolean {
+  const h = keccak256(value);
+  for (let i = 0; i < 6; i += 2) {
+    const bit = (((h[i] as number) << 8) | (h[i + 1] as number)) & 2047;
+    if (((bloom[BLOOM_BYTES - 1 - (bit >> 3)] as number) & (1 << (bit & 7))) === 0) return false;
+  }
+  return true;
+}
+
+export function logsBloom(logs: Log[]): Uint8Array {
+  const bloom = new Uint8Array(BLOOM_BYTES);
+  for (const log of logs) {
+    bloomAdd(bloom, log.address);
+    for (const t of log.topics) bloomAdd(bloom, t);
+  }
+  return bloom;
+}
+
+/** Root of an ordered list (transactions, receipts): a BLAKE3 trie keyed by rlp(index), as Ethereum's. */
+export async function orderedListRoot(items: Uint8Array[]): Promise<Uint8Array> {
+  const trie = new MerklePatriciaTrie({ hash: blake3 });
+  for (let i = 0; i < items.length; i++) await trie.put(rlpEncode(i), items[i] as Uint8Array);
+  return trie.commit().root;
+}

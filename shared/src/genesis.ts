@@ -1,0 +1,136 @@
+// Genesis schema and chain parameters. A genesis file is JSON; hex quantities follow JSON-RPC conventions.
+import { z } from "zod";
+import { ChainError } from "./errors.ts";
+import { hexToBytes } from "./hex.ts";
+
+const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "hex quantity");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "20-byte hex address");
+const blsKey = z.string().regex(/^0x[0-9a-fA-F]{96}$/, "48-byte hex BLS public key");
+
+export const genesisSchema = z.object({
+  chainId: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 53 - 1),
+  timestamp: z.number().int().nonnegative().default(0),
+  gasLimit: hexQuantity,
+  baseFeePerGas: hexQuantity,
+  extraData: z
+    .string()
+    .regex(/^0x([0-9a-fA-F]{2}){0,32}$/)
+    .default("0x"),
+  params: z
+    .object({
+      slotMs: z.number().int().min(100).max(600_000).default(12_000),
+      /** Base fee never falls below this (wei). */
+      minBaseFeePerGas: hexQuantity.default("0x0"),
+      /** EIP-1559 elasticity: the gas target is gasLimit / elasticity. */
+      elasticityMultiplier: z.number().int().min(1).max(8).default(2),
+      baseFeeChangeDenominator: z.number().int().min(1).max(1024).default(8),
+      /** Blocks behind head that count as `safe` and `finalized` until multi-validator finality exists. */
+      safeDepth: z.number().int().min(0).default(0),
+      finalizedDepth: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  alloc: z.record(address, z.object({ balance: hexQuantity, nonce: hexQuantity.optional() })),
+  validators: z
+    .array(z.object({ blsPublicKey: blsKey, stake: hexQuantity, feeRecipient: address }))
+    .min(1, "at least one validator"),
+});
+
+export type GenesisJson = z.input<typeof genesisSchema>;
+
+export interface ChainParams {
+  chainId: bigint;
+  slotMs: number;
+  minBaseFeePerGas: bigint;
+  elasticityMultiplier: bigint;
+  baseFeeChangeDenominator: bigint;
+  safeDepth: bigint;
+  finalizedDepth: bigint;
+}
+
+export interface GenesisValidator {
+  blsPublicKey: Uint8Array;
+  stake: bigint;
+  feeRecipient: Uint8Array;
+}
+
+export interface Genesis {
+  params: ChainParams;
+  timestamp: bigint;
+  gasLimit: bigint;
+  baseFeePerGas: bigint;
+  extraData: Uint8Array;
+  alloc: { address: Uint8Array; balance: bigint; nonce: bigint }[];
+  validators: GenesisValidator[];
+}
+
+export function parseGenesis(json: unknown): Genesis {
+  const parsed = genesisSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ChainError({ code: "INVALID_GENESIS", reason: `${issue?.path.join(".")}: ${issue?.message}` });
+  }
+  const g = parsed.data;
+  return {
+    params: {
+      chainId: BigInt(g.chainId),
+      slotMs: g.params.slotMs,
+      minBaseFeePerGas: BigInt(g.params.minBaseFeePerGas),
+      elasticityMultiplier: BigInt(g.params.elasticityMultiplier),
+      baseFeeChangeDenominator: BigInt(g.params.baseFeeChangeDenominator),
+      safeDepth: BigInt(g.params.safeDepth),
+      finalizedDepth: BigInt(g.params.finalizedDepth),
+    },
+    timestamp: BigInt(g.timestamp),
+    gasLimit: BigInt(g.gasLimit),
+    baseFeePerGas: BigInt(g.baseFeePerGas),
+    extraData: hexToBytes(g.extraData),
+    alloc: Object.entries(g.alloc).map(([addr, a]) => ({
+      address: hexToBytes(addr.toLowerCase()),
+      balance: BigInt(a.balance),
+      nonce: BigInt(a.nonce ?? "0x0"),
+    })),
+    validators: g.validators.map((v) => ({
+      blsPublicKey: hexToBytes(v.blsPublicKey),
+      stake: BigInt(v.stake),
+      feeRecipient: hexToBytes(v.feeRecipient.toLowerCase()),
+    })),
+  };
+}
+
+/** EIP-1559 base fee of the child of a block with the given gas use, floored at minBaseFeePerGas. */
+export function nextBaseFee(
+  params: ChainParams,
+  parent: { gasLimit: bigint; gasUsed: bigint; baseFeePerGas: bigint },
+): bigint {
+  const target = parent.gasLimit / params.elasticityMultiplier;
+  let next = parent.baseFeePerGas;
+  if (parent.gasUsed > target) {
+    const delta = (parent.baseFeePerGas * (parent.gasUsed - target)) / target / params.baseFeeChangeDenominator;
+    next = parent.baseFeePerGas + (delta > 1n ? delta : 1n);
+  } else if (parent.gasUsed < target) {
+    const delta = (parent.baseFeePerGas * (target - parent.gasUsed)) / target / params.baseFeeChangeDenominator;
+    next = parent.baseFeePerGas - delta;
+  }
+  return next < params.minBaseFeePerGas ? params.minBaseFeePerGas : next;
+}
+
+/** The devnet's well-known funded accounts: the first 10 of "test test ... junk" (m/44'/60'/0'/0/i). */
+export const DEVNET_ACCOUNTS = [
+  "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+  "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+  "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
+  "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+  "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65",
+  "0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc",
+  "0x976ea74026e726554db657fa54763abd0c3a0aa9",
+  "0x14dc79964da2c08b23698b3d3cc7ca32193d9955",
+  "0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f",
+  "0xa0ee7a142d267c1f36714e4a8f75612f20a79720",
+] as const;
+
+export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
+export const DEVNET_CHAIN_ID = 21076;
