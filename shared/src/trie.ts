@@ -130,6 +130,10 @@ export class MerklePatriciaTrie {
   private root: TrieNode | null;
   private readonly hash: HashFn;
   private readonly reader: TrieNodeReader;
+  /** Nodes hashed since the last commit(), including by createProof(): commit() hands them all out. */
+  private pending: [Uint8Array, Uint8Array][] = [];
+  /** The root node whose (short, otherwise inline) encoding is already in `pending` under its hash. */
+  private shortRootHashed: TrieNode | null = null;
 
   constructor(opts: { hash: HashFn; root?: Uint8Array; reader?: TrieNodeReader }) {
     this.hash = opts.hash;
@@ -213,23 +217,25 @@ export class MerklePatriciaTrie {
   private async remove(node: TrieNode | null, path: Nibbles): Promise<TrieNode | null> {
     if (node === null) return null;
     const n = await this.resolve(node);
-    if (n.t === 0) return n.key.length === path.length && commonPrefix(n.key, path) === path.length ? null : n;
+    // An unchanged subtree is returned as the same object (`node`, not its resolved copy `n`), so callers can tell
+    // that nothing changed and keep their own hash references instead of re-hashing the path.
+    if (n.t === 0) return n.key.length === path.length && commonPrefix(n.key, path) === path.length ? null : node;
     if (n.t === 1) {
-      if (commonPrefix(n.key, path) !== n.key.length) return n;
+      if (commonPrefix(n.key, path) !== n.key.length) return node;
       const child = await this.remove(n.child, path.subarray(n.key.length));
-      if (child === n.child) return n;
+      if (child === n.child) return node;
       return child === null ? null : this.joinPrefix(n.key, child);
     }
     const children = n.children.slice();
     let value = n.value;
     if (path.length === 0) {
-      if (value === null) return n;
+      if (value === null) return node;
       value = null;
     } else {
       const i = path[0] as number;
       const child = children[i] ?? null;
       const updated = await this.remove(child, path.subarray(1));
-      if (updated === child) return n;
+      if (updated === child) return node;
       children[i] = updated;
     }
     // Collapse a branch left with a single entry.
@@ -255,18 +261,30 @@ export class MerklePatriciaTrie {
     return { t: 1, key: prefix, child: c };
   }
 
-  /** Hash the dirty part of the tree; returns the root and the new nodes to persist. */
+  /**
+   * Hash the dirty part of the tree; returns the root and the new nodes to persist: every node hashed since the last
+   * commit (a createProof() in between hashes nodes too; they are handed out here, not lost).
+   */
   commit(): TrieCommit {
-    const nodes: [Uint8Array, Uint8Array][] = [];
-    if (this.root === null) return { root: emptyTrieRoot(this.hash), nodes };
-    if (this.root.t === 3) return { root: this.root.hash, nodes };
-    const ref = this.refOf(this.root, nodes);
-    const enc = (this.root as Exclude<TrieNode, HashNode>).enc as Uint8Array;
-    if (ref instanceof Uint8Array && ref.length === 32 && enc.length >= 32) return { root: ref, nodes };
+    const root = this.hashRoot();
+    const nodes = this.pending;
+    this.pending = [];
+    return { root, nodes };
+  }
+
+  private hashRoot(): Uint8Array {
+    if (this.root === null) return emptyTrieRoot(this.hash);
+    if (this.root.t === 3) return this.root.hash;
+    const ref = this.refOf(this.root, this.pending);
+    const enc = this.root.enc as Uint8Array;
+    if (ref instanceof Uint8Array && ref.length === 32 && enc.length >= 32) return ref;
     // A root shorter than 32 bytes is still stored and referenced by its hash.
     const root = this.hash(enc);
-    nodes.push([root, enc]);
-    return { root, nodes };
+    if (this.shortRootHashed !== this.root) {
+      this.pending.push([root, enc]);
+      this.shortRootHashed = this.root;
+    }
+    return root;
   }
 
   private refOf(node: TrieNode, out: [Uint8Array, Uint8Array][]): RlpInput {
@@ -293,7 +311,7 @@ export class MerklePatriciaTrie {
 
   /** Merkle proof for key: the encodings of the nodes on its path, root first (as eth_getProof and ethereumjs). */
   async createProof(key: Uint8Array): Promise<Uint8Array[]> {
-    this.commit();
+    this.hashRoot();
     const proof: Uint8Array[] = [];
     let node = this.root;
     let path = bytesToNibbles(key);

@@ -1,0 +1,80 @@
+// The JSON-RPC method table shared by the node and the edge: each method's parameters, validated the same way in
+// both places. Handlers live with their implementations; this table is the contract.
+import { invalidParams } from "../rpcErrors.ts";
+import type { Param } from "./params.ts";
+import * as p from "./params.ts";
+
+type Parsed<T extends readonly Param<unknown>[]> = { [K in keyof T]: T[K] extends Param<infer V> ? V : never };
+
+export interface MethodSpec<T extends readonly Param<unknown>[] = readonly Param<unknown>[]> {
+  params: T;
+  /** How many leading parameters are required; the rest are optional. */
+  required: number;
+}
+
+const m = <const T extends readonly Param<unknown>[]>(required: number, ...params: T): MethodSpec<T> => ({
+  params,
+  required,
+});
+
+export const rpcMethods = {
+  web3_clientVersion: m(0),
+  web3_sha3: m(1, p.data()),
+  net_version: m(0),
+  net_listening: m(0),
+  net_peerCount: m(0),
+  eth_chainId: m(0),
+  eth_syncing: m(0),
+  eth_blockNumber: m(0),
+  eth_gasPrice: m(0),
+  eth_maxPriorityFeePerGas: m(0),
+  eth_feeHistory: m(2, p.blockCount, p.blockTag, p.percentiles),
+  eth_accounts: m(0),
+  eth_getBalance: m(1, p.address, p.blockId),
+  eth_getTransactionCount: m(1, p.address, p.blockId),
+  eth_getCode: m(1, p.address, p.blockId),
+  eth_getStorageAt: m(2, p.address, p.slot, p.blockId),
+  eth_call: m(1, p.callRequest, p.blockId),
+  eth_estimateGas: m(1, p.callRequest, p.blockId),
+  eth_sendRawTransaction: m(1, p.data(128 * 1024)),
+  eth_getTransactionByHash: m(1, p.hash32),
+  eth_getTransactionByBlockHashAndIndex: m(2, p.hash32, p.quantity),
+  eth_getTransactionByBlockNumberAndIndex: m(2, p.blockTag, p.quantity),
+  eth_getTransactionReceipt: m(1, p.hash32),
+  eth_getBlockReceipts: m(1, p.blockId),
+  eth_getBlockByNumber: m(2, p.blockTag, p.bool),
+  eth_getBlockByHash: m(2, p.hash32, p.bool),
+  eth_getBlockTransactionCountByNumber: m(1, p.blockTag),
+  eth_getBlockTransactionCountByHash: m(1, p.hash32),
+  eth_getUncleCountByBlockNumber: m(1, p.blockTag),
+  eth_getUncleCountByBlockHash: m(1, p.hash32),
+  eth_getLogs: m(1, p.filterRequest),
+  eth_getProof: m(3, p.address, p.hashList, p.blockId),
+  eth_newFilter: m(1, p.filterRequest),
+  eth_newBlockFilter: m(0),
+  eth_newPendingTransactionFilter: m(0),
+  eth_getFilterChanges: m(1, p.quantity),
+  eth_getFilterLogs: m(1, p.quantity),
+  eth_uninstallFilter: m(1, p.quantity),
+  eth_subscribe: m(1, p.subscriptionKind, p.anything),
+  eth_unsubscribe: m(1, p.string),
+} as const;
+
+export type RpcMethodName = keyof typeof rpcMethods;
+export type RpcParams<M extends RpcMethodName> = Parsed<(typeof rpcMethods)[M]["params"]>;
+
+export function isRpcMethod(name: string): name is RpcMethodName {
+  return Object.hasOwn(rpcMethods, name);
+}
+
+/** Validate raw JSON-RPC params for `method`; throws -32602 on any mismatch. */
+export function parseParams<M extends RpcMethodName>(method: M, raw: unknown): RpcParams<M> {
+  const spec: MethodSpec = rpcMethods[method];
+  const list = raw === undefined || raw === null ? [] : raw;
+  if (!Array.isArray(list)) throw invalidParams("invalid params: expected an array");
+  if (list.length > spec.params.length) throw invalidParams(`too many arguments, want at most ${spec.params.length}`);
+  if (list.length < spec.required) throw invalidParams(`missing value for required argument ${list.length}`);
+  return spec.params.map((parse, i) =>
+    list[i] === undefined || (list[i] === null && i >= spec.required) ? undefined : parse(list[i], i),
+  ) as RpcParams<M>;
+}

@@ -1,0 +1,73 @@
+// Prometheus metrics, served on their own port (off the public RPC port). Names carry units; labels are bounded
+// (RPC method labels come from the fixed method table, never from caller input).
+import { createServer, type Server } from "node:http";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly blocksTotal = new Counter({
+    name: "rustchain_blocks_imported_total",
+    help: "Blocks imported",
+    registers: [this.registry],
+  });
+  readonly txsTotal = new Counter({
+    name: "rustchain_transactions_included_total",
+    help: "Transactions included in blocks",
+    registers: [this.registry],
+  });
+  readonly headNumber = new Gauge({
+    name: "rustchain_head_block_number",
+    help: "Number of the head block",
+    registers: [this.registry],
+  });
+  readonly mempoolSize = new Gauge({
+    name: "rustchain_mempool_transactions",
+    help: "Transactions in the mempool",
+    registers: [this.registry],
+  });
+  readonly blockProductionSeconds = new Histogram({
+    name: "rustchain_block_production_seconds",
+    help: "Time to build, execute, sign and commit a block",
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly rpcSeconds = new Histogram({
+    name: "rustchain_rpc_request_seconds",
+    help: "JSON-RPC request latency by method",
+    labelNames: ["method"],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly rpcErrorsTotal = new Counter({
+    name: "rustchain_rpc_errors_total",
+    help: "JSON-RPC error responses by method and code",
+    labelNames: ["method", "code"],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "rustchain_process_" });
+  }
+
+  onBlock(txs: number, _gasUsed: bigint, seconds: number): void {
+    this.blocksTotal.inc();
+    this.txsTotal.inc(txs);
+    this.blockProductionSeconds.observe(seconds);
+  }
+
+  /** Serve /metrics on host:port; returns the server (port 0 picks a free port). */
+  listen(host: string, port: number): Promise<Server> {
+    const server = createServer(async (req, res) => {
+      if (req.url !== "/metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": this.registry.contentType });
+      res.end(await this.registry.metrics());
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+}

@@ -1,0 +1,510 @@
+// Handlers for the Ethereum JSON-RPC method table, backed by the chain, state and mempool.
+import {
+  type Block,
+  type BlockHeader,
+  type BlockId,
+  type BlockTag,
+  blake3,
+  bloomContains,
+  bytesToHex,
+  type CallRequest,
+  decodeTransaction,
+  encodeBlock,
+  type FilterRequest,
+  formatHeader,
+  formatLog,
+  formatReceipt,
+  formatTransaction,
+  intrinsicGas,
+  keccak256,
+  type Log,
+  nextBaseFee,
+  RpcCode,
+  RpcError,
+  type RpcMethodName,
+  type RpcParams,
+  rpcParams,
+  type SignedTransaction,
+  TxError,
+  toQuantity,
+} from "@rustchain/shared";
+import type { Chain, StoredReceipt } from "../chain/chain.ts";
+import type { SenderRecovery } from "../execution/senderRecovery.ts";
+import type { Mempool } from "../mempool/mempool.ts";
+import type { Account } from "../state/account.ts";
+import type { StateDb } from "../state/stateDb.ts";
+import type { FilterManager } from "./filters.ts";
+
+export interface EthApiOptions {
+  clientVersion: string;
+  /** Default tip suggested by eth_maxPriorityFeePerGas and folded into eth_gasPrice. */
+  suggestedTip: bigint;
+  maxLogsBlockRange: bigint;
+  maxLogsResults: number;
+  maxFeeHistoryBlocks: bigint;
+  /** Gas cap for eth_call / eth_estimateGas. */
+  rpcGasCap: bigint;
+}
+
+export const defaultEthApiOptions: EthApiOptions = {
+  clientVersion: `RustChain/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`,
+  suggestedTip: 1_000_000_000n,
+  maxLogsBlockRange: 10_000n,
+  maxLogsResults: 10_000,
+  maxFeeHistoryBlocks: 1024n,
+  rpcGasCap: 50_000_000n,
+};
+
+export interface EthApiModules {
+  chain: Chain;
+  state: StateDb;
+  mempool: Mempool;
+  recovery: SenderRecovery;
+  filters: FilterManager;
+}
+
+export interface RpcContext {
+  /** Present for WebSocket connections; subscription methods need it. */
+  subscribe?(kind: "newHeads" | "logs" | "newPendingTransactions", filter: FilterRequest | undefined): string;
+  unsubscribe?(id: string): boolean;
+}
+
+type Handlers = { [M in RpcMethodName]: (params: RpcParams<M>, ctx: RpcContext) => Promise<unknown> | unknown };
+
+const headerNotFound = () => new RpcError(RpcCode.INVALID_INPUT, "header not found");
+const eq = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+export interface LoadedBlock {
+  block: Block;
+  hash: Uint8Array;
+  receipts: StoredReceipt[];
+  txs: SignedTransaction[];
+}
+
+export class EthApi {
+  constructor(
+    private readonly opts: EthApiOptions,
+    private readonly modules: EthApiModules,
+  ) {}
+
+  // ---- block and state resolution ----
+
+  tagNumber(tag: BlockTag): bigint {
+    const { chain } = this.modules;
+    const head = chain.head.number;
+    const p = chain.genesis.params;
+    switch (tag) {
+      case "latest":
+      case "pending":
+        return head;
+      case "earliest":
+        return 0n;
+      case "safe":
+        return head > p.safeDepth ? head - p.safeDepth : 0n;
+      case "finalized":
+        return head > p.finalizedDepth ? head - p.finalizedDepth : 0n;
+      default:
+        return tag;
+    }
+  }
+
+  async headerById(id: BlockId): Promise<{ header: BlockHeader; hash: Uint8Array } | undefined> {
+    const { chain } = this.modules;
+    if ("hash" in id) {
+      const header = await chain.getHeader(id.hash);
+      if (!header) return undefined;
+      if (id.requireCanonical) {
+        const canon = await chain.canonicalHash(header.number);
+        if (!canon || !eq(canon, id.hash)) return undefined;
+      }
+      return { header, hash: id.hash };
+    }
+    const n = this.tagNumber(id.tag);
+    if (n === chain.head.number) return { header: chain.head, hash: chain.headHash };
+    const hash = await chain.canonicalHash(n);
+    if (!hash) return undefined;
+    const header = await chain.getHeader(hash);
+    return header ? { header, hash } : undefined;
+  }
+
+  private async accountAt(address: Uint8Array, id: BlockId | undefined): Promise<Account> {
+    const { chain, state } = this.modules;
+    const resolved = await this.headerById(id ?? { tag: "latest" });
+    if (!resolved) throw headerNotFound();
+    if (eq(resolved.hash, chain.headHash)) return state.headAccount(address);
+    return state.accountAt(resolved.header.stateRoot, address);
+  }
+
+  async loadBlock(hash: Uint8Array): Promise<LoadedBlock | undefined> {
+    const { chain } = this.modules;
+    const [block, receipts] = await Promise.all([chain.getBlock(hash), chain.getReceipts(hash)]);
+    if (!block || !receipts) return undefined;
+    // Senders were recovered at import and stored with the receipts, so no signature work here.
+    const txs = block.transactions.map((raw, i) => ({
+      tx: decodeTransaction(raw),
+      raw,
+      hash: keccak256(raw),
+      from: receipts[i]!.from,
+    }));
+    return { block, hash, receipts, txs };
+  }
+
+  private async loadBlockByTag(tag: BlockTag): Promise<LoadedBlock | undefined> {
+    const hash = await this.modules.chain.canonicalHash(this.tagNumber(tag));
+    return hash ? this.loadBlock(hash) : undefined;
+  }
+
+  formatBlock(b: LoadedBlock, full: boolean) {
+    const h = b.block.header;
+    const loc = (i: number) => ({ blockHash: b.hash, blockNumber: h.number, index: i, baseFeePerGas: h.baseFeePerGas });
+    return {
+      ...formatHeader(h, b.hash, encodeBlock(b.block).length),
+      transactions: full ? b.txs.map((t, i) => formatTransaction(t, loc(i))) : b.txs.map((t) => bytesToHex(t.hash)),
+    };
+  }
+
+  receiptsOf(b: LoadedBlock) {
+    let logIndex = 0;
+    return b.txs.map((stx, i) => {
+      const r = b.receipts[i]!;
+      const out = formatReceipt({
+        stx,
+        receipt: r.receipt,
+        gasUsed: r.gasUsed,
+        contractAddress: r.contractAddress,
+        blockHash: b.hash,
+        blockNumber: b.block.header.number,
+        baseFeePerGas: b.block.header.baseFeePerGas,
+        index: i,
+        firstLogIndex: logIndex,
+      });
+      logIndex += r.receipt.logs.length;
+      return out;
+    });
+  }
+
+  /** Logs of one block matching a filter, formatted. */
+  blockLogs(b: LoadedBlock, f: FilterRequest, removed = false): ReturnType<typeof formatLog>[] {
+    const out: ReturnType<typeof formatLog>[] = [];
+    let logIndex = 0;
+    b.receipts.forEach((r, txIndex) => {
+      for (const log of r.receipt.logs) {
+        if (logMatches(log, f)) {
+          out.push(
+            formatLog(log, {
+              blockHash: b.hash,
+              blockNumber: b.block.header.number,
+              transactionHash: b.txs[txIndex]!.hash,
+              transactionIndex: txIndex,
+              logIndex,
+              removed,
+            }),
+          );
+        }
+        logIndex++;
+      }
+    });
+    return out;
+  }
+
+  async getLogs(f: FilterRequest) {
+    const { chain } = this.modules;
+    if (f.blockHash) {
+      const b = await this.loadBlock(f.blockHash);
+      if (!b) throw new RpcError(RpcCode.RESOURCE_NOT_FOUND, "unknown block");
+      return this.blockLogs(b, f);
+    }
+    const from = this.tagNumber(f.fromBlock ?? "latest");
+    let to = this.tagNumber(f.toBlock ?? "latest");
+    if (to > chain.head.number) to = chain.head.number;
+    if (from > to) {
+      if (f.fromBlock !== undefined && from > chain.head.number) return [];
+      throw new RpcError(RpcCode.INVALID_PARAMS, "invalid block range params");
+    }
+    if (to - from + 1n > this.opts.maxLogsBlockRange) {
+      throw new RpcError(RpcCode.LIMIT_EXCEEDED, `block range exceeds ${this.opts.maxLogsBlockRange} blocks`);
+    }
+    const out: ReturnType<typeof formatLog>[] = [];
+    for (let n = from; n <= to; n++) {
+      const hash = await chain.canonicalHash(n);
+      if (!hash) break;
+      const header = await chain.getHeader(hash);
+      if (!header || !bloomMatches(header.logsBloom, f)) continue;
+      const b = await this.loadBlock(hash);
+      if (!b) continue;
+      out.push(...this.blockLogs(b, f));
+      if (out.length > this.opts.maxLogsResults) {
+        throw new RpcError(RpcCode.LIMIT_EXCEEDED, `query returned more than ${this.opts.maxLogsResults} results`);
+      }
+    }
+    return out;
+  }
+
+  private async txByLocation(blockHash: Uint8Array, index: bigint) {
+    const b = await this.loadBlock(blockHash);
+    if (!b || index >= BigInt(b.txs.length)) return null;
+    const i = Number(index);
+    const h = b.block.header;
+    return formatTransaction(b.txs[i]!, {
+      blockHash: b.hash,
+      blockNumber: h.number,
+      index: i,
+      baseFeePerGas: h.baseFeePerGas,
+    });
+  }
+
+  /** Validate an eth_call / eth_estimateGas request for a value transfer and return the gas it needs. */
+  private async simulateTransfer(req: CallRequest, id: BlockId | undefined): Promise<bigint> {
+    if (req.to === undefined || req.to === null) {
+      throw new RpcError(RpcCode.INVALID_INPUT, new TxError({ code: "TX_CONTRACT_CREATION_UNSUPPORTED" }).message);
+    }
+    const code = await this.codeAt(req.to, id);
+    if (code.length > 0) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "contract calls are not supported yet");
+    const gas = intrinsicGas({
+      type: 2,
+      chainId: this.modules.chain.chainId,
+      nonce: 0n,
+      maxFeePerGas: 0n,
+      maxPriorityFeePerGas: 0n,
+      gasLimit: 0n,
+      to: req.to,
+      value: req.value ?? 0n,
+      data: req.data ?? new Uint8Array(0),
+      accessList: [],
+    });
+    if (req.gas !== undefined && req.gas < gas)
+      throw new RpcError(RpcCode.INVALID_INPUT, `intrinsic gas too low: have ${req.gas}, want ${gas}`);
+    if (req.from && (req.value ?? 0n) > 0n) {
+      const acc = await this.accountAt(req.from, id);
+      const price = req.maxFeePerGas ?? req.gasPrice ?? 0n;
+      const cost = (req.value ?? 0n) + price * (req.gas ?? gas);
+      if (acc.balance < cost) throw new RpcError(RpcCode.INVALID_INPUT, "insufficient funds for gas * price + value");
+    }
+    return gas;
+  }
+
+  private async codeAt(address: Uint8Array, id: BlockId | undefined): Promise<Uint8Array> {
+    const acc = await this.accountAt(address, id);
+    if (eq(acc.codeHash, blake3(new Uint8Array(0)))) return new Uint8Array(0);
+    return (await this.modules.state.getCode(acc.codeHash)) ?? new Uint8Array(0);
+  }
+
+  private async feeHistory(count: bigint, newest: BlockTag, percentiles: number[] | undefined) {
+    const { chain } = this.modules;
+    if (count === 0n)
+      return { oldestBlock: "0x0", baseFeePerGas: [], gasUsedRatio: [], reward: percentiles ? [] : undefined };
+    if (count > this.opts.maxFeeHistoryBlocks) count = this.opts.maxFeeHistoryBlocks;
+    let last = this.tagNumber(newest);
+    if (last > chain.head.number) throw headerNotFound();
+    const first = last + 1n >= count ? last + 1n - count : 0n;
+    if (last < first) last = first;
+    const baseFees: string[] = [];
+    const ratios: number[] = [];
+    const rewards: string[][] = [];
+    let lastHeader: BlockHeader | undefined;
+    for (let n = first; n <= last; n++) {
+      const hash = await chain.canonicalHash(n);
+      if (!hash) break;
+      const b = percentiles?.length ? await this.loadBlock(hash) : undefined;
+      const header = b?.block.header ?? (await chain.getHeader(hash));
+      if (!header) break;
+      lastHeader = header;
+      baseFees.push(toQuantity(header.baseFeePerGas));
+      ratios.push(header.gasLimit === 0n ? 0 : Number(header.gasUsed) / Number(header.gasLimit));
+      if (percentiles) rewards.push(b ? blockRewards(b, percentiles) : percentiles.map(() => "0x0"));
+    }
+    if (lastHeader) baseFees.push(toQuantity(nextBaseFee(chain.genesis.params, lastHeader)));
+    const out: Record<string, unknown> = {
+      oldestBlock: toQuantity(first),
+      baseFeePerGas: baseFees,
+      gasUsedRatio: ratios,
+    };
+    if (percentiles) out.reward = rewards;
+    return out;
+  }
+
+  readonly handlers: Handlers = {
+    web3_clientVersion: () => this.opts.clientVersion,
+    web3_sha3: ([data]) => bytesToHex(keccak256(data)),
+    net_version: () => this.modules.chain.chainId.toString(),
+    net_listening: () => true,
+    net_peerCount: () => "0x0",
+    eth_chainId: () => toQuantity(this.modules.chain.chainId),
+    eth_syncing: () => false,
+    eth_blockNumber: () => toQuantity(this.modules.chain.head.number),
+    eth_gasPrice: () => {
+      const { chain } = this.modules;
+      return toQuantity(nextBaseFee(chain.genesis.params, chain.head) + this.opts.suggestedTip);
+    },
+    eth_maxPriorityFeePerGas: () => toQuantity(this.opts.suggestedTip),
+    eth_feeHistory: ([count, newest, percentiles]) => this.feeHistory(count, newest, percentiles),
+    eth_accounts: () => [],
+    eth_getBalance: async ([address, id]) => toQuantity((await this.accountAt(address, id)).balance),
+    eth_getTransactionCount: async ([address, id]) => {
+      if (id && "tag" in id && id.tag === "pending")
+        return toQuantity(await this.modules.mempool.pendingNonce(address));
+      return toQuantity((await this.accountAt(address, id)).nonce);
+    },
+    eth_getCode: async ([address, id]) => bytesToHex(await this.codeAt(address, id)),
+    eth_getStorageAt: async ([address, slot, id]) => {
+      const { chain, state } = this.modules;
+      const resolved = await this.headerById(id ?? { tag: "latest" });
+      if (!resolved) throw headerNotFound();
+      const key = Buffer.from(slot.toString(16).padStart(64, "0"), "hex");
+      const value = eq(resolved.hash, chain.headHash)
+        ? await state.headStorage(address, key)
+        : await state.storageAt(resolved.header.stateRoot, address, key);
+      return bytesToHex(value);
+    },
+    eth_call: async ([req, id]) => {
+      await this.simulateTransfer(req, id);
+      return "0x";
+    },
+    eth_estimateGas: async ([req, id]) => toQuantity(await this.simulateTransfer(req, id)),
+    eth_sendRawTransaction: async ([raw]) => {
+      const [result] = await this.modules.recovery.recover([raw]);
+      if (!result || !("tx" in result)) throw result;
+      return bytesToHex(await this.modules.mempool.add(result));
+    },
+    eth_getTransactionByHash: async ([hash]) => {
+      const { chain, mempool } = this.modules;
+      const loc = await chain.txLocation(hash);
+      if (loc) return this.txByLocation(loc.blockHash, BigInt(loc.index));
+      const pending = mempool.get(hash);
+      return pending ? formatTransaction(pending) : null;
+    },
+    eth_getTransactionByBlockHashAndIndex: ([hash, index]) => this.txByLocation(hash, index),
+    eth_getTransactionByBlockNumberAndIndex: async ([tag, index]) => {
+      const hash = await this.modules.chain.canonicalHash(this.tagNumber(tag));
+      return hash ? this.txByLocation(hash, index) : null;
+    },
+    eth_getTransactionReceipt: async ([hash]) => {
+      const loc = await this.modules.chain.txLocation(hash);
+      if (!loc) return null;
+      const b = await this.loadBlock(loc.blockHash);
+      return b ? (this.receiptsOf(b)[loc.index] ?? null) : null;
+    },
+    eth_getBlockReceipts: async ([id]) => {
+      const resolved = await this.headerById(id);
+      if (!resolved) return null;
+      const b = await this.loadBlock(resolved.hash);
+      return b ? this.receiptsOf(b) : null;
+    },
+    eth_getBlockByNumber: async ([tag, full]) => {
+      const b = await this.loadBlockByTag(tag);
+      return b ? this.formatBlock(b, full) : null;
+    },
+    eth_getBlockByHash: async ([hash, full]) => {
+      const b = await this.loadBlock(hash);
+      return b ? this.formatBlock(b, full) : null;
+    },
+    eth_getBlockTransactionCountByNumber: async ([tag]) => {
+      const b = await this.loadBlockByTag(tag);
+      return b ? toQuantity(b.txs.length) : null;
+    },
+    eth_getBlockTransactionCountByHash: async ([hash]) => {
+      const block = await this.modules.chain.getBlock(hash);
+      return block ? toQuantity(block.transactions.length) : null;
+    },
+    eth_getUncleCountByBlockNumber: async ([tag]) =>
+      (await this.modules.chain.canonicalHash(this.tagNumber(tag))) ? "0x0" : null,
+    eth_getUncleCountByBlockHash: async ([hash]) => ((await this.modules.chain.getHeader(hash)) ? "0x0" : null),
+    eth_getLogs: ([filter]) => this.getLogs(filter),
+    eth_getProof: async ([address, slots, id]) => {
+      const resolved = await this.headerById(id);
+      if (!resolved) throw headerNotFound();
+      const p = await this.modules.state.proof(resolved.header.stateRoot, address, slots);
+      return {
+        address: bytesToHex(address),
+        accountProof: p.accountProof.map(bytesToHex),
+        balance: toQuantity(p.account.balance),
+        codeHash: bytesToHex(p.account.codeHash),
+        nonce: toQuantity(p.account.nonce),
+        storageHash: bytesToHex(p.account.storageRoot),
+        storageProof: p.storageProof.map((s) => ({
+          key: bytesToHex(s.key),
+          value: toQuantity(s.value),
+          proof: s.proof.map(bytesToHex),
+        })),
+      };
+    },
+    eth_newFilter: ([request]) => this.install({ kind: "logs", request, buffer: [], lastPoll: Date.now() }),
+    eth_newBlockFilter: () => this.install({ kind: "blocks", buffer: [], lastPoll: Date.now() }),
+    eth_newPendingTransactionFilter: () => this.install({ kind: "pending", buffer: [], lastPoll: Date.now() }),
+    eth_getFilterChanges: ([id]) => {
+      const found = this.modules.filters.get(id);
+      if (!found) throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
+      const [, f] = found;
+      const out = f.buffer.slice();
+      f.buffer.length = 0;
+      return out;
+    },
+    eth_getFilterLogs: async ([id]) => {
+      const found = this.modules.filters.get(id);
+      if (!found || found[1].kind !== "logs") throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
+      return this.getLogs(found[1].request);
+    },
+    eth_uninstallFilter: ([id]) => this.modules.filters.uninstall(id),
+    eth_subscribe: ([kind, arg], ctx) => {
+      if (!ctx.subscribe) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "notifications not supported");
+      let filter: FilterRequest | undefined;
+      if (kind === "logs")
+        filter = arg === undefined || arg === null ? { addresses: [], topics: [] } : parseLogSubscription(arg);
+      return ctx.subscribe(kind, filter);
+    },
+    eth_unsubscribe: ([id], ctx) => {
+      if (!ctx.unsubscribe) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "notifications not supported");
+      return ctx.unsubscribe(id);
+    },
+  };
+
+  private install(f: Parameters<FilterManager["install"]>[0]): string {
+    const id = this.modules.filters.install(f);
+    if (!id) throw new RpcError(RpcCode.LIMIT_EXCEEDED, "too many filters installed");
+    return id;
+  }
+}
+
+function parseLogSubscription(arg: unknown): FilterRequest {
+  return rpcParams.filterRequest(arg, 1);
+}
+
+export function logMatches(log: Log, f: FilterRequest): boolean {
+  if (f.addresses.length && !f.addresses.some((a) => eq(a, log.address))) return false;
+  for (let i = 0; i < f.topics.length; i++) {
+    const want = f.topics[i];
+    if (!want) continue;
+    const got = log.topics[i];
+    if (!got || !want.some((t) => eq(t, got))) return false;
+  }
+  return true;
+}
+
+function bloomMatches(bloom: Uint8Array, f: FilterRequest): boolean {
+  if (f.addresses.length && !f.addresses.some((a) => bloomContains(bloom, a))) return false;
+  for (const want of f.topics) if (want && !want.some((t) => bloomContains(bloom, t))) return false;
+  return true;
+}
+
+/** Effective tips at the given gas-weighted percentiles, as geth's eth_feeHistory computes them. */
+function blockRewards(b: LoadedBlock, percentiles: number[]): string[] {
+  const base = b.block.header.baseFeePerGas;
+  if (b.txs.length === 0) return percentiles.map(() => "0x0");
+  const items = b.txs
+    .map((t, i) => {
+      const price =
+        t.tx.maxFeePerGas - base < t.tx.maxPriorityFeePerGas ? t.tx.maxFeePerGas - base : t.tx.maxPriorityFeePerGas;
+      return { tip: price, gas: b.receipts[i]!.gasUsed };
+    })
+    .sort((x, y) => (x.tip < y.tip ? -1 : x.tip > y.tip ? 1 : 0));
+  const total = Number(b.block.header.gasUsed);
+  return percentiles.map((p) => {
+    const threshold = (total * p) / 100;
+    let sum = 0;
+    for (const it of items) {
+      sum += Number(it.gas);
+      if (sum >= threshold) return toQuantity(it.tip);
+    }
+    return toQuantity(items[items.length - 1]!.tip);
+  });
+}

@@ -1,0 +1,233 @@
+// World state: accounts and storage in BLAKE3 Merkle Patricia tries stored in RocksDB, with a flat key-value view of
+// the head for fast reads. Execution works on an overlay (WorldState); the tries are updated and hashed once per
+// block in commit(), over the dirty accounts and slots only.
+import {
+  blake3,
+  bytesToBigint,
+  concatBytes,
+  MerklePatriciaTrie,
+  rlpDecode,
+  rlpEncode,
+  rlpUint,
+  type TrieNodeReader,
+} from "@rustchain/shared";
+import { Bucket, type Database, type WriteBatch } from "../db/database.ts";
+import {
+  type Account,
+  decodeAccount,
+  EMPTY_TRIE_ROOT,
+  emptyAccount,
+  encodeAccount,
+  isEmptyAccount,
+} from "./account.ts";
+
+export interface StateDbOptions {
+  /** Trie nodes kept decoded-ready in memory (encodings), so consecutive blocks rarely touch disk for the trie. */
+  nodeCacheSize: number;
+}
+export const defaultStateDbOptions: StateDbOptions = { nodeCacheSize: 1_000_000 };
+
+const hexKey = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+export class StateDb {
+  private readonly nodeCache = new Map<string, Uint8Array>();
+  readonly reader: TrieNodeReader;
+
+  constructor(
+    private readonly opts: StateDbOptions,
+    private readonly modules: { db: Database },
+  ) {
+    this.reader = {
+      getNode: (hash) => {
+        const cached = this.nodeCache.get(hexKey(hash));
+        if (cached) return cached;
+        return this.modules.db.get(Bucket.stateNodes, hash).then((enc) => {
+          if (enc) this.cacheNode(hash, enc);
+          return enc;
+        });
+      },
+    };
+  }
+
+  private cacheNode(hash: Uint8Array, enc: Uint8Array): void {
+    if (this.nodeCache.size >= this.opts.nodeCacheSize) {
+      // Drop the oldest tenth; Map keeps insertion order.
+      let n = Math.ceil(this.opts.nodeCacheSize / 10);
+      for (const k of this.nodeCache.keys()) {
+        this.nodeCache.delete(k);
+        if (--n === 0) break;
+      }
+    }
+    this.nodeCache.set(hexKey(hash), enc);
+  }
+
+  accountTrie(root: Uint8Array): MerklePatriciaTrie {
+    return new MerklePatriciaTrie({ hash: blake3, root, reader: this.reader });
+  }
+
+  /** Account at a given state root, read through the trie (historical queries and proofs). */
+  async accountAt(root: Uint8Array, address: Uint8Array): Promise<Account> {
+    const enc = await this.accountTrie(root).get(blake3(address));
+    return enc ? decodeAccount(enc) : emptyAccount();
+  }
+
+  async storageAt(root: Uint8Array, address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
+    const account = await this.accountAt(root, address);
+    if (Buffer.compare(account.storageRoot, EMPTY_TRIE_ROOT) === 0) return new Uint8Array(32);
+    const enc = await this.accountTrie(account.storageRoot).get(blake3(slot));
+    return enc ? decodeStorageValue(enc) : new Uint8Array(32);
+  }
+
+  /** Head account from the flat view. */
+  async headAccount(address: Uint8Array): Promise<Account> {
+    const enc = await this.modules.db.get(Bucket.flatAccounts, address);
+    return enc ? decodeAccount(enc) : emptyAccount();
+  }
+
+  async headStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
+    const v = await this.modules.db.get(Bucket.flatStorage, concatBytes(address, slot));
+    return v ?? new Uint8Array(32);
+  }
+
+  getCode(codeHash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.modules.db.get(Bucket.code, codeHash);
+  }
+
+  async proof(root: Uint8Array, address: Uint8Array, slots: Uint8Array[]) {
+    const trie = this.accountTrie(root);
+    const accountProof = await trie.createProof(blake3(address));
+    const account = await this.accountAt(root, address);
+    const storageTrie = this.accountTrie(account.storageRoot);
+    const storageProof = [];
+    for (const slot of slots) {
+      const enc = await storageTrie.get(blake3(slot));
+      storageProof.push({
+        key: slot,
+        value: enc ? bytesToBigint(decodeStorageValue(enc)) : 0n,
+        proof: await storageTrie.createProof(blake3(slot)),
+      });
+    }
+    return { account, accountProof, storageProof };
+  }
+
+  /**
+   * An overlay for executing one block on top of `root`. When `root` is the head's root the flat view serves reads;
+   * otherwise reads go through the trie.
+   */
+  overlay(root: Uint8Array, isHead: boolean): WorldState {
+    return new WorldState(this, root, isHead);
+  }
+
+  /** Record nodes written by a commit so the next block finds them in memory. */
+  rememberNodes(nodes: [Uint8Array, Uint8Array][]): void {
+    for (const [h, enc] of nodes) this.cacheNode(h, enc);
+  }
+}
+
+export function encodeStorageValue(v: Uint8Array): Uint8Array {
+  return rlpEncode(bytesToBigint(v));
+}
+
+function decodeStorageValue(enc: Uint8Array): Uint8Array {
+  const n = rlpUint(rlpDecode(enc), "storage value");
+  const out = new Uint8Array(32);
+  const hex = n.toString(16).padStart(64, "0");
+  out.set(Buffer.from(hex, "hex"));
+  return out;
+}
+
+interface DirtyAccount {
+  account: Account;
+  storage: Map<string, { slot: Uint8Array; value: Uint8Array }>;
+}
+
+/** Journaled overlay of account changes during block execution. */
+export class WorldState {
+  private readonly accounts = new Map<string, DirtyAccount>();
+  private readonly addresses = new Map<string, Uint8Array>();
+  private journal: (() => void)[] = [];
+
+  constructor(
+    private readonly state: StateDb,
+    readonly baseRoot: Uint8Array,
+    private readonly isHead: boolean,
+  ) {}
+
+  async getAccount(address: Uint8Array): Promise<Account> {
+    const k = hexKey(address);
+    const dirty = this.accounts.get(k);
+    if (dirty) return { ...dirty.account };
+    return this.isHead ? this.state.headAccount(address) : this.state.accountAt(this.baseRoot, address);
+  }
+
+  setAccount(address: Uint8Array, account: Account): void {
+    const k = hexKey(address);
+    const prev = this.accounts.get(k);
+    if (prev) {
+      const before = prev.account;
+      this.journal.push(() => {
+        prev.account = before;
+      });
+      prev.account = { ...account };
+    } else {
+      this.accounts.set(k, { account: { ...account }, storage: new Map() });
+      this.addresses.set(k, address);
+      this.journal.push(() => {
+        this.accounts.delete(k);
+        this.addresses.delete(k);
+      });
+    }
+  }
+
+  checkpoint(): number {
+    return this.journal.length;
+  }
+
+  revert(checkpoint: number): void {
+    while (this.journal.length > checkpoint) this.journal.pop()?.();
+  }
+
+  /** Apply the dirty accounts to the tries; writes nodes and the flat view into the batch and returns the root. */
+  async commit(batch: WriteBatch, writeFlat: boolean): Promise<Uint8Array> {
+    const trie = this.state.accountTrie(this.baseRoot);
+    const allNodes: [Uint8Array, Uint8Array][] = [];
+    for (const [k, dirty] of this.accounts) {
+      const address = this.addresses.get(k) as Uint8Array;
+      const account = dirty.account;
+      if (dirty.storage.size > 0) {
+        const storageTrie = this.state.accountTrie(account.storageRoot);
+        for (const { slot, value } of dirty.storage.values()) {
+          const isZero = value.every((b) => b === 0);
+          await storageTrie.put(blake3(slot), isZero ? new Uint8Array(0) : encodeStorageValue(value));
+          if (writeFlat) {
+            if (isZero) batch.del(Bucket.flatStorage, concatBytes(address, slot));
+            else batch.put(Bucket.flatStorage, concatBytes(address, slot), value);
+          }
+        }
+        const c = storageTrie.commit();
+        account.storageRoot = c.root;
+        allNodes.push(...c.nodes);
+      }
+      if (isEmptyAccount(account)) {
+        // EIP-161: touched empty accounts are removed.
+        await trie.del(blake3(address));
+        if (writeFlat) batch.del(Bucket.flatAccounts, address);
+      } else {
+        const enc = encodeAccount(account);
+        await trie.put(blake3(address), enc);
+        if (writeFlat) batch.put(Bucket.flatAccounts, address, enc);
+      }
+    }
+    const c = trie.commit();
+    allNodes.push(...c.nodes);
+    for (const [h, enc] of allNodes) batch.put(Bucket.stateNodes, h, enc);
+    this.state.rememberNodes(allNodes);
+    this.journal = [];
+    return c.root;
+  }
+
+  /** Addresses touched in this overlay (for the state diff the edge consumes later). */
+  touched(): Uint8Array[] {
+    return [...this.addresses.values()];
+  }
+}
