@@ -85,7 +85,6 @@ export class BlockProducer {
     const validator = chain.genesis.validators[this.opts.validatorIndex]!;
     const timestamp = BigInt(Math.floor((this.genesisMs() + Number(slot) * this.slotMs) / 1000));
     const env = chain.childEnv(
-      slot,
       timestamp > chain.head.timestamp ? timestamp : chain.head.timestamp,
       validator.feeRecipient,
     );
