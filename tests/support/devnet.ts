@@ -61,7 +61,9 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const port = opts.rpcPort ?? (await freePort());
   const metricsPort = await freePort();
   const args = [
-    join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+    // tsx as a loader in this very process (not its CLI, which forks), so signals reach the node itself.
+    "--import",
+    "tsx",
     join(ROOT, "validator/src/cli/main.ts"),
     "devnet",
     "--datadir",
