@@ -132,15 +132,9 @@ export class RpcServer {
     }
     const body = await this.readBody(req);
     if (body === undefined) {
-      this.send(
-        res,
-        413,
-        errorResponse(
-          null,
-          new RpcError(RpcCode.LIMIT_EXCEEDED, `request body exceeds ${this.opts.maxBodyBytes} bytes`),
-        ),
-      );
-      req.destroy();
+      if (res.destroyed) return;
+      const err = new RpcError(RpcCode.LIMIT_EXCEEDED, `request body exceeds ${this.opts.maxBodyBytes} bytes`);
+      this.send(res, 413, errorResponse(null, err));
       return;
     }
     const out = await this.handleText(body, {});
@@ -148,29 +142,28 @@ export class RpcServer {
     else this.send(res, 200, out);
   }
 
+  /**
+   * Read the body up to maxBodyBytes. An oversized body is drained and discarded (so the client gets its 413 rather
+   * than a reset) up to a hard cap, past which the connection is dropped.
+   */
   private readBody(req: IncomingMessage): Promise<string | undefined> {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > this.opts.maxBodyBytes) return Promise.resolve(undefined);
+    const hardCap = this.opts.maxBodyBytes * 4;
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      let done = false;
+      let over = Number(req.headers["content-length"] ?? 0) > this.opts.maxBodyBytes;
       req.on("data", (c: Buffer) => {
-        if (done) return;
         size += c.length;
-        if (size > this.opts.maxBodyBytes) {
-          done = true;
-          resolve(undefined);
+        if (size > hardCap) {
+          req.destroy();
           return;
         }
-        chunks.push(c);
+        if (size > this.opts.maxBodyBytes) over = true;
+        if (!over) chunks.push(c);
       });
-      req.on("end", () => {
-        if (!done) resolve(Buffer.concat(chunks).toString("utf8"));
-      });
-      req.on("error", () => {
-        if (!done) resolve(undefined);
-      });
+      req.on("end", () => resolve(over ? undefined : Buffer.concat(chunks).toString("utf8")));
+      req.on("error", () => resolve(undefined));
+      req.on("close", () => resolve(undefined));
     });
   }
 
