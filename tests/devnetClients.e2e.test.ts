@@ -110,6 +110,38 @@ describe("viem", () => {
   });
 });
 
+describe("eth_getProof", () => {
+  it("account proofs verify against the block's state root", async () => {
+    const { blake3, verifyTrieProof } = await import("../shared/src/index.ts");
+    const { decodeAccount } = await import("../validator/src/state/account.ts");
+    const address = privateKeyToAccount(DEV_KEYS[0]).address;
+    const block = await client.getBlock({ blockTag: "latest" });
+    const proof = await client.getProof({ address, storageKeys: [`0x${"00".repeat(32)}`], blockNumber: block.number });
+    const value = await verifyTrieProof(
+      blake3,
+      hexToBytes(block.stateRoot),
+      blake3(hexToBytes(address)),
+      proof.accountProof.map(hexToBytes),
+    );
+    expect(value).toBeDefined();
+    const account = decodeAccount(value as Uint8Array);
+    expect(account.balance).toBe(proof.balance);
+    expect(account.balance).toBe(await client.getBalance({ address, blockNumber: block.number }));
+    expect(BigInt(account.nonce)).toBe(BigInt(proof.nonce));
+    expect(bytesToHex(account.storageRoot)).toBe(proof.storageHash);
+    // A proof checked against another block's root fails.
+    const genesis = await client.getBlock({ blockNumber: 0n });
+    await expect(
+      verifyTrieProof(
+        blake3,
+        hexToBytes(genesis.stateRoot),
+        blake3(hexToBytes(address)),
+        proof.accountProof.map(hexToBytes),
+      ),
+    ).rejects.toThrow();
+  });
+});
+
 describe("ethers", () => {
   it("sends a legacy transfer and its own hash check passes", async () => {
     const provider = new JsonRpcProvider(devnet.url, 21076, { staticNetwork: true, batchMaxCount: 1 });
