@@ -110,6 +110,28 @@ describe("viem", () => {
   });
 });
 
+describe("WebSocket subscriptions and metrics", () => {
+  it("newPendingTransactions announces a submitted transaction; /metrics counts blocks and RPC calls", async () => {
+    const wsClient = createPublicClient({ chain: rustchain, transport: webSocket(devnet.wsUrl) });
+    const account = privateKeyToAccount(DEV_KEYS[6]);
+    const wallet = createWalletClient({ account, chain: rustchain, transport: http(devnet.url) });
+    const seen = new Set<string>();
+    const unwatch = wsClient.watchPendingTransactions({ onTransactions: (hs) => hs.forEach((h) => seen.add(h)) });
+    await new Promise((r) => setTimeout(r, 300));
+    const hash = await wallet.sendTransaction({ to: account.address, value: 1n });
+    const deadline = Date.now() + 5_000;
+    while (!seen.has(hash) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    unwatch();
+    expect(seen.has(hash)).toBe(true);
+    await wsClient.transport.getRpcClient().then((c) => c.close());
+
+    const metrics = await (await fetch(devnet.metricsUrl)).text();
+    expect(Number(/^rustchain_blocks_imported_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/rustchain_rpc_request_seconds_count\{method="eth_sendRawTransaction"\} [1-9]/);
+    expect(metrics).toMatch(/^rustchain_mempool_transactions \d+/m);
+  });
+});
+
 describe("eth_getProof", () => {
   it("account proofs verify against the block's state root", async () => {
     const { blake3, verifyTrieProof } = await import("../shared/src/index.ts");

@@ -15,7 +15,12 @@ export interface TxLocation {
   blockNumber: bigint;
   index: number;
   baseFeePerGas: bigint;
+  /** The including block's timestamp: the execution-apis schema requires `blockTimestamp` on mined transactions. */
+  blockTimestamp?: bigint;
 }
+
+/** undefined (dropped by JSON.stringify) when the caller did not supply the value. */
+const optionalQuantity = (v: bigint | undefined) => (v === undefined ? undefined : toQuantity(v));
 
 export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
   const { tx } = stx;
@@ -25,6 +30,7 @@ export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
     nonce: toQuantity(tx.nonce),
     blockHash: loc ? bytesToHex(loc.blockHash) : null,
     blockNumber: loc ? toQuantity(loc.blockNumber) : null,
+    blockTimestamp: loc ? optionalQuantity(loc.blockTimestamp) : null,
     transactionIndex: loc ? toQuantity(loc.index) : null,
     from: bytesToHex(stx.from),
     to: tx.to ? bytesToHex(tx.to) : null,
