@@ -29,6 +29,12 @@ function parseHostPort(value: string): { host: string; port: number } {
   return { host: m[1] || "127.0.0.1", port: Number(m[2]) };
 }
 
+/** Validates a host:port option value and keeps it as written (parsed in the action). */
+function checkHostPort(value: string): string {
+  parseHostPort(value);
+  return value;
+}
+
 function parseIntArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
@@ -97,14 +103,8 @@ program
   .command("devnet")
   .description("run a one-validator local chain with 10 funded dev accounts (chain id 21076)")
   .option("--datadir <dir>", "data directory (created on first start)", ".rustchain/devnet")
-  .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", parseHostPort, {
-    host: "127.0.0.1",
-    port: 8545,
-  })
-  .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", parseHostPort, {
-    host: "127.0.0.1",
-    port: 6060,
-  })
+  .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
+  .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
   .option("--slot-ms <ms>", "slot length for a new devnet, in milliseconds", parseIntArg, 1000)
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
@@ -120,7 +120,7 @@ program
     const { secretKey } = await loadValidatorKey(files.keystorePath, files.passwordPath);
     const genesis = parseGenesis(JSON.parse(await readFile(files.genesisPath, "utf8")));
     const node = await RustChainNode.start(
-      { datadir, genesis, secretKey, rpc: { host: o.rpcAddr.host, port: o.rpcAddr.port }, metrics: o.metricsAddr },
+      { datadir, genesis, secretKey, rpc: parseHostPort(o.rpcAddr), metrics: parseHostPort(o.metricsAddr) },
       logger,
     );
     logger.info(
@@ -137,14 +137,8 @@ program
   .requiredOption("--genesis <file>", "genesis JSON file")
   .option("--key <keystore>", "EIP-2335 keystore of this validator's BLS key (omit to run without producing blocks)")
   .option("--password-file <file>", "file holding the keystore password")
-  .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", parseHostPort, {
-    host: "127.0.0.1",
-    port: 8545,
-  })
-  .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", parseHostPort, {
-    host: "127.0.0.1",
-    port: 6060,
-  })
+  .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
+  .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .action(async (o) => {
     if (o.key && !o.passwordFile) program.error("error: --key needs --password-file");
@@ -156,8 +150,8 @@ program
         datadir: resolve(o.datadir),
         genesis,
         secretKey,
-        rpc: { host: o.rpcAddr.host, port: o.rpcAddr.port },
-        metrics: o.metricsAddr,
+        rpc: parseHostPort(o.rpcAddr),
+        metrics: parseHostPort(o.metricsAddr),
       },
       logger,
     );
