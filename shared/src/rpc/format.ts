@@ -16,11 +16,8 @@ export interface TxLocation {
   index: number;
   baseFeePerGas: bigint;
   /** The including block's timestamp: the execution-apis schema requires `blockTimestamp` on mined transactions. */
-  blockTimestamp?: bigint;
+  blockTimestamp: bigint;
 }
-
-/** undefined (dropped by JSON.stringify) when the caller did not supply the value. */
-const optionalQuantity = (v: bigint | undefined) => (v === undefined ? undefined : toQuantity(v));
 
 export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
   const { tx } = stx;
@@ -30,7 +27,7 @@ export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
     nonce: toQuantity(tx.nonce),
     blockHash: loc ? bytesToHex(loc.blockHash) : null,
     blockNumber: loc ? toQuantity(loc.blockNumber) : null,
-    blockTimestamp: loc ? optionalQuantity(loc.blockTimestamp) : null,
+    blockTimestamp: loc ? toQuantity(loc.blockTimestamp) : null,
     transactionIndex: loc ? toQuantity(loc.index) : null,
     from: bytesToHex(stx.from),
     to: tx.to ? bytesToHex(tx.to) : null,

@@ -2,6 +2,7 @@
 // as geth does ("invalid argument 0: ..."). Every input is bounded.
 import { hexToBytes } from "../hex.ts";
 import { invalidParams } from "../rpcErrors.ts";
+import type { AccessListItem } from "../transaction.ts";
 
 export type Param<T> = (value: unknown, index: number) => T;
 
@@ -49,6 +50,8 @@ export const blockTag: Param<BlockTag> = (v, i) => {
 /** EIP-1898 block identifier: a tag or number, or {blockHash, requireCanonical} / {blockNumber}. */
 export type BlockId = { tag: BlockTag } | { hash: Uint8Array; requireCanonical: boolean };
 export const blockId: Param<BlockId> = (v, i) => {
+  // A bare 32-byte hash is a block hash (execution-apis BlockNumberOrTagOrHash), as geth reads it.
+  if (typeof v === "string" && v.length === 66) return { hash: hash32(v, i), requireCanonical: false };
   if (typeof v === "string") return { tag: blockTag(v, i) };
   if (v && typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
@@ -72,7 +75,19 @@ export interface CallRequest {
   value?: bigint;
   data?: Uint8Array;
   nonce?: bigint;
+  accessList?: AccessListItem[];
 }
+
+const accessList: Param<AccessListItem[]> = (v, i) => {
+  if (!Array.isArray(v) || v.length > 1024) return fail(i, "access list of at most 1024 entries expected");
+  return v.map((item) => {
+    if (!item || typeof item !== "object") return fail(i, "access list entry expected");
+    const o = item as Record<string, unknown>;
+    const keys = o.storageKeys ?? [];
+    if (!Array.isArray(keys) || keys.length > 1024) return fail(i, "storageKeys must be an array");
+    return { address: address(o.address, i), storageKeys: keys.map((k) => hash32(k, i)) };
+  });
+};
 
 export const callRequest: Param<CallRequest> = (v, i) => {
   if (!v || typeof v !== "object" || Array.isArray(v)) return fail(i, "transaction call object expected");
@@ -91,6 +106,7 @@ export const callRequest: Param<CallRequest> = (v, i) => {
     value: opt("value", quantity),
     data: opt("input", data()) ?? opt("data", data()),
     nonce: opt("nonce", quantity),
+    accessList: opt("accessList", accessList),
   };
 };
 

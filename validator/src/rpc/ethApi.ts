@@ -156,7 +156,13 @@ export class EthApi {
 
   formatBlock(b: LoadedBlock, full: boolean) {
     const h = b.block.header;
-    const loc = (i: number) => ({ blockHash: b.hash, blockNumber: h.number, index: i, baseFeePerGas: h.baseFeePerGas });
+    const loc = (i: number) => ({
+      blockHash: b.hash,
+      blockNumber: h.number,
+      blockTimestamp: h.timestamp,
+      index: i,
+      baseFeePerGas: h.baseFeePerGas,
+    });
     return {
       ...formatHeader(h, b.hash, encodeBlock(b.block).length),
       transactions: full ? b.txs.map((t, i) => formatTransaction(t, loc(i))) : b.txs.map((t) => bytesToHex(t.hash)),
@@ -248,6 +254,7 @@ export class EthApi {
     return formatTransaction(b.txs[i]!, {
       blockHash: b.hash,
       blockNumber: h.number,
+      blockTimestamp: h.timestamp,
       index: i,
       baseFeePerGas: h.baseFeePerGas,
     });
@@ -270,7 +277,7 @@ export class EthApi {
       to: req.to,
       value: req.value ?? 0n,
       data: req.data ?? new Uint8Array(0),
-      accessList: [],
+      accessList: req.accessList ?? [],
     });
     if (req.gas !== undefined && req.gas < gas)
       throw new RpcError(RpcCode.INVALID_INPUT, `intrinsic gas too low: have ${req.gas}, want ${gas}`);
