@@ -116,7 +116,11 @@ describe("WebSocket subscriptions and metrics", () => {
     const account = privateKeyToAccount(DEV_KEYS[6]);
     const wallet = createWalletClient({ account, chain: rustchain, transport: http(devnet.url) });
     const seen = new Set<string>();
-    const unwatch = wsClient.watchPendingTransactions({ onTransactions: (hs) => hs.forEach((h) => seen.add(h)) });
+    const unwatch = wsClient.watchPendingTransactions({
+      onTransactions: (hs) => {
+        for (const h of hs) seen.add(h);
+      },
+    });
     await new Promise((r) => setTimeout(r, 300));
     const hash = await wallet.sendTransaction({ to: account.address, value: 1n });
     const deadline = Date.now() + 5_000;

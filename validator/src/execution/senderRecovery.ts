@@ -47,14 +47,22 @@ export function createRecoveryPool(opts: RecoveryPoolOptions = defaultRecoveryPo
     queue = [];
     // A lone transaction is cheaper inline (~50 µs) than a thread hop.
     if (items.length <= 2) {
-      recoverBatch(items.map((i) => i.raw)).forEach((r, k) => items[k]?.resolve(r));
+      recoverBatch(items.map((i) => i.raw)).forEach((r, k) => {
+        items[k]?.resolve(r);
+      });
       return;
     }
     for (let i = 0; i < items.length; i += opts.chunkSize) {
       const chunk = items.slice(i, i + opts.chunkSize);
       (pool.run(chunk.map((c) => c.raw)) as Promise<RecoveryResult[]>).then(
-        (results) => results.forEach((r, k) => chunk[k]?.resolve(r)),
-        (err) => chunk.forEach((c) => c.reject(err)),
+        (results) => {
+          results.forEach((r, k) => {
+            chunk[k]?.resolve(r);
+          });
+        },
+        (err) => {
+          for (const c of chunk) c.reject(err);
+        },
       );
     }
   };

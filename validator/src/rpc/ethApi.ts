@@ -447,9 +447,9 @@ export class EthApi {
       return out;
     },
     eth_getFilterLogs: async ([id]) => {
-      const found = this.modules.filters.get(id);
-      if (!found || found[1].kind !== "logs") throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
-      return this.getLogs(found[1].request);
+      const f = this.modules.filters.get(id)?.[1];
+      if (f?.kind !== "logs") throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
+      return this.getLogs(f.request);
     },
     eth_uninstallFilter: ([id]) => this.modules.filters.uninstall(id),
     eth_subscribe: ([kind, arg], ctx) => {
