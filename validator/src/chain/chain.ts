@@ -46,7 +46,6 @@ export interface StoredReceipt {
   receipt: Receipt;
   from: Uint8Array;
   gasUsed: bigint;
-  effectiveGasPrice: bigint;
   contractAddress: Uint8Array | null;
 }
 
@@ -217,7 +216,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
         receipt: makeReceipt(stx.tx.type, outcome, gasUsed),
         from: stx.from,
         gasUsed: outcome.gasUsed,
-        effectiveGasPrice: outcome.effectiveGasPrice,
         contractAddress: outcome.contractAddress,
       });
     }
@@ -330,8 +328,6 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
         receipt,
         from: rlpBytes(from, "from", 20),
         gasUsed,
-        // Not stored: callers derive it from the transaction and the block's base fee.
-        effectiveGasPrice: 0n,
         contractAddress: contractAddress.length ? contractAddress : null,
       };
     });
