@@ -30,7 +30,7 @@ import type { Logger } from "pino";
 import { Bucket, type Database, u64Key, WriteBatch } from "../db/database.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import { applyTransaction, type BlockEnv, makeReceipt } from "../execution/transactionExecutor.ts";
-import { EMPTY_TRIE_ROOT } from "../state/account.ts";
+import { type Account, EMPTY_TRIE_ROOT } from "../state/account.ts";
 import type { StateDb, WorldState } from "../state/stateDb.ts";
 import { BlockError } from "./errors.ts";
 
@@ -59,6 +59,8 @@ export interface ExecutedBlock {
   receipts: StoredReceipt[];
   txs: SignedTransaction[];
   batch: WriteBatch;
+  /** Head accounts this block changes, applied to the state cache after the batch is written. */
+  accountUpdates: [Uint8Array, Account | null][];
 }
 
 export interface ImportedBlock {
@@ -232,6 +234,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       receipts,
       txs: included,
       batch,
+      accountUpdates: ws.accountUpdates,
     };
   }
 
@@ -285,6 +288,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
 
     this.writeBlock(exec.batch, block, hash, exec.txs, exec.receipts);
     await this.modules.db.write(exec.batch);
+    this.modules.state.onHeadCommitted(exec.accountUpdates);
     this.head = h;
     this.headHash = hash;
     const imported = { block, hash, receipts: exec.receipts, txs: exec.txs };

@@ -36,8 +36,10 @@ export const defaultRecoveryPoolOptions: RecoveryPoolOptions = {
 export function createRecoveryPool(opts: RecoveryPoolOptions = defaultRecoveryPoolOptions): SenderRecovery {
   const pool = new Piscina({
     filename: new URL("./recoveryWorker.ts", import.meta.url).href,
-    minThreads: 1,
+    // A fixed set of long-lived workers: starting one reloads the TypeScript loader and modules (~0.5 s of CPU).
+    minThreads: opts.threads,
     maxThreads: opts.threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
   });
   // Calls made in the same tick (e.g. the 100 eth_sendRawTransaction of one JSON-RPC batch) are coalesced into one
   // queue and recovered together in the pool.

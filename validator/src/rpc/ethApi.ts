@@ -406,8 +406,9 @@ export class EthApi {
       return b ? this.formatBlock(b, full) : null;
     },
     eth_getBlockTransactionCountByNumber: async ([tag]) => {
-      const b = await this.loadBlockByTag(tag);
-      return b ? toQuantity(b.txs.length) : null;
+      const hash = await this.modules.chain.canonicalHash(this.tagNumber(tag));
+      const block = hash ? await this.modules.chain.getBlock(hash) : undefined;
+      return block ? toQuantity(block.transactions.length) : null;
     },
     eth_getBlockTransactionCountByHash: async ([hash]) => {
       const block = await this.modules.chain.getBlock(hash);

@@ -24,13 +24,18 @@ import {
 export interface StateDbOptions {
   /** Trie nodes kept decoded-ready in memory (encodings), so consecutive blocks rarely touch disk for the trie. */
   nodeCacheSize: number;
+  /** Head accounts kept in memory in front of the flat view (mempool checks and execution read them constantly). */
+  accountCacheSize: number;
 }
-export const defaultStateDbOptions: StateDbOptions = { nodeCacheSize: 1_000_000 };
+export const defaultStateDbOptions: StateDbOptions = { nodeCacheSize: 1_000_000, accountCacheSize: 500_000 };
 
 const hexKey = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 export class StateDb {
   private readonly nodeCache = new Map<string, Uint8Array>();
+  private readonly accountCache = new Map<string, Account | null>();
+  /** Bumped on every head change, so a read that raced with a commit does not cache a stale account. */
+  private headGeneration = 0;
   readonly reader: TrieNodeReader;
 
   constructor(
@@ -50,15 +55,7 @@ export class StateDb {
   }
 
   private cacheNode(hash: Uint8Array, enc: Uint8Array): void {
-    if (this.nodeCache.size >= this.opts.nodeCacheSize) {
-      // Drop the oldest tenth; Map keeps insertion order.
-      let n = Math.ceil(this.opts.nodeCacheSize / 10);
-      for (const k of this.nodeCache.keys()) {
-        this.nodeCache.delete(k);
-        if (--n === 0) break;
-      }
-    }
-    this.nodeCache.set(hexKey(hash), enc);
+    boundedSet(this.nodeCache, hexKey(hash), enc, this.opts.nodeCacheSize);
   }
 
   accountTrie(root: Uint8Array): MerklePatriciaTrie {
@@ -80,8 +77,22 @@ export class StateDb {
 
   /** Head account from the flat view. */
   async headAccount(address: Uint8Array): Promise<Account> {
+    const k = hexKey(address);
+    const cached = this.accountCache.get(k);
+    if (cached !== undefined) return cached ? { ...cached } : emptyAccount();
+    const generation = this.headGeneration;
     const enc = await this.modules.db.get(Bucket.flatAccounts, address);
-    return enc ? decodeAccount(enc) : emptyAccount();
+    const account = enc ? decodeAccount(enc) : null;
+    if (generation === this.headGeneration) boundedSet(this.accountCache, k, account, this.opts.accountCacheSize);
+    return account ? { ...account } : emptyAccount();
+  }
+
+  /** A block's writes reached the database: the head moved, and these accounts changed (null = deleted). */
+  onHeadCommitted(accounts: [Uint8Array, Account | null][]): void {
+    this.headGeneration++;
+    for (const [address, account] of accounts) {
+      boundedSet(this.accountCache, hexKey(address), account ? { ...account } : null, this.opts.accountCacheSize);
+    }
   }
 
   async headStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
@@ -124,6 +135,18 @@ export class StateDb {
   }
 }
 
+/** Insert into a Map used as a cache, dropping the oldest tenth when it is full (Map keeps insertion order). */
+function boundedSet<V>(map: Map<string, V>, key: string, value: V, limit: number): void {
+  if (!map.has(key) && map.size >= limit) {
+    let n = Math.ceil(limit / 10);
+    for (const k of map.keys()) {
+      map.delete(k);
+      if (--n === 0) break;
+    }
+  }
+  map.set(key, value);
+}
+
 export function encodeStorageValue(v: Uint8Array): Uint8Array {
   return rlpEncode(bytesToBigint(v));
 }
@@ -146,6 +169,8 @@ export class WorldState {
   private readonly accounts = new Map<string, DirtyAccount>();
   private readonly addresses = new Map<string, Uint8Array>();
   private journal: (() => void)[] = [];
+  /** Final account values written by commit(), for the head cache once the batch is on disk. */
+  readonly accountUpdates: [Uint8Array, Account | null][] = [];
 
   constructor(
     private readonly state: StateDb,
@@ -212,10 +237,12 @@ export class WorldState {
         // EIP-161: touched empty accounts are removed.
         await trie.del(blake3(address));
         if (writeFlat) batch.del(Bucket.flatAccounts, address);
+        this.accountUpdates.push([address, null]);
       } else {
         const enc = encodeAccount(account);
         await trie.put(blake3(address), enc);
         if (writeFlat) batch.put(Bucket.flatAccounts, address, enc);
+        this.accountUpdates.push([address, account]);
       }
     }
     const c = trie.commit();
