@@ -157,7 +157,7 @@ describe("raw transactions", () => {
     expect(err.message).toMatch(/longer than 131072 bytes/);
   });
 
-  it("contract creation is refused with a clear error until the runtime lands", async () => {
+  it("creation data that is not a contract artefact is refused with a clear error", async () => {
     const stx = signTransaction(
       {
         type: 2,
@@ -173,7 +173,9 @@ describe("raw transactions", () => {
       },
       hexToBytes(DEV_KEYS[9]),
     );
-    expect((await send(bytesToHex(stx.raw))).message).toMatch(/contract creation is not supported/);
+    expect((await send(bytesToHex(stx.raw))).message).toMatch(
+      /^invalid contract: data does not start with the RustChain artefact magic/,
+    );
   });
 
   it("after all of it the node serves and nothing was written", async () => {

@@ -43,7 +43,7 @@ export type TxErrorType =
   | { code: "TX_REPLACEMENT_UNDERPRICED" }
   | { code: "TX_POOL_FULL" }
   | { code: "TX_SENDER_LIMIT" }
-  | { code: "TX_CONTRACT_CREATION_UNSUPPORTED" };
+  | { code: "TX_INVALID_CONTRACT"; reason: string };
 
 /** A transaction rejected by decoding, the mempool or execution. */
 export class TxError extends RustChainError<TxErrorType> {
@@ -93,7 +93,7 @@ export function txErrorMessage(t: TxErrorType): string {
       return "txpool is full";
     case "TX_SENDER_LIMIT":
       return "account limit exceeded: too many pending transactions from this sender";
-    case "TX_CONTRACT_CREATION_UNSUPPORTED":
-      return "contract creation is not supported yet: the WebAssembly runtime is not enabled on this chain";
+    case "TX_INVALID_CONTRACT":
+      return t.reason;
   }
 }

@@ -30,6 +30,7 @@ import type { Logger } from "pino";
 import { Bucket, type Database, u64Key, WriteBatch } from "../db/database.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import { applyTransaction, type BlockEnv, makeReceipt } from "../execution/transactionExecutor.ts";
+import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import { type Account, EMPTY_TRIE_ROOT } from "../state/account.ts";
 import type { StateDb, WorldState } from "../state/stateDb.ts";
 import { BlockError } from "./errors.ts";
@@ -81,7 +82,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
 
   constructor(
     readonly genesis: Genesis,
-    private readonly modules: { db: Database; state: StateDb; recovery: SenderRecovery; logger: Logger },
+    private readonly modules: {
+      db: Database;
+      state: StateDb;
+      recovery: SenderRecovery;
+      runtime: ContractRuntime;
+      logger: Logger;
+    },
   ) {
     super();
   }
@@ -203,7 +210,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     let gasUsed = 0n;
     for (const stx of txs) {
       const cp = ws.checkpoint();
-      const outcome = await applyTransaction(ws, stx, env, env.gasLimit - gasUsed);
+      const outcome = await applyTransaction(ws, stx, env, env.gasLimit - gasUsed, this.modules.runtime);
       if (outcome instanceof TxError) {
         ws.revert(cp);
         if (strict) {

@@ -1,6 +1,7 @@
-// Applies one signed transaction to a WorldState: value transfers with EIP-1559 fees (base fee burned, tip to the
-// proposer). Contract creation is refused until the WebAssembly runtime lands. Invalid transactions come back as
-// TxError values so the block builder can skip them and the importer can reject the block.
+// Applies one signed transaction to a WorldState: EIP-1559 fees (gas bought up front, unused gas refunded, base fee
+// burned, tip to the proposer), then a value transfer, a contract call, or a contract creation through the WebAssembly
+// runtime. Invalid transactions come back as TxError values so the block builder can skip them and the importer can
+// reject the block; contract failures are receipts with status 0.
 import {
   effectiveGasPrice,
   intrinsicGas,
@@ -10,15 +11,11 @@ import {
   type SignedTransaction,
   TxError,
 } from "@rustchain/shared";
+import type { BlockEnv } from "../runtime/blockEnv.ts";
+import type { ContractRuntime, FrameResult, TxContext } from "../runtime/contractRuntime.ts";
 import type { WorldState } from "../state/stateDb.ts";
 
-export interface BlockEnv {
-  chainId: bigint;
-  baseFeePerGas: bigint;
-  coinbase: Uint8Array;
-  number: bigint;
-  timestamp: bigint;
-}
+export type { BlockEnv };
 
 export interface TxOutcome {
   gasUsed: bigint;
@@ -26,22 +23,22 @@ export interface TxOutcome {
   status: 0 | 1;
   logs: Log[];
   contractAddress: Uint8Array | null;
+  /** The top frame's result (return or revert data, failure reason). */
+  frame: FrameResult;
 }
 
-/**
- * Execute `stx` against `ws`. Returns the outcome, or a TxError (with `ws` unchanged) if the transaction is not
- * executable in this block: wrong chain, nonce, funds, fee cap or gas.
- */
-export async function applyTransaction(
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+/** Check that `stx` can run in this block against `ws`; returns the sender's nonce or the reason it cannot. */
+async function checkExecutable(
   ws: WorldState,
   stx: SignedTransaction,
   env: BlockEnv,
   gasRemaining: bigint,
-): Promise<TxOutcome | TxError> {
+): Promise<TxError | undefined> {
   const { tx, from } = stx;
   if (tx.chainId !== env.chainId)
     return new TxError({ code: "TX_WRONG_CHAIN_ID", expected: env.chainId, got: tx.chainId });
-  if (tx.to === null) return new TxError({ code: "TX_CONTRACT_CREATION_UNSUPPORTED" });
   if (tx.gasLimit > gasRemaining)
     return new TxError({ code: "TX_GAS_LIMIT_EXCEEDS_BLOCK", have: tx.gasLimit, limit: gasRemaining });
   if (tx.maxPriorityFeePerGas > tx.maxFeePerGas) return new TxError({ code: "TX_TIP_ABOVE_FEE_CAP" });
@@ -57,23 +54,74 @@ export async function applyTransaction(
   const maxCost = tx.gasLimit * tx.maxFeePerGas + tx.value;
   if (sender.balance < maxCost)
     return new TxError({ code: "TX_INSUFFICIENT_FUNDS", have: sender.balance, want: maxCost });
+  return undefined;
+}
 
+/** The execution context of one transaction: warm set seeded with sender, recipient, proposer and access list. */
+export function txContext(ws: WorldState, env: BlockEnv, stx: Pick<SignedTransaction, "tx" | "from">): TxContext {
+  const warmAddresses = new Set([hex(stx.from), hex(env.coinbase)]);
+  if (stx.tx.to) warmAddresses.add(hex(stx.tx.to));
+  const warmSlots = new Set<string>();
+  for (const item of stx.tx.accessList) {
+    warmAddresses.add(hex(item.address));
+    for (const k of item.storageKeys) warmSlots.add(hex(item.address) + hex(k));
+  }
+  return { ws, env, origin: stx.from, logs: [], warmAddresses, warmSlots };
+}
+
+/**
+ * Execute `stx` against `ws`. Returns the outcome, or a TxError (with `ws` unchanged) if the transaction is not
+ * executable in this block: wrong chain, nonce, funds, fee cap or gas.
+ */
+export async function applyTransaction(
+  ws: WorldState,
+  stx: SignedTransaction,
+  env: BlockEnv,
+  gasRemaining: bigint,
+  runtime: ContractRuntime,
+): Promise<TxOutcome | TxError> {
+  const invalid = await checkExecutable(ws, stx, env, gasRemaining);
+  if (invalid) return invalid;
+  const { tx, from } = stx;
   const price = effectiveGasPrice(tx, env.baseFeePerGas);
-  // A plain transfer (no contract code anywhere yet) uses exactly its intrinsic gas.
-  const gasUsed = intrinsic;
+  // Buy all the gas up front and bump the nonce; both stand even if execution fails.
+  const sender = await ws.getAccount(from);
+  const nonce = sender.nonce;
   sender.nonce += 1n;
-  sender.balance -= gasUsed * price + tx.value;
+  sender.balance -= tx.gasLimit * price;
   ws.setAccount(from, sender);
-  const recipient = await ws.getAccount(tx.to);
-  recipient.balance += tx.value;
-  ws.setAccount(tx.to, recipient);
+
+  const ctx = txContext(ws, env, stx);
+  const gas = tx.gasLimit - intrinsicGas(tx);
+  let frame: FrameResult;
+  let contractAddress: Uint8Array | null = null;
+  if (tx.to === null) {
+    const deployed = await runtime.deploy(ctx, { caller: from, value: tx.value, gas, depth: 0 }, tx.data, nonce);
+    frame = deployed.result;
+    // As geth: the receipt names the CREATE address even when the deployment failed.
+    contractAddress = deployed.address;
+  } else {
+    frame = await runtime.call(ctx, {
+      caller: from,
+      address: tx.to,
+      value: tx.value,
+      calldata: tx.data,
+      gas,
+      depth: 0,
+    });
+  }
+  const gasUsed = tx.gasLimit - frame.gasLeft;
+  const refunded = await ws.getAccount(from);
+  refunded.balance += frame.gasLeft * price;
+  ws.setAccount(from, refunded);
   const tip = (price - env.baseFeePerGas) * gasUsed;
   if (tip > 0n) {
     const proposer = await ws.getAccount(env.coinbase);
     proposer.balance += tip;
     ws.setAccount(env.coinbase, proposer);
   }
-  return { gasUsed, effectiveGasPrice: price, status: 1, logs: [], contractAddress: null };
+  const ok = frame.status === "success";
+  return { gasUsed, effectiveGasPrice: price, status: ok ? 1 : 0, logs: ok ? ctx.logs : [], contractAddress, frame };
 }
 
 export function makeReceipt(type: number, outcome: TxOutcome, cumulativeGasUsed: bigint): Receipt {

@@ -122,7 +122,21 @@ describe("Mempool", () => {
     );
     expect((await code(p.add(tx(0, 0n, 1n, { gasLimit: 20_999n })))).message).toMatch(/^intrinsic gas too low/);
     expect((await code(p.add(tx(0, 0n, 1n, { chainId: 1n })))).message).toMatch(/^invalid chain id for signer/);
-    expect((await code(p.add(tx(0, 0n, 1n, { to: null })))).code).toBe("TX_CONTRACT_CREATION_UNSUPPORTED");
+    const strict = new Mempool(defaultMempoolOptions, {
+      head: () => ({
+        chainId: 21076n,
+        baseFeePerGas: GWEI,
+        gasLimit: 30_000_000n,
+        getAccount: async () => ({ ...emptyAccount(), balance: 10n ** 21n }),
+      }),
+      checkCreation: () => {
+        throw new TxError({ code: "TX_INVALID_CONTRACT", reason: "invalid contract: nope" });
+      },
+    });
+    expect(await code(strict.add(tx(0, 0n, 1n, { to: null, gasLimit: 100_000n })))).toEqual({
+      code: "TX_INVALID_CONTRACT",
+      message: "invalid contract: nope",
+    });
     expect(p.size).toBe(0);
   });
 

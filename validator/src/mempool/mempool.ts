@@ -44,7 +44,11 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
 
   constructor(
     private readonly opts: MempoolOptions,
-    private readonly modules: { head: () => MempoolHead },
+    private readonly modules: {
+      head: () => MempoolHead;
+      /** Rejects creation data that could never deploy (bad artefact or module), with a clear message. */
+      checkCreation?: (data: Uint8Array) => void;
+    },
   ) {
     super();
   }
@@ -79,7 +83,13 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
       throw new TxError({ code: "TX_OVERSIZED", size: stx.raw.length, limit: MAX_TX_SIZE });
     if (tx.chainId !== head.chainId)
       throw new TxError({ code: "TX_WRONG_CHAIN_ID", expected: head.chainId, got: tx.chainId });
-    if (tx.to === null) throw new TxError({ code: "TX_CONTRACT_CREATION_UNSUPPORTED" });
+    if (tx.to === null && this.modules.checkCreation) {
+      try {
+        this.modules.checkCreation(tx.data);
+      } catch (e) {
+        throw new TxError({ code: "TX_INVALID_CONTRACT", reason: (e as Error).message });
+      }
+    }
     if (tx.gasLimit > head.gasLimit)
       throw new TxError({ code: "TX_GAS_LIMIT_EXCEEDS_BLOCK", have: tx.gasLimit, limit: head.gasLimit });
     if (tx.maxPriorityFeePerGas > tx.maxFeePerGas) throw new TxError({ code: "TX_TIP_ABOVE_FEE_CAP" });

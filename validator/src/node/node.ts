@@ -12,6 +12,7 @@ import { Metrics } from "../metrics/metrics.ts";
 import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
+import { ContractRuntime, checkDeployData } from "../runtime/contractRuntime.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 
 export interface NodeOptions {
@@ -49,7 +50,8 @@ export class RustChainNode {
     const metrics = new Metrics();
     const state = new StateDb(defaultStateDbOptions, { db });
     const recovery = createRecoveryPool();
-    const chain = new Chain(opts.genesis, { db, state, recovery, logger: logger.child({ module: "chain" }) });
+    const runtime = new ContractRuntime();
+    const chain = new Chain(opts.genesis, { db, state, recovery, runtime, logger: logger.child({ module: "chain" }) });
     await chain.init();
     metrics.headNumber.set(Number(chain.head.number));
     chain.on("block", (b) => metrics.headNumber.set(Number(b.block.header.number)));
@@ -61,6 +63,7 @@ export class RustChainNode {
         gasLimit: chain.head.gasLimit,
         getAccount: (a) => state.headAccount(a),
       }),
+      checkCreation: checkDeployData,
     });
     mempool.on("added", () => metrics.mempoolSize.set(mempool.size));
     chain.on("block", () => metrics.mempoolSize.set(mempool.size));
@@ -78,7 +81,7 @@ export class RustChainNode {
     }
 
     const filters = new FilterManager(defaultFilterOptions);
-    const api = new EthApi(defaultEthApiOptions, { chain, state, mempool, recovery, filters });
+    const api = new EthApi(defaultEthApiOptions, { chain, runtime, state, mempool, recovery, filters });
     const rpc = new RpcServer(
       { ...defaultRpcServerOptions, ...opts.rpc },
       { api, chain, mempool, filters, logger: logger.child({ module: "rpc" }), metrics },

@@ -15,7 +15,6 @@ import {
   formatLog,
   formatReceipt,
   formatTransaction,
-  intrinsicGas,
   keccak256,
   type Log,
   nextBaseFee,
@@ -25,12 +24,13 @@ import {
   type RpcParams,
   rpcParams,
   type SignedTransaction,
-  TxError,
   toQuantity,
 } from "@rustchain/shared";
 import type { Chain, StoredReceipt } from "../chain/chain.ts";
+import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import type { Mempool } from "../mempool/mempool.ts";
+import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
 import type { FilterManager } from "./filters.ts";
@@ -57,6 +57,7 @@ export const defaultEthApiOptions: EthApiOptions = {
 
 export interface EthApiModules {
   chain: Chain;
+  runtime: ContractRuntime;
   state: StateDb;
   mempool: Mempool;
   recovery: SenderRecovery;
@@ -260,34 +261,26 @@ export class EthApi {
     });
   }
 
-  /** Validate an eth_call / eth_estimateGas request for a value transfer and return the gas it needs. */
-  private async simulateTransfer(req: CallRequest, id: BlockId | undefined): Promise<bigint> {
-    if (req.to === undefined || req.to === null) {
-      throw new RpcError(RpcCode.INVALID_INPUT, new TxError({ code: "TX_CONTRACT_CREATION_UNSUPPORTED" }).message);
-    }
-    const code = await this.codeAt(req.to, id);
-    if (code.length > 0) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "contract calls are not supported yet");
-    const gas = intrinsicGas({
-      type: 2,
-      chainId: this.modules.chain.chainId,
-      nonce: 0n,
-      maxFeePerGas: 0n,
-      maxPriorityFeePerGas: 0n,
-      gasLimit: 0n,
-      to: req.to,
-      value: req.value ?? 0n,
-      data: req.data ?? new Uint8Array(0),
-      accessList: req.accessList ?? [],
-    });
-    if (req.gas !== undefined && req.gas < gas)
-      throw new RpcError(RpcCode.INVALID_INPUT, `intrinsic gas too low: have ${req.gas}, want ${gas}`);
-    if (req.from && (req.value ?? 0n) > 0n) {
-      const acc = await this.accountAt(req.from, id);
-      const price = req.maxFeePerGas ?? req.gasPrice ?? 0n;
-      const cost = (req.value ?? 0n) + price * (req.gas ?? gas);
-      if (acc.balance < cost) throw new RpcError(RpcCode.INVALID_INPUT, "insufficient funds for gas * price + value");
-    }
-    return gas;
+  /** Inputs for eth_call / eth_estimateGas at a block: a fresh overlay of its state and its environment. */
+  private async simulation(req: CallRequest, id: BlockId | undefined): Promise<SimulationInput> {
+    const { chain, state, runtime } = this.modules;
+    const resolved = await this.headerById(id ?? { tag: "latest" });
+    if (!resolved) throw headerNotFound();
+    const h = resolved.header;
+    const isHead = eq(resolved.hash, chain.headHash);
+    return {
+      makeOverlay: () => state.overlay(h.stateRoot, isHead),
+      env: {
+        chainId: chain.chainId,
+        baseFeePerGas: h.baseFeePerGas,
+        coinbase: h.coinbase,
+        number: h.number,
+        timestamp: h.timestamp,
+      },
+      runtime,
+      request: req,
+      gasCap: this.opts.rpcGasCap,
+    };
   }
 
   private async codeAt(address: Uint8Array, id: BlockId | undefined): Promise<Uint8Array> {
@@ -363,11 +356,8 @@ export class EthApi {
         : await state.storageAt(resolved.header.stateRoot, address, key);
       return bytesToHex(value);
     },
-    eth_call: async ([req, id]) => {
-      await this.simulateTransfer(req, id);
-      return "0x";
-    },
-    eth_estimateGas: async ([req, id]) => toQuantity(await this.simulateTransfer(req, id)),
+    eth_call: async ([req, id]) => bytesToHex(await ethCall(await this.simulation(req, id))),
+    eth_estimateGas: async ([req, id]) => toQuantity(await estimateGas(await this.simulation(req, id))),
     eth_sendRawTransaction: async ([raw]) => {
       const [result] = await this.modules.recovery.recover([raw]);
       if (!result || !("tx" in result)) throw result;

@@ -2,6 +2,7 @@
 // the head for fast reads. Execution works on an overlay (WorldState); the tries are updated and hashed once per
 // block in commit(), over the dirty accounts and slots only.
 import {
+  BLAKE3_EMPTY,
   blake3,
   bytesToBigint,
   concatBytes,
@@ -169,6 +170,10 @@ export class WorldState {
   private readonly accounts = new Map<string, DirtyAccount>();
   private readonly addresses = new Map<string, Uint8Array>();
   private journal: (() => void)[] = [];
+  /** Committed (pre-block) slot values read so far: address‖slot hex → value. */
+  private readonly storageReads = new Map<string, Uint8Array>();
+  /** Code deployed in this overlay: code hash hex → code. */
+  private readonly newCode = new Map<string, Uint8Array>();
   /** Final account values written by commit(), for the head cache once the batch is on disk. */
   readonly accountUpdates: [Uint8Array, Account | null][] = [];
 
@@ -202,6 +207,56 @@ export class WorldState {
         this.addresses.delete(k);
       });
     }
+  }
+
+  /** Current value of a storage slot (32 bytes; zero if unset). */
+  async getStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
+    const dirty = this.accounts.get(hexKey(address))?.storage.get(hexKey(slot));
+    if (dirty) return dirty.value;
+    return this.committedStorage(address, slot);
+  }
+
+  /** The slot's value before this overlay changed it (for pricing writes). */
+  async committedStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
+    const k = hexKey(address) + hexKey(slot);
+    const cached = this.storageReads.get(k);
+    if (cached) return cached;
+    const value = this.isHead
+      ? await this.state.headStorage(address, slot)
+      : await this.state.storageAt(this.baseRoot, address, slot);
+    this.storageReads.set(k, value);
+    return value;
+  }
+
+  async setStorage(address: Uint8Array, slot: Uint8Array, value: Uint8Array): Promise<void> {
+    const k = hexKey(address);
+    if (!this.accounts.has(k)) this.setAccount(address, await this.getAccount(address));
+    const storage = (this.accounts.get(k) as DirtyAccount).storage;
+    const sk = hexKey(slot);
+    const prev = storage.get(sk);
+    storage.set(sk, { slot, value: value.slice() });
+    this.journal.push(() => {
+      if (prev) storage.set(sk, prev);
+      else storage.delete(sk);
+    });
+  }
+
+  async getCode(address: Uint8Array): Promise<Uint8Array> {
+    const account = await this.getAccount(address);
+    if (Buffer.compare(account.codeHash, BLAKE3_EMPTY) === 0) return new Uint8Array(0);
+    return (
+      this.newCode.get(hexKey(account.codeHash)) ?? (await this.state.getCode(account.codeHash)) ?? new Uint8Array(0)
+    );
+  }
+
+  /** Install code on an account (contract creation). */
+  async setCode(address: Uint8Array, code: Uint8Array): Promise<Uint8Array> {
+    const codeHash = blake3(code);
+    this.newCode.set(hexKey(codeHash), code);
+    const account = await this.getAccount(address);
+    account.codeHash = codeHash;
+    this.setAccount(address, account);
+    return codeHash;
   }
 
   checkpoint(): number {
@@ -248,6 +303,7 @@ export class WorldState {
     const c = trie.commit();
     allNodes.push(...c.nodes);
     for (const [h, enc] of allNodes) batch.put(Bucket.stateNodes, h, enc);
+    for (const [h, code] of this.newCode) batch.put(Bucket.code, Buffer.from(h, "hex"), code);
     this.state.rememberNodes(allNodes);
     this.journal = [];
     return c.root;

@@ -1,0 +1,519 @@
+// Executes WebAssembly contracts: deploy (CREATE) and call frames, with the host API of docs/runtime.md.
+// Host functions that read state are async (RocksDB); they are imported through JSPI (WebAssembly.Suspending), so a
+// contract suspends on a cold read and resumes when it arrives, deterministically. Contract failures (revert, trap,
+// out-of-gas) are values in FrameResult, never exceptions of the node.
+import {
+  bigintToBytes32,
+  blake3,
+  bytesToBigint,
+  keccak256,
+  type Log,
+  RustChainError,
+  rlpEncode,
+} from "@rustchain/shared";
+import type { WorldState } from "../state/stateDb.ts";
+import { argmaxI8, matmulI8, mlpForward, mlpPrice, parseMlpModel, reluI8, requantize } from "./ai/int8Kernels.ts";
+import type { BlockEnv } from "./blockEnv.ts";
+import { Gas, MAX_CALL_DEPTH, MAX_LOG_DATA, MAX_RETURN_DATA } from "./gasSchedule.ts";
+import { verifyGroth16 } from "./groth16/groth16.ts";
+import { ModuleCache } from "./wasm/compileCache.ts";
+import { validateModule } from "./wasm/validateModule.ts";
+
+export const ARTEFACT_MAGIC = Uint8Array.of(0xef, 0x52, 0x57, 0x00);
+
+export type DeployErrorType =
+  | { code: "DEPLOY_NOT_AN_ARTEFACT" }
+  | { code: "DEPLOY_TRUNCATED"; declared: number; available: number };
+/** A creation transaction whose data is not a RustChain contract artefact. */
+export class DeployError extends RustChainError<DeployErrorType> {
+  constructor(type: DeployErrorType) {
+    super(
+      type,
+      type.code === "DEPLOY_NOT_AN_ARTEFACT"
+        ? "invalid contract: data does not start with the RustChain artefact magic 0xef525700 (see docs/runtime.md)"
+        : `invalid contract: artefact declares a ${type.declared}-byte module but only ${type.available} bytes follow`,
+    );
+  }
+}
+
+/** Split creation data into the wasm module and the ABI-encoded constructor arguments. */
+export function splitDeployData(data: Uint8Array): { module: Uint8Array; args: Uint8Array } {
+  if (data.length < 8 || Buffer.compare(data.subarray(0, 4), ARTEFACT_MAGIC) !== 0) {
+    throw new DeployError({ code: "DEPLOY_NOT_AN_ARTEFACT" });
+  }
+  const len = new DataView(data.buffer, data.byteOffset + 4, 4).getUint32(0);
+  if (8 + len > data.length)
+    throw new DeployError({ code: "DEPLOY_TRUNCATED", declared: len, available: data.length - 8 });
+  return { module: data.subarray(8, 8 + len), args: data.subarray(8 + len) };
+}
+
+/** Check creation data fully (artefact and module rules); throws DeployError or WasmError with a clear message. */
+export function checkDeployData(data: Uint8Array): void {
+  validateModule(splitDeployData(data).module);
+}
+
+/** CREATE address: keccak256(rlp([sender, nonce]))[12:], as viem's getContractAddress predicts. */
+export function createAddress(sender: Uint8Array, nonce: bigint): Uint8Array {
+  return keccak256(rlpEncode([sender, nonce])).slice(12);
+}
+
+export type FrameStatus = "success" | "revert" | "trap" | "outOfGas";
+
+export interface FrameResult {
+  status: FrameStatus;
+  returnData: Uint8Array;
+  gasLeft: bigint;
+  /** Why a trap or failure happened (for logs and eth_call errors). */
+  reason?: string;
+}
+
+/** Shared by all frames of one transaction (or one eth_call). */
+export interface TxContext {
+  ws: WorldState;
+  env: BlockEnv;
+  origin: Uint8Array;
+  logs: Log[];
+  warmAddresses: Set<string>;
+  warmSlots: Set<string>;
+}
+
+export interface Frame {
+  caller: Uint8Array;
+  address: Uint8Array;
+  value: bigint;
+  calldata: Uint8Array;
+  gas: bigint;
+  depth: number;
+}
+
+/** Thrown by host functions to end a frame; caught by runFrame. */
+class HostExit {
+  constructor(
+    readonly status: FrameStatus,
+    readonly data: Uint8Array = new Uint8Array(0),
+    readonly reason?: string,
+  ) {}
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+
+export interface ContractRuntimeOptions {
+  moduleCacheSize: number;
+}
+export const defaultContractRuntimeOptions: ContractRuntimeOptions = { moduleCacheSize: 256 };
+
+export class ContractRuntime {
+  readonly cache: ModuleCache;
+
+  constructor(opts: ContractRuntimeOptions = defaultContractRuntimeOptions) {
+    this.cache = new ModuleCache(opts.moduleCacheSize);
+  }
+
+  /**
+   * CREATE: validate the module, charge compile and deposit gas, install the code at the CREATE address, and run its
+   * `deploy` export with the constructor arguments. The caller has already bumped the sender's nonce.
+   */
+  async deploy(ctx: TxContext, frame: Omit<Frame, "address" | "calldata">, data: Uint8Array, nonce: bigint) {
+    const address = createAddress(frame.caller, nonce);
+    let parts: { module: Uint8Array; args: Uint8Array };
+    try {
+      parts = splitDeployData(data);
+      validateModule(parts.module);
+    } catch (e) {
+      return {
+        address,
+        result: {
+          status: "trap",
+          returnData: new Uint8Array(0),
+          gasLeft: 0n,
+          reason: (e as Error).message,
+        } as FrameResult,
+      };
+    }
+    const cost = BigInt(parts.module.length) * (Gas.compilePerByte + Gas.codeDepositPerByte);
+    if (frame.gas < cost)
+      return { address, result: { status: "outOfGas", returnData: new Uint8Array(0), gasLeft: 0n } as FrameResult };
+    const { ws } = ctx;
+    const cp = ws.checkpoint();
+    const logMark = ctx.logs.length;
+    const existing = await ws.getAccount(address);
+    if (existing.nonce !== 0n || (await ws.getCode(address)).length > 0) {
+      return {
+        address,
+        result: {
+          status: "trap",
+          returnData: new Uint8Array(0),
+          gasLeft: 0n,
+          reason: "contract address collision",
+        } as FrameResult,
+      };
+    }
+    ctx.warmAddresses.add(hex(address));
+    if (!(await this.moveValue(ws, frame.caller, address, frame.value))) {
+      return {
+        address,
+        result: {
+          status: "revert",
+          returnData: new Uint8Array(0),
+          gasLeft: frame.gas,
+          reason: "insufficient balance for value",
+        } as FrameResult,
+      };
+    }
+    const account = await ws.getAccount(address);
+    account.nonce = 1n;
+    ws.setAccount(address, account);
+    const codeHash = await ws.setCode(address, parts.module);
+    const full: Frame = { ...frame, address, calldata: parts.args, gas: frame.gas - cost };
+    const mod = this.cache.get(codeHash, parts.module);
+    const hasDeploy = WebAssembly.Module.exports(mod).some((e) => e.name === "deploy");
+    const result = hasDeploy
+      ? await this.runFrame(ctx, full, mod, "deploy")
+      : { status: "success" as const, returnData: new Uint8Array(0), gasLeft: full.gas };
+    if (result.status !== "success") {
+      ws.revert(cp);
+      ctx.logs.length = logMark;
+    }
+    return { address, result };
+  }
+
+  /** A message call: value transfer, then the callee's `call` export if it has code. */
+  async call(ctx: TxContext, frame: Frame): Promise<FrameResult> {
+    const { ws } = ctx;
+    if (frame.depth > MAX_CALL_DEPTH)
+      return { status: "trap", returnData: new Uint8Array(0), gasLeft: 0n, reason: "call depth exceeded" };
+    const cp = ws.checkpoint();
+    const logMark = ctx.logs.length;
+    if (!(await this.moveValue(ws, frame.caller, frame.address, frame.value))) {
+      return {
+        status: "revert",
+        returnData: new Uint8Array(0),
+        gasLeft: frame.gas,
+        reason: "insufficient balance for value",
+      };
+    }
+    const code = await ws.getCode(frame.address);
+    if (code.length === 0) return { status: "success", returnData: new Uint8Array(0), gasLeft: frame.gas };
+    const account = await ws.getAccount(frame.address);
+    const result = await this.runFrame(ctx, frame, this.cache.get(account.codeHash, code), "call");
+    if (result.status !== "success") {
+      ws.revert(cp);
+      ctx.logs.length = logMark;
+    }
+    return result;
+  }
+
+  private async moveValue(ws: WorldState, from: Uint8Array, to: Uint8Array, value: bigint): Promise<boolean> {
+    if (value === 0n) return true;
+    const sender = await ws.getAccount(from);
+    if (sender.balance < value) return false;
+    sender.balance -= value;
+    ws.setAccount(from, sender);
+    const recipient = await ws.getAccount(to);
+    recipient.balance += value;
+    ws.setAccount(to, recipient);
+    return true;
+  }
+
+  private async runFrame(
+    ctx: TxContext,
+    frame: Frame,
+    mod: WebAssembly.Module,
+    entry: "call" | "deploy",
+  ): Promise<FrameResult> {
+    const host = new HostState(this, ctx, frame);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(mod, { rustchain: host.imports() });
+    } catch (e) {
+      return {
+        status: "trap",
+        returnData: new Uint8Array(0),
+        gasLeft: 0n,
+        reason: `instantiation failed: ${(e as Error).message}`,
+      };
+    }
+    host.bind(instance);
+    const gasGlobal = instance.exports.__gas_left as WebAssembly.Global;
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    const initialPages = BigInt(memory.buffer.byteLength / 65536);
+    gasGlobal.value = frame.gas - initialPages * Gas.memoryPage;
+    if ((gasGlobal.value as bigint) < 0n) return { status: "outOfGas", returnData: new Uint8Array(0), gasLeft: 0n };
+    const run = WebAssembly.promising(instance.exports[entry] as () => void) as () => Promise<void>;
+    try {
+      await run();
+      return { status: "success", returnData: new Uint8Array(0), gasLeft: gasGlobal.value as bigint };
+    } catch (e) {
+      const gasLeft = gasGlobal.value as bigint;
+      if (e instanceof HostExit) {
+        if (e.status === "success" || e.status === "revert")
+          return { status: e.status, returnData: e.data, gasLeft: gasLeft < 0n ? 0n : gasLeft };
+        return { status: e.status, returnData: new Uint8Array(0), gasLeft: 0n, reason: e.reason };
+      }
+      if (gasLeft < 0n) return { status: "outOfGas", returnData: new Uint8Array(0), gasLeft: 0n };
+      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+        const stack = instance.exports.__stack_height as WebAssembly.Global | undefined;
+        const reason = stack && (stack.value as number) > 1024 ? "stack height limit exceeded" : e.message;
+        return { status: "trap", returnData: new Uint8Array(0), gasLeft: 0n, reason };
+      }
+      throw e;
+    }
+  }
+}
+
+/** Per-frame host state: memory and gas access, return data of the last sub-call. */
+class HostState {
+  private memory!: WebAssembly.Memory;
+  private gas!: WebAssembly.Global;
+  private returnData: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly runtime: ContractRuntime,
+    private readonly ctx: TxContext,
+    private readonly frame: Frame,
+  ) {}
+
+  bind(instance: WebAssembly.Instance): void {
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.gas = instance.exports.__gas_left as WebAssembly.Global;
+  }
+
+  private charge(amount: bigint): void {
+    const left = (this.gas.value as bigint) - amount;
+    this.gas.value = left;
+    if (left < 0n) throw new HostExit("outOfGas");
+  }
+
+  private read(ptr: number, len: number): Uint8Array {
+    const buf = this.memory.buffer;
+    if (ptr < 0 || len < 0 || ptr + len > buf.byteLength)
+      throw new HostExit("trap", undefined, "memory access out of bounds");
+    return new Uint8Array(buf, ptr, len).slice();
+  }
+
+  private write(ptr: number, data: Uint8Array): void {
+    const buf = this.memory.buffer;
+    if (ptr < 0 || ptr + data.length > buf.byteLength)
+      throw new HostExit("trap", undefined, "memory access out of bounds");
+    new Uint8Array(buf, ptr, data.length).set(data);
+  }
+
+  private copyCost(len: number): bigint {
+    return Gas.hostCall + Gas.copyWord * BigInt(Math.ceil(len / 32));
+  }
+
+  imports(): WebAssembly.ModuleImports {
+    const { ctx, frame } = this;
+    const suspending = (fn: (...args: never[]) => Promise<unknown>) => new WebAssembly.Suspending(fn);
+    const imports: Record<string, unknown> = {
+      calldata_size: () => {
+        this.charge(Gas.hostCall);
+        return frame.calldata.length;
+      },
+      calldata_copy: (dest: number, offset: number, len: number) => {
+        this.charge(this.copyCost(len));
+        if (offset < 0 || len < 0 || offset + len > frame.calldata.length)
+          throw new HostExit("trap", undefined, "calldata read out of bounds");
+        this.write(dest, frame.calldata.subarray(offset, offset + len));
+      },
+      finish: (ptr: number, len: number) => {
+        if (len > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "return data too large");
+        this.charge(this.copyCost(len));
+        throw new HostExit("success", this.read(ptr, len));
+      },
+      revert: (ptr: number, len: number) => {
+        if (len > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "revert data too large");
+        this.charge(this.copyCost(len));
+        throw new HostExit("revert", this.read(ptr, len));
+      },
+      storage_read: suspending(async (keyPtr: number, outPtr: number) => {
+        const slot = this.read(keyPtr, 32);
+        this.charge(this.slotAccess(slot));
+        this.write(outPtr, await ctx.ws.getStorage(frame.address, slot));
+      }),
+      storage_write: suspending(async (keyPtr: number, valuePtr: number) => {
+        const slot = this.read(keyPtr, 32);
+        const value = this.read(valuePtr, 32);
+        const cold = this.slotAccess(slot) === Gas.storageReadCold ? Gas.storageReadCold : 0n;
+        const current = await ctx.ws.getStorage(frame.address, slot);
+        const isZero = (b: Uint8Array) => b.every((x) => x === 0);
+        let price: bigint;
+        if (Buffer.compare(current, value) === 0) price = Gas.storageWriteNoop;
+        else if (isZero(current) && !isZero(value)) price = Gas.storageWriteNew;
+        else price = Gas.storageWriteChange;
+        this.charge(cold + price);
+        await ctx.ws.setStorage(frame.address, slot, value);
+      }),
+      caller: (out: number) => {
+        this.charge(Gas.hostCall);
+        this.write(out, frame.caller);
+      },
+      origin: (out: number) => {
+        this.charge(Gas.hostCall);
+        this.write(out, ctx.origin);
+      },
+      self_address: (out: number) => {
+        this.charge(Gas.hostCall);
+        this.write(out, frame.address);
+      },
+      call_value: (out: number) => {
+        this.charge(Gas.hostCall);
+        this.write(out, bigintToBytes32(frame.value));
+      },
+      block_number: () => {
+        this.charge(Gas.hostCall);
+        return ctx.env.number;
+      },
+      block_timestamp: () => {
+        this.charge(Gas.hostCall);
+        return ctx.env.timestamp;
+      },
+      chain_id: () => {
+        this.charge(Gas.hostCall);
+        return ctx.env.chainId;
+      },
+      gas_left: () => {
+        this.charge(Gas.hostCall);
+        return this.gas.value as bigint;
+      },
+      emit_log: (topicsPtr: number, topicCount: number, dataPtr: number, dataLen: number) => {
+        if (topicCount < 0 || topicCount > 4) throw new HostExit("trap", undefined, "at most 4 log topics");
+        if (dataLen < 0 || dataLen > MAX_LOG_DATA) throw new HostExit("trap", undefined, "log data too large");
+        this.charge(Gas.logBase + Gas.logTopic * BigInt(topicCount) + Gas.logDataByte * BigInt(dataLen));
+        const topicBytes = this.read(topicsPtr, 32 * topicCount);
+        const topics = Array.from({ length: topicCount }, (_, i) => topicBytes.slice(32 * i, 32 * i + 32));
+        ctx.logs.push({ address: frame.address, topics, data: this.read(dataPtr, dataLen) });
+      },
+      balance: suspending(async (addrPtr: number, outPtr: number) => {
+        const address = this.read(addrPtr, 20);
+        this.charge(this.addressAccess(address) ? Gas.balanceWarm : Gas.balanceCold);
+        this.write(outPtr, bigintToBytes32((await ctx.ws.getAccount(address)).balance));
+      }),
+      call: suspending(async (addrPtr: number, valuePtr: number, gas: bigint, dataPtr: number, dataLen: number) => {
+        const address = this.read(addrPtr, 20);
+        const value = bytesToBigint(this.read(valuePtr, 32));
+        if (dataLen > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "call data too large");
+        const calldata = this.read(dataPtr, dataLen);
+        this.charge((this.addressAccess(address) ? Gas.callWarm : Gas.callCold) + (value > 0n ? Gas.callValue : 0n));
+        const available = this.gas.value as bigint;
+        const given = gas <= 0n || gas > available ? available : gas;
+        this.gas.value = available - given;
+        const result = await this.runtime.call(ctx, {
+          caller: frame.address,
+          address,
+          value,
+          calldata,
+          gas: given,
+          depth: frame.depth + 1,
+        });
+        this.gas.value = (this.gas.value as bigint) + result.gasLeft;
+        this.returnData = result.returnData;
+        return result.status === "success" ? 0 : result.status === "revert" ? 1 : 2;
+      }),
+      returndata_size: () => {
+        this.charge(Gas.hostCall);
+        return this.returnData.length;
+      },
+      returndata_copy: (dest: number, offset: number, len: number) => {
+        this.charge(this.copyCost(len));
+        if (offset < 0 || len < 0 || offset + len > this.returnData.length)
+          throw new HostExit("trap", undefined, "return data read out of bounds");
+        this.write(dest, this.returnData.subarray(offset, offset + len));
+      },
+      keccak256: (ptr: number, len: number, out: number) => {
+        this.charge(Gas.hashBase + Gas.hashWord * BigInt(Math.ceil(len / 32)));
+        this.write(out, keccak256(this.read(ptr, len)));
+      },
+      blake3: (ptr: number, len: number, out: number) => {
+        this.charge(Gas.hashBase + Gas.hashWord * BigInt(Math.ceil(len / 32)));
+        this.write(out, blake3(this.read(ptr, len)));
+      },
+      ai_matmul_i8: (aPtr: number, bPtr: number, outPtr: number, m: number, k: number, n: number) => {
+        if (m <= 0 || k <= 0 || n <= 0 || m * k > 1 << 20 || k * n > 1 << 20 || m * n > 1 << 20)
+          throw new HostExit("trap", undefined, "matmul dimensions out of range");
+        this.charge(BigInt(m) * BigInt(k) * BigInt(n));
+        const a = new Int8Array(this.read(aPtr, m * k).buffer);
+        const b = new Int8Array(this.read(bPtr, k * n).buffer);
+        this.write(outPtr, int32ToBytes(matmulI8(a, b, m, k, n)));
+      },
+      ai_requantize: (inPtr: number, outPtr: number, len: number, multiplier: number, shift: number) => {
+        if (len < 0 || len > 1 << 20 || multiplier < 0 || multiplier > 65535 || shift < 0 || shift > 31)
+          throw new HostExit("trap", undefined, "requantize arguments out of range");
+        this.charge(BigInt(len));
+        const x = bytesToInt32(this.read(inPtr, 4 * len));
+        this.write(outPtr, new Uint8Array(requantize(x, multiplier, shift).buffer));
+      },
+      ai_relu_i8: (ptr: number, len: number) => {
+        if (len < 0 || len > 1 << 20) throw new HostExit("trap", undefined, "relu length out of range");
+        this.charge(BigInt(len));
+        const x = new Int8Array(this.read(ptr, len).buffer);
+        reluI8(x);
+        this.write(ptr, new Uint8Array(x.buffer));
+      },
+      ai_argmax_i8: (ptr: number, len: number) => {
+        if (len <= 0 || len > 1 << 20) throw new HostExit("trap", undefined, "argmax length out of range");
+        this.charge(BigInt(len));
+        return argmaxI8(new Int8Array(this.read(ptr, len).buffer));
+      },
+      ai_mlp_forward: (modelPtr: number, modelLen: number, inputPtr: number, outPtr: number) => {
+        if (modelLen < 0 || modelLen > 4 << 20) throw new HostExit("trap", undefined, "model too large");
+        this.charge(Gas.hostCall + Gas.copyWord * BigInt(Math.ceil(modelLen / 32)));
+        let model: ReturnType<typeof parseMlpModel>;
+        try {
+          model = parseMlpModel(this.read(modelPtr, modelLen));
+        } catch (e) {
+          throw new HostExit("trap", undefined, (e as Error).message);
+        }
+        this.charge(mlpPrice(model));
+        const inDim = model.layers[0]!.inDim;
+        const out = mlpForward(model, new Int8Array(this.read(inputPtr, inDim).buffer));
+        this.write(outPtr, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        return out.length;
+      },
+      groth16_verify: (vkPtr: number, vkLen: number, proofPtr: number, inputsPtr: number, inputCount: number) => {
+        if (vkLen < 0 || vkLen > 64 * 1024 || inputCount < 0 || inputCount > 256)
+          throw new HostExit("trap", undefined, "groth16 arguments out of range");
+        this.charge(Gas.groth16Base + Gas.groth16PerInput * BigInt(inputCount));
+        const vk = this.read(vkPtr, vkLen);
+        const proof = this.read(proofPtr, 256);
+        const raw = this.read(inputsPtr, 32 * inputCount);
+        const inputs = Array.from({ length: inputCount }, (_, i) => raw.slice(32 * i, 32 * i + 32));
+        try {
+          return verifyGroth16(vk, proof, inputs) ? 1 : 0;
+        } catch {
+          return 0;
+        }
+      },
+    };
+    return imports as WebAssembly.ModuleImports;
+  }
+
+  /** EIP-2929 style: the first touch of a slot in a transaction is cold. Returns the read price. */
+  private slotAccess(slot: Uint8Array): bigint {
+    const k = hex(this.frame.address) + hex(slot);
+    if (this.ctx.warmSlots.has(k)) return Gas.storageReadWarm;
+    this.ctx.warmSlots.add(k);
+    return Gas.storageReadCold;
+  }
+
+  private addressAccess(address: Uint8Array): boolean {
+    const k = hex(address);
+    if (this.ctx.warmAddresses.has(k)) return true;
+    this.ctx.warmAddresses.add(k);
+    return false;
+  }
+}
+
+function int32ToBytes(x: Int32Array): Uint8Array {
+  const out = new Uint8Array(x.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < x.length; i++) view.setInt32(4 * i, x[i] as number, true);
+  return out;
+}
+
+function bytesToInt32(b: Uint8Array): Int32Array {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Int32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getInt32(4 * i, true);
+  return out;
+}
