@@ -77,7 +77,7 @@ export const HOST_FUNCTIONS: ReadonlySet<string> = new Set([
   "groth16_verify",
 ]);
 
-export const MAX_MODULE_BYTES = 256 * 1024;
+export const MAX_MODULE_BYTES = 120 * 1024;
 export const MAX_MEMORY_PAGES = 64;
 const STACK_BYTES = 16 * 1024;
 const INITIAL_MEMORY_BYTES = 64 * 1024; // one page: stack + data + a small heap; rc_alloc grows it on demand
@@ -410,7 +410,7 @@ export interface ModuleInfo {
 /** Quick structural checks of a contract module (see the header comment); throws with every problem found. */
 export function checkModule(name: string, module: Uint8Array, needsDeploy: boolean): ModuleInfo {
   const problems: string[] = [];
-  if (module.length > MAX_MODULE_BYTES) problems.push(`module is ${module.length} bytes, above 256 KiB`);
+  if (module.length > MAX_MODULE_BYTES) problems.push(`module is ${module.length} bytes, above ${MAX_MODULE_BYTES / 1024} KiB`);
   let compiled: WebAssembly.Module;
   try {
     compiled = new WebAssembly.Module(module);

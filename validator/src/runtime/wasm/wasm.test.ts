@@ -353,9 +353,9 @@ describe("validateModule", () => {
     }
   });
 
-  it("WASM_TOO_LARGE: more than 256 KiB", () => {
-    const err = expectRejected(wasm({ customs: [["pad", new Array(256 * 1024).fill(0)]] }), "WASM_TOO_LARGE");
-    expect(err.type).toMatchObject({ limit: 256 * 1024 });
+  it("WASM_TOO_LARGE: more than 120 KiB", () => {
+    const err = expectRejected(wasm({ customs: [["pad", new Array(120 * 1024).fill(0)]] }), "WASM_TOO_LARGE");
+    expect(err.type).toMatchObject({ limit: 120 * 1024 });
     expect(validateModule(wasm({ customs: [["pad", new Array(1000).fill(0)]] })).exports).toHaveLength(2);
   });
 
