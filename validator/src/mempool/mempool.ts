@@ -87,7 +87,9 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
       try {
         this.modules.checkCreation(tx.data);
       } catch (e) {
-        throw new TxError({ code: "TX_INVALID_CONTRACT", reason: (e as Error).message });
+        const message = (e as Error).message;
+        const reason = message.startsWith("invalid contract") ? message : `invalid contract: ${message}`;
+        throw new TxError({ code: "TX_INVALID_CONTRACT", reason });
       }
     }
     if (tx.gasLimit > head.gasLimit)
