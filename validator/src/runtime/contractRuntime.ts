@@ -180,8 +180,10 @@ export class ContractRuntime {
   /** A message call: value transfer, then the callee's `call` export if it has code. */
   async call(ctx: TxContext, frame: Frame): Promise<FrameResult> {
     const { ws } = ctx;
-    if (frame.depth > MAX_CALL_DEPTH)
-      return { status: "trap", returnData: new Uint8Array(0), gasLeft: 0n, reason: "call depth exceeded" };
+    // A call refused for depth consumes nothing: the caller keeps the gas it offered.
+    if (frame.depth > MAX_CALL_DEPTH) {
+      return { status: "trap", returnData: new Uint8Array(0), gasLeft: frame.gas, reason: "call depth exceeded" };
+    }
     const cp = ws.checkpoint();
     const logMark = ctx.logs.length;
     if (!(await this.moveValue(ws, frame.caller, frame.address, frame.value))) {

@@ -369,3 +369,22 @@ describe("MLP", () => {
     });
   });
 });
+
+describe("MLP model bytes", () => {
+  it("follow docs/ai.md byte for byte: 1 + (8 + in*out + 4*out) per layer", () => {
+    const bytes = encodeMlpModel({
+      layers: [
+        {
+          inDim: 1,
+          outDim: 1,
+          multiplier: 0x0102,
+          shift: 3,
+          relu: true,
+          weights: Int8Array.of(-2),
+          bias: Int32Array.of(5),
+        },
+      ],
+    });
+    expect([...bytes]).toEqual([1, 1, 0, 1, 0, 0x02, 0x01, 3, 1, 0xfe, 5, 0, 0, 0]);
+  });
+});

@@ -131,7 +131,7 @@ export function argmaxI8(x: Int8Array): number {
 
 // ---- model format ----
 
-const LAYER_HEADER = 10; // u16 inDim, u16 outDim, u16 multiplier, u8 shift, u8 relu
+const LAYER_HEADER = 8; // u16 inDim, u16 outDim, u16 multiplier, u8 shift, u8 relu (docs/ai.md)
 
 function malformed(reason: string): AiError {
   return new AiError({ code: "AI_MODEL_MALFORMED", reason });

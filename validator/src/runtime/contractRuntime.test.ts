@@ -1,0 +1,171 @@
+// Cross-contract calls through the real runtime on RocksDB-backed state: callee reverts roll back its storage and
+// logs, value moves with the call, and the call depth is bounded.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { bigintToBytes32, bytesToHex, concatBytes, hexToBytes } from "@rustchain/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLANG_FLAGS, SDK_HEADER } from "../../../contracts/build.ts";
+import { Database } from "../db/database.ts";
+import { EMPTY_TRIE_ROOT } from "../state/account.ts";
+import { defaultStateDbOptions, StateDb, type WorldState } from "../state/stateDb.ts";
+import { ContractRuntime, type TxContext } from "./contractRuntime.ts";
+
+let work: string;
+let db: Database;
+const runtime = new ContractRuntime();
+const env = { chainId: 21076n, baseFeePerGas: 1n, coinbase: new Uint8Array(20), number: 7n, timestamp: 1_700_000_000n };
+const user = hexToBytes("0x00000000000000000000000000000000000000aa");
+const A = hexToBytes("0x000000000000000000000000000000000000000a");
+const B = hexToBytes("0x000000000000000000000000000000000000000b");
+
+async function compileC(name: string, source: string): Promise<Uint8Array> {
+  const src = join(work, `${name}.c`);
+  const out = join(work, `${name}.wasm`);
+  await writeFile(src, `#include "${SDK_HEADER}"\n${source}`);
+  await promisify(execFile)("clang", [...CLANG_FLAGS, "-o", out, src]);
+  return new Uint8Array(await readFile(out));
+}
+
+const word = (n: bigint) => bigintToBytes32(n);
+
+// Calls the address in calldata[12..32] with calldata[32..] and value calldata-word 2; stores the status in slot 0 and
+// the return data length in slot 1, then finishes with the return data.
+const CALLER = `
+RC_EXPORT("call") void call(void) {
+  uint32_t n = (uint32_t)rc_host_calldata_size();
+  uint8_t *in = (uint8_t *)rc_alloc(n);
+  rc_host_calldata_copy(in, 0, n);
+  int32_t status = rc_host_call(in + 12, in + 32, 0, in + 64, n - 64);
+  uint8_t slot[32] = {0}, v[32] = {0};
+  v[31] = (uint8_t)status;
+  rc_host_storage_write(slot, v);
+  uint32_t rn = (uint32_t)rc_host_returndata_size();
+  uint8_t *r = (uint8_t *)rc_alloc(rn + 1);
+  rc_host_returndata_copy(r, 0, rn);
+  slot[31] = 1; v[31] = (uint8_t)rn;
+  rc_host_storage_write(slot, v);
+  rc_host_finish(r, rn);
+}`;
+
+// Writes slot 0 = 1 and emits a log, then reverts with "no" when calldata is non-empty.
+const REVERTER = `
+RC_EXPORT("call") void call(void) {
+  uint8_t slot[32] = {0}, one[32] = {0}; one[31] = 1;
+  rc_host_storage_write(slot, one);
+  rc_host_emit_log(one, 1, one, 32);
+  if (rc_host_calldata_size() > 0) rc_host_revert("no", 2);
+  rc_host_finish("ok", 2);
+}`;
+
+// Calls itself with depth+1 until a call fails; finishes with the deepest depth reached (4 bytes LE).
+const SELF_CALLER = `
+RC_EXPORT("call") void call(void) {
+  uint32_t depth = 0;
+  if (rc_host_calldata_size() >= 4) rc_host_calldata_copy(&depth, 0, 4);
+  uint8_t self[20], zero[32] = {0};
+  rc_host_self_address(self);
+  uint32_t next = depth + 1;
+  int32_t status = rc_host_call(self, zero, 0, &next, 4);
+  if (status != 0) rc_host_finish(&depth, 4);
+  uint32_t deepest;
+  rc_host_returndata_copy(&deepest, 0, 4);
+  rc_host_finish(&deepest, 4);
+}`;
+
+function context(ws: WorldState): TxContext {
+  return { ws, env, origin: user, logs: [], warmAddresses: new Set(), warmSlots: new Set() };
+}
+
+async function install(ws: WorldState, address: Uint8Array, code: Uint8Array) {
+  const acc = await ws.getAccount(address);
+  acc.nonce = 1n;
+  ws.setAccount(address, acc);
+  await ws.setCode(address, code);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "rustchain-runtime-"));
+  db = await Database.open(join(work, "db"));
+});
+
+afterAll(async () => {
+  await db.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("ContractRuntime cross-contract calls", () => {
+  it("a reverting callee's storage and logs are rolled back; the caller sees status 1 and the revert data", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, A, await compileC("caller", CALLER));
+    await install(ws, B, await compileC("reverter", REVERTER));
+    const ctx = context(ws);
+    const calldata = concatBytes(new Uint8Array(12), B, word(0n), Uint8Array.of(1));
+    const result = await runtime.call(ctx, {
+      caller: user,
+      address: A,
+      value: 0n,
+      calldata,
+      gas: 5_000_000n,
+      depth: 0,
+    });
+    expect(result.status).toBe("success");
+    expect(Buffer.from(result.returnData).toString()).toBe("no");
+    expect(bytesToHex(await ws.getStorage(A, word(0n)))).toBe(bytesToHex(word(1n)));
+    expect(bytesToHex(await ws.getStorage(A, word(1n)))).toBe(bytesToHex(word(2n)));
+    expect(bytesToHex(await ws.getStorage(B, word(0n)))).toBe(bytesToHex(word(0n)));
+    expect(ctx.logs).toHaveLength(0);
+
+    // Without the revert flag the callee's writes and log stand, and value moves with the call.
+    const funded = await ws.getAccount(A);
+    funded.balance = 1000n;
+    ws.setAccount(A, funded);
+    const ok = await runtime.call(ctx, {
+      caller: user,
+      address: A,
+      value: 0n,
+      calldata: concatBytes(new Uint8Array(12), B, word(250n)),
+      gas: 5_000_000n,
+      depth: 0,
+    });
+    expect(ok.status).toBe("success");
+    expect(Buffer.from(ok.returnData).toString()).toBe("ok");
+    expect(bytesToHex(await ws.getStorage(B, word(0n)))).toBe(bytesToHex(word(1n)));
+    expect(ctx.logs).toHaveLength(1);
+    expect((await ws.getAccount(B)).balance).toBe(250n);
+    expect((await ws.getAccount(A)).balance).toBe(750n);
+  });
+
+  it("the call depth is bounded at 64 frames below the transaction", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, A, await compileC("selfcaller", SELF_CALLER));
+    const result = await runtime.call(context(ws), {
+      caller: user,
+      address: A,
+      value: 0n,
+      calldata: new Uint8Array(0),
+      gas: 50_000_000n,
+      depth: 0,
+    });
+    expect(result.status).toBe("success");
+    expect(new DataView(result.returnData.buffer, result.returnData.byteOffset).getUint32(0, true)).toBe(64);
+  });
+
+  it("a frame that runs out of gas consumes all of it and changes nothing", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, B, await compileC("reverter", REVERTER));
+    const result = await runtime.call(context(ws), {
+      caller: user,
+      address: B,
+      value: 0n,
+      calldata: new Uint8Array(0),
+      gas: 3_000n,
+      depth: 0,
+    });
+    expect(result.status).toBe("outOfGas");
+    expect(result.gasLeft).toBe(0n);
+    expect(bytesToHex(await ws.getStorage(B, word(0n)))).toBe(bytesToHex(word(0n)));
+  });
+});
