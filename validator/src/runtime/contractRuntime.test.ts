@@ -168,4 +168,47 @@ describe("ContractRuntime cross-contract calls", () => {
     expect(result.gasLeft).toBe(0n);
     expect(bytesToHex(await ws.getStorage(B, word(0n)))).toBe(bytesToHex(word(0n)));
   });
+
+  it("AI primitives are charged exactly their documented compute units", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    // Runs matmul (m,k,n from calldata bytes 0..2) then relu and requantize over m*n elements, on zeroed buffers.
+    await install(
+      ws,
+      A,
+      await compileC(
+        "aigas",
+        `static int8_t a[4096], b[4096], q[4096];
+         static int32_t c[4096];
+         RC_EXPORT("call") void call(void) {
+           uint8_t d[3];
+           rc_host_calldata_copy(d, 0, 3);
+           rc_host_ai_matmul_i8(a, b, c, d[0], d[1], d[2]);
+           rc_host_ai_requantize(c, q, (uint32_t)d[0] * d[2], 3, 1);
+           rc_host_ai_relu_i8(q, (uint32_t)d[0] * d[2]);
+         }`,
+      ),
+    );
+    const gasUsed = async (m: number, k: number, n: number) => {
+      const r = await runtime.call(context(ws), {
+        caller: user,
+        address: A,
+        value: 0n,
+        calldata: Uint8Array.of(m, k, n),
+        gas: 10_000_000n,
+        depth: 0,
+      });
+      expect(r.status).toBe("success");
+      return 10_000_000n - r.gasLeft;
+    };
+    const base = await gasUsed(1, 1, 1);
+    // matmul m*k*n + requantize m*n + relu m*n, all else identical.
+    for (const [m, k, n] of [
+      [2, 3, 4],
+      [8, 16, 8],
+      [16, 64, 4],
+    ] as const) {
+      const expected = BigInt(m * k * n + 2 * m * n) - 3n;
+      expect((await gasUsed(m, k, n)) - base).toBe(expected);
+    }
+  });
 });
