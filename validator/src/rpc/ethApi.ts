@@ -376,10 +376,27 @@ export class EthApi {
       return hash ? this.txByLocation(hash, index) : null;
     },
     eth_getTransactionReceipt: async ([hash]) => {
-      const loc = await this.modules.chain.txLocation(hash);
+      const { chain } = this.modules;
+      const loc = await chain.txLocation(hash);
       if (!loc) return null;
-      const b = await this.loadBlock(loc.blockHash);
-      return b ? (this.receiptsOf(b)[loc.index] ?? null) : null;
+      // Decode only this transaction; the block's other receipts are needed for the log index offset only.
+      const [block, receipts] = await Promise.all([chain.getBlock(loc.blockHash), chain.getReceipts(loc.blockHash)]);
+      const raw = block?.transactions[loc.index];
+      const stored = receipts?.[loc.index];
+      if (!block || !raw || !receipts || !stored) return null;
+      let firstLogIndex = 0;
+      for (let i = 0; i < loc.index; i++) firstLogIndex += receipts[i]!.receipt.logs.length;
+      return formatReceipt({
+        stx: { tx: decodeTransaction(raw), raw, hash, from: stored.from },
+        receipt: stored.receipt,
+        gasUsed: stored.gasUsed,
+        contractAddress: stored.contractAddress,
+        blockHash: loc.blockHash,
+        blockNumber: block.header.number,
+        baseFeePerGas: block.header.baseFeePerGas,
+        index: loc.index,
+        firstLogIndex,
+      });
     },
     eth_getBlockReceipts: async ([id]) => {
       const resolved = await this.headerById(id);

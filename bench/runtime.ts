@@ -1,0 +1,1095 @@
+// `npm run bench:runtime`: contract runtime throughput, in three parts.
+//
+// 1. erc20: ERC-20 transfers/s through the full transaction path. Starts a devnet (slot 1000 ms), deploys the C ERC-20
+//    (contracts/examples/erc20.c), funds fresh senders with RTC and tokens (not timed), pre-signs N EIP-1559
+//    `transfer(address,uint256)` calls (not timed), submits them in JSON-RPC batches and times from the first
+//    eth_sendRawTransaction until every accepted transaction is in a block (senders' nonces, read whenever the head
+//    moves; receipts are committed with the block). Then checks, not timed: every receipt of the run has status 1
+//    (all of them through eth_getBlockReceipts, plus a sample through eth_getTransactionReceipt) and every sender's
+//    token balance is exactly funding - sent + received.
+// 2. raw: contract calls/s in-process, without RPC, mempool or blocks: a ContractRuntime calling the ERC-20's
+//    `balanceOf` and `transfer` repeatedly on one WorldState overlay of a StateDb over RocksDB in a temporary
+//    directory (after the first touch every slot is served from the overlay, so this is the runtime's own cost:
+//    instantiation, JSPI, host calls, metering).
+// 3. metering: the same workload on the plain module and on the instrumented one (instrumentModule: gas per basic
+//    block, stack height, priced memory.grow), both with the same synchronous stub host imports, no JSPI. The
+//    headline is pure compute (small C kernels compiled with clang in a temporary directory: calls in a loop, an i32
+//    matrix multiply, an insertion sort, u64 arithmetic), where metering matters most; the ERC-20 (host-call bound,
+//    a fresh instance per call as the runtime does) is shown too.
+// Ends with one line:
+//   runtime erc20_tps=<tx/s> raw_calls_per_s=<transfer calls/s> metering_overhead=<instrumented/plain, compute>
+//
+// Options: --txs N (default 10000), --gas G (gas limit of each transfer, 200000; blocks are packed by gas limit, so
+//   300M / G caps the transfers per block), --senders S (200), --batch B (100), --concurrency C (4),
+//   --timeout SEC (measured devnet run, 300), --stall SEC (30), --node-log-level LEVEL (warn), --raw-calls N (5000),
+//   --metering-ms MS (target time of one plain kernel run, 150), --rounds R (alternating plain/instrumented, 5),
+//   --only erc20,raw,metering (a comma-separated subset).
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import {
+  bytesToHex,
+  hexToBytes,
+  keccak256,
+  privateKeyToAddress,
+  type SignedTransaction,
+  signTransaction,
+} from "@rustchain/shared";
+import { decodeFunctionResult, encodeDeployData, encodeFunctionData, erc20Abi, type Hex } from "viem";
+import { type BuiltContract, buildContracts } from "../contracts/build.ts";
+import { DEV_KEYS, type Devnet, startDevnet } from "../tests/support/devnet.ts";
+import { Database } from "../validator/src/db/database.ts";
+import type { BlockEnv } from "../validator/src/runtime/blockEnv.ts";
+import { ContractRuntime, type TxContext } from "../validator/src/runtime/contractRuntime.ts";
+import { GAS_EXPORT, instrumentModule } from "../validator/src/runtime/wasm/instrument.ts";
+import { EMPTY_TRIE_ROOT } from "../validator/src/state/account.ts";
+import { defaultStateDbOptions, StateDb, type WorldState } from "../validator/src/state/stateDb.ts";
+
+const run = promisify(execFile);
+const GWEI = 1_000_000_000n;
+const ETHER = 10n ** 18n;
+const MAX_FEE = 100n * GWEI;
+const TIP = 1n * GWEI;
+const VALUE_GAS = 21_000n;
+/** Gas limit of the (untimed) token funding transfers, which create new balance slots. */
+const FUND_GAS = 200_000n;
+const TOKEN = 10n ** 18n;
+const SUPPLY = 10n ** 12n * TOKEN;
+
+const { values: opts } = parseArgs({
+  options: {
+    txs: { type: "string", default: "10000" },
+    gas: { type: "string", default: "200000" },
+    senders: { type: "string", default: "200" },
+    batch: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "4" },
+    timeout: { type: "string", default: "300" },
+    stall: { type: "string", default: "30" },
+    "node-log-level": { type: "string", default: "warn" },
+    "raw-calls": { type: "string", default: "5000" },
+    "metering-ms": { type: "string", default: "150" },
+    rounds: { type: "string", default: "5" },
+    only: { type: "string", default: "erc20,raw,metering" },
+  },
+});
+
+function intOpt(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+const N = intOpt("txs", opts.txs, 1);
+const SENDERS = intOpt("senders", opts.senders, 2);
+/** Gas limit of every ERC-20 call. Blocks are filled by the sum of gas limits (300M), so this caps txs per block. */
+const CALL_GAS = BigInt(intOpt("gas", opts.gas, 21_000));
+const BATCH = intOpt("batch", opts.batch, 1);
+const CONCURRENCY = intOpt("concurrency", opts.concurrency, 1);
+const TIMEOUT_MS = intOpt("timeout", opts.timeout, 1) * 1000;
+const STALL_MS = intOpt("stall", opts.stall, 1) * 1000;
+const RAW_CALLS = intOpt("raw-calls", opts["raw-calls"], 1);
+const METERING_MS = intOpt("metering-ms", opts["metering-ms"], 1);
+const ROUNDS = intOpt("rounds", opts.rounds, 1);
+const PARTS = new Set(opts.only.split(",").map((s) => s.trim()));
+for (const p of PARTS) if (!["erc20", "raw", "metering"].includes(p)) throw new Error(`--only: unknown part ${p}`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cleanup: child processes and temporary directories go away on every exit path.
+
+const tempDirs = new Set<string>();
+let devnetRef: Devnet | undefined;
+function cleanupSync(): void {
+  const d = devnetRef;
+  if (d && d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill("SIGKILL");
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.once("exit", cleanupSync);
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    cleanupSync();
+    process.exit(130);
+  });
+}
+
+function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `rustchain-bench-runtime-${label}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hexNum = (v: unknown) => Number(BigInt(v as string));
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+// ---------------------------------------------------------------------------------------------------------------
+// JSON-RPC over HTTP
+
+interface RpcReply {
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+interface RpcCall {
+  method: string;
+  params: unknown[];
+}
+
+async function post(url: string, body: unknown, timeoutMs = 30_000): Promise<unknown> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+  }
+}
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const reply = (await post(url, { jsonrpc: "2.0", id: 1, method, params })) as RpcReply;
+  if (reply.error) throw new Error(`${method}: ${reply.error.message} (${reply.error.code})`);
+  return reply.result;
+}
+
+async function batch(url: string, calls: RpcCall[], timeoutMs = 30_000): Promise<RpcReply[]> {
+  const reply = await post(
+    url,
+    calls.map((c, i) => ({ jsonrpc: "2.0", id: i, method: c.method, params: c.params })),
+    timeoutMs,
+  );
+  if (!Array.isArray(reply)) {
+    const err = (reply as RpcReply).error ?? { code: 0, message: `unexpected batch reply ${JSON.stringify(reply)}` };
+    return calls.map(() => ({ error: err }));
+  }
+  const out: RpcReply[] = calls.map(() => ({ error: { code: 0, message: "missing from batch reply" } }));
+  for (const r of reply as (RpcReply & { id: number })[])
+    if (typeof r.id === "number" && r.id < out.length) out[r.id] = r;
+  return out;
+}
+
+/** Many calls, BATCH per request, CONCURRENCY requests in flight; replies in order, errors thrown. */
+async function batched(
+  url: string,
+  calls: RpcCall[],
+  size = BATCH,
+  concurrency = CONCURRENCY,
+  timeoutMs = 30_000,
+): Promise<unknown[]> {
+  const out: unknown[] = new Array(calls.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const start = next;
+      next += size;
+      const replies = await batch(url, calls.slice(start, start + size), timeoutMs);
+      replies.forEach((r, i) => {
+        const c = calls[start + i];
+        if (r.error) throw new Error(`${c.method}(${JSON.stringify(c.params).slice(0, 120)}): ${r.error.message}`);
+        out[start + i] = r.result;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part 1: ERC-20 transfers through the devnet
+
+interface Account {
+  key: Uint8Array;
+  address: Uint8Array;
+  hex: Hex;
+}
+function account(key: Uint8Array): Account {
+  const address = privateKeyToAddress(key);
+  return { key, address, hex: bytesToHex(address) as Hex };
+}
+const devAccounts = DEV_KEYS.map((k) => account(hexToBytes(k)));
+const senders = Array.from({ length: SENDERS }, (_, i) =>
+  account(keccak256(new TextEncoder().encode(`rustchain-bench-runtime-sender-${i}`))),
+);
+
+interface Signed {
+  raw: string;
+  hash: string;
+  /** Index into the account list the run tracks nonces of. */
+  sender: number;
+}
+
+function sign(
+  chainId: bigint,
+  from: Account,
+  nonce: bigint,
+  to: Uint8Array | null,
+  value: bigint,
+  data: Uint8Array,
+  gasLimit: bigint,
+  sender: number,
+): Signed {
+  const stx: SignedTransaction = signTransaction(
+    {
+      type: 2,
+      chainId,
+      nonce,
+      maxPriorityFeePerGas: TIP,
+      maxFeePerGas: MAX_FEE,
+      gasLimit,
+      to,
+      value,
+      data,
+      accessList: [],
+    },
+    from.key,
+  );
+  return { raw: bytesToHex(stx.raw), hash: bytesToHex(stx.hash), sender };
+}
+
+async function nonces(url: string, accounts: Account[]): Promise<bigint[]> {
+  const r = await batched(
+    url,
+    accounts.map((a) => ({ method: "eth_getTransactionCount", params: [a.hex, "latest"] })),
+  );
+  return r.map((v) => BigInt(v as string));
+}
+
+interface RunResult {
+  accepted: number;
+  rejected: number;
+  errors: Map<string, number>;
+  included: number;
+  startBlock: number;
+  /** Block number → ms after the first submit when the poller first saw it. */
+  seenAt: Map<number, number>;
+  submitMs: number;
+  totalMs: number;
+  incomplete?: string;
+}
+
+/**
+ * Submit `txs` in batches with CONCURRENCY batches in flight, and meanwhile watch eth_blockNumber every 25 ms; when
+ * the head moves, read the senders' nonces. Done when every accepted transaction is reflected in them.
+ */
+async function submitAndWait(url: string, txs: Signed[], accounts: Account[], timeoutMs: number): Promise<RunResult> {
+  const startBlock = hexNum(await rpc(url, "eth_blockNumber"));
+  const base = await nonces(url, accounts);
+  const want = new Array<number>(accounts.length).fill(0);
+  for (const t of txs) want[t.sender]++;
+  const active = accounts.flatMap((a, i) => (want[i] > 0 ? [{ a, i }] : []));
+  const errors = new Map<string, number>();
+  let accepted = 0;
+  let rejected = 0;
+  let submitDone = false;
+  let included = 0;
+  const reject = (msg: string, n = 1) => {
+    rejected += n;
+    errors.set(msg, (errors.get(msg) ?? 0) + n);
+  };
+
+  const t0 = performance.now();
+  let submitMs = 0;
+  const submit = (async () => {
+    let next = 0;
+    const worker = async () => {
+      while (next < txs.length) {
+        const start = next;
+        next += BATCH;
+        const chunk = txs.slice(start, start + BATCH);
+        let replies: RpcReply[];
+        try {
+          replies = await batch(
+            url,
+            chunk.map((t) => ({ method: "eth_sendRawTransaction", params: [t.raw] })),
+          );
+        } catch (e) {
+          reject(`batch failed: ${(e as Error).message}`, chunk.length);
+          continue;
+        }
+        replies.forEach((r, i) => {
+          if (r.error) reject(`${r.error.message} (${r.error.code})`);
+          else if (r.result !== chunk[i].hash) reject(`hash mismatch: got ${String(r.result)}`);
+          else accepted++;
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    submitMs = performance.now() - t0;
+    submitDone = true;
+  })();
+
+  let incomplete: string | undefined;
+  const seenAt = new Map<number, number>();
+  let seen = startBlock;
+  let dirty = false;
+  let lastNoncePoll = 0;
+  let lastProgress = t0;
+  for (;;) {
+    const now = performance.now();
+    if (submitDone && included >= accepted) break;
+    if (now - t0 > timeoutMs) {
+      incomplete = `timeout after ${(timeoutMs / 1000).toFixed(0)}s`;
+      break;
+    }
+    if (submitDone && now - lastProgress > STALL_MS) {
+      incomplete = `nothing included for ${(STALL_MS / 1000).toFixed(0)}s`;
+      break;
+    }
+    try {
+      const head = hexNum(await rpc(url, "eth_blockNumber"));
+      if (head > seen) {
+        const at = performance.now() - t0;
+        for (let n = seen + 1; n <= head; n++) seenAt.set(n, at);
+        seen = head;
+        dirty = true;
+      }
+      if (dirty && performance.now() - lastNoncePoll >= 100) {
+        lastNoncePoll = performance.now();
+        dirty = false;
+        const current = await nonces(
+          url,
+          active.map(({ a }) => a),
+        );
+        let sum = 0;
+        active.forEach(({ i }, k) => {
+          sum += Math.min(Number(current[k] - base[i]), want[i]);
+        });
+        if (sum > included) {
+          included = sum;
+          lastProgress = performance.now();
+        }
+      }
+    } catch (e) {
+      incomplete = `poll failed: ${(e as Error).message}`;
+      break;
+    }
+    await sleep(25);
+  }
+  const totalMs = performance.now() - t0;
+  await submit;
+  return { accepted, rejected, errors, included, startBlock, seenAt, submitMs, totalMs, incomplete };
+}
+
+function checkRun(what: string, r: RunResult, expected: number): void {
+  if (r.rejected > 0 || r.incomplete || r.included < expected) {
+    const errs = [...r.errors].map(([m, n]) => `${n}x ${m}`).join("; ");
+    throw new Error(
+      `${what}: ${r.included}/${expected} included, ${r.rejected} rejected${r.incomplete ? `, ${r.incomplete}` : ""}` +
+        (errs ? `: ${errs}` : ""),
+    );
+  }
+}
+
+async function waitReceipt(url: string, hash: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = (await rpc(url, "eth_getTransactionReceipt", [hash])) as Record<string, unknown> | null;
+    if (r) return r;
+    if (Date.now() > deadline) throw new Error(`no receipt for ${hash} after ${timeoutMs / 1000}s`);
+    await sleep(100);
+  }
+}
+
+async function tokenBalances(url: string, token: Hex, accounts: Account[]): Promise<bigint[]> {
+  const r = await batched(
+    url,
+    accounts.map((a) => ({
+      method: "eth_call",
+      params: [
+        { to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [a.hex] }) },
+        "latest",
+      ],
+    })),
+  );
+  return r.map((v) => BigInt(v as string));
+}
+
+const transferData = (to: Hex, amount: bigint) =>
+  hexToBytes(encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [to, amount] }));
+
+/** Amount of measured transfer i (varied, so the balance check catches a transfer applied twice or to the wrong pair). */
+const amountOf = (i: number) => BigInt(1 + (i % 97));
+
+interface Erc20Result {
+  tps: number;
+}
+
+async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
+  console.log(`[erc20] starting devnet (slot 1000 ms, log level ${opts["node-log-level"]})`);
+  const devnet = await startDevnet({ slotMs: 1000, logLevel: opts["node-log-level"] });
+  devnetRef = devnet;
+  tempDirs.add(devnet.datadir);
+  try {
+    const url = devnet.url;
+    console.log(`[erc20] devnet pid ${devnet.proc.pid} at ${url}`);
+    const chainId = BigInt((await rpc(url, "eth_chainId")) as string);
+    const deployer = devAccounts[0];
+
+    // Deploy (not timed).
+    const deployData = encodeDeployData({
+      abi: erc20.abi,
+      bytecode: erc20.bytecode,
+      args: ["Bench", "BNCH", 18, SUPPLY],
+    });
+    const estimate = BigInt((await rpc(url, "eth_estimateGas", [{ from: deployer.hex, data: deployData }])) as string);
+    const [deployNonce] = await nonces(url, [deployer]);
+    const dtx = sign(chainId, deployer, deployNonce, null, 0n, hexToBytes(deployData), (estimate * 12n) / 10n, 0);
+    await rpc(url, "eth_sendRawTransaction", [dtx.raw]);
+    const dr = await waitReceipt(url, dtx.hash);
+    if (dr.status !== "0x1") throw new Error(`ERC-20 deploy failed: ${JSON.stringify(dr)}`);
+    const token = dr.contractAddress as Hex;
+    console.log(
+      `[erc20] ERC-20 deployed at ${token} (gas used ${hexNum(dr.gasUsed)}, module ${erc20.module.length} B)`,
+    );
+
+    // Fund (not timed): RTC round-robin from the dev accounts, then tokens from the deployer.
+    const perSenderTxs = Math.ceil(N / SENDERS);
+    const rtc = CALL_GAS * MAX_FEE * BigInt(perSenderTxs + 10) * 2n;
+    const rtcEach = rtc > 10n * ETHER ? rtc : 10n * ETHER;
+    const tokensEach = 1_000_000n * TOKEN;
+    const devNonces = await nonces(url, devAccounts);
+    const fundRtc = senders.map((s, i) => {
+      const d = i % devAccounts.length;
+      return sign(chainId, devAccounts[d], devNonces[d]++, s.address, rtcEach, new Uint8Array(0), VALUE_GAS, d);
+    });
+    checkRun("RTC funding", await submitAndWait(url, fundRtc, devAccounts, 120_000), fundRtc.length);
+    const tokenAddr = hexToBytes(token);
+    for (let start = 0; start < senders.length; start += 1000) {
+      const [n0] = await nonces(url, [deployer]);
+      const chunk = senders
+        .slice(start, start + 1000)
+        .map((s, i) =>
+          sign(chainId, deployer, n0 + BigInt(i), tokenAddr, 0n, transferData(s.hex, tokensEach), FUND_GAS, 0),
+        );
+      checkRun("token funding", await submitAndWait(url, chunk, [deployer], 120_000), chunk.length);
+    }
+    const before = await tokenBalances(url, token, senders);
+    const unfunded = before.filter((b) => b !== tokensEach).length;
+    if (unfunded > 0) throw new Error(`token funding: ${unfunded} senders have an unexpected token balance`);
+    console.log(`[erc20] funded ${SENDERS} senders with ${rtcEach / ETHER} RTC and ${tokensEach / TOKEN} tokens each`);
+
+    // Pre-sign (not timed): round-robin over the senders, each sends to the next one.
+    const t = performance.now();
+    const base = await nonces(url, senders);
+    const txs: Signed[] = new Array(N);
+    const delta = new Array<bigint>(SENDERS).fill(0n);
+    for (let i = 0; i < N; i++) {
+      const s = i % SENDERS;
+      const r = (s + 1) % SENDERS;
+      const amount = amountOf(i);
+      delta[s] -= amount;
+      delta[r] += amount;
+      const nonce = base[s] + BigInt(Math.floor(i / SENDERS));
+      txs[i] = sign(chainId, senders[s], nonce, tokenAddr, 0n, transferData(senders[r].hex, amount), CALL_GAS, s);
+    }
+    console.log(
+      `[erc20] pre-signed ${N} transfer(address,uint256) calls (gas limit ${CALL_GAS}, ${perSenderTxs}/sender)` +
+        ` in ${((performance.now() - t) / 1000).toFixed(1)}s; submitting`,
+    );
+
+    // Timed.
+    const r = await submitAndWait(url, txs, senders, TIMEOUT_MS);
+    const tps = r.included / (r.totalMs / 1000);
+    console.log(
+      `[erc20] submitted=${N} accepted=${r.accepted} rejected=${r.rejected} included=${r.included}` +
+        ` submit=${(r.submitMs / 1000).toFixed(2)}s total=${(r.totalMs / 1000).toFixed(2)}s tps=${tps.toFixed(1)}`,
+    );
+    for (const [msg, count] of r.errors) console.log(`[erc20]   rejected ${count}x: ${msg}`);
+    if (r.incomplete) console.log(`[erc20]   INCOMPLETE: ${r.incomplete}`);
+
+    // Verify (not timed): every receipt of the run, a sample one by one, and the token balances.
+    const head = hexNum(await rpc(url, "eth_blockNumber"));
+    const numbers = Array.from({ length: head - r.startBlock }, (_, i) => r.startBlock + 1 + i);
+    const blockReceipts = (await batched(
+      url,
+      numbers.map((n) => ({ method: "eth_getBlockReceipts", params: [`0x${n.toString(16)}`] })),
+      1,
+      2,
+      120_000,
+    )) as { transactionHash: string; status: string; gasUsed: string }[][];
+    const status = new Map<string, { status: string; gasUsed: number }>();
+    const perBlock: string[] = [];
+    blockReceipts.forEach((rs, k) => {
+      const at = r.seenAt.get(numbers[k]);
+      if (rs.length > 0)
+        perBlock.push(`#${numbers[k]}:${rs.length}tx@${at === undefined ? "?" : (at / 1000).toFixed(2)}s`);
+      for (const x of rs) status.set(x.transactionHash.toLowerCase(), { status: x.status, gasUsed: hexNum(x.gasUsed) });
+    });
+    let ok = 0;
+    let failed = 0;
+    let missing = 0;
+    let gasSum = 0;
+    for (const tx of txs) {
+      const s = status.get(tx.hash.toLowerCase());
+      if (!s) missing++;
+      else if (s.status === "0x1") {
+        ok++;
+        gasSum += s.gasUsed;
+      } else failed++;
+    }
+    console.log(
+      `[erc20] receipts: ${ok} status 1, ${failed} status 0, ${missing} missing; avg gasUsed ${fmt(gasSum / ok)};` +
+        ` ${perBlock.length} blocks: ${perBlock.slice(0, 30).join(" ")}${perBlock.length > 30 ? " ..." : ""}`,
+    );
+    // eth_getTransactionReceipt costs the node a whole-block decode per call: a small sample, a few per request.
+    const SAMPLE = Math.min(50, N);
+    const sampleIdx = Array.from({ length: SAMPLE }, (_, k) => Math.floor((k * N) / SAMPLE));
+    sampleIdx.push(N - 1);
+    const ts = performance.now();
+    const sample = (await batched(
+      url,
+      sampleIdx.map((i) => ({ method: "eth_getTransactionReceipt", params: [txs[i].hash] })),
+      5,
+      1,
+      120_000,
+    )) as ({ status: string; logs: unknown[] } | null)[];
+    const lookupMs = (performance.now() - ts) / sample.length;
+    const sampleBad = sample.filter((x) => !(x?.status === "0x1" && x.logs.length === 1)).length;
+    console.log(
+      `[erc20] sampled ${sample.length} receipts by hash: ${sample.length - sampleBad} status 1 with 1 log` +
+        ` (${fmt(lookupMs, 1)} ms per eth_getTransactionReceipt)`,
+    );
+    const after = await tokenBalances(url, token, senders);
+    const wrong = after.filter((b, s) => b !== tokensEach + delta[s]).length;
+    const sum = after.reduce((a, b) => a + b, 0n);
+    const deployerBal = (await tokenBalances(url, token, [deployer]))[0];
+    const sumOk = sum === tokensEach * BigInt(SENDERS) && deployerBal + sum === SUPPLY;
+    console.log(
+      `[erc20] token balances: ${SENDERS - wrong}/${SENDERS} as expected; sum ${sumOk ? "conserved" : "WRONG"}` +
+        ` (${sum / TOKEN} tokens over the senders)`,
+    );
+    await printNodeMetrics(devnet.metricsUrl);
+    printNodeLog(devnet.output());
+    const problems: string[] = [];
+    if (r.rejected > 0 || r.incomplete || r.included < N) problems.push(`${N - r.included} not included`);
+    if (ok !== N) problems.push(`${N - ok} receipts not status 1`);
+    if (sampleBad > 0) problems.push(`${sampleBad} sampled receipts bad`);
+    if (wrong > 0 || !sumOk) problems.push(`${wrong} token balances wrong`);
+    if (problems.length > 0) throw new Error(`erc20 run failed verification: ${problems.join("; ")}`);
+    return { tps };
+  } catch (e) {
+    printNodeLog(devnet.output());
+    throw e;
+  } finally {
+    const timer = setTimeout(() => devnet.proc.kill("SIGKILL"), 15_000);
+    await devnet.stop();
+    clearTimeout(timer);
+    devnetRef = undefined;
+    await devnet.cleanup();
+    tempDirs.delete(devnet.datadir);
+  }
+}
+
+/** Block production time and eth_sendRawTransaction latency from the node's Prometheus endpoint (diagnostics). */
+async function printNodeMetrics(url: string): Promise<void> {
+  let text: string;
+  try {
+    text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+  } catch (e) {
+    console.log(`[erc20] node metrics unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const metric = (name: string) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.slice(name.length + 1)) : Number.NaN;
+  };
+  const bpSum = metric("rustchain_block_production_seconds_sum");
+  const bpCount = metric("rustchain_block_production_seconds_count");
+  const label = '{method="eth_sendRawTransaction"}';
+  const sendSum = metric(`rustchain_rpc_request_seconds_sum${label}`);
+  const sendCount = metric(`rustchain_rpc_request_seconds_count${label}`);
+  console.log(
+    `[erc20] node metrics (whole devnet life): ${bpCount} blocks produced, ${fmt(bpSum, 2)}s producing` +
+      ` (avg ${fmt((bpSum / bpCount) * 1000)} ms/block); eth_sendRawTransaction ${sendCount} calls,` +
+      ` avg ${fmt((sendSum / sendCount) * 1000, 2)} ms`,
+  );
+}
+
+function printNodeLog(out: string): void {
+  const lines = out.trim().split("\n").filter(Boolean);
+  if (lines.length === 0) return;
+  console.log(`[erc20] node output (last ${Math.min(lines.length, 40)} of ${lines.length} lines):`);
+  for (const l of lines.slice(-40)) console.log(`  ${l.slice(0, 400)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part 2: raw ContractRuntime calls on a WorldState overlay
+
+interface RawResult {
+  balanceOfPerS: number;
+  transferPerS: number;
+}
+
+async function benchRaw(erc20: BuiltContract): Promise<RawResult> {
+  const dir = tempDir("raw");
+  const db = await Database.open(join(dir, "chaindata"));
+  try {
+    const state = new StateDb(defaultStateDbOptions, { db });
+    const ws: WorldState = state.overlay(EMPTY_TRIE_ROOT, true);
+    const runtime = new ContractRuntime();
+    const env: BlockEnv = {
+      chainId: 21076n,
+      baseFeePerGas: GWEI,
+      coinbase: new Uint8Array(20),
+      number: 1n,
+      timestamp: BigInt(Math.floor(Date.now() / 1000)),
+    };
+    const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+    const ctxFor = (origin: Uint8Array, to: Uint8Array): TxContext => ({
+      ws,
+      env,
+      origin,
+      logs: [],
+      warmAddresses: new Set([hex(origin), hex(to), hex(env.coinbase)]),
+      warmSlots: new Set(),
+    });
+    const K = 100;
+    const holders = Array.from({ length: K }, (_, i) =>
+      keccak256(new TextEncoder().encode(`rustchain-bench-runtime-holder-${i}`)).slice(12),
+    );
+    const deployer = devAccounts[0].address;
+    const data = hexToBytes(
+      encodeDeployData({ abi: erc20.abi, bytecode: erc20.bytecode, args: ["Bench", "BNCH", 18, SUPPLY] }),
+    );
+    const dep = await runtime.deploy(
+      ctxFor(deployer, deployer),
+      { caller: deployer, value: 0n, gas: 50_000_000n, depth: 0 },
+      data,
+      0n,
+    );
+    if (dep.result.status !== "success") throw new Error(`raw: deploy ${dep.result.status}: ${dep.result.reason}`);
+    const token = dep.address;
+    const call = async (caller: Uint8Array, calldata: Uint8Array) => {
+      const r = await runtime.call(ctxFor(caller, token), {
+        caller,
+        address: token,
+        value: 0n,
+        calldata,
+        gas: 1_000_000n,
+        depth: 0,
+      });
+      if (r.status !== "success") throw new Error(`raw: call ${r.status}: ${r.reason ?? bytesToHex(r.returnData)}`);
+      return r;
+    };
+    // Not timed: give every holder tokens (and touch every slot once, so RocksDB is out of the measured loop).
+    const each = 1_000_000n * TOKEN;
+    for (const h of holders) await call(deployer, transferData(bytesToHex(h) as Hex, each));
+
+    const balanceOfData = holders.map((h) =>
+      hexToBytes(encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [bytesToHex(h) as Hex] })),
+    );
+    const transfers = holders.map((_, i) => transferData(bytesToHex(holders[(i + 1) % K]) as Hex, 1n));
+    // Warm-up (V8 tiers up the module and the host code).
+    for (let i = 0; i < Math.min(500, RAW_CALLS); i++) await call(deployer, balanceOfData[i % K]);
+
+    let gas = 0n;
+    let t = performance.now();
+    for (let i = 0; i < RAW_CALLS; i++) {
+      const r = await call(deployer, balanceOfData[i % K]);
+      gas += 1_000_000n - r.gasLeft;
+    }
+    const balMs = performance.now() - t;
+    const balGas = Number(gas) / RAW_CALLS;
+    gas = 0n;
+    t = performance.now();
+    for (let i = 0; i < RAW_CALLS; i++) {
+      const r = await call(holders[i % K], transfers[i % K]);
+      gas += 1_000_000n - r.gasLeft;
+    }
+    const trMs = performance.now() - t;
+    const trGas = Number(gas) / RAW_CALLS;
+
+    // Check: balances conserved and as expected.
+    const sent = new Array<bigint>(K).fill(0n);
+    for (let i = 0; i < RAW_CALLS; i++) {
+      sent[i % K] -= 1n;
+      sent[(i + 1) % K] += 1n;
+    }
+    let wrong = 0;
+    for (let i = 0; i < K; i++) {
+      const r = await call(deployer, balanceOfData[i]);
+      const v = decodeFunctionResult({
+        abi: erc20Abi,
+        functionName: "balanceOf",
+        data: bytesToHex(r.returnData) as Hex,
+      });
+      if (v !== each + sent[i]) wrong++;
+    }
+    if (wrong > 0) throw new Error(`raw: ${wrong} holder balances wrong after the transfers`);
+    const res = { balanceOfPerS: RAW_CALLS / (balMs / 1000), transferPerS: RAW_CALLS / (trMs / 1000) };
+    console.log(
+      `[raw] ContractRuntime.call on a WorldState overlay (StateDb over RocksDB in a tmpdir), ${RAW_CALLS} calls each:`,
+    );
+    console.log(
+      `[raw]   balanceOf: ${fmt(res.balanceOfPerS)} calls/s (${fmt((balMs * 1000) / RAW_CALLS, 1)} us/call, ` +
+        `${fmt(balGas)} gas/call)`,
+    );
+    console.log(
+      `[raw]   transfer:  ${fmt(res.transferPerS)} calls/s (${fmt((trMs * 1000) / RAW_CALLS, 1)} us/call, ` +
+        `${fmt(trGas)} gas/call); ${K} holders, balances verified; module cache hits=${runtime.cache.hits} misses=${runtime.cache.misses}`,
+    );
+    return res;
+  } finally {
+    await db.close();
+    removeTempDir(dir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part 3: metering overhead
+
+const KERNEL_C = `
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#define EXPORT(name) __attribute__((export_name(name)))
+
+static u32 buf[4096];
+static u32 ma[24 * 24], mb[24 * 24], mc[24 * 24];
+static u32 arr[512];
+
+/* Calls in a loop: every call is a function entry (gas + stack height checks) and a block boundary. */
+__attribute__((noinline)) static u32 mix(u32 x, u32 y) {
+  x ^= y + 0x9e3779b9u + (x << 6) + (x >> 2);
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+EXPORT("k_calls") u32 k_calls(u32 iters) {
+  u32 s = 1;
+  for (u32 it = 0; it < iters; it++)
+    for (u32 i = 0; i < 4096; i++) {
+      s = mix(s, buf[i]);
+      buf[i] = s;
+    }
+  return s;
+}
+
+/* i32 matrix multiply: long straight-line inner loop bodies. */
+EXPORT("k_matmul") u32 k_matmul(u32 iters) {
+  for (u32 i = 0; i < 24 * 24; i++) {
+    ma[i] = i * 2654435761u;
+    mb[i] = i ^ 0x5bd1e995u;
+  }
+  u32 s = 0;
+  for (u32 it = 0; it < iters; it++) {
+    for (u32 i = 0; i < 24; i++)
+      for (u32 j = 0; j < 24; j++) {
+        u32 acc = 0;
+        for (u32 k = 0; k < 24; k++) acc += ma[i * 24 + k] * mb[k * 24 + j];
+        mc[i * 24 + j] = acc;
+      }
+    s += mc[it % (24 * 24)];
+    ma[it % (24 * 24)] ^= s;
+  }
+  return s;
+}
+
+/* Insertion sort of pseudo-random data: short, branchy basic blocks. */
+EXPORT("k_sort") u32 k_sort(u32 iters) {
+  u32 seed = 12345, s = 0;
+  for (u32 it = 0; it < iters; it++) {
+    for (u32 i = 0; i < 512; i++) {
+      seed = seed * 1103515245u + 12345u;
+      arr[i] = seed >> 8;
+    }
+    for (u32 i = 1; i < 512; i++) {
+      u32 v = arr[i];
+      u32 j = i;
+      while (j > 0 && arr[j - 1] > v) {
+        arr[j] = arr[j - 1];
+        j--;
+      }
+      arr[j] = v;
+    }
+    s += arr[it & 511];
+  }
+  return s;
+}
+
+/* u64 multiply-accumulate with carries, like the u256 arithmetic of token contracts. */
+EXPORT("k_u64") u32 k_u64(u32 iters) {
+  u64 a0 = 0x0123456789abcdefull, a1 = 0xfedcba9876543210ull, acc = 0, carry = 0;
+  for (u32 it = 0; it < iters; it++)
+    for (u32 i = 0; i < 1024; i++) {
+      u64 lo = (a0 & 0xffffffffull) * (a1 >> 32);
+      u64 hi = (a0 >> 32) * (a1 & 0xffffffffull);
+      u64 sum = acc + lo;
+      carry += sum < acc;
+      acc = sum ^ (hi << 1);
+      a0 = a0 * 6364136223846793005ull + 1442695040888963407ull;
+      a1 ^= a0 >> 29;
+    }
+  return (u32)(acc ^ carry ^ (acc >> 32));
+}
+`;
+
+const KERNELS = ["k_calls", "k_matmul", "k_sort", "k_u64"] as const;
+const UNLIMITED_GAS = 1n << 62n;
+
+async function compileKernel(): Promise<Uint8Array> {
+  const dir = tempDir("kernel");
+  try {
+    const src = join(dir, "kernel.c");
+    const out = join(dir, "kernel.wasm");
+    await writeFile(src, KERNEL_C);
+    const clang = process.env.CLANG ?? "clang";
+    await run(
+      clang,
+      [
+        "--target=wasm32",
+        "-mcpu=mvp",
+        "-nostdlib",
+        "-ffreestanding",
+        "-O2",
+        "-Wl,--no-entry",
+        "-Wl,--strip-all",
+        ...KERNELS.map((k) => `-Wl,--export=${k}`),
+        "-o",
+        out,
+        src,
+      ],
+      { timeout: 60_000 },
+    );
+    return new Uint8Array(await readFile(out));
+  } finally {
+    removeTempDir(dir);
+  }
+}
+
+interface Timing {
+  plainMs: number;
+  meteredMs: number;
+}
+
+/** Alternate plain and instrumented runs ROUNDS times after a warm-up; the best time of each. */
+async function timePair(plain: () => unknown, metered: () => unknown): Promise<Timing> {
+  plain();
+  metered();
+  let plainMs = Number.POSITIVE_INFINITY;
+  let meteredMs = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    let t = performance.now();
+    const a = plain();
+    plainMs = Math.min(plainMs, performance.now() - t);
+    t = performance.now();
+    const b = metered();
+    meteredMs = Math.min(meteredMs, performance.now() - t);
+    if (a !== b) throw new Error(`metering: plain and instrumented results differ (${String(a)} vs ${String(b)})`);
+    await sleep(0);
+  }
+  return { plainMs, meteredMs };
+}
+
+async function benchKernels(): Promise<number> {
+  const wasm = await compileKernel();
+  const plainMod = new WebAssembly.Module(wasm);
+  const instrumented = instrumentModule(wasm);
+  const meteredMod = new WebAssembly.Module(instrumented);
+  const plain = new WebAssembly.Instance(plainMod, {});
+  const metered = new WebAssembly.Instance(meteredMod, {});
+  const gas = metered.exports[GAS_EXPORT] as WebAssembly.Global;
+  console.log(
+    `[metering] compute kernels: ${wasm.length} B plain, ${instrumented.length} B instrumented` +
+      ` (clang -O2 --target=wasm32 -mcpu=mvp)`,
+  );
+  const logRatios: number[] = [];
+  for (const k of KERNELS) {
+    const fp = plain.exports[k] as (n: number) => number;
+    const fm = metered.exports[k] as (n: number) => number;
+    // Calibrate on a throwaway instance (the kernels keep state in memory: plain and instrumented must run the same
+    // sequence of calls to give the same results): iterations for about METERING_MS of plain time.
+    const probe = new WebAssembly.Instance(plainMod, {}).exports[k] as (n: number) => number;
+    let iters = 1;
+    for (;;) {
+      const t = performance.now();
+      probe(iters);
+      const ms = performance.now() - t;
+      if (ms >= METERING_MS / 4 || iters >= 1 << 24) {
+        iters = Math.max(1, Math.round((iters * METERING_MS) / Math.max(ms, 0.01)));
+        break;
+      }
+      iters *= 4;
+    }
+    let gasUsed = 0n;
+    const runMetered = () => {
+      gas.value = UNLIMITED_GAS;
+      const r = fm(iters);
+      gasUsed = UNLIMITED_GAS - (gas.value as bigint);
+      return r;
+    };
+    const t = await timePair(() => fp(iters), runMetered);
+    const ratio = t.meteredMs / t.plainMs;
+    logRatios.push(Math.log(ratio));
+    console.log(
+      `[metering]   ${k.padEnd(9)} iters=${iters}: plain ${t.plainMs.toFixed(1)} ms, instrumented ${t.meteredMs.toFixed(1)} ms,` +
+        ` ratio ${ratio.toFixed(2)} (${fmt(Number(gasUsed) / 1e6, 1)} M gas, ${fmt(Number(gasUsed) / (t.meteredMs * 1e3), 0)} M gas/s)`,
+    );
+  }
+  const geo = Math.exp(logRatios.reduce((a, b) => a + b, 0) / logRatios.length);
+  console.log(`[metering]   compute geometric mean: instrumented/plain = ${geo.toFixed(2)}`);
+  return geo;
+}
+
+/** Synchronous stand-ins for the host API: in-memory storage, no gas accounting beyond the module's own. */
+function stubHost(memory: () => WebAssembly.Memory, calldata: () => Uint8Array, caller: Uint8Array) {
+  const storage = new Map<string, Uint8Array>();
+  const mem = () => new Uint8Array(memory().buffer);
+  const zero32 = new Uint8Array(32);
+  class Exit {
+    constructor(readonly ok: boolean) {}
+  }
+  const imports: Record<string, (...args: never[]) => unknown> = {
+    calldata_size: () => calldata().length,
+    calldata_copy: (dest: number, off: number, len: number) => mem().set(calldata().subarray(off, off + len), dest),
+    finish: () => {
+      throw new Exit(true);
+    },
+    revert: () => {
+      throw new Exit(false);
+    },
+    storage_read: (k: number, out: number) => {
+      const m = mem();
+      m.set(storage.get(Buffer.from(m.subarray(k, k + 32)).toString("hex")) ?? zero32, out);
+    },
+    storage_write: (k: number, v: number) => {
+      const m = mem();
+      storage.set(Buffer.from(m.subarray(k, k + 32)).toString("hex"), m.slice(v, v + 32));
+    },
+    caller: (out: number) => mem().set(caller, out),
+    origin: (out: number) => mem().set(caller, out),
+    self_address: (out: number) => mem().fill(0x11, out, out + 20),
+    call_value: (out: number) => mem().fill(0, out, out + 32),
+    block_number: () => 1n,
+    block_timestamp: () => 1n,
+    chain_id: () => 21076n,
+    gas_left: () => UNLIMITED_GAS,
+    emit_log: () => {},
+    keccak256: (p: number, len: number, out: number) => {
+      const m = mem();
+      m.set(keccak256(m.slice(p, p + len)), out);
+    },
+  };
+  return { imports, storage, Exit };
+}
+
+async function benchErc20Metering(erc20: BuiltContract): Promise<number> {
+  const plainMod = new WebAssembly.Module(erc20.module);
+  const meteredMod = new WebAssembly.Module(instrumentModule(erc20.module));
+  const caller = devAccounts[0].address;
+  const to = devAccounts[1].hex;
+  const ctor = hexToBytes(encodeDeployData({ abi: erc20.abi, bytecode: "0x", args: ["B", "B", 18, SUPPLY] }));
+  const transfer = transferData(to, 1n);
+  const balanceOf = hexToBytes(encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [to] }));
+  const calls = 2000;
+  const make = (mod: WebAssembly.Module, metered: boolean) => {
+    let memory: WebAssembly.Memory | undefined;
+    let calldata = ctor;
+    const host = stubHost(
+      () => memory as WebAssembly.Memory,
+      () => calldata,
+      caller,
+    );
+    const imports: Record<string, unknown> = {};
+    for (const imp of WebAssembly.Module.imports(mod)) {
+      const fn = imp.module === "rustchain" ? host.imports[imp.name] : undefined;
+      if (!fn) throw new Error(`metering: no stub for import ${imp.module}.${imp.name}`);
+      imports[imp.name] = fn;
+    }
+    const invoke = (entry: "call" | "deploy", data: Uint8Array): boolean => {
+      calldata = data;
+      const inst = new WebAssembly.Instance(mod, { rustchain: imports as WebAssembly.ModuleImports });
+      memory = inst.exports.memory as WebAssembly.Memory;
+      if (metered) (inst.exports[GAS_EXPORT] as WebAssembly.Global).value = UNLIMITED_GAS;
+      try {
+        (inst.exports[entry] as () => void)();
+        return true;
+      } catch (e) {
+        if (e instanceof host.Exit) return e.ok;
+        throw e;
+      }
+    };
+    if (!invoke("deploy", ctor)) throw new Error("metering: ERC-20 deploy reverted with stub host");
+    return () => {
+      let ok = 0;
+      for (let i = 0; i < calls; i++) if (invoke("call", i % 2 === 0 ? transfer : balanceOf)) ok++;
+      if (ok !== calls) throw new Error(`metering: ${calls - ok} ERC-20 calls failed with stub host`);
+      return ok;
+    };
+  };
+  const t = await timePair(make(plainMod, false), make(meteredMod, true));
+  const ratio = t.meteredMs / t.plainMs;
+  // Instantiation alone (a fresh instance per call frame, as ContractRuntime does), for scale.
+  const instantiate = (mod: WebAssembly.Module) => {
+    const imports = Object.fromEntries(WebAssembly.Module.imports(mod).map((i) => [i.name, () => 0]));
+    return () => {
+      for (let i = 0; i < calls; i++) new WebAssembly.Instance(mod, { rustchain: imports });
+      return calls;
+    };
+  };
+  const inst = await timePair(instantiate(plainMod), instantiate(meteredMod));
+  console.log(
+    `[metering] ERC-20 with stub host imports (${calls} calls, transfer/balanceOf alternating, fresh instance each):` +
+      ` plain ${fmt((t.plainMs * 1000) / calls, 1)} us/call, instrumented ${fmt((t.meteredMs * 1000) / calls, 1)} us/call,` +
+      ` ratio ${ratio.toFixed(2)}; of which instantiation alone: plain ${fmt((inst.plainMs * 1000) / calls, 1)} us,` +
+      ` instrumented ${fmt((inst.meteredMs * 1000) / calls, 1)} us`,
+  );
+  return ratio;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const hardStop = setTimeout(
+    () => {
+      console.error("bench:runtime: hard time limit reached, cleaning up");
+      cleanupSync();
+      process.exit(2);
+    },
+    TIMEOUT_MS + 10 * 60_000,
+  );
+  hardStop.unref();
+  console.log(
+    `bench:runtime parts=${[...PARTS].join(",")} txs=${N} senders=${SENDERS} batch=${BATCH} concurrency=${CONCURRENCY}` +
+      ` raw-calls=${RAW_CALLS} maxFee=${MAX_FEE / GWEI} gwei tip=${TIP / GWEI} gwei`,
+  );
+  const built = await buildContracts({ only: ["erc20"] });
+  const erc20 = built.erc20;
+  let rc = 0;
+  let tps = Number.NaN;
+  let raw = Number.NaN;
+  let overhead = Number.NaN;
+  const part = async (name: string, f: () => Promise<void>) => {
+    if (!PARTS.has(name)) return;
+    try {
+      await f();
+    } catch (e) {
+      console.error(`[${name}] FAILED: ${(e as Error).stack ?? e}`);
+      rc = 1;
+    }
+  };
+  await part("erc20", async () => {
+    tps = (await benchErc20(erc20)).tps;
+  });
+  await part("raw", async () => {
+    raw = (await benchRaw(erc20)).transferPerS;
+  });
+  await part("metering", async () => {
+    overhead = await benchKernels();
+    await benchErc20Metering(erc20);
+  });
+  console.log(`runtime erc20_tps=${fmt(tps)} raw_calls_per_s=${fmt(raw)} metering_overhead=${fmt(overhead, 2)}`);
+  return rc;
+}
+
+process.exitCode = await main();
