@@ -1,5 +1,5 @@
 // The C ERC-20, compiled to WebAssembly, used with viem's erc20Abi and with ethers' Contract exactly as an EVM token.
-import { Contract, ContractFactory, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, ContractFactory, JsonRpcProvider, Wallet, WebSocketProvider } from "ethers";
 import {
   createPublicClient,
   createWalletClient,
@@ -215,6 +215,34 @@ describe("ERC-20 with ethers", () => {
     expect(events).toHaveLength(1);
     expect((events[0] as { args: unknown[] }).args.slice(0, 3)).toEqual([signer.address, to, 1234n]);
     await expect(token.transfer(to, 10n ** 40n)).rejects.toThrow(/ERC20: transfer amount exceeds balance/);
+
+    // Allowances and transferFrom, with Transfer events arriving over a WebSocket subscription.
+    const spender = new Wallet(DEV_KEYS[4], provider);
+    const wsProvider = new WebSocketProvider(devnet.wsUrl, 21076, { staticNetwork: true });
+    const wsToken = new Contract(address, erc20.abi as never, wsProvider);
+    const received = new Promise<unknown[]>((resolve) => {
+      void wsToken.on(wsToken.filters.Transfer(signer.address, spender.address), (...args: unknown[]) => {
+        // ethers passes the decoded values and, last, the event payload.
+        const payload = args.at(-1) as { args: unknown[] };
+        resolve([...payload.args].slice(0, 3));
+      });
+    });
+    await (await token.approve(spender.address, 700n)).wait();
+    expect(await token.allowance(signer.address, spender.address)).toBe(700n);
+    const asSpender = token.connect(spender) as Contract;
+    await (await asSpender.transferFrom(signer.address, spender.address, 500n)).wait();
+    expect(await token.allowance(signer.address, spender.address)).toBe(200n);
+    expect(await token.balanceOf(spender.address)).toBe(500n);
+    expect(await Promise.race([received, new Promise((r) => setTimeout(() => r("timeout"), 10_000))])).toEqual([
+      signer.address,
+      spender.address,
+      500n,
+    ]);
+    await expect(asSpender.transferFrom(signer.address, spender.address, 201n)).rejects.toThrow(
+      /ERC20: insufficient allowance/,
+    );
+    await wsToken.removeAllListeners();
+    await wsProvider.destroy();
     provider.destroy();
   });
 });
