@@ -35,6 +35,10 @@ import {
   toFunctionSelector,
   toFunctionSignature,
 } from "viem";
+import { ARTEFACT_MAGIC, splitDeployData, toArtefact } from "../validator/src/runtime/contractRuntime.ts";
+import { defaultWasmLimits, HOST_IMPORTS } from "../validator/src/runtime/wasm/validateModule.ts";
+
+export { ARTEFACT_MAGIC, splitDeployData, toArtefact };
 
 const run = promisify(execFile);
 
@@ -43,41 +47,10 @@ export const EXAMPLES_DIR = join(CONTRACTS_DIR, "examples");
 export const SDK_HEADER = join(CONTRACTS_DIR, "sdk", "rustchain.h");
 export const BUILD_DIR = join(CONTRACTS_DIR, "build");
 
-/** "\xEFRW\0": 0xEF can never start EVM code (EIP-3541). */
-export const ARTEFACT_MAGIC = Uint8Array.of(0xef, 0x52, 0x57, 0x00);
+/** The host functions of the "rustchain" import module (docs/runtime.md), as the node's validator defines them. */
+export const HOST_FUNCTIONS: ReadonlySet<string> = new Set(Object.keys(HOST_IMPORTS));
 
-/** The host functions of the "rustchain" import module (docs/runtime.md). */
-export const HOST_FUNCTIONS: ReadonlySet<string> = new Set([
-  "calldata_size",
-  "calldata_copy",
-  "finish",
-  "revert",
-  "storage_read",
-  "storage_write",
-  "caller",
-  "origin",
-  "self_address",
-  "call_value",
-  "block_number",
-  "block_timestamp",
-  "chain_id",
-  "gas_left",
-  "emit_log",
-  "balance",
-  "call",
-  "returndata_size",
-  "returndata_copy",
-  "keccak256",
-  "blake3",
-  "ai_matmul_i8",
-  "ai_requantize",
-  "ai_relu_i8",
-  "ai_argmax_i8",
-  "ai_mlp_forward",
-  "groth16_verify",
-]);
-
-export const MAX_MODULE_BYTES = 120 * 1024;
+export const MAX_MODULE_BYTES = defaultWasmLimits.maxModuleBytes;
 export const MAX_MEMORY_PAGES = 64;
 const STACK_BYTES = 16 * 1024;
 const INITIAL_MEMORY_BYTES = 64 * 1024; // one page: stack + data + a small heap; rc_alloc grows it on demand
@@ -120,25 +93,6 @@ export interface BuildOptions {
 
 export class ContractBuildError extends Error {
   override name = "ContractBuildError";
-}
-
-/** Wraps a module in the deploy envelope. */
-export function toArtefact(module: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + module.length);
-  out.set(ARTEFACT_MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, module.length, false);
-  out.set(module, 8);
-  return out;
-}
-
-/** Splits deploy data (artefact ‖ constructor args) into the module and the constructor calldata. */
-export function splitDeployData(data: Uint8Array): { module: Uint8Array; args: Uint8Array } {
-  if (data.length < 8 || ARTEFACT_MAGIC.some((b, i) => data[i] !== b)) {
-    throw new ContractBuildError("not a RustChain artefact (magic 0xEF525700)");
-  }
-  const len = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(4, false);
-  if (8 + len > data.length) throw new ContractBuildError("artefact shorter than its module length");
-  return { module: data.subarray(8, 8 + len), args: data.subarray(8 + len) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -410,7 +364,8 @@ export interface ModuleInfo {
 /** Quick structural checks of a contract module (see the header comment); throws with every problem found. */
 export function checkModule(name: string, module: Uint8Array, needsDeploy: boolean): ModuleInfo {
   const problems: string[] = [];
-  if (module.length > MAX_MODULE_BYTES) problems.push(`module is ${module.length} bytes, above ${MAX_MODULE_BYTES / 1024} KiB`);
+  if (module.length > MAX_MODULE_BYTES)
+    problems.push(`module is ${module.length} bytes, above ${MAX_MODULE_BYTES / 1024} KiB`);
   let compiled: WebAssembly.Module;
   try {
     compiled = new WebAssembly.Module(module);

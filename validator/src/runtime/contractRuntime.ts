@@ -47,6 +47,15 @@ export function splitDeployData(data: Uint8Array): { module: Uint8Array; args: U
   return { module: data.subarray(8, 8 + len), args: data.subarray(8 + len) };
 }
 
+/** Wrap a module in the deploy envelope (the inverse of splitDeployData). */
+export function toArtefact(module: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + module.length);
+  out.set(ARTEFACT_MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, module.length, false);
+  out.set(module, 8);
+  return out;
+}
+
 /** Check creation data fully (artefact and module rules); throws DeployError or WasmError with a clear message. */
 export function checkDeployData(data: Uint8Array): void {
   validateModule(splitDeployData(data).module);
