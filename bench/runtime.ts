@@ -25,35 +25,46 @@
 //   --metering-ms MS (target time of one plain kernel run, 150), --rounds R (alternating plain/instrumented, 5),
 //   --only erc20,raw,metering (a comma-separated subset).
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import {
-  bytesToHex,
-  hexToBytes,
-  keccak256,
-  privateKeyToAddress,
-  type SignedTransaction,
-  signTransaction,
-} from "@rustchain/shared";
+import { bytesToHex, hexToBytes, keccak256 } from "@rustchain/shared";
 import { decodeFunctionResult, encodeDeployData, encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { type BuiltContract, buildContracts } from "../contracts/build.ts";
-import { DEV_KEYS, type Devnet, startDevnet } from "../tests/support/devnet.ts";
+import { startDevnet } from "../tests/support/devnet.ts";
 import { Database } from "../validator/src/db/database.ts";
 import type { BlockEnv } from "../validator/src/runtime/blockEnv.ts";
 import { ContractRuntime, type TxContext } from "../validator/src/runtime/contractRuntime.ts";
 import { GAS_EXPORT, instrumentModule } from "../validator/src/runtime/wasm/instrument.ts";
 import { EMPTY_TRIE_ROOT } from "../validator/src/state/account.ts";
 import { defaultStateDbOptions, StateDb, type WorldState } from "../validator/src/state/stateDb.ts";
+import {
+  type Account,
+  devAccounts,
+  ETHER,
+  freshAccounts,
+  fundingPerSender,
+  GWEI,
+  MAX_FEE,
+  sign,
+  TIP,
+} from "./support/accounts.ts";
+import { intOpt } from "./support/cli.ts";
+import { batchedResults, hexNum, rpc, sleep } from "./support/jsonRpc.ts";
+import {
+  checkRun,
+  fundFromDevAccounts,
+  type LoadOptions,
+  nonces,
+  printRejections,
+  roundRobin,
+  runLine,
+  submitAndWait,
+} from "./support/load.ts";
+import { type NodeMetrics, printNodeLog, readNodeMetrics } from "./support/nodeDiagnostics.ts";
+import { hardStop, installCleanup, removeTempDir, stopDevnet, tempDir, trackDevnet } from "./support/processes.ts";
 
 const run = promisify(execFile);
-const GWEI = 1_000_000_000n;
-const ETHER = 10n ** 18n;
-const MAX_FEE = 100n * GWEI;
-const TIP = 1n * GWEI;
-const VALUE_GAS = 21_000n;
 /** Gas limit of the (untimed) token funding transfers, which create new balance slots. */
 const FUND_GAS = 200_000n;
 const TOKEN = 10n ** 18n;
@@ -76,12 +87,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-function intOpt(name: string, v: string | undefined, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
-  return n;
-}
-
 const N = intOpt("txs", opts.txs, 1);
 const SENDERS = intOpt("senders", opts.senders, 2);
 /** Gas limit of every ERC-20 call. Blocks are filled by the sum of gas limits (300M), so this caps txs per block. */
@@ -96,299 +101,16 @@ const ROUNDS = intOpt("rounds", opts.rounds, 1);
 const PARTS = new Set(opts.only.split(",").map((s) => s.trim()));
 for (const p of PARTS) if (!["erc20", "raw", "metering"].includes(p)) throw new Error(`--only: unknown part ${p}`);
 
-// ---------------------------------------------------------------------------------------------------------------
-// Cleanup: child processes and temporary directories go away on every exit path.
+/** Batches and polling of every devnet run. */
+const LOAD: LoadOptions = { batch: BATCH, concurrency: CONCURRENCY, stallMs: STALL_MS, noncePollMs: 100 };
+installCleanup();
 
-const tempDirs = new Set<string>();
-let devnetRef: Devnet | undefined;
-function cleanupSync(): void {
-  const d = devnetRef;
-  if (d && d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill("SIGKILL");
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-process.once("exit", cleanupSync);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    cleanupSync();
-    process.exit(130);
-  });
-}
-
-function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `rustchain-bench-runtime-${label}-`));
-  tempDirs.add(dir);
-  return dir;
-}
-function removeTempDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  tempDirs.delete(dir);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hexNum = (v: unknown) => Number(BigInt(v as string));
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
-
-// ---------------------------------------------------------------------------------------------------------------
-// JSON-RPC over HTTP
-
-interface RpcReply {
-  result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
-}
-interface RpcCall {
-  method: string;
-  params: unknown[];
-}
-
-async function post(url: string, body: unknown, timeoutMs = 30_000): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-  }
-}
-
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const reply = (await post(url, { jsonrpc: "2.0", id: 1, method, params })) as RpcReply;
-  if (reply.error) throw new Error(`${method}: ${reply.error.message} (${reply.error.code})`);
-  return reply.result;
-}
-
-async function batch(url: string, calls: RpcCall[], timeoutMs = 30_000): Promise<RpcReply[]> {
-  const reply = await post(
-    url,
-    calls.map((c, i) => ({ jsonrpc: "2.0", id: i, method: c.method, params: c.params })),
-    timeoutMs,
-  );
-  if (!Array.isArray(reply)) {
-    const err = (reply as RpcReply).error ?? { code: 0, message: `unexpected batch reply ${JSON.stringify(reply)}` };
-    return calls.map(() => ({ error: err }));
-  }
-  const out: RpcReply[] = calls.map(() => ({ error: { code: 0, message: "missing from batch reply" } }));
-  for (const r of reply as (RpcReply & { id: number })[])
-    if (typeof r.id === "number" && r.id < out.length) out[r.id] = r;
-  return out;
-}
-
-/** Many calls, BATCH per request, CONCURRENCY requests in flight; replies in order, errors thrown. */
-async function batched(
-  url: string,
-  calls: RpcCall[],
-  size = BATCH,
-  concurrency = CONCURRENCY,
-  timeoutMs = 30_000,
-): Promise<unknown[]> {
-  const out: unknown[] = new Array(calls.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < calls.length) {
-      const start = next;
-      next += size;
-      const replies = await batch(url, calls.slice(start, start + size), timeoutMs);
-      replies.forEach((r, i) => {
-        const c = calls[start + i];
-        if (r.error) throw new Error(`${c.method}(${JSON.stringify(c.params).slice(0, 120)}): ${r.error.message}`);
-        out[start + i] = r.result;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Part 1: ERC-20 transfers through the devnet
 
-interface Account {
-  key: Uint8Array;
-  address: Uint8Array;
-  hex: Hex;
-}
-function account(key: Uint8Array): Account {
-  const address = privateKeyToAddress(key);
-  return { key, address, hex: bytesToHex(address) as Hex };
-}
-const devAccounts = DEV_KEYS.map((k) => account(hexToBytes(k)));
-const senders = Array.from({ length: SENDERS }, (_, i) =>
-  account(keccak256(new TextEncoder().encode(`rustchain-bench-runtime-sender-${i}`))),
-);
-
-interface Signed {
-  raw: string;
-  hash: string;
-  /** Index into the account list the run tracks nonces of. */
-  sender: number;
-}
-
-function sign(
-  chainId: bigint,
-  from: Account,
-  nonce: bigint,
-  to: Uint8Array | null,
-  value: bigint,
-  data: Uint8Array,
-  gasLimit: bigint,
-  sender: number,
-): Signed {
-  const stx: SignedTransaction = signTransaction(
-    {
-      type: 2,
-      chainId,
-      nonce,
-      maxPriorityFeePerGas: TIP,
-      maxFeePerGas: MAX_FEE,
-      gasLimit,
-      to,
-      value,
-      data,
-      accessList: [],
-    },
-    from.key,
-  );
-  return { raw: bytesToHex(stx.raw), hash: bytesToHex(stx.hash), sender };
-}
-
-async function nonces(url: string, accounts: Account[]): Promise<bigint[]> {
-  const r = await batched(
-    url,
-    accounts.map((a) => ({ method: "eth_getTransactionCount", params: [a.hex, "latest"] })),
-  );
-  return r.map((v) => BigInt(v as string));
-}
-
-interface RunResult {
-  accepted: number;
-  rejected: number;
-  errors: Map<string, number>;
-  included: number;
-  startBlock: number;
-  /** Block number → ms after the first submit when the poller first saw it. */
-  seenAt: Map<number, number>;
-  submitMs: number;
-  totalMs: number;
-  incomplete?: string;
-}
-
-/**
- * Submit `txs` in batches with CONCURRENCY batches in flight, and meanwhile watch eth_blockNumber every 25 ms; when
- * the head moves, read the senders' nonces. Done when every accepted transaction is reflected in them.
- */
-async function submitAndWait(url: string, txs: Signed[], accounts: Account[], timeoutMs: number): Promise<RunResult> {
-  const startBlock = hexNum(await rpc(url, "eth_blockNumber"));
-  const base = await nonces(url, accounts);
-  const want = new Array<number>(accounts.length).fill(0);
-  for (const t of txs) want[t.sender]++;
-  const active = accounts.flatMap((a, i) => (want[i] > 0 ? [{ a, i }] : []));
-  const errors = new Map<string, number>();
-  let accepted = 0;
-  let rejected = 0;
-  let submitDone = false;
-  let included = 0;
-  const reject = (msg: string, n = 1) => {
-    rejected += n;
-    errors.set(msg, (errors.get(msg) ?? 0) + n);
-  };
-
-  const t0 = performance.now();
-  let submitMs = 0;
-  const submit = (async () => {
-    let next = 0;
-    const worker = async () => {
-      while (next < txs.length) {
-        const start = next;
-        next += BATCH;
-        const chunk = txs.slice(start, start + BATCH);
-        let replies: RpcReply[];
-        try {
-          replies = await batch(
-            url,
-            chunk.map((t) => ({ method: "eth_sendRawTransaction", params: [t.raw] })),
-          );
-        } catch (e) {
-          reject(`batch failed: ${(e as Error).message}`, chunk.length);
-          continue;
-        }
-        replies.forEach((r, i) => {
-          if (r.error) reject(`${r.error.message} (${r.error.code})`);
-          else if (r.result !== chunk[i].hash) reject(`hash mismatch: got ${String(r.result)}`);
-          else accepted++;
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    submitMs = performance.now() - t0;
-    submitDone = true;
-  })();
-
-  let incomplete: string | undefined;
-  const seenAt = new Map<number, number>();
-  let seen = startBlock;
-  let dirty = false;
-  let lastNoncePoll = 0;
-  let lastProgress = t0;
-  for (;;) {
-    const now = performance.now();
-    if (submitDone && included >= accepted) break;
-    if (now - t0 > timeoutMs) {
-      incomplete = `timeout after ${(timeoutMs / 1000).toFixed(0)}s`;
-      break;
-    }
-    if (submitDone && now - lastProgress > STALL_MS) {
-      incomplete = `nothing included for ${(STALL_MS / 1000).toFixed(0)}s`;
-      break;
-    }
-    try {
-      const head = hexNum(await rpc(url, "eth_blockNumber"));
-      if (head > seen) {
-        const at = performance.now() - t0;
-        for (let n = seen + 1; n <= head; n++) seenAt.set(n, at);
-        seen = head;
-        dirty = true;
-      }
-      if (dirty && performance.now() - lastNoncePoll >= 100) {
-        lastNoncePoll = performance.now();
-        dirty = false;
-        const current = await nonces(
-          url,
-          active.map(({ a }) => a),
-        );
-        let sum = 0;
-        active.forEach(({ i }, k) => {
-          sum += Math.min(Number(current[k] - base[i]), want[i]);
-        });
-        if (sum > included) {
-          included = sum;
-          lastProgress = performance.now();
-        }
-      }
-    } catch (e) {
-      incomplete = `poll failed: ${(e as Error).message}`;
-      break;
-    }
-    await sleep(25);
-  }
-  const totalMs = performance.now() - t0;
-  await submit;
-  return { accepted, rejected, errors, included, startBlock, seenAt, submitMs, totalMs, incomplete };
-}
-
-function checkRun(what: string, r: RunResult, expected: number): void {
-  if (r.rejected > 0 || r.incomplete || r.included < expected) {
-    const errs = [...r.errors].map(([m, n]) => `${n}x ${m}`).join("; ");
-    throw new Error(
-      `${what}: ${r.included}/${expected} included, ${r.rejected} rejected${r.incomplete ? `, ${r.incomplete}` : ""}` +
-        (errs ? `: ${errs}` : ""),
-    );
-  }
-}
+const senders = freshAccounts("rustchain-bench-runtime-sender", SENDERS);
 
 async function waitReceipt(url: string, hash: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
@@ -401,7 +123,7 @@ async function waitReceipt(url: string, hash: string, timeoutMs = 60_000): Promi
 }
 
 async function tokenBalances(url: string, token: Hex, accounts: Account[]): Promise<bigint[]> {
-  const r = await batched(
+  const r = await batchedResults(
     url,
     accounts.map((a) => ({
       method: "eth_call",
@@ -410,6 +132,7 @@ async function tokenBalances(url: string, token: Hex, accounts: Account[]): Prom
         "latest",
       ],
     })),
+    { size: BATCH, concurrency: CONCURRENCY },
   );
   return r.map((v) => BigInt(v as string));
 }
@@ -427,8 +150,7 @@ interface Erc20Result {
 async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
   console.log(`[erc20] starting devnet (slot 1000 ms, log level ${opts["node-log-level"]})`);
   const devnet = await startDevnet({ slotMs: 1000, logLevel: opts["node-log-level"] });
-  devnetRef = devnet;
-  tempDirs.add(devnet.datadir);
+  trackDevnet(devnet);
   try {
     const url = devnet.url;
     console.log(`[erc20] devnet pid ${devnet.proc.pid} at ${url}`);
@@ -442,8 +164,9 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
       args: ["Bench", "BNCH", 18, SUPPLY],
     });
     const estimate = BigInt((await rpc(url, "eth_estimateGas", [{ from: deployer.hex, data: deployData }])) as string);
-    const [deployNonce] = await nonces(url, [deployer]);
-    const dtx = sign(chainId, deployer, deployNonce, null, 0n, hexToBytes(deployData), (estimate * 12n) / 10n, 0);
+    const [deployNonce] = await nonces(url, [deployer], LOAD);
+    const deployTx = { to: null, value: 0n, data: hexToBytes(deployData), gasLimit: (estimate * 12n) / 10n };
+    const dtx = sign(chainId, deployer, deployNonce, deployTx, 0);
     await rpc(url, "eth_sendRawTransaction", [dtx.raw]);
     const dr = await waitReceipt(url, dtx.hash);
     if (dr.status !== "0x1") throw new Error(`ERC-20 deploy failed: ${JSON.stringify(dr)}`);
@@ -454,24 +177,17 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
 
     // Fund (not timed): RTC round-robin from the dev accounts, then tokens from the deployer.
     const perSenderTxs = Math.ceil(N / SENDERS);
-    const rtc = CALL_GAS * MAX_FEE * BigInt(perSenderTxs + 10) * 2n;
-    const rtcEach = rtc > 10n * ETHER ? rtc : 10n * ETHER;
+    const rtcEach = fundingPerSender(CALL_GAS * MAX_FEE, N, SENDERS);
     const tokensEach = 1_000_000n * TOKEN;
-    const devNonces = await nonces(url, devAccounts);
-    const fundRtc = senders.map((s, i) => {
-      const d = i % devAccounts.length;
-      return sign(chainId, devAccounts[d], devNonces[d]++, s.address, rtcEach, new Uint8Array(0), VALUE_GAS, d);
-    });
-    checkRun("RTC funding", await submitAndWait(url, fundRtc, devAccounts, 120_000), fundRtc.length);
+    await fundFromDevAccounts(url, chainId, senders, rtcEach, LOAD);
     const tokenAddr = hexToBytes(token);
     for (let start = 0; start < senders.length; start += 1000) {
-      const [n0] = await nonces(url, [deployer]);
-      const chunk = senders
-        .slice(start, start + 1000)
-        .map((s, i) =>
-          sign(chainId, deployer, n0 + BigInt(i), tokenAddr, 0n, transferData(s.hex, tokensEach), FUND_GAS, 0),
-        );
-      checkRun("token funding", await submitAndWait(url, chunk, [deployer], 120_000), chunk.length);
+      const [n0] = await nonces(url, [deployer], LOAD);
+      const chunk = senders.slice(start, start + 1000).map((s, i) => {
+        const tx = { to: tokenAddr, value: 0n, data: transferData(s.hex, tokensEach), gasLimit: FUND_GAS };
+        return sign(chainId, deployer, n0 + BigInt(i), tx, 0);
+      });
+      checkRun("token funding", await submitAndWait(url, chunk, [deployer], 120_000, LOAD), chunk.length);
     }
     const before = await tokenBalances(url, token, senders);
     const unfunded = before.filter((b) => b !== tokensEach).length;
@@ -480,42 +196,34 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
 
     // Pre-sign (not timed): round-robin over the senders, each sends to the next one.
     const t = performance.now();
-    const base = await nonces(url, senders);
-    const txs: Signed[] = new Array(N);
+    const base = await nonces(url, senders, LOAD);
     const delta = new Array<bigint>(SENDERS).fill(0n);
-    for (let i = 0; i < N; i++) {
-      const s = i % SENDERS;
-      const r = (s + 1) % SENDERS;
+    const txs = roundRobin(N, SENDERS, base, (i, s, r, nonce) => {
       const amount = amountOf(i);
       delta[s] -= amount;
       delta[r] += amount;
-      const nonce = base[s] + BigInt(Math.floor(i / SENDERS));
-      txs[i] = sign(chainId, senders[s], nonce, tokenAddr, 0n, transferData(senders[r].hex, amount), CALL_GAS, s);
-    }
+      const tx = { to: tokenAddr, value: 0n, data: transferData(senders[r].hex, amount), gasLimit: CALL_GAS };
+      return sign(chainId, senders[s], nonce, tx, s);
+    });
     console.log(
       `[erc20] pre-signed ${N} transfer(address,uint256) calls (gas limit ${CALL_GAS}, ${perSenderTxs}/sender)` +
         ` in ${((performance.now() - t) / 1000).toFixed(1)}s; submitting`,
     );
 
     // Timed.
-    const r = await submitAndWait(url, txs, senders, TIMEOUT_MS);
+    const r = await submitAndWait(url, txs, senders, TIMEOUT_MS, LOAD);
     const tps = r.included / (r.totalMs / 1000);
-    console.log(
-      `[erc20] submitted=${N} accepted=${r.accepted} rejected=${r.rejected} included=${r.included}` +
-        ` submit=${(r.submitMs / 1000).toFixed(2)}s total=${(r.totalMs / 1000).toFixed(2)}s tps=${tps.toFixed(1)}`,
-    );
-    for (const [msg, count] of r.errors) console.log(`[erc20]   rejected ${count}x: ${msg}`);
+    console.log(runLine("erc20", r, tps));
+    printRejections("erc20", r);
     if (r.incomplete) console.log(`[erc20]   INCOMPLETE: ${r.incomplete}`);
 
     // Verify (not timed): every receipt of the run, a sample one by one, and the token balances.
     const head = hexNum(await rpc(url, "eth_blockNumber"));
     const numbers = Array.from({ length: head - r.startBlock }, (_, i) => r.startBlock + 1 + i);
-    const blockReceipts = (await batched(
+    const blockReceipts = (await batchedResults(
       url,
       numbers.map((n) => ({ method: "eth_getBlockReceipts", params: [`0x${n.toString(16)}`] })),
-      1,
-      2,
-      120_000,
+      { size: 1, concurrency: 2, timeoutMs: 120_000 },
     )) as { transactionHash: string; status: string; gasUsed: string }[][];
     const status = new Map<string, { status: string; gasUsed: number }>();
     const perBlock: string[] = [];
@@ -546,12 +254,10 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
     const sampleIdx = Array.from({ length: SAMPLE }, (_, k) => Math.floor((k * N) / SAMPLE));
     sampleIdx.push(N - 1);
     const ts = performance.now();
-    const sample = (await batched(
+    const sample = (await batchedResults(
       url,
       sampleIdx.map((i) => ({ method: "eth_getTransactionReceipt", params: [txs[i].hash] })),
-      5,
-      1,
-      120_000,
+      { size: 5, concurrency: 1, timeoutMs: 120_000 },
     )) as ({ status: string; logs: unknown[] } | null)[];
     const lookupMs = (performance.now() - ts) / sample.length;
     const sampleBad = sample.filter((x) => !(x?.status === "0x1" && x.logs.length === 1)).length;
@@ -569,7 +275,7 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
         ` (${sum / TOKEN} tokens over the senders)`,
     );
     await printNodeMetrics(devnet.metricsUrl);
-    printNodeLog(devnet.output());
+    printNodeLog("erc20", devnet.output());
     const problems: string[] = [];
     if (r.rejected > 0 || r.incomplete || r.included < N) problems.push(`${N - r.included} not included`);
     if (ok !== N) problems.push(`${N - ok} receipts not status 1`);
@@ -578,48 +284,27 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
     if (problems.length > 0) throw new Error(`erc20 run failed verification: ${problems.join("; ")}`);
     return { tps };
   } catch (e) {
-    printNodeLog(devnet.output());
+    printNodeLog("erc20", devnet.output());
     throw e;
   } finally {
-    const timer = setTimeout(() => devnet.proc.kill("SIGKILL"), 15_000);
-    await devnet.stop();
-    clearTimeout(timer);
-    devnetRef = undefined;
-    await devnet.cleanup();
-    tempDirs.delete(devnet.datadir);
+    await stopDevnet(devnet);
   }
 }
 
 /** Block production time and eth_sendRawTransaction latency from the node's Prometheus endpoint (diagnostics). */
 async function printNodeMetrics(url: string): Promise<void> {
-  let text: string;
+  let m: NodeMetrics;
   try {
-    text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+    m = await readNodeMetrics(url);
   } catch (e) {
     console.log(`[erc20] node metrics unavailable: ${(e as Error).message}`);
     return;
   }
-  const metric = (name: string) => {
-    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-    return line ? Number(line.slice(name.length + 1)) : Number.NaN;
-  };
-  const bpSum = metric("rustchain_block_production_seconds_sum");
-  const bpCount = metric("rustchain_block_production_seconds_count");
-  const label = '{method="eth_sendRawTransaction"}';
-  const sendSum = metric(`rustchain_rpc_request_seconds_sum${label}`);
-  const sendCount = metric(`rustchain_rpc_request_seconds_count${label}`);
   console.log(
-    `[erc20] node metrics (whole devnet life): ${bpCount} blocks produced, ${fmt(bpSum, 2)}s producing` +
-      ` (avg ${fmt((bpSum / bpCount) * 1000)} ms/block); eth_sendRawTransaction ${sendCount} calls,` +
-      ` avg ${fmt((sendSum / sendCount) * 1000, 2)} ms`,
+    `[erc20] node metrics (whole devnet life): ${m.blocks} blocks produced, ${fmt(m.producingS, 2)}s producing` +
+      ` (avg ${fmt((m.producingS / m.blocks) * 1000)} ms/block); eth_sendRawTransaction ${m.sendCalls} calls,` +
+      ` avg ${fmt((m.sendS / m.sendCalls) * 1000, 2)} ms`,
   );
-}
-
-function printNodeLog(out: string): void {
-  const lines = out.trim().split("\n").filter(Boolean);
-  if (lines.length === 0) return;
-  console.log(`[erc20] node output (last ${Math.min(lines.length, 40)} of ${lines.length} lines):`);
-  for (const l of lines.slice(-40)) console.log(`  ${l.slice(0, 400)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -631,7 +316,7 @@ interface RawResult {
 }
 
 async function benchRaw(erc20: BuiltContract): Promise<RawResult> {
-  const dir = tempDir("raw");
+  const dir = tempDir("rustchain-bench-runtime-raw-");
   const db = await Database.open(join(dir, "chaindata"));
   try {
     const state = new StateDb(defaultStateDbOptions, { db });
@@ -838,7 +523,7 @@ const KERNELS = ["k_calls", "k_matmul", "k_sort", "k_u64"] as const;
 const UNLIMITED_GAS = 1n << 62n;
 
 async function compileKernel(): Promise<Uint8Array> {
-  const dir = tempDir("kernel");
+  const dir = tempDir("rustchain-bench-runtime-kernel-");
   try {
     const src = join(dir, "kernel.c");
     const out = join(dir, "kernel.wasm");
@@ -1050,15 +735,7 @@ async function benchErc20Metering(erc20: BuiltContract): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  const hardStop = setTimeout(
-    () => {
-      console.error("bench:runtime: hard time limit reached, cleaning up");
-      cleanupSync();
-      process.exit(2);
-    },
-    TIMEOUT_MS + 10 * 60_000,
-  );
-  hardStop.unref();
+  hardStop(TIMEOUT_MS + 10 * 60_000, "bench:runtime: hard time limit reached, cleaning up");
   console.log(
     `bench:runtime parts=${[...PARTS].join(",")} txs=${N} senders=${SENDERS} batch=${BATCH} concurrency=${CONCURRENCY}` +
       ` raw-calls=${RAW_CALLS} maxFee=${MAX_FEE / GWEI} gwei tip=${TIP / GWEI} gwei`,

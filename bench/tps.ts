@@ -12,22 +12,45 @@
 //   --node-log-level LEVEL (RustChain devnet log level, default warn; "info" shows per-block production times),
 //   --rustchain-url URL (measure an already running devnet, e.g. one started under a profiler, instead of starting one).
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { keccak256 } from "@rustchain/shared/hash";
-import { bytesToHex, hexToBytes } from "@rustchain/shared/hex";
-import { privateKeyToAddress } from "@rustchain/shared/secp256k1";
-import { signTransaction } from "@rustchain/shared/transaction";
-import { DEV_KEYS, type Devnet, freePort, startDevnet } from "../tests/support/devnet.ts";
+import { type Devnet, freePort, startDevnet } from "../tests/support/devnet.ts";
+import {
+  freshAccounts,
+  fundingPerSender,
+  GWEI,
+  MAX_FEE,
+  type Signed,
+  sign,
+  TIP,
+  TRANSFER_GAS,
+} from "./support/accounts.ts";
+import { intOpt } from "./support/cli.ts";
+import { batched, hexNum, rpc, sleep } from "./support/jsonRpc.ts";
+import {
+  fundFromDevAccounts,
+  type LoadOptions,
+  nonces,
+  printRejections,
+  type RunResult,
+  roundRobin,
+  runLine,
+  submitAndWait,
+} from "./support/load.ts";
+import { type NodeMetrics, printNodeLog, readNodeMetrics } from "./support/nodeDiagnostics.ts";
+import {
+  hardStop,
+  installCleanup,
+  removeTempDir,
+  stopDevnet,
+  stopWithin,
+  tempDir,
+  trackChild,
+  trackDevnet,
+  untrackChild,
+} from "./support/processes.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const GWEI = 1_000_000_000n;
-const ETHER = 10n ** 18n;
-const MAX_FEE = 100n * GWEI;
-const TIP = 1n * GWEI;
-const GAS = 21_000n;
 const VALUE = 1n * GWEI;
 /** Aim for a hardhat run of at most this long when --hardhat-txs is not given. */
 const HARDHAT_BUDGET_S = 150;
@@ -49,12 +72,6 @@ const { values: opts } = parseArgs({
   },
 });
 
-function intOpt(name: string, v: string | undefined, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
-  return n;
-}
-
 const N = intOpt("txs", opts.txs, 1);
 const SENDERS = intOpt("senders", opts.senders, 1);
 const BATCH = intOpt("batch", opts.batch, 1);
@@ -66,336 +83,35 @@ if (opts.only !== undefined && opts.only !== "rustchain" && opts.only !== "hardh
   throw new Error(`--only must be rustchain or hardhat, got ${opts.only}`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// JSON-RPC over HTTP
-
-interface RpcReply {
-  result?: unknown;
-  error?: { code: number; message: string };
-}
-
-const REQUEST_TIMEOUT_MS = 30_000;
-
-async function post(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-  }
-}
-
-async function call(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const reply = (await post(url, { jsonrpc: "2.0", id: 1, method, params })) as RpcReply;
-  if (reply.error) throw new Error(`${method}: ${reply.error.message} (${reply.error.code})`);
-  return reply.result;
-}
-
-/** One JSON-RPC batch; replies in request order. A non-array answer (e.g. a batch-level error) fails every call. */
-async function batch(url: string, calls: { method: string; params: unknown[] }[]): Promise<RpcReply[]> {
-  const body = calls.map((c, i) => ({ jsonrpc: "2.0", id: i, method: c.method, params: c.params }));
-  const reply = await post(url, body);
-  if (!Array.isArray(reply)) {
-    const err = (reply as RpcReply).error ?? { code: 0, message: `unexpected batch reply ${JSON.stringify(reply)}` };
-    return calls.map(() => ({ error: err }));
-  }
-  const out: RpcReply[] = calls.map(() => ({ error: { code: 0, message: "missing from batch reply" } }));
-  for (const r of reply as (RpcReply & { id: number })[])
-    if (typeof r.id === "number" && r.id < out.length) out[r.id] = r;
-  return out;
-}
-
-async function batched(
-  url: string,
-  calls: { method: string; params: unknown[] }[],
-  size = BATCH,
-  concurrency = CONCURRENCY,
-): Promise<RpcReply[]> {
-  const out: RpcReply[] = new Array(calls.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < calls.length) {
-      const start = next;
-      next += size;
-      const replies = await batch(url, calls.slice(start, start + size));
-      for (let i = 0; i < replies.length; i++) out[start + i] = replies[i];
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hexNum = (v: unknown) => Number(BigInt(v as string));
+/** Batches and polling of every run; the nonce poll gap is long because hardhat makes a block per transaction. */
+const LOAD: LoadOptions = { batch: BATCH, concurrency: CONCURRENCY, stallMs: STALL_MS, noncePollMs: 250 };
+const senders = freshAccounts("rustchain-bench-tps-sender", SENDERS);
 
 // ---------------------------------------------------------------------------------------------------------------
-// Accounts and signing
+// Measured runs
 
-interface Account {
-  key: Uint8Array;
-  address: Uint8Array;
-  hex: string;
-}
-
-function account(key: Uint8Array): Account {
-  const address = privateKeyToAddress(key);
-  return { key, address, hex: bytesToHex(address) };
-}
-
-const devAccounts = DEV_KEYS.map((k) => account(hexToBytes(k)));
-/** Deterministic fresh sender keys (keccak of a label; valid secp256k1 scalars with overwhelming probability). */
-const senders = Array.from({ length: SENDERS }, (_, i) =>
-  account(keccak256(new TextEncoder().encode(`rustchain-bench-tps-sender-${i}`))),
-);
-
-interface Signed {
-  raw: string;
-  hash: string;
-  sender: number;
-}
-
-function transfer(chainId: bigint, from: Account, nonce: bigint, to: Uint8Array, value: bigint): Signed {
-  const stx = signTransaction(
-    {
-      type: 2,
-      chainId,
-      nonce,
-      maxPriorityFeePerGas: TIP,
-      maxFeePerGas: MAX_FEE,
-      gasLimit: GAS,
-      to,
-      value,
-      data: new Uint8Array(0),
-      accessList: [],
-    },
-    from.key,
+/** Pre-sign n transfers spread round-robin over the senders (nonce k of every sender before nonce k+1). */
+async function presign(url: string, chainId: bigint, n: number): Promise<Signed[]> {
+  const base = await nonces(url, senders, LOAD);
+  return roundRobin(n, senders.length, base, (_, s, to, nonce) =>
+    sign(chainId, senders[s], nonce, { to: senders[to].address, value: VALUE, gasLimit: TRANSFER_GAS }, s),
   );
-  return { raw: bytesToHex(stx.raw), hash: bytesToHex(stx.hash), sender: -1 };
 }
 
-async function nonces(url: string, accounts: Account[]): Promise<bigint[]> {
-  const replies = await batched(
-    url,
-    accounts.map((a) => ({ method: "eth_getTransactionCount", params: [a.hex, "latest"] })),
-  );
-  return replies.map((r, i) => {
-    if (r.error) throw new Error(`eth_getTransactionCount ${accounts[i].hex}: ${r.error.message}`);
-    return BigInt(r.result as string);
-  });
+async function fundSenders(url: string, chainId: bigint, totalTxs: number): Promise<void> {
+  const amount = fundingPerSender(TRANSFER_GAS * MAX_FEE + VALUE, totalTxs, senders.length);
+  await fundFromDevAccounts(url, chainId, senders, amount, LOAD);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Submit and wait
-
-interface RunResult {
-  submitted: number;
-  accepted: number;
-  rejected: number;
-  errors: Map<string, number>;
-  /** Transactions included, from the senders' nonces (what decides the end of the timed part). */
-  included: number;
+interface Measured extends RunResult {
+  name: string;
+  tps: number;
   /** Transactions included, summed over the blocks of the run (cross-check, counted after the timed part). */
   blockIncluded: number;
   blocks: number;
   maxPerBlock: number;
   /** [ms since first submit when the block number was first seen, block number, transactions] per block. */
   timeline: [number, number, number][];
-  submitMs: number;
-  totalMs: number;
-  /** Set when the run gave up (timeout, stall, poll failure). */
-  incomplete?: string;
-}
-
-/** Minimum gap between two nonce polls (hardhat makes a block per transaction). */
-const NONCE_POLL_MS = 250;
-
-/**
- * Submit `txs` (each `txs[i].sender` indexes `accounts`) in batches of eth_sendRawTransaction with CONCURRENCY
- * batches in flight. Meanwhile a poller watches eth_blockNumber every 25 ms and, whenever the head moved, reads the
- * senders' nonces; done when every accepted transaction is reflected in them. Per-block transaction counts are read
- * after the timed part (eth_getBlockTransactionCountByNumber can cost the node a full block decode). The senders
- * must send nothing else meanwhile.
- */
-async function submitAndWait(url: string, txs: Signed[], accounts: Account[], timeoutMs: number): Promise<RunResult> {
-  const startBlock = hexNum(await call(url, "eth_blockNumber"));
-  const base = await nonces(url, accounts);
-  const want = new Array<number>(accounts.length).fill(0);
-  for (const t of txs) want[t.sender]++;
-  const active = accounts.flatMap((a, i) => (want[i] > 0 ? [{ a, i }] : []));
-  const errors = new Map<string, number>();
-  let accepted = 0;
-  let rejected = 0;
-  let submitDone = false;
-  let included = 0;
-  const reject = (msg: string, n = 1) => {
-    rejected += n;
-    errors.set(msg, (errors.get(msg) ?? 0) + n);
-  };
-
-  const t0 = performance.now();
-  let submitMs = 0;
-  const submit = (async () => {
-    let next = 0;
-    const worker = async () => {
-      while (next < txs.length) {
-        const start = next;
-        next += BATCH;
-        const chunk = txs.slice(start, start + BATCH);
-        let replies: RpcReply[];
-        try {
-          replies = await batch(
-            url,
-            chunk.map((t) => ({ method: "eth_sendRawTransaction", params: [t.raw] })),
-          );
-        } catch (e) {
-          reject(`batch failed: ${(e as Error).message}`, chunk.length);
-          continue;
-        }
-        replies.forEach((r, i) => {
-          if (r.error) reject(`${r.error.message} (${r.error.code})`);
-          else if (r.result !== chunk[i].hash) reject(`hash mismatch: got ${String(r.result)}`);
-          else accepted++;
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    submitMs = performance.now() - t0;
-    submitDone = true;
-  })();
-
-  const seenAt = new Map<number, number>();
-  let incomplete: string | undefined;
-  let seen = startBlock;
-  let dirty = false;
-  let lastNoncePoll = 0;
-  let lastProgress = t0;
-  for (;;) {
-    const now = performance.now();
-    if (submitDone && included >= accepted) break;
-    if (now - t0 > timeoutMs) {
-      incomplete = `timeout after ${(timeoutMs / 1000).toFixed(0)}s`;
-      break;
-    }
-    if (submitDone && now - lastProgress > STALL_MS) {
-      incomplete = `nothing included for ${(STALL_MS / 1000).toFixed(0)}s`;
-      break;
-    }
-    try {
-      const head = hexNum(await call(url, "eth_blockNumber"));
-      if (head > seen) {
-        const at = performance.now() - t0;
-        for (let n = seen + 1; n <= head; n++) seenAt.set(n, at);
-        seen = head;
-        dirty = true;
-      }
-      if (dirty && performance.now() - lastNoncePoll >= NONCE_POLL_MS) {
-        lastNoncePoll = performance.now();
-        dirty = false;
-        const current = await nonces(
-          url,
-          active.map(({ a }) => a),
-        );
-        let sum = 0;
-        active.forEach(({ i }, k) => {
-          sum += Math.min(Number(current[k] - base[i]), want[i]);
-        });
-        if (sum > included) {
-          included = sum;
-          lastProgress = performance.now();
-        }
-      }
-    } catch (e) {
-      incomplete = `poll failed: ${(e as Error).message}`;
-      break;
-    }
-    await sleep(25);
-  }
-  const totalMs = performance.now() - t0;
-  await submit;
-
-  // Not timed: transactions per block of the run.
-  const head = hexNum(await call(url, "eth_blockNumber"));
-  const numbers = Array.from({ length: head - startBlock }, (_, i) => startBlock + 1 + i);
-  const counts = await batched(
-    url,
-    numbers.map((n) => ({ method: "eth_getBlockTransactionCountByNumber", params: [`0x${n.toString(16)}`] })),
-    100,
-    2,
-  );
-  const timeline: [number, number, number][] = [];
-  let blockIncluded = 0;
-  let blocks = 0;
-  let maxPerBlock = 0;
-  counts.forEach((r, i) => {
-    if (r.error) throw new Error(`eth_getBlockTransactionCountByNumber ${numbers[i]}: ${r.error.message}`);
-    const c = hexNum(r.result);
-    if (c === 0) return;
-    // Blocks mined between the last eth_blockNumber and the final nonce poll were first seen by that poll.
-    timeline.push([seenAt.get(numbers[i]) ?? totalMs, numbers[i], c]);
-    blockIncluded += c;
-    blocks++;
-    if (c > maxPerBlock) maxPerBlock = c;
-  });
-  return {
-    submitted: txs.length,
-    accepted,
-    rejected,
-    errors,
-    included,
-    blockIncluded,
-    blocks,
-    maxPerBlock,
-    timeline,
-    submitMs,
-    totalMs,
-    incomplete,
-  };
-}
-
-/** Fund every sender from the dev accounts (round-robin) and wait until all funding transfers are in blocks. */
-async function fundSenders(url: string, chainId: bigint, perSender: bigint): Promise<void> {
-  const devNonces = await nonces(url, devAccounts);
-  const txs = senders.map((s, i) => {
-    const d = i % devAccounts.length;
-    const t = transfer(chainId, devAccounts[d], devNonces[d]++, s.address, perSender);
-    t.sender = d;
-    return t;
-  });
-  const r = await submitAndWait(url, txs, devAccounts, 120_000);
-  if (r.rejected > 0 || r.incomplete) {
-    throw new Error(`funding failed: ${r.incomplete ?? ""} ${[...r.errors].map(([m, n]) => `${n}x ${m}`).join("; ")}`);
-  }
-}
-
-/** Pre-sign n transfers spread round-robin over the senders (nonce k of every sender before nonce k+1). */
-async function presign(url: string, chainId: bigint, n: number): Promise<Signed[]> {
-  const base = await nonces(url, senders);
-  const txs: Signed[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = i % senders.length;
-    const to = senders[(s + 1) % senders.length].address;
-    const t = transfer(chainId, senders[s], base[s] + BigInt(Math.floor(i / senders.length)), to, VALUE);
-    t.sender = s;
-    txs[i] = t;
-  }
-  return txs;
-}
-
-function fundingPerSender(totalTxs: number): bigint {
-  const perTx = GAS * MAX_FEE + VALUE;
-  const need = perTx * BigInt(Math.ceil(totalTxs / senders.length) + 10) * 2n;
-  return need > 10n * ETHER ? need : 10n * ETHER;
-}
-
-interface Measured extends RunResult {
-  name: string;
-  tps: number;
 }
 
 async function measure(name: string, url: string, chainId: bigint, n: number, timeoutMs: number): Promise<Measured> {
@@ -403,23 +119,47 @@ async function measure(name: string, url: string, chainId: bigint, n: number, ti
   const txs = await presign(url, chainId, n);
   const signS = ((performance.now() - t) / 1000).toFixed(1);
   console.log(`[${name}] pre-signed ${n} transfers in ${signS}s; submitting at ${new Date().toISOString()}`);
-  const r = await submitAndWait(url, txs, senders, timeoutMs);
+  const r = await submitAndWait(url, txs, senders, timeoutMs, LOAD);
   const tps = r.included / (r.totalMs / 1000);
-  return { ...r, name, tps };
+  return { ...r, ...(await blockStats(url, r)), name, tps };
+}
+
+/**
+ * Not timed: transactions per block of the run (eth_getBlockTransactionCountByNumber can cost the node a full block
+ * decode, so this is read after the timed part).
+ */
+async function blockStats(url: string, r: RunResult) {
+  const head = hexNum(await rpc(url, "eth_blockNumber"));
+  const numbers = Array.from({ length: head - r.startBlock }, (_, i) => r.startBlock + 1 + i);
+  const counts = await batched(
+    url,
+    numbers.map((n) => ({ method: "eth_getBlockTransactionCountByNumber", params: [`0x${n.toString(16)}`] })),
+    { size: 100, concurrency: 2 },
+  );
+  const timeline: [number, number, number][] = [];
+  let blockIncluded = 0;
+  let blocks = 0;
+  let maxPerBlock = 0;
+  counts.forEach((c, i) => {
+    if (c.error) throw new Error(`eth_getBlockTransactionCountByNumber ${numbers[i]}: ${c.error.message}`);
+    const count = hexNum(c.result);
+    if (count === 0) return;
+    // Blocks mined between the last eth_blockNumber and the final nonce poll were first seen by that poll.
+    timeline.push([r.seenAt.get(numbers[i]) ?? r.totalMs, numbers[i], count]);
+    blockIncluded += count;
+    blocks++;
+    if (count > maxPerBlock) maxPerBlock = count;
+  });
+  return { timeline, blockIncluded, blocks, maxPerBlock };
 }
 
 function report(m: Measured, note = ""): void {
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
-  console.log(
-    `[${m.name}] submitted=${m.submitted} accepted=${m.accepted} rejected=${m.rejected} included=${m.included}` +
-      ` blocks=${m.blocks} max/block=${m.maxPerBlock}` +
-      ` submit=${s(m.submitMs)} total=${s(m.totalMs)} tps=${m.tps.toFixed(1)}${note}`,
-  );
+  console.log(runLine(m.name, m, m.tps, ` blocks=${m.blocks} max/block=${m.maxPerBlock}`, note));
   if (m.timeline.length <= 20) {
     const t = m.timeline.map(([ms, n, c]) => `#${n}:${c}tx@${(ms / 1000).toFixed(2)}s`).join(" ");
     console.log(`[${m.name}]   blocks seen: ${t}`);
   }
-  for (const [msg, count] of m.errors) console.log(`[${m.name}]   rejected ${count}x: ${msg}`);
+  printRejections(m.name, m);
   if (m.incomplete)
     console.log(`[${m.name}]   INCOMPLETE: ${m.incomplete}; ${m.accepted - m.included} accepted not included`);
   if (m.blockIncluded !== m.included) {
@@ -432,24 +172,14 @@ const problems = (m: Measured) => m.rejected > 0 || m.incomplete !== undefined |
 // ---------------------------------------------------------------------------------------------------------------
 // Chains
 
-const children = new Set<ChildProcess>();
-function killChildren(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-}
-process.once("exit", killChildren);
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => {
-    killChildren();
-    process.exit(130);
-  });
-}
+installCleanup();
 
 async function runRustchain(): Promise<Measured> {
   const external = opts["rustchain-url"];
   if (external !== undefined) {
     console.log(`[rustchain] using running node at ${external}`);
-    const chainId = BigInt((await call(external, "eth_chainId")) as string);
-    await fundSenders(external, chainId, fundingPerSender(N));
+    const chainId = BigInt((await rpc(external, "eth_chainId")) as string);
+    await fundSenders(external, chainId, N);
     const m = await measure("rustchain", external, chainId, N, TIMEOUT_MS);
     report(m);
     return m;
@@ -458,11 +188,11 @@ async function runRustchain(): Promise<Measured> {
   let devnet: Devnet | undefined;
   try {
     devnet = await startDevnet({ slotMs: 1000, logLevel: opts["node-log-level"] });
-    children.add(devnet.proc);
+    trackDevnet(devnet);
     const url = devnet.url;
     console.log(`[rustchain] devnet pid ${devnet.proc.pid} at ${url}, datadir ${devnet.datadir}`);
-    const chainId = BigInt((await call(url, "eth_chainId")) as string);
-    await fundSenders(url, chainId, fundingPerSender(N));
+    const chainId = BigInt((await rpc(url, "eth_chainId")) as string);
+    await fundSenders(url, chainId, N);
     console.log(`[rustchain] funded ${senders.length} senders`);
     const m = await measure("rustchain", url, chainId, N, TIMEOUT_MS);
     report(m);
@@ -474,54 +204,24 @@ async function runRustchain(): Promise<Measured> {
     if (devnet) printNodeLog("rustchain", devnet.output());
     throw e;
   } finally {
-    if (devnet) {
-      await stopWithin(devnet.proc, () => devnet!.stop());
-      children.delete(devnet.proc);
-      await devnet.cleanup();
-    }
+    if (devnet) await stopDevnet(devnet);
   }
 }
 
 /** Block production and eth_sendRawTransaction latency from the node's Prometheus endpoint (diagnostics only). */
 async function printRustchainMetrics(url: string): Promise<void> {
-  let text: string;
+  let m: NodeMetrics;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    text = await res.text();
+    m = await readNodeMetrics(url);
   } catch (e) {
     console.log(`[rustchain]   metrics unavailable: ${(e as Error).message}`);
     return;
   }
-  const metric = (name: string) => {
-    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-    return line ? Number(line.slice(name.length + 1)) : Number.NaN;
-  };
-  const bpSum = metric("rustchain_block_production_seconds_sum");
-  const bpCount = metric("rustchain_block_production_seconds_count");
-  const rpcLabel = '{method="eth_sendRawTransaction"}';
-  const sendSum = metric(`rustchain_rpc_request_seconds_sum${rpcLabel}`);
-  const sendCount = metric(`rustchain_rpc_request_seconds_count${rpcLabel}`);
   console.log(
-    `[rustchain]   node metrics: ${bpCount} blocks produced, ${bpSum.toFixed(2)}s producing` +
-      ` (avg ${((bpSum / bpCount) * 1000).toFixed(0)} ms/block);` +
-      ` eth_sendRawTransaction ${sendCount} calls, avg ${((sendSum / sendCount) * 1000).toFixed(2)} ms`,
+    `[rustchain]   node metrics: ${m.blocks} blocks produced, ${m.producingS.toFixed(2)}s producing` +
+      ` (avg ${((m.producingS / m.blocks) * 1000).toFixed(0)} ms/block);` +
+      ` eth_sendRawTransaction ${m.sendCalls} calls, avg ${((m.sendS / m.sendCalls) * 1000).toFixed(2)} ms`,
   );
-}
-
-function printNodeLog(name: string, out: string): void {
-  const lines = out.trim().split("\n").filter(Boolean);
-  if (lines.length === 0) return;
-  console.log(`[${name}] node output (last ${Math.min(lines.length, 40)} of ${lines.length} lines):`);
-  for (const l of lines.slice(-40)) console.log(`  ${l.slice(0, 400)}`);
-}
-
-async function stopWithin(proc: ChildProcess, stop: () => Promise<void>, ms = 15_000): Promise<void> {
-  const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
-  try {
-    await stop();
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function startHardhat(dir: string): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
@@ -535,7 +235,7 @@ async function startHardhat(dir: string): Promise<{ url: string; proc: ChildProc
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  children.add(proc);
+  trackChild(proc);
   // hardhat node logs every transaction; keep only the tail.
   let out = "";
   const keep = (d: Buffer) => {
@@ -549,7 +249,7 @@ async function startHardhat(dir: string): Promise<{ url: string; proc: ChildProc
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hardhat node exited early:\n${out}`);
     try {
-      await call(url, "eth_chainId");
+      await rpc(url, "eth_chainId");
       break;
     } catch {
       if (Date.now() > deadline) throw new Error(`hardhat node did not start:\n${out}`);
@@ -560,17 +260,17 @@ async function startHardhat(dir: string): Promise<{ url: string; proc: ChildProc
 }
 
 async function runHardhat(): Promise<{ m: Measured; note: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "rustchain-bench-hardhat-"));
+  const dir = tempDir("rustchain-bench-hardhat-");
   let hh: Awaited<ReturnType<typeof startHardhat>> | undefined;
   try {
     console.log(`[hardhat] starting hardhat node`);
     hh = await startHardhat(dir);
     const url = hh.url;
     console.log(`[hardhat] hardhat node pid ${hh.proc.pid} at ${url}`);
-    if (opts["hardhat-quiet"]) await call(url, "hardhat_setLoggingEnabled", [false]);
-    const chainId = BigInt((await call(url, "eth_chainId")) as string);
+    if (opts["hardhat-quiet"]) await rpc(url, "hardhat_setLoggingEnabled", [false]);
+    const chainId = BigInt((await rpc(url, "eth_chainId")) as string);
     const probe = HARDHAT_TXS === undefined && N > HARDHAT_PROBE_TXS;
-    await fundSenders(url, chainId, fundingPerSender(N + (probe ? HARDHAT_PROBE_TXS : 0)));
+    await fundSenders(url, chainId, N + (probe ? HARDHAT_PROBE_TXS : 0));
     console.log(`[hardhat] funded ${senders.length} senders`);
     let n = HARDHAT_TXS ?? N;
     let note = "";
@@ -599,25 +299,16 @@ async function runHardhat(): Promise<{ m: Measured; note: string }> {
         proc.kill("SIGTERM");
         await exited;
       });
-      children.delete(proc);
+      untrackChild(proc);
     }
-    await rm(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  // Hard stop: whatever happens, the bench ends on its own.
-  const hardStop = setTimeout(
-    () => {
-      console.error("bench: hard time limit reached, killing child processes");
-      killChildren();
-      process.exit(2);
-    },
-    2 * TIMEOUT_MS + 10 * 60_000,
-  );
-  hardStop.unref();
+  hardStop(2 * TIMEOUT_MS + 10 * 60_000, "bench: hard time limit reached, killing child processes");
 
   console.log(
     `bench:tps txs=${N} senders=${senders.length} batch=${BATCH} concurrency=${CONCURRENCY}` +

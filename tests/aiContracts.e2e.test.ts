@@ -6,7 +6,6 @@ import {
   bytesToHex,
   createPublicClient,
   createWalletClient,
-  defineChain,
   getAddress,
   type Hex,
   http,
@@ -33,14 +32,7 @@ import {
   type SnarkjsVerificationKey,
   vkFromSnarkjs,
 } from "../validator/src/runtime/groth16/groth16.ts";
-import { DEV_KEYS, type Devnet, startDevnet } from "./support/devnet.ts";
-
-const chain = defineChain({
-  id: 21076,
-  name: "RustChain devnet",
-  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
-  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-});
+import { DEV_KEYS, type Devnet, devnetChain, startDevnet } from "./support/devnet.ts";
 
 type Artefact = { abi: unknown[]; bytecode: Hex };
 
@@ -52,8 +44,8 @@ let startBlock: bigint;
 const deployer = privateKeyToAccount(DEV_KEYS[0]);
 const prover = privateKeyToAccount(DEV_KEYS[1]);
 
-const client = () => createPublicClient({ chain, transport: http(devnet.url) });
-const wallet = (account = deployer) => createWalletClient({ account, chain, transport: http(devnet.url) });
+const client = () => createPublicClient({ chain: devnetChain, transport: http(devnet.url) });
+const wallet = (account = deployer) => createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
 
 beforeAll(async () => {
   const [built, circuits] = await Promise.all([buildContracts(), buildCircuits()]);

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { createPublicClient, createWalletClient, defineChain, erc20Abi, type Hex, http } from "viem";
+import { createPublicClient, createWalletClient, erc20Abi, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildContracts } from "../contracts/build.ts";
@@ -14,14 +14,8 @@ import { Database } from "../validator/src/db/database.ts";
 import { createInlineRecovery } from "../validator/src/execution/senderRecovery.ts";
 import { ContractRuntime } from "../validator/src/runtime/contractRuntime.ts";
 import { defaultStateDbOptions, StateDb } from "../validator/src/state/stateDb.ts";
-import { DEV_KEYS, type Devnet, startDevnet } from "./support/devnet.ts";
+import { DEV_KEYS, type Devnet, devnetChain, startDevnet } from "./support/devnet.ts";
 
-const chain = defineChain({
-  id: 21076,
-  name: "RustChain devnet",
-  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
-  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-});
 const silent = pino({ level: "silent" });
 let devnet: Devnet | undefined;
 const dirs: string[] = [];
@@ -51,8 +45,8 @@ describe("determinism", () => {
     const built = await buildContracts();
     devnet = await startDevnet({ slotMs: 300 });
     const account = privateKeyToAccount(DEV_KEYS[0]);
-    const client = createPublicClient({ chain, transport: http(devnet.url) });
-    const wallet = createWalletClient({ account, chain, transport: http(devnet.url) });
+    const client = createPublicClient({ chain: devnetChain, transport: http(devnet.url) });
+    const wallet = createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
     const erc20 = built.erc20 as unknown as { abi: unknown[]; bytecode: Hex };
     const counter = built.counter as unknown as { abi: unknown[]; bytecode: Hex };
     const wait = (hash: Hex) => client.waitForTransactionReceipt({ hash, pollingInterval: 100 });

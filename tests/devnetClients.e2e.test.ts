@@ -3,7 +3,6 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   http,
   type PublicClient,
   parseEther,
@@ -14,21 +13,14 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes } from "../shared/src/hex.ts";
 import { signTransaction } from "../shared/src/transaction.ts";
-import { DEV_KEYS, type Devnet, rpc, startDevnet } from "./support/devnet.ts";
-
-const rustchain = defineChain({
-  id: 21076,
-  name: "RustChain devnet",
-  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
-  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-});
+import { DEV_KEYS, type Devnet, devnetChain, rpc, startDevnet } from "./support/devnet.ts";
 
 let devnet: Devnet;
 let client: PublicClient;
 
 beforeAll(async () => {
   devnet = await startDevnet({ slotMs: 500 });
-  client = createPublicClient({ chain: rustchain, transport: http(devnet.url) }) as PublicClient;
+  client = createPublicClient({ chain: devnetChain, transport: http(devnet.url) }) as PublicClient;
 });
 
 afterAll(async () => {
@@ -57,7 +49,7 @@ describe("viem", () => {
 
   it("sends an EIP-1559 transfer; balances change by exactly value + fee", async () => {
     const account = privateKeyToAccount(DEV_KEYS[1]);
-    const wallet = createWalletClient({ account, chain: rustchain, transport: http(devnet.url) });
+    const wallet = createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
     const to = privateKeyToAccount(generatePrivateKey()).address;
     const before = await client.getBalance({ address: account.address });
     const value = parseEther("1.5");
@@ -75,7 +67,7 @@ describe("viem", () => {
   });
 
   it("watchBlocks over WebSocket sees every block with no gap", async () => {
-    const wsClient = createPublicClient({ chain: rustchain, transport: webSocket(devnet.wsUrl) });
+    const wsClient = createPublicClient({ chain: devnetChain, transport: webSocket(devnet.wsUrl) });
     const seen: bigint[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only saw ${seen.length} blocks`)), 20_000);
@@ -112,9 +104,9 @@ describe("viem", () => {
 
 describe("WebSocket subscriptions and metrics", () => {
   it("newPendingTransactions announces a submitted transaction; /metrics counts blocks and RPC calls", async () => {
-    const wsClient = createPublicClient({ chain: rustchain, transport: webSocket(devnet.wsUrl) });
+    const wsClient = createPublicClient({ chain: devnetChain, transport: webSocket(devnet.wsUrl) });
     const account = privateKeyToAccount(DEV_KEYS[6]);
-    const wallet = createWalletClient({ account, chain: rustchain, transport: http(devnet.url) });
+    const wallet = createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
     const seen = new Set<string>();
     const unwatch = wsClient.watchPendingTransactions({
       onTransactions: (hs) => {
@@ -215,7 +207,7 @@ describe("rejections carry geth's JSON-RPC errors", () => {
     await rpc(devnet.url, "eth_sendRawTransaction", [bytesToHex(first.raw)]);
     const wallet = createWalletClient({
       account: privateKeyToAccount(key),
-      chain: rustchain,
+      chain: devnetChain,
       transport: http(devnet.url),
     });
     await client.waitForTransactionReceipt({ hash: bytesToHex(first.hash), pollingInterval: 100 });

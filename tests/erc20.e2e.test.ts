@@ -3,7 +3,6 @@ import { Contract, ContractFactory, JsonRpcProvider, Wallet, WebSocketProvider }
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   erc20Abi,
   getContractAddress,
   type Hex,
@@ -15,14 +14,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildContracts } from "../contracts/build.ts";
-import { DEV_KEYS, type Devnet, startDevnet } from "./support/devnet.ts";
-
-const chain = defineChain({
-  id: 21076,
-  name: "RustChain devnet",
-  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
-  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-});
+import { DEV_KEYS, type Devnet, devnetChain, startDevnet } from "./support/devnet.ts";
 
 let devnet: Devnet;
 let erc20: { abi: unknown[]; bytecode: Hex };
@@ -44,8 +36,9 @@ afterAll(async () => {
 
 describe("ERC-20 with viem", () => {
   let token: Hex;
-  const client = () => createPublicClient({ chain, transport: http(devnet.url) });
-  const wallet = (account = deployer) => createWalletClient({ account, chain, transport: http(devnet.url) });
+  const client = () => createPublicClient({ chain: devnetChain, transport: http(devnet.url) });
+  const wallet = (account = deployer) =>
+    createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
 
   it("deploys at the CREATE address with constructor arguments; eth_getCode returns the module", async () => {
     const nonce = await client().getTransactionCount({ address: deployer.address });
@@ -84,7 +77,7 @@ describe("ERC-20 with viem", () => {
 
   it("estimates gas, transfers, and Transfer events decode from eth_getLogs and a WebSocket logs subscription", async () => {
     const c = client();
-    const ws = createPublicClient({ chain, transport: webSocket(devnet.wsUrl) });
+    const ws = createPublicClient({ chain: devnetChain, transport: webSocket(devnet.wsUrl) });
     const seen: { from?: string; to?: string; value?: bigint }[] = [];
     const unwatch = ws.watchContractEvent({
       address: token,

@@ -1,39 +1,21 @@
 // Hostile contracts: runaway loops, deep recursion and memory growth end as failed transactions paid for by the
 // sender; invalid modules are refused at deploy with clear errors; the node keeps producing blocks throughout.
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { createPublicClient, createWalletClient, defineChain, type Hex, http, toHex } from "viem";
+import { createPublicClient, createWalletClient, type Hex, http, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLANG_FLAGS, SDK_HEADER, toArtefact } from "../contracts/build.ts";
-import { DEV_KEYS, type Devnet, rpc, startDevnet } from "./support/devnet.ts";
+import { toArtefact } from "../contracts/build.ts";
+import { compileC } from "./support/compileContract.ts";
+import { DEV_KEYS, type Devnet, devnetChain, rpc, startDevnet } from "./support/devnet.ts";
 
-const chain = defineChain({
-  id: 21076,
-  name: "RustChain devnet",
-  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
-  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
-});
 const account = privateKeyToAccount(DEV_KEYS[7]);
 let devnet: Devnet;
 let work: string;
 
-/** Compile C to a wasm module with the contract flags but none of the build's safety checks. */
-async function compileC(name: string, source: string, initialMemory?: number): Promise<Uint8Array> {
-  const src = join(work, `${name}.c`);
-  const out = join(work, `${name}.wasm`);
-  await writeFile(src, `#include "${SDK_HEADER}"\n${source}`);
-  const flags = CLANG_FLAGS.filter((f) => f !== "-Werror" && !(initialMemory && f.startsWith("-Wl,--initial-memory")));
-  if (initialMemory) flags.push(`-Wl,--initial-memory=${initialMemory}`);
-  await promisify(execFile)("clang", [...flags, "-o", out, src]);
-  return new Uint8Array(await readFile(out));
-}
-
-const client = () => createPublicClient({ chain, transport: http(devnet.url) });
-const wallet = () => createWalletClient({ account, chain, transport: http(devnet.url) });
+const client = () => createPublicClient({ chain: devnetChain, transport: http(devnet.url) });
+const wallet = () => createWalletClient({ account, chain: devnetChain, transport: http(devnet.url) });
 
 async function deploy(module: Uint8Array): Promise<Hex> {
   const hash = await wallet().sendTransaction({ data: toHex(toArtefact(module)), gas: 5_000_000n });
@@ -44,7 +26,7 @@ async function deploy(module: Uint8Array): Promise<Hex> {
 
 async function sendRawError(data: Uint8Array): Promise<{ code: number; message: string }> {
   const signed = await account.signTransaction({
-    chainId: 21076,
+    chainId: devnetChain.id,
     type: "eip1559",
     nonce: await client().getTransactionCount({ address: account.address, blockTag: "pending" }),
     gas: 10_000_000n,
@@ -79,6 +61,7 @@ describe("hostile contracts", () => {
     startBlock = await client().getBlockNumber({ cacheTime: 0 });
     const looper = await deploy(
       await compileC(
+        work,
         "loop",
         `static volatile uint32_t sink;
          RC_EXPORT("call") void call(void) {
@@ -107,6 +90,7 @@ describe("hostile contracts", () => {
   it("deep recursion is stopped by the deterministic stack-height limit", async () => {
     const recurser = await deploy(
       await compileC(
+        work,
         "recurse",
         `static volatile uint32_t sink;
          static uint32_t deep(uint32_t n);
@@ -137,6 +121,7 @@ describe("hostile contracts", () => {
   it("memory growth is priced per page and bounded at 64 pages", async () => {
     const grower = await deploy(
       await compileC(
+        work,
         "grow",
         `RC_EXPORT("call") void call(void) {
            uint8_t word[32];
@@ -162,12 +147,14 @@ describe("hostile contracts", () => {
 
   it("invalid modules are refused at deploy with clear errors", async () => {
     const float = await compileC(
+      work,
       "float",
       `static volatile float f = 1.5f; RC_EXPORT("call") void call(void) { f = f * 2.0f; }`,
     );
     expect((await sendRawError(float)).message).toMatch(/^invalid contract: .*float/i);
 
     const forbidden = await compileC(
+      work,
       "forbidden",
       `__attribute__((import_module("env"), import_name("evil"))) void evil(void);
        RC_EXPORT("call") void call(void) { evil(); }`,
@@ -178,6 +165,7 @@ describe("hostile contracts", () => {
     expect((await sendRawError(garbage)).message).toMatch(/malformed/i);
 
     const big = await compileC(
+      work,
       "big",
       `static const uint8_t blob[124 * 1024] = {1, 2, 3};
        RC_EXPORT("call") void call(void) { rc_host_finish(blob, sizeof blob); }`,

@@ -5,8 +5,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { defineChain } from "viem";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+
+/** The devnet as a viem chain: chain id 21076, RTC with 18 decimals. Give clients the node's own URL in the transport. */
+export const devnetChain = defineChain({
+  id: 21076,
+  name: "RustChain devnet",
+  nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
+  rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
