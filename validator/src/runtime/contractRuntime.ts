@@ -309,6 +309,14 @@ class HostState {
     new Uint8Array(buf, ptr, data.length).set(data);
   }
 
+  /** Copy source[offset..offset+len] into contract memory at dest, priced per word; out of range traps. */
+  private copyOut(source: Uint8Array, dest: number, offset: number, len: number, what: string): void {
+    this.charge(this.copyCost(len));
+    if (offset < 0 || len < 0 || offset + len > source.length)
+      throw new HostExit("trap", undefined, `${what} read out of bounds`);
+    this.write(dest, source.subarray(offset, offset + len));
+  }
+
   private copyCost(len: number): bigint {
     return Gas.hostCall + Gas.copyWord * BigInt(Math.ceil(len / 32));
   }
@@ -321,12 +329,8 @@ class HostState {
         this.charge(Gas.hostCall);
         return frame.calldata.length;
       },
-      calldata_copy: (dest: number, offset: number, len: number) => {
-        this.charge(this.copyCost(len));
-        if (offset < 0 || len < 0 || offset + len > frame.calldata.length)
-          throw new HostExit("trap", undefined, "calldata read out of bounds");
-        this.write(dest, frame.calldata.subarray(offset, offset + len));
-      },
+      calldata_copy: (dest: number, offset: number, len: number) =>
+        this.copyOut(frame.calldata, dest, offset, len, "calldata"),
       finish: (ptr: number, len: number) => {
         if (len > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "return data too large");
         this.charge(this.copyCost(len));
@@ -425,12 +429,8 @@ class HostState {
         this.charge(Gas.hostCall);
         return this.returnData.length;
       },
-      returndata_copy: (dest: number, offset: number, len: number) => {
-        this.charge(this.copyCost(len));
-        if (offset < 0 || len < 0 || offset + len > this.returnData.length)
-          throw new HostExit("trap", undefined, "return data read out of bounds");
-        this.write(dest, this.returnData.subarray(offset, offset + len));
-      },
+      returndata_copy: (dest: number, offset: number, len: number) =>
+        this.copyOut(this.returnData, dest, offset, len, "return data"),
       keccak256: (ptr: number, len: number, out: number) => {
         this.charge(Gas.hashBase + Gas.hashWord * BigInt(Math.ceil(len / 32)));
         this.write(out, keccak256(this.read(ptr, len)));
