@@ -26,6 +26,16 @@ interface WriteOptions {
 const KEYSTORE_HELP = "path of the EIP-2335 keystore file to write; must not exist (written with mode 0600)";
 const PASSWORD_HELP = "file holding the keystore password (one trailing newline is ignored)";
 
+/** Encrypt and write the keystore, wipe the secret from memory, print the public key as one JSON line. */
+async function saveKeystore(opts: WriteOptions, password: string, secretKey: Uint8Array, publicKey: Uint8Array) {
+  try {
+    await writeKeystoreFile(opts.keystore, await encryptBlsKey(secretKey, password, { kdf: opts.kdf }));
+  } finally {
+    secretKey.fill(0);
+  }
+  console.log(JSON.stringify({ publicKey: bytesToHex(publicKey), keystore: opts.keystore }));
+}
+
 export function registerKeysCommand(program: Command): void {
   const keys = program
     .command("keys")
@@ -57,12 +67,7 @@ export function registerKeysCommand(program: Command): void {
         await refuseExisting(opts.keystore); // before the deliberately slow KDF
         const password = await readPasswordFile(opts.passwordFile);
         const { secretKey, publicKey } = blsKeypairFromSeed(randomBytes(32));
-        try {
-          await writeKeystoreFile(opts.keystore, await encryptBlsKey(secretKey, password, { kdf: opts.kdf }));
-        } finally {
-          secretKey.fill(0);
-        }
-        console.log(JSON.stringify({ publicKey: bytesToHex(publicKey), keystore: opts.keystore }));
+        await saveKeystore(opts, password, secretKey, publicKey);
       });
     });
 
@@ -83,13 +88,7 @@ export function registerKeysCommand(program: Command): void {
         await refuseExisting(opts.keystore);
         const secretKey = await readSecretKeyFile(opts.secretKeyFile);
         const password = await readPasswordFile(opts.passwordFile);
-        const publicKey = blsPublicKey(secretKey);
-        try {
-          await writeKeystoreFile(opts.keystore, await encryptBlsKey(secretKey, password, { kdf: opts.kdf }));
-        } finally {
-          secretKey.fill(0);
-        }
-        console.log(JSON.stringify({ publicKey: bytesToHex(publicKey), keystore: opts.keystore }));
+        await saveKeystore(opts, password, secretKey, blsPublicKey(secretKey));
       });
     });
 
