@@ -27,6 +27,8 @@ export interface BlockHeader {
   baseFeePerGas: bigint;
   timestamp: bigint;
   extraData: Uint8Array;
+  /** BLAKE3 of the RLP list [attestations, aiProofs, evidence] of the body (`blockExtrasRoot`). */
+  extrasRoot: Uint8Array;
   /** BLS signature of the proposer over the block hash (which excludes this field). */
   signature: Uint8Array;
 }
@@ -35,6 +37,9 @@ export interface Block {
   header: BlockHeader;
   /** Raw signed transactions, in execution order. */
   transactions: Uint8Array[];
+  attestations: Uint8Array[];
+  aiProofs: Uint8Array[];
+  evidence: Uint8Array[];
 }
 
 export interface Log {
@@ -68,6 +73,7 @@ function unsignedHeaderFields(h: BlockHeader): RlpInput[] {
     h.baseFeePerGas,
     h.timestamp,
     h.extraData,
+    h.extrasRoot,
   ];
 }
 
@@ -102,24 +108,63 @@ function headerFromFields(f: ReturnType<typeof rlpList>): BlockHeader {
     baseFeePerGas: rlpUint(f[12], "baseFeePerGas"),
     timestamp: rlpUint(f[13], "timestamp", 8),
     extraData: rlpBytes(f[14], "extraData", 32),
-    signature: rlpBytes(f[15], "signature", 96),
+    extrasRoot: fixed(15, "extrasRoot", 32),
+    signature: rlpBytes(f[16], "signature", 96),
   };
 }
 
 export function decodeHeader(data: Uint8Array): BlockHeader {
-  return headerFromFields(rlpList(rlpDecode(data, 4096), "header", 16));
+  return headerFromFields(rlpList(rlpDecode(data, 4096), "header", HEADER_FIELDS));
+}
+
+const HEADER_FIELDS = 17;
+
+/** Opaque consensus items of a body, each already encoded by the consensus layer (validated on import). */
+export interface BlockExtras {
+  attestations: Uint8Array[];
+  aiProofs: Uint8Array[];
+  evidence: Uint8Array[];
+}
+
+export const EMPTY_EXTRAS: BlockExtras = Object.freeze({ attestations: [], aiProofs: [], evidence: [] });
+
+/** The header's commitment to the body's consensus items. */
+export function blockExtrasRoot(e: BlockExtras): Uint8Array {
+  return blake3(rlpEncode([e.attestations, e.aiProofs, e.evidence]));
+}
+
+/** Body as stored and sent: [transactions, attestations, aiProofs, evidence]. */
+export function encodeBody(b: Omit<Block, "header">): Uint8Array {
+  return rlpEncode([b.transactions, b.attestations, b.aiProofs, b.evidence]);
+}
+
+function bodyFromFields(f: ReturnType<typeof rlpList>): Omit<Block, "header"> {
+  const items = (i: number, what: string) => rlpList(f[i], what).map((t) => rlpBytes(t, what));
+  return {
+    transactions: items(0, "transactions"),
+    attestations: items(1, "attestations"),
+    aiProofs: items(2, "aiProofs"),
+    evidence: items(3, "evidence"),
+  };
+}
+
+export function decodeBody(data: Uint8Array): Omit<Block, "header"> {
+  return bodyFromFields(rlpList(rlpDecode(data, MAX_BLOCK_SIZE), "body", 4));
 }
 
 export function encodeBlock(b: Block): Uint8Array {
-  return rlpEncode([[...unsignedHeaderFields(b.header), b.header.signature], b.transactions]);
+  return rlpEncode([
+    [...unsignedHeaderFields(b.header), b.header.signature],
+    b.transactions,
+    b.attestations,
+    b.aiProofs,
+    b.evidence,
+  ]);
 }
 
 export function decodeBlock(data: Uint8Array): Block {
-  const [h, txs] = rlpList(rlpDecode(data, MAX_BLOCK_SIZE), "block", 2);
-  return {
-    header: headerFromFields(rlpList(h, "header", 16)),
-    transactions: rlpList(txs, "transactions").map((t) => rlpBytes(t, "transaction")),
-  };
+  const f = rlpList(rlpDecode(data, MAX_BLOCK_SIZE), "block", 5);
+  return { header: headerFromFields(rlpList(f[0], "header", HEADER_FIELDS)), ...bodyFromFields(f.slice(1)) };
 }
 
 export function encodeReceipt(r: Receipt): Uint8Array {

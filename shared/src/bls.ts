@@ -1,5 +1,13 @@
 // BLS12-381 (min-pubkey-size, as Ethereum's beacon chain) through @chainsafe/blst, the binding Lodestar uses.
-import { PublicKey, SecretKey, Signature, verify } from "@chainsafe/blst";
+import {
+  aggregatePublicKeys,
+  aggregateSignatures,
+  fastAggregateVerify,
+  PublicKey,
+  SecretKey,
+  Signature,
+  verify,
+} from "@chainsafe/blst";
 import { ChainError } from "./errors.ts";
 
 export const BLS_PUBKEY_LENGTH = 48;
@@ -33,6 +41,56 @@ export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature:
   if (publicKey.length !== BLS_PUBKEY_LENGTH || signature.length !== BLS_SIGNATURE_LENGTH) return false;
   try {
     return verify(message, PublicKey.fromBytes(publicKey, true), Signature.fromBytes(signature, true));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Aggregate signatures (attestations of the same or different messages) into one. Every input must be a 96-byte
+ * compressed, subgroup-checked signature; anything else throws INVALID_SIGNATURE.
+ */
+export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
+  if (signatures.length === 0) throw new ChainError({ code: "INVALID_SIGNATURE", reason: "nothing to aggregate" });
+  let parsed: Signature[];
+  try {
+    parsed = signatures.map((s) => {
+      if (s.length !== BLS_SIGNATURE_LENGTH) throw new ChainError({ code: "INVALID_SIGNATURE", reason: "length" });
+      return Signature.fromBytes(s, true);
+    });
+  } catch {
+    throw new ChainError({ code: "INVALID_SIGNATURE", reason: "malformed BLS signature" });
+  }
+  // Inputs are already group-checked above, so the aggregation itself skips the check.
+  return aggregateSignatures(parsed, false).toBytes();
+}
+
+/** Aggregate public keys into one. Every input must be a valid 48-byte compressed key; otherwise INVALID_BLS_KEY. */
+export function blsAggregatePublicKeys(publicKeys: Uint8Array[]): Uint8Array {
+  if (publicKeys.length === 0) throw new ChainError({ code: "INVALID_BLS_KEY" });
+  let parsed: PublicKey[];
+  try {
+    parsed = publicKeys.map((p) => {
+      if (p.length !== BLS_PUBKEY_LENGTH) throw new ChainError({ code: "INVALID_BLS_KEY" });
+      return PublicKey.fromBytes(p, true);
+    });
+  } catch {
+    throw new ChainError({ code: "INVALID_BLS_KEY" });
+  }
+  return aggregatePublicKeys(parsed, false).toBytes();
+}
+
+/**
+ * Verify one aggregate signature of `message` by all `publicKeys` (the keys must have proven possession of their
+ * secret key when they were registered, or rogue-key attacks apply). An empty key list, or any malformed key or
+ * signature, verifies as false instead of throwing.
+ */
+export function blsFastAggregateVerify(publicKeys: Uint8Array[], message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKeys.length === 0 || signature.length !== BLS_SIGNATURE_LENGTH) return false;
+  if (publicKeys.some((p) => p.length !== BLS_PUBKEY_LENGTH)) return false;
+  try {
+    const pks = publicKeys.map((p) => PublicKey.fromBytes(p, true));
+    return fastAggregateVerify(message, pks, Signature.fromBytes(signature, true));
   } catch {
     return false;
   }

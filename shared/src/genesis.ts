@@ -28,12 +28,24 @@ export const genesisSchema = z.object({
       /** EIP-1559 elasticity: the gas target is gasLimit / elasticity. */
       elasticityMultiplier: z.number().int().min(1).max(8).default(2),
       baseFeeChangeDenominator: z.number().int().min(1).max(1024).default(8),
-      /** Blocks behind head that count as `safe` and `finalized` until multi-validator finality exists. */
-      safeDepth: z.number().int().min(0).default(0),
-      finalizedDepth: z.number().int().min(0).default(0),
+      /** Slots per epoch: the proposer-election seed and the Proof-of-AI task change once per epoch. */
+      slotsPerEpoch: z.number().int().min(1).max(1024).default(32),
+      /** Expected number of VRF-eligible proposers per slot (f in docs/consensus.md). */
+      expectedLeadersPerSlot: z.number().min(0.01).max(16).default(1),
     })
     .prefault({}),
   alloc: z.record(address, z.object({ balance: hexQuantity, nonce: hexQuantity.optional() })),
+  /** Proof of AI: the int8 MLP every epoch's task runs (docs/ai.md format) and the Groth16 key of its circuit. */
+  ai: z
+    .object({
+      model: z.string().regex(/^0x([0-9a-fA-F]{2}){1,65536}$/),
+      verifyingKey: z.string().regex(/^0x([0-9a-fA-F]{2}){1,65536}$/),
+      /** Paid to the miner for each accepted proof (wei). */
+      reward: hexQuantity.default("0xde0b6b3a7640000"),
+      /** AI score (basis points) a validator whose fee recipient mined the proof gains, up to 10_000. */
+      scoreStepBps: z.number().int().min(0).max(10_000).default(500),
+    })
+    .optional(),
   validators: z
     .array(z.object({ blsPublicKey: blsKey, stake: hexQuantity, feeRecipient: address }))
     .min(1, "at least one validator"),
@@ -47,8 +59,15 @@ export interface ChainParams {
   minBaseFeePerGas: bigint;
   elasticityMultiplier: bigint;
   baseFeeChangeDenominator: bigint;
-  safeDepth: bigint;
-  finalizedDepth: bigint;
+  slotsPerEpoch: bigint;
+  expectedLeadersPerSlot: number;
+}
+
+export interface GenesisAi {
+  model: Uint8Array;
+  verifyingKey: Uint8Array;
+  reward: bigint;
+  scoreStepBps: number;
 }
 
 export interface GenesisValidator {
@@ -65,6 +84,7 @@ export interface Genesis {
   extraData: Uint8Array;
   alloc: { address: Uint8Array; balance: bigint; nonce: bigint }[];
   validators: GenesisValidator[];
+  ai?: GenesisAi;
 }
 
 export function parseGenesis(json: unknown): Genesis {
@@ -81,8 +101,14 @@ export function parseGenesis(json: unknown): Genesis {
       minBaseFeePerGas: BigInt(g.params.minBaseFeePerGas),
       elasticityMultiplier: BigInt(g.params.elasticityMultiplier),
       baseFeeChangeDenominator: BigInt(g.params.baseFeeChangeDenominator),
-      safeDepth: BigInt(g.params.safeDepth),
-      finalizedDepth: BigInt(g.params.finalizedDepth),
+      slotsPerEpoch: BigInt(g.params.slotsPerEpoch),
+      expectedLeadersPerSlot: g.params.expectedLeadersPerSlot,
+    },
+    ai: g.ai && {
+      model: hexToBytes(g.ai.model),
+      verifyingKey: hexToBytes(g.ai.verifyingKey),
+      reward: BigInt(g.ai.reward),
+      scoreStepBps: g.ai.scoreStepBps,
     },
     timestamp: BigInt(g.timestamp),
     gasLimit: BigInt(g.gasLimit),

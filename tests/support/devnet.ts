@@ -85,6 +85,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     String(opts.slotMs ?? 500),
     "--log-level",
     opts.logLevel ?? "info",
+    // These tests are about the execution layer; the Proof-of-AI circuit has its own tests.
+    "--no-ai",
   ];
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

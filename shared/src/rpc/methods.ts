@@ -58,6 +58,10 @@ export const rpcMethods = {
   eth_uninstallFilter: m(1, p.quantity),
   eth_subscribe: m(1, p.subscriptionKind, p.anything),
   eth_unsubscribe: m(1, p.string),
+  // RustChain's own namespace: consensus state.
+  rustchain_finalityStatus: m(0),
+  rustchain_validators: m(0),
+  rustchain_aiScores: m(0),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;

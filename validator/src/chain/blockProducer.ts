@@ -1,9 +1,19 @@
-// Produces one block per slot from the mempool's best transactions, signs the header with the validator's BLS key,
-// and hands it to Chain.importBlock like any other block.
-import { BLOOM_BYTES, type Block, type BlockHeader, blockHash, blsSign, bytesToHex } from "@rustchain/shared";
+// Builds one block: the mempool's best transactions plus the consensus extras on top of the head, with the proposer's
+// VRF proof in the header, signed through the caller's signer (which goes through slashing protection), and handed
+// to Chain.importBlock like any other block. When to propose is consensus's decision (consensus/engine.ts).
+import {
+  BLOOM_BYTES,
+  type Block,
+  type BlockExtras,
+  type BlockHeader,
+  blockExtrasRoot,
+  blockHash,
+  bytesToHex,
+  EMPTY_EXTRAS,
+} from "@rustchain/shared";
 import type { Logger } from "pino";
 import type { Mempool } from "../mempool/mempool.ts";
-import { blockSigningRoot, type Chain } from "./chain.ts";
+import type { Chain, ImportedBlock } from "./chain.ts";
 
 const RETRYABLE = new Set(["TX_NONCE_TOO_HIGH", "TX_GAS_LIMIT_EXCEEDS_BLOCK", "TX_FEE_CAP_TOO_LOW"]);
 
@@ -17,77 +27,44 @@ export interface ProducerMetrics {
   onBlock(txs: number, gasUsed: bigint, seconds: number): void;
 }
 
-export class BlockProducer {
-  private timer: NodeJS.Timeout | undefined;
-  private producing = false;
-  private stopped = true;
+export interface ProposalInput {
+  slot: bigint;
+  vrfProof: Uint8Array;
+  extras?: BlockExtras;
+  /** Sign the block hash (after slashing protection has recorded it); throws to abort the proposal. */
+  sign(slot: bigint, hash: Uint8Array): Promise<Uint8Array>;
+}
 
+export class BlockProducer {
   constructor(
     private readonly opts: BlockProducerOptions,
     private readonly modules: {
       chain: Chain;
       mempool: Mempool;
-      secretKey: Uint8Array;
       logger: Logger;
       metrics?: ProducerMetrics;
     },
   ) {}
 
-  private get slotMs(): number {
-    return this.modules.chain.genesis.params.slotMs;
+  get validatorIndex(): number {
+    return this.opts.validatorIndex;
   }
 
-  private genesisMs(): number {
-    return Number(this.modules.chain.genesis.timestamp) * 1000;
+  private slotTimestamp(slot: bigint): bigint {
+    const g = this.modules.chain.genesis;
+    return g.timestamp + (slot * BigInt(g.params.slotMs)) / 1000n;
   }
 
-  currentSlot(now = Date.now()): bigint {
-    return BigInt(Math.max(0, Math.floor((now - this.genesisMs()) / this.slotMs)));
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    while (this.producing) await new Promise((r) => setTimeout(r, 10));
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    const now = Date.now();
-    const next = this.genesisMs() + (Number(this.currentSlot(now)) + 1) * this.slotMs;
-    this.timer = setTimeout(() => void this.onSlot(), Math.max(0, next - now));
-  }
-
-  private async onSlot(): Promise<void> {
-    const slot = this.currentSlot();
-    if (!this.producing && slot > this.modules.chain.head.slot) {
-      this.producing = true;
-      try {
-        await this.produce(slot);
-      } catch (e) {
-        this.modules.logger.error({ err: e, slot: Number(slot) }, "Block production failed");
-      } finally {
-        this.producing = false;
-      }
-    }
-    this.schedule();
-  }
-
-  /** Build, sign and import the block for `slot`. */
-  async produce(slot: bigint): Promise<Block> {
+  /** Build, sign and import the block for `input.slot` on the current head. */
+  async produce(input: ProposalInput): Promise<ImportedBlock> {
     const started = performance.now();
-    const { chain, mempool, secretKey } = this.modules;
+    const { chain, mempool } = this.modules;
+    const { slot } = input;
     const validator = chain.genesis.validators[this.opts.validatorIndex]!;
-    const timestamp = BigInt(Math.floor((this.genesisMs() + Number(slot) * this.slotMs) / 1000));
-    const env = chain.childEnv(
-      timestamp > chain.head.timestamp ? timestamp : chain.head.timestamp,
-      validator.feeRecipient,
-    );
+    const parentHash = chain.headHash;
+    const parent = chain.head;
+    const timestamp = this.slotTimestamp(slot);
+    const env = chain.childEnv(timestamp > parent.timestamp ? timestamp : parent.timestamp, validator.feeRecipient);
     const overlay = chain.headOverlay();
     const candidates = await mempool.selectForBlock(
       env.baseFeePerGas,
@@ -95,17 +72,35 @@ export class BlockProducer {
       async (a) => (await overlay.getAccount(a)).nonce,
     );
     const dropped: typeof candidates = [];
+    const extras = input.extras ?? EMPTY_EXTRAS;
     // Drop only transactions that can never execute; the rest wait for a later block.
-    const exec = await chain.execute(candidates, env, false, (stx, err) => {
-      if (!RETRYABLE.has(err.type.code)) dropped.push(stx);
-    });
+    const exec = await chain.execute(
+      candidates,
+      env,
+      false,
+      (stx, err) => {
+        if (!RETRYABLE.has(err.type.code)) dropped.push(stx);
+      },
+      {
+        parent: { hash: parentHash, header: parent },
+        extras,
+        context: {
+          parentHash,
+          parent,
+          slot,
+          number: env.number,
+          proposerIndex: BigInt(this.opts.validatorIndex),
+          coinbase: validator.feeRecipient,
+        },
+      },
+    );
     const header: BlockHeader = {
-      parentHash: chain.headHash,
+      parentHash,
       slot,
       number: env.number,
       proposerIndex: BigInt(this.opts.validatorIndex),
       coinbase: validator.feeRecipient,
-      vrfProof: new Uint8Array(0),
+      vrfProof: input.vrfProof,
       stateRoot: exec.stateRoot,
       transactionsRoot: exec.transactionsRoot,
       receiptsRoot: exec.receiptsRoot,
@@ -115,13 +110,15 @@ export class BlockProducer {
       baseFeePerGas: env.baseFeePerGas,
       timestamp: env.timestamp,
       extraData: this.opts.extraData,
+      extrasRoot: blockExtrasRoot(extras),
       signature: new Uint8Array(0),
     };
-    header.signature = blsSign(secretKey, blockSigningRoot(chain.chainId, blockHash(header)));
-    const block: Block = { header, transactions: exec.txs.map((t) => t.raw) };
+    header.signature = await input.sign(slot, blockHash(header));
+    const block: Block = { header, transactions: exec.txs.map((t) => t.raw), ...extras };
     const imported = await chain.importBlock(block, exec);
-    const headNonce = async (a: Uint8Array) => (await chain.headOverlay().getAccount(a)).nonce;
-    await mempool.onBlock([...exec.txs, ...dropped], headNonce);
+    // Included transactions leave the pool on the chain's "block" event; never-executable ones leave here.
+    if (dropped.length > 0)
+      await mempool.onBlock(dropped, async (a) => (await chain.headOverlay().getAccount(a)).nonce);
     const seconds = (performance.now() - started) / 1000;
     this.modules.metrics?.onBlock(exec.txs.length, exec.gasUsed, seconds);
     this.modules.logger.info(
@@ -135,6 +132,6 @@ export class BlockProducer {
       },
       "Produced block",
     );
-    return block;
+    return imported;
   }
 }

@@ -5,17 +5,23 @@ import { EventEmitter } from "node:events";
 import {
   BLOOM_BYTES,
   type Block,
+  type BlockExtras,
   type BlockHeader,
   blake3,
+  blockExtrasRoot,
   blockHash,
   blsVerify,
   bytesToHex,
   concatBytes,
+  decodeBody,
   decodeHeader,
   decodeReceipt,
+  EMPTY_EXTRAS,
+  encodeBody,
   encodeHeader,
   encodeReceipt,
   type Genesis,
+  keccak256,
   nextBaseFee,
   orderedListRoot,
   type Receipt,
@@ -32,8 +38,9 @@ import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import { applyTransaction, type BlockEnv, makeReceipt } from "../execution/transactionExecutor.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import { type Account, EMPTY_TRIE_ROOT } from "../state/account.ts";
-import type { StateDb, WorldState } from "../state/stateDb.ts";
+import type { FlatChange, StateDb, WorldState } from "../state/stateDb.ts";
 import { BlockError } from "./errors.ts";
+import { REGISTRY_ADDRESS, RegistryField, registrySlot, u256 } from "./validatorRegistry.ts";
 
 const ZERO_HASH = new Uint8Array(32);
 const BLOCK_SIGNING_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLOCK_V1");
@@ -59,7 +66,12 @@ export interface ExecutedBlock {
   gasUsed: bigint;
   receipts: StoredReceipt[];
   txs: SignedTransaction[];
+  extras: BlockExtras;
+  /** The block executed on top of this parent. */
+  parentHash: Uint8Array;
   batch: WriteBatch;
+  /** Flat head-view changes with their previous values (applied when the block joins the canonical chain). */
+  flatDiff: FlatChange[];
   /** Head accounts this block changes, applied to the state cache after the batch is written. */
   accountUpdates: [Uint8Array, Account | null][];
 }
@@ -71,14 +83,83 @@ export interface ImportedBlock {
   txs: SignedTransaction[];
 }
 
+/**
+ * What the chain needs from consensus, injected by the node so the chain does not depend on the consensus layer.
+ * Without hooks the chain is a single-proposer chain: a block that extends the head becomes the head.
+ */
+export interface ConsensusHooks {
+  /** Consensus checks of a header against its parent (proposer election, VRF proof, finality). Throws BlockError. */
+  validateHeader(header: BlockHeader, parent: BlockHeader, hash: Uint8Array): Promise<void>;
+  /** Validate the body's consensus items and apply their state effects (stake cuts, AI scores, rewards). */
+  applyExtras(ws: WorldState, extras: BlockExtras, header: BlockContext): Promise<void>;
+  /** A valid block is about to be stored; fork choice learns of it. */
+  onBlock(hash: Uint8Array, header: BlockHeader): void;
+  /** The block the head should be (fork-choice head). */
+  head(): Uint8Array;
+}
+
+/** What applying a block's extras may depend on. */
+export interface BlockContext {
+  parentHash: Uint8Array;
+  parent: BlockHeader;
+  slot: bigint;
+  number: bigint;
+  proposerIndex: bigint;
+  coinbase: Uint8Array;
+}
+
+export interface ChainOptions {
+  /** Weak-subjectivity checkpoint: the chain refuses any block at this number with another hash. */
+  checkpoint?: { number: bigint; hash: Uint8Array };
+}
+
+const META_HEAD = new TextEncoder().encode("head");
+const META_GENESIS = new TextEncoder().encode("genesis");
+
+function encodeFlatDiff(diff: FlatChange[]): Uint8Array {
+  const e = (v: Uint8Array | null) => v ?? new Uint8Array(0);
+  return rlpEncode(diff.map((c) => [c.bucket, c.key, e(c.before), e(c.after)]));
+}
+
+function decodeFlatDiff(data: Uint8Array): FlatChange[] {
+  return rlpList(rlpDecode(data, 1 << 30), "flat diff").map((item) => {
+    const [b, k, before, after] = rlpList(item, "flat change", 4);
+    const bucket = rlpBytes(b, "bucket")[0] as FlatChange["bucket"];
+    const n = (x: Uint8Array) => (x.length ? x : null);
+    return {
+      bucket,
+      key: rlpBytes(k, "key"),
+      before: n(rlpBytes(before, "before")),
+      after: n(rlpBytes(after, "after")),
+    };
+  });
+}
+
+function applyFlat(batch: WriteBatch, bucket: FlatChange["bucket"], key: Uint8Array, value: Uint8Array | null) {
+  if (value) batch.put(bucket, key, value);
+  else batch.del(bucket, key);
+}
+
 function encodeStoredReceipts(rs: StoredReceipt[]): Uint8Array {
   return rlpEncode(rs.map((r) => [encodeReceipt(r.receipt), r.from, r.contractAddress ?? new Uint8Array(0)]));
 }
 
-export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
+export interface ReorgEvent {
+  oldHead: Uint8Array;
+  newHead: Uint8Array;
+  /** Blocks of the old branch that left the canonical chain. */
+  depth: number;
+  /** Raw transactions of those blocks that are not on the new branch (candidates to go back to the mempool). */
+  orphanedTxs: Uint8Array[];
+}
+
+export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgEvent] }> {
   head!: BlockHeader;
   headHash!: Uint8Array;
   genesisHash!: Uint8Array;
+  private hooks: ConsensusHooks | undefined;
+  /** importBlock and setHead run one at a time: both read the head and write the canonical index. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly genesis: Genesis,
@@ -89,6 +170,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       runtime: ContractRuntime;
       logger: Logger;
     },
+    private readonly opts: ChainOptions = {},
   ) {
     super();
   }
@@ -97,12 +179,23 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     return this.genesis.params.chainId;
   }
 
+  /** Hand block validation extras and head selection to consensus (set once, before blocks arrive). */
+  setConsensusHooks(hooks: ConsensusHooks): void {
+    this.hooks = hooks;
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Open the chain: write genesis on first start, otherwise resume from the last committed head. */
   async init(): Promise<void> {
     const { db } = this.modules;
     const genesisBlock = await this.buildGenesis();
     const computed = blockHash(genesisBlock.block.header);
-    const stored = await db.get(Bucket.meta, new TextEncoder().encode("genesis"));
+    const stored = await db.get(Bucket.meta, META_GENESIS);
     if (!stored) {
       await db.write(genesisBlock.batch);
       this.modules.logger.info({ hash: bytesToHex(computed) }, "Wrote genesis");
@@ -110,11 +203,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       throw new BlockError({ code: "GENESIS_MISMATCH", stored: bytesToHex(stored), computed: bytesToHex(computed) });
     }
     this.genesisHash = computed;
-    const headHash = (await db.get(Bucket.meta, new TextEncoder().encode("head"))) as Uint8Array;
+    const headHash = (await db.get(Bucket.meta, META_HEAD)) as Uint8Array;
     const head = await this.getHeader(headHash);
     if (!head) throw new BlockError({ code: "BLOCK_UNKNOWN_PARENT", parentHash: bytesToHex(headHash) });
     this.head = head;
     this.headHash = headHash;
+    const cp = this.opts.checkpoint;
+    if (cp && cp.number <= head.number) {
+      const have = await this.canonicalHash(cp.number);
+      if (!have || Buffer.compare(have, cp.hash) !== 0) {
+        throw new BlockError({ code: "BLOCK_CONFLICTS_CHECKPOINT", number: cp.number, expected: bytesToHex(cp.hash) });
+      }
+    }
     this.modules.logger.info({ number: Number(head.number), hash: bytesToHex(headHash) }, "Chain head");
   }
 
@@ -126,6 +226,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       acc.balance = a.balance;
       acc.nonce = a.nonce;
       ws.setAccount(a.address, acc);
+    }
+    // The validator registry: genesis stakes (AI scores start at 0).
+    const registry = await ws.getAccount(REGISTRY_ADDRESS);
+    registry.nonce = 1n;
+    ws.setAccount(REGISTRY_ADDRESS, registry);
+    for (const [i, v] of g.validators.entries()) {
+      await ws.setStorage(REGISTRY_ADDRESS, registrySlot(i, RegistryField.stake), u256(v.stake));
     }
     const batch = new WriteBatch();
     const stateRoot = await ws.commit(batch, true);
@@ -146,46 +253,53 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       baseFeePerGas: g.baseFeePerGas,
       timestamp: g.timestamp,
       extraData: g.extraData,
+      extrasRoot: blockExtrasRoot(EMPTY_EXTRAS),
       signature: new Uint8Array(0),
     };
-    const block = { header, transactions: [] };
+    const block: Block = { header, transactions: [], ...EMPTY_EXTRAS };
     const hash = blockHash(header);
-    this.writeBlock(batch, block, hash, [], []);
-    batch.put(Bucket.meta, new TextEncoder().encode("genesis"), hash);
+    this.writeBlockData(batch, block, hash, [], []);
+    this.writeCanonical(batch, header.number, hash, []);
+    batch.put(Bucket.meta, META_HEAD, hash);
+    batch.put(Bucket.meta, META_GENESIS, hash);
     return { block, batch };
   }
 
-  private writeBlock(
+  /** Everything stored for any valid block, canonical or not. */
+  private writeBlockData(
     batch: WriteBatch,
     block: Block,
     hash: Uint8Array,
-    txs: SignedTransaction[],
     receipts: StoredReceipt[],
+    flatDiff: FlatChange[],
   ) {
-    const n = u64Key(block.header.number);
     batch.put(Bucket.headers, hash, encodeHeader(block.header));
-    batch.put(Bucket.bodies, hash, rlpEncode(block.transactions));
-    batch.put(Bucket.canonical, n, hash);
-    batch.put(Bucket.blockNumbers, hash, n);
+    batch.put(Bucket.bodies, hash, encodeBody(block));
+    batch.put(Bucket.blockNumbers, hash, u64Key(block.header.number));
     batch.put(Bucket.receipts, hash, encodeStoredReceipts(receipts));
-    txs.forEach((stx, i) => {
+    batch.put(Bucket.flatDiffs, hash, encodeFlatDiff(flatDiff));
+  }
+
+  /** The canonical index entries of a block: number → hash and its transactions' locations. */
+  private writeCanonical(batch: WriteBatch, number: bigint, hash: Uint8Array, txHashes: Uint8Array[]) {
+    batch.put(Bucket.canonical, u64Key(number), hash);
+    txHashes.forEach((txHash, i) => {
       const loc = new Uint8Array(36);
       loc.set(hash, 0);
       new DataView(loc.buffer).setUint32(32, i);
-      batch.put(Bucket.txIndex, stx.hash, loc);
+      batch.put(Bucket.txIndex, txHash, loc);
     });
-    batch.put(Bucket.meta, new TextEncoder().encode("head"), hash);
   }
 
-  /** Block environment for a child of the head. */
-  childEnv(timestamp: bigint, coinbase: Uint8Array): BlockEnv & { gasLimit: bigint } {
+  /** Block environment for a child of `parent` (the head by default). */
+  childEnv(timestamp: bigint, coinbase: Uint8Array, parent = this.head): BlockEnv & { gasLimit: bigint } {
     return {
       chainId: this.chainId,
-      baseFeePerGas: nextBaseFee(this.genesis.params, this.head),
+      baseFeePerGas: nextBaseFee(this.genesis.params, parent),
       coinbase,
-      number: this.head.number + 1n,
+      number: parent.number + 1n,
       timestamp,
-      gasLimit: this.head.gasLimit,
+      gasLimit: parent.gasLimit,
     };
   }
 
@@ -195,16 +309,20 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
   }
 
   /**
-   * Execute `txs` on the head state. With `strict`, any non-executable transaction fails the block (import);
-   * otherwise it is skipped and reported (block building).
+   * Execute `txs` and the consensus extras on the state of `parent` (the head by default). With `strict`, any
+   * non-executable transaction fails the block (import); otherwise it is skipped and reported (block building).
    */
   async execute(
     txs: SignedTransaction[],
     env: BlockEnv & { gasLimit: bigint },
     strict: boolean,
     onSkip?: (stx: SignedTransaction, err: TxError) => void,
+    opts: { parent?: { hash: Uint8Array; header: BlockHeader }; extras?: BlockExtras; context?: BlockContext } = {},
   ): Promise<ExecutedBlock> {
-    const ws = this.headOverlay();
+    const parentHash = opts.parent?.hash ?? this.headHash;
+    const parent = opts.parent?.header ?? this.head;
+    const onHead = Buffer.compare(parentHash, this.headHash) === 0;
+    const ws = this.modules.state.overlay(parent.stateRoot, onHead);
     const included: SignedTransaction[] = [];
     const receipts: StoredReceipt[] = [];
     let gasUsed = 0n;
@@ -228,8 +346,20 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
         contractAddress: outcome.contractAddress,
       });
     }
+    const extras = opts.extras ?? EMPTY_EXTRAS;
+    if (this.hooks) {
+      const context = opts.context ?? {
+        parentHash,
+        parent,
+        slot: parent.slot + 1n,
+        number: env.number,
+        proposerIndex: 0n,
+        coinbase: env.coinbase,
+      };
+      await this.hooks.applyExtras(ws, extras, context);
+    }
     const batch = new WriteBatch();
-    const stateRoot = await ws.commit(batch, true);
+    const stateRoot = await ws.commit(batch, false);
     const bloom = new Uint8Array(BLOOM_BYTES);
     for (const r of receipts) for (let i = 0; i < BLOOM_BYTES; i++) bloom[i]! |= r.receipt.logsBloom[i]!;
     return {
@@ -240,26 +370,38 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       gasUsed,
       receipts,
       txs: included,
+      extras,
+      parentHash,
       batch,
+      flatDiff: ws.flatDiff,
       accountUpdates: ws.accountUpdates,
     };
   }
 
   /**
-   * The single import path. Validates the header against the head and the validator set, executes the body (or
-   * reuses the producer's execution of this exact block), checks every root, then commits atomically.
+   * The single import path. Validates the header against its parent (any known block, so forks can be stored),
+   * executes the body on the parent's state (or reuses the producer's execution of this exact block), checks every
+   * root, stores the block, and moves the head to whatever fork choice says, all in one atomic write when the block
+   * extends the head.
    */
-  async importBlock(block: Block, produced?: ExecutedBlock): Promise<ImportedBlock> {
+  importBlock(block: Block, produced?: ExecutedBlock): Promise<ImportedBlock> {
+    return this.serialize(() => this.importLocked(block, produced));
+  }
+
+  private async importLocked(block: Block, produced?: ExecutedBlock): Promise<ImportedBlock> {
     const h = block.header;
     const hash = blockHash(h);
-    const parent = this.head;
-    // Rule: a block extends the current head (forks arrive with multi-validator consensus).
-    if (Buffer.compare(h.parentHash, this.headHash) !== 0) {
-      if (await this.getHeader(hash)) throw new BlockError({ code: "BLOCK_ALREADY_KNOWN", hash: bytesToHex(hash) });
-      throw new BlockError({ code: "BLOCK_NOT_ON_HEAD", parentHash: bytesToHex(h.parentHash) });
+    if (await this.modules.db.get(Bucket.blockNumbers, hash)) {
+      throw new BlockError({ code: "BLOCK_ALREADY_KNOWN", hash: bytesToHex(hash) });
     }
+    const parent = await this.getHeader(h.parentHash);
+    if (!parent) throw new BlockError({ code: "BLOCK_UNKNOWN_PARENT", parentHash: bytesToHex(h.parentHash) });
     if (h.number !== parent.number + 1n)
       throw new BlockError({ code: "BLOCK_INVALID_NUMBER", expected: parent.number + 1n, got: h.number });
+    const cp = this.opts.checkpoint;
+    if (cp && h.number === cp.number && Buffer.compare(hash, cp.hash) !== 0) {
+      throw new BlockError({ code: "BLOCK_CONFLICTS_CHECKPOINT", number: cp.number, expected: bytesToHex(cp.hash) });
+    }
     if (h.slot <= parent.slot) throw new BlockError({ code: "BLOCK_INVALID_SLOT" });
     if (h.timestamp < parent.timestamp) throw new BlockError({ code: "BLOCK_INVALID_TIMESTAMP" });
     if (h.gasLimit !== parent.gasLimit) throw new BlockError({ code: "BLOCK_INVALID_GAS_LIMIT" });
@@ -274,16 +416,47 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
     if (!blsVerify(validator.blsPublicKey, blockSigningRoot(this.chainId, hash), h.signature)) {
       throw new BlockError({ code: "BLOCK_INVALID_SIGNATURE" });
     }
+    const extras: BlockExtras = {
+      attestations: block.attestations,
+      aiProofs: block.aiProofs,
+      evidence: block.evidence,
+    };
+    if (Buffer.compare(blockExtrasRoot(extras), h.extrasRoot) !== 0) {
+      throw new BlockError({ code: "BLOCK_EXTRAS_ROOT_MISMATCH" });
+    }
+    await this.hooks?.validateHeader(h, parent, hash);
 
     let exec = produced;
-    if (!exec || Buffer.compare(exec.stateRoot, h.stateRoot) !== 0) {
+    if (
+      !exec ||
+      Buffer.compare(exec.stateRoot, h.stateRoot) !== 0 ||
+      Buffer.compare(exec.parentHash, h.parentHash) !== 0 ||
+      Buffer.compare(exec.parentHash, this.headHash) !== 0
+    ) {
       const recovered = await this.modules.recovery.recover(block.transactions);
       const txs: SignedTransaction[] = [];
       recovered.forEach((r, index) => {
         if (!("tx" in r)) throw new BlockError({ code: "BLOCK_INVALID_TRANSACTION", index, reason: r.message });
         txs.push(r);
       });
-      exec = await this.execute(txs, { ...this.childEnv(h.timestamp, h.coinbase), gasLimit: h.gasLimit }, true);
+      exec = await this.execute(
+        txs,
+        { ...this.childEnv(h.timestamp, h.coinbase, parent), gasLimit: h.gasLimit },
+        true,
+        undefined,
+        {
+          parent: { hash: h.parentHash, header: parent },
+          extras,
+          context: {
+            parentHash: h.parentHash,
+            parent,
+            slot: h.slot,
+            number: h.number,
+            proposerIndex: h.proposerIndex,
+            coinbase: h.coinbase,
+          },
+        },
+      );
     }
     if (exec.gasUsed !== h.gasUsed) throw new BlockError({ code: "BLOCK_GAS_USED_MISMATCH" });
     if (Buffer.compare(exec.stateRoot, h.stateRoot) !== 0) throw new BlockError({ code: "BLOCK_STATE_ROOT_MISMATCH" });
@@ -293,14 +466,117 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       throw new BlockError({ code: "BLOCK_RECEIPT_ROOT_MISMATCH" });
     if (Buffer.compare(exec.logsBloom, h.logsBloom) !== 0) throw new BlockError({ code: "BLOCK_BLOOM_MISMATCH" });
 
-    this.writeBlock(exec.batch, block, hash, exec.txs, exec.receipts);
-    await this.modules.db.write(exec.batch);
-    this.modules.state.onHeadCommitted(exec.accountUpdates);
-    this.head = h;
-    this.headHash = hash;
-    const imported = { block, hash, receipts: exec.receipts, txs: exec.txs };
-    this.emit("block", imported);
+    const batch = exec.batch;
+    this.writeBlockData(batch, block, hash, exec.receipts, exec.flatDiff);
+    const imported: ImportedBlock = { block, hash, receipts: exec.receipts, txs: exec.txs };
+    this.hooks?.onBlock(hash, h);
+    const wanted = this.hooks
+      ? this.hooks.head()
+      : Buffer.compare(h.parentHash, this.headHash) === 0
+        ? hash
+        : undefined;
+    const extendsHead = Buffer.compare(h.parentHash, this.headHash) === 0;
+    if (wanted && extendsHead && Buffer.compare(wanted, hash) === 0) {
+      // The common case: the block extends the head and becomes it, in the same atomic write.
+      for (const c of exec.flatDiff) applyFlat(batch, c.bucket, c.key, c.after);
+      this.writeCanonical(
+        batch,
+        h.number,
+        hash,
+        exec.txs.map((t) => t.hash),
+      );
+      batch.put(Bucket.meta, META_HEAD, hash);
+      await this.modules.db.write(batch);
+      this.modules.state.onHeadCommitted(exec.accountUpdates);
+      this.head = h;
+      this.headHash = hash;
+      this.emit("block", imported);
+      return imported;
+    }
+    await this.modules.db.write(batch);
+    if (wanted && Buffer.compare(wanted, this.headHash) !== 0) await this.setHeadLocked(wanted);
     return imported;
+  }
+
+  /** Make `hash` (a stored block) the head, rolling the flat view back and forward across a reorg atomically. */
+  setHead(hash: Uint8Array): Promise<void> {
+    return this.serialize(() => this.setHeadLocked(hash));
+  }
+
+  private async setHeadLocked(target: Uint8Array): Promise<void> {
+    if (Buffer.compare(target, this.headHash) === 0) return;
+    const targetHeader = await this.getHeader(target);
+    if (!targetHeader) throw new BlockError({ code: "REORG_UNKNOWN_BLOCK", hash: bytesToHex(target) });
+    // Walk both branches back to their common ancestor.
+    const oldBranch: { hash: Uint8Array; header: BlockHeader }[] = [];
+    const newBranch: { hash: Uint8Array; header: BlockHeader }[] = [];
+    let a = { hash: this.headHash, header: this.head };
+    let b = { hash: target, header: targetHeader };
+    const parentOf = async (x: { header: BlockHeader }) => {
+      const header = await this.getHeader(x.header.parentHash);
+      if (!header) throw new BlockError({ code: "REORG_UNKNOWN_BLOCK", hash: bytesToHex(x.header.parentHash) });
+      return { hash: x.header.parentHash, header };
+    };
+    while (a.header.number > b.header.number) {
+      oldBranch.push(a);
+      a = await parentOf(a);
+    }
+    while (b.header.number > a.header.number) {
+      newBranch.push(b);
+      b = await parentOf(b);
+    }
+    while (Buffer.compare(a.hash, b.hash) !== 0) {
+      oldBranch.push(a);
+      newBranch.push(b);
+      a = await parentOf(a);
+      b = await parentOf(b);
+    }
+    newBranch.reverse();
+    const batch = new WriteBatch();
+    const orphaned = new Map<string, Uint8Array>();
+    // Undo the old branch from its tip down; later writes win, so each key ends at its value before the branch.
+    for (const blk of oldBranch) {
+      const diff = await this.modules.db.get(Bucket.flatDiffs, blk.hash);
+      for (const c of diff ? decodeFlatDiff(diff) : []) applyFlat(batch, c.bucket, c.key, c.before);
+      const body = await this.modules.db.get(Bucket.bodies, blk.hash);
+      for (const raw of body ? decodeBody(body).transactions : []) {
+        const txHash = keccak256(raw);
+        batch.del(Bucket.txIndex, txHash);
+        orphaned.set(bytesToHex(txHash), raw);
+      }
+      if (blk.header.number > targetHeader.number) batch.del(Bucket.canonical, u64Key(blk.header.number));
+    }
+    const imported: ImportedBlock[] = [];
+    for (const blk of newBranch) {
+      const diff = await this.modules.db.get(Bucket.flatDiffs, blk.hash);
+      for (const c of diff ? decodeFlatDiff(diff) : []) applyFlat(batch, c.bucket, c.key, c.after);
+      const block = (await this.getBlock(blk.hash)) as Block;
+      const receipts = (await this.getReceipts(blk.hash)) ?? [];
+      const txs = await this.modules.recovery.recover(block.transactions);
+      const txHashes = block.transactions.map((raw) => keccak256(raw));
+      for (const h of txHashes) orphaned.delete(bytesToHex(h));
+      this.writeCanonical(batch, blk.header.number, blk.hash, txHashes);
+      imported.push({ block, hash: blk.hash, receipts, txs: txs.filter((t): t is SignedTransaction => "tx" in t) });
+    }
+    batch.put(Bucket.meta, META_HEAD, target);
+    await this.modules.db.write(batch);
+    this.modules.state.onReorg();
+    const oldHead = this.headHash;
+    this.head = targetHeader;
+    this.headHash = target;
+    if (oldBranch.length > 0) {
+      this.modules.logger.info(
+        {
+          depth: oldBranch.length,
+          from: bytesToHex(oldHead),
+          to: bytesToHex(target),
+          number: Number(targetHeader.number),
+        },
+        "Reorg",
+      );
+      this.emit("reorg", { oldHead, newHead: target, depth: oldBranch.length, orphanedTxs: [...orphaned.values()] });
+    }
+    for (const i of imported) this.emit("block", i);
   }
 
   // ---- reads ----
@@ -308,6 +584,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
   async getHeader(hash: Uint8Array): Promise<BlockHeader | undefined> {
     const enc = await this.modules.db.get(Bucket.headers, hash);
     return enc ? decodeHeader(enc) : undefined;
+  }
+
+  async hasBlock(hash: Uint8Array): Promise<boolean> {
+    return (await this.modules.db.get(Bucket.blockNumbers, hash)) !== undefined;
   }
 
   async canonicalHash(number: bigint): Promise<Uint8Array | undefined> {
@@ -321,7 +601,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock] }> {
       this.modules.db.get(Bucket.bodies, hash),
     ]);
     if (!h || !body) return undefined;
-    return { header: decodeHeader(h), transactions: rlpList(rlpDecode(body), "body").map((t) => rlpBytes(t, "tx")) };
+    return { header: decodeHeader(h), ...decodeBody(body) };
   }
 
   async getReceipts(hash: Uint8Array): Promise<StoredReceipt[] | undefined> {

@@ -3,6 +3,11 @@ import { RustChainError } from "@rustchain/shared";
 export type BlockErrorType =
   | { code: "BLOCK_UNKNOWN_PARENT"; parentHash: string }
   | { code: "BLOCK_NOT_ON_HEAD"; parentHash: string }
+  | { code: "BLOCK_INVALID_CONSENSUS"; reason: string }
+  | { code: "BLOCK_EXTRAS_ROOT_MISMATCH" }
+  | { code: "BLOCK_CONFLICTS_CHECKPOINT"; number: bigint; expected: string }
+  | { code: "BLOCK_BEFORE_FINALIZED"; slot: bigint }
+  | { code: "REORG_UNKNOWN_BLOCK"; hash: string }
   | { code: "BLOCK_ALREADY_KNOWN"; hash: string }
   | { code: "BLOCK_INVALID_NUMBER"; expected: bigint; got: bigint }
   | { code: "BLOCK_INVALID_SLOT" }

@@ -1,27 +1,27 @@
 // The `rustchain` command: node, devnet, keys.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   blsKeypairFromSeed,
+  blsPublicKey,
   bytesToHex,
   DEVNET_ACCOUNTS,
   DEVNET_CHAIN_ID,
   DEVNET_MNEMONIC,
   type GenesisJson,
+  hexToBytes,
   parseGenesis,
   RustChainError,
 } from "@rustchain/shared";
-import { Command, InvalidArgumentError } from "commander";
-import { pino } from "pino";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { type Logger, pino } from "pino";
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
+import { runDevnetCluster } from "./devnetCluster.ts";
+import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
-
-const ONE_RTC = 10n ** 18n;
-/** Where devnet block rewards (tips) go: a fixed address that is none of the dev accounts. */
-export const DEVNET_FEE_RECIPIENT = "0x5254000000000000000000000000000000000001";
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -41,8 +41,8 @@ function parseIntArg(value: string): number {
   return n;
 }
 
-function makeLogger(level: string) {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+function makeLogger(level: string, name?: string): Logger {
+  return pino({ level, base: name ? { node: name } : undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
 async function runUntilSignal(node: RustChainNode): Promise<void> {
@@ -58,69 +58,113 @@ async function runUntilSignal(node: RustChainNode): Promise<void> {
   });
 }
 
-export function devnetGenesis(blsPublicKey: Uint8Array, slotMs: number): GenesisJson {
-  const alloc: GenesisJson["alloc"] = {};
-  for (const a of DEVNET_ACCOUNTS) alloc[a] = { balance: `0x${(10_000n * ONE_RTC).toString(16)}` };
-  return {
-    chainId: DEVNET_CHAIN_ID,
-    timestamp: Math.floor(Date.now() / 1000),
-    gasLimit: `0x${(300_000_000).toString(16)}`,
-    baseFeePerGas: "0x3b9aca00",
-    extraData: "0x",
-    params: { slotMs, minBaseFeePerGas: "0x3b9aca00", safeDepth: 0, finalizedDepth: 0 },
-    alloc,
-    validators: [
-      {
-        blsPublicKey: bytesToHex(blsPublicKey),
-        stake: `0x${(32n * ONE_RTC).toString(16)}`,
-        feeRecipient: DEVNET_FEE_RECIPIENT,
-      },
-    ],
-  };
+/**
+ * Create the devnet on first start: per validator a directory with an encrypted keystore and a dev password (DEV
+ * ONLY: the password sits next to the keystore so the devnet starts unattended), and one genesis for all of them.
+ * Later starts reuse everything.
+ */
+async function prepareDevnet(datadir: string, count: number, slotMs: number, withAi: boolean, logger: Logger) {
+  const genesisPath = `${datadir}/genesis.json`;
+  const nodeDir = (i: number) => (count === 1 ? datadir : `${datadir}/node-${i}`);
+  const files = Array.from({ length: count }, (_, i) => ({
+    datadir: nodeDir(i),
+    keystorePath: `${nodeDir(i)}/validator-keystore.json`,
+    passwordPath: `${nodeDir(i)}/dev-password.txt`,
+  }));
+  if (existsSync(genesisPath)) {
+    const existing = parseGenesis(JSON.parse(await readFile(genesisPath, "utf8")));
+    if (existing.validators.length !== count) {
+      throw new CliError(
+        `${datadir} holds a devnet of ${existing.validators.length} validator(s); use --reset or another --datadir`,
+      );
+    }
+    return { genesisPath, files };
+  }
+  await mkdir(datadir, { recursive: true, mode: 0o700 });
+  const keys: DevnetValidatorKey[] = [];
+  for (const [i, f] of files.entries()) {
+    await mkdir(f.datadir, { recursive: true, mode: 0o700 });
+    const key = blsKeypairFromSeed(randomBytes(32));
+    const password = randomBytes(16).toString("hex");
+    await writeFile(f.passwordPath, `${password}\n`, { mode: 0o600 });
+    await writeKeystoreFile(f.keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
+    keys.push({ publicKey: key.publicKey, feeRecipient: devnetFeeRecipient(i) });
+  }
+  let ai: { model: Uint8Array; verifyingKey: Uint8Array } | undefined;
+  if (withAi) {
+    logger.info("Building the Proof-of-AI circuit and its dev-only keys (first start only, about 30 s)");
+    const { devnetAiModel, ensurePoaiCircuit } = await import("../consensus/ai/index.ts");
+    const circuit = await ensurePoaiCircuit({ log: (msg: string) => logger.info(msg) });
+    ai = { model: devnetAiModel(), verifyingKey: circuit.verifyingKey };
+  }
+  // Written last: its presence marks a complete devnet.
+  await writeFile(`${genesisPath}.tmp`, `${JSON.stringify(devnetGenesis(keys, slotMs, ai), null, 2)}\n`);
+  await rename(`${genesisPath}.tmp`, genesisPath);
+  return { genesisPath, files };
 }
 
-/** Create the devnet's genesis, validator keystore and dev password on first start; reuse them afterwards. */
-async function prepareDevnet(datadir: string, slotMs: number) {
-  const genesisPath = `${datadir}/genesis.json`;
-  const keystorePath = `${datadir}/validator-keystore.json`;
-  const passwordPath = `${datadir}/dev-password.txt`;
-  if (!existsSync(genesisPath)) {
-    await mkdir(datadir, { recursive: true, mode: 0o700 });
-    const key = blsKeypairFromSeed(randomBytes(32));
-    // DEV ONLY: the password sits next to the keystore so the devnet starts unattended.
-    const password = randomBytes(16).toString("hex");
-    await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
-    await writeKeystoreFile(keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
-    await writeFile(genesisPath, `${JSON.stringify(devnetGenesis(key.publicKey, slotMs), null, 2)}\n`);
-  }
-  return { genesisPath, keystorePath, passwordPath };
-}
+class CliError extends Error {}
 
 const program = new Command();
 program.name("rustchain").description("RustChain validator node and tools").version("0.1.0");
 
 program
   .command("devnet")
-  .description("run a one-validator local chain with 10 funded dev accounts (chain id 21076)")
+  .description("run a local chain of N validators with 10 funded dev accounts (chain id 21076)")
   .option("--datadir <dir>", "data directory (created on first start)", ".rustchain/devnet")
-  .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
-  .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
+  .option("--validators <n>", "number of validator processes (each with its own datadir and ports)", parseIntArg, 1)
+  .option(
+    "--rpc-addr <host:port>",
+    "JSON-RPC HTTP + WebSocket listen address (of the first validator)",
+    checkHostPort,
+    "127.0.0.1:8545",
+  )
+  .option(
+    "--metrics-addr <host:port>",
+    "Prometheus /metrics listen address (of the first validator)",
+    checkHostPort,
+    "127.0.0.1:6060",
+  )
   .option("--slot-ms <ms>", "slot length for a new devnet, in milliseconds", parseIntArg, 1000)
+  .option("--no-ai", "create the devnet without the Proof-of-AI task (skips building its circuit)")
+  .option("--miner", "every validator also mines Proof-of-AI tasks", false)
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .addHelpText(
     "after",
-    `\nDev accounts: the first 10 accounts of the mnemonic "${DEVNET_MNEMONIC}", 10,000 RTC each.\nThe devnet keeps a dev-only keystore password in its data directory; never use it for real keys.`,
+    `\nDev accounts: the first 10 accounts of the mnemonic "${DEVNET_MNEMONIC}", 10,000 RTC each.\nThe devnet keeps dev-only keystore passwords in its data directory; never use them for real keys.\nWith --validators N > 1, validator i runs in its own process with datadir <datadir>/node-i; RPC and metrics\nare on the first one, the others pick free ports. Ctrl-C stops them all.`,
   )
   .action(async (o) => {
     const datadir = resolve(o.datadir);
+    const count = o.validators as number;
+    if (count < 1 || count > 64) program.error("error: --validators must be between 1 and 64");
     if (o.reset) await rm(datadir, { recursive: true, force: true });
-    const files = await prepareDevnet(datadir, o.slotMs);
     const logger = makeLogger(o.logLevel);
+    const prepared = await prepareDevnet(datadir, count, o.slotMs, o.ai, logger);
+    if (count > 1) {
+      await runDevnetCluster({
+        genesisPath: prepared.genesisPath,
+        nodes: prepared.files,
+        rpcAddr: o.rpcAddr,
+        metricsAddr: o.metricsAddr,
+        logLevel: o.logLevel,
+        miner: o.miner,
+        logger,
+      });
+      return;
+    }
+    const files = prepared.files[0]!;
     const { secretKey } = await loadValidatorKey(files.keystorePath, files.passwordPath);
-    const genesis = parseGenesis(JSON.parse(await readFile(files.genesisPath, "utf8")));
+    const genesis = await loadGenesisFile(prepared.genesisPath);
     const node = await RustChainNode.start(
-      { datadir, genesis, secretKey, rpc: parseHostPort(o.rpcAddr), metrics: parseHostPort(o.metricsAddr) },
+      {
+        datadir,
+        genesis,
+        secretKey,
+        rpc: parseHostPort(o.rpcAddr),
+        metrics: parseHostPort(o.metricsAddr),
+        consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
+      },
       logger,
     );
     logger.info(
@@ -129,6 +173,22 @@ program
     );
     await runUntilSignal(node);
   });
+
+async function minerOptions(address: Uint8Array) {
+  const { ensurePoaiCircuit } = await import("../consensus/ai/index.ts");
+  const circuit = await ensurePoaiCircuit();
+  return { address, artefacts: { wasm: circuit.artefacts.wasm, zkey: circuit.artefacts.zkey } };
+}
+
+function parseCheckpoint(value: string): { number: bigint; hash: Uint8Array } {
+  const m = /^(\d{1,20}):(0x[0-9a-fA-F]{64})$/.exec(value);
+  if (!m) throw new InvalidArgumentError("expected <block number>:<0x block hash>");
+  return { number: BigInt(m[1] as string), hash: hexToBytes((m[2] as string).toLowerCase()) };
+}
+
+function parseList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").filter((s) => s.length > 0)];
+}
 
 program
   .command("node")
@@ -139,12 +199,57 @@ program
   .option("--password-file <file>", "file holding the keystore password")
   .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
   .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
+  .option("--p2p-addr <host:port>", "libp2p TCP listen address", checkHostPort, "127.0.0.1:9000")
+  .option("--bootstrap <multiaddrs>", "comma-separated peers to connect to first (/ip4/…/tcp/…/p2p/…)", parseList, [])
+  .option("--no-p2p", "run without networking (a chain of one validator)")
+  .option(
+    "--admin-addr <host:port>",
+    "admin API (peers, deny list) address; token in <datadir>/admin-token",
+    checkHostPort,
+  )
+  .option(
+    "--checkpoint <number:hash>",
+    "weak-subjectivity checkpoint: refuse chains without this block",
+    parseCheckpoint,
+  )
+  .option(
+    "--miner [address]",
+    "compute Proof-of-AI tasks; rewards go to address (default: the validator's fee recipient)",
+  )
+  .option(
+    "--max-peers-per-prefix <n>",
+    "inbound connections allowed per address prefix (eclipse resistance)",
+    parseIntArg,
+  )
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+  .option("--log-name <name>", "name added to every log line (to tell processes apart)")
+  .addOption(
+    new Option("--byzantine", "TEST ONLY: equivocate every slot (needs RUSTCHAIN_ALLOW_BYZANTINE=1)").hideHelp(),
+  )
   .action(async (o) => {
     if (o.key && !o.passwordFile) program.error("error: --key needs --password-file");
-    const logger = makeLogger(o.logLevel);
+    if (o.byzantine && process.env.RUSTCHAIN_ALLOW_BYZANTINE !== "1") {
+      program.error("error: --byzantine is a test mode and needs RUSTCHAIN_ALLOW_BYZANTINE=1");
+    }
+    const logger = makeLogger(o.logLevel, o.logName);
     const genesis = await loadGenesisFile(o.genesis);
     const secretKey = o.key ? (await loadValidatorKey(o.key, o.passwordFile)).secretKey : undefined;
+    let miner: Awaited<ReturnType<typeof minerOptions>> | undefined;
+    if (o.miner) {
+      if (!genesis.ai) program.error("error: --miner needs a genesis with an `ai` section");
+      let address: Uint8Array;
+      if (typeof o.miner === "string") {
+        if (!/^0x[0-9a-fA-F]{40}$/.test(o.miner)) program.error("error: --miner expects a 20-byte 0x address");
+        address = hexToBytes(o.miner.toLowerCase());
+      } else {
+        const pub = secretKey && Buffer.from(blsPublicKey(secretKey));
+        const v = pub && genesis.validators.find((x) => pub.equals(x.blsPublicKey));
+        if (!v) return program.error("error: --miner without an address needs this node's validator key");
+        address = v.feeRecipient;
+      }
+      miner = await minerOptions(address);
+    }
+    const p2p = parseHostPort(o.p2pAddr);
     const node = await RustChainNode.start(
       {
         datadir: resolve(o.datadir),
@@ -152,6 +257,16 @@ program
         secretKey,
         rpc: parseHostPort(o.rpcAddr),
         metrics: parseHostPort(o.metricsAddr),
+        admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
+        network: o.p2p
+          ? {
+              listenAddrs: [`/ip4/${p2p.host}/tcp/${p2p.port}`],
+              bootstrap: o.bootstrap,
+              ...(o.maxPeersPerPrefix ? { maxInboundPerPrefix: o.maxPeersPerPrefix } : {}),
+            }
+          : undefined,
+        checkpoint: o.checkpoint,
+        consensus: { ...(miner ? { miner } : {}), ...(o.byzantine ? { byzantine: true } : {}) },
       },
       logger,
     );
@@ -163,7 +278,7 @@ registerKeysCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof RustChainError || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+  if (e instanceof RustChainError || e instanceof CliError || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
     console.error(`error: ${(e as Error).message}`);
     process.exit(1);
   }

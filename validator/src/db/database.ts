@@ -6,7 +6,7 @@ import rocksdb from "rocksdb";
 
 export const Bucket = {
   headers: 0x01, // block hash → header RLP
-  bodies: 0x02, // block hash → RLP list of raw transactions
+  bodies: 0x02, // block hash → RLP [transactions, attestations, aiProofs, evidence]
   canonical: 0x03, // block number (8 bytes BE) → block hash
   txIndex: 0x04, // tx hash → block hash ++ index (4 bytes BE)
   receipts: 0x05, // block hash → RLP list of receipts
@@ -16,6 +16,7 @@ export const Bucket = {
   code: 0x09, // code hash → code
   meta: 0x0a, // name → value
   blockNumbers: 0x0b, // block hash → block number (8 bytes BE)
+  flatDiffs: 0x0c, // block hash → flat-view changes of the block with previous values (apply and undo on reorg)
 } as const;
 export type BucketId = (typeof Bucket)[keyof typeof Bucket];
 

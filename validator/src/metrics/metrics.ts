@@ -45,6 +45,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly justifiedSlot = new Gauge({
+    name: "rustchain_justified_slot",
+    help: "Slot of the latest justified checkpoint",
+    registers: [this.registry],
+  });
+  readonly finalizedSlot = new Gauge({
+    name: "rustchain_finalized_slot",
+    help: "Slot of the latest finalized checkpoint",
+    registers: [this.registry],
+  });
+  readonly finalityLagSlots = new Histogram({
+    name: "rustchain_finality_lag_slots",
+    help: "Slots between a checkpoint and the slot in which this node saw it finalized",
+    buckets: [1, 2, 3, 4, 6, 8, 16, 32],
+    registers: [this.registry],
+  });
+  readonly slashingEvidenceTotal = new Counter({
+    name: "rustchain_slashing_evidence_total",
+    help: "Slashable offences this node detected",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "rustchain_process_" });
   }

@@ -56,6 +56,8 @@ export class Network {
   private readonly handlers = new Set<GossipHandler>();
   private readonly log: Logger;
   private privateKey: PrivateKey | undefined;
+  /** Peers an operator cut off (admin API): no connection in either direction until removed. */
+  private readonly denied = new Set<string>();
 
   constructor(
     private readonly opts: NetworkOptions,
@@ -65,7 +67,7 @@ export class Network {
     this.scores = new PeerScoreTracker(opts.peerScore);
     this.gater = new PrefixConnectionGater(opts, {
       logger: this.log,
-      isBanned: (peer) => this.scores.isBanned(peer.toString()),
+      isBanned: (peer) => this.denied.has(peer.toString()) || this.scores.isBanned(peer.toString()),
       connectedPeers: () => {
         const peers = this.node?.getPeers() ?? [];
         return { count: peers.length, has: (p) => peers.some((q) => q.equals(p)) };
@@ -214,6 +216,23 @@ export class Network {
     } catch (e) {
       throw new NetworkError({ code: "DIAL_FAILED", addr: text.slice(0, 200), reason: (e as Error).name });
     }
+  }
+
+  /** Replace the operator's deny list (peer ids) and drop open connections to denied peers. */
+  async setDeniedPeers(peerIds: string[]): Promise<void> {
+    this.denied.clear();
+    for (const id of peerIds) this.denied.add(id);
+    const node = this.started();
+    await Promise.all(
+      node
+        .getPeers()
+        .filter((p) => this.denied.has(p.toString()))
+        .map((p) => node.hangUp(p).catch(() => {})),
+    );
+  }
+
+  deniedPeers(): string[] {
+    return [...this.denied];
   }
 
   async hangUp(peer: PeerId): Promise<void> {

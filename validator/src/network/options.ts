@@ -80,7 +80,7 @@ export const defaultNetworkOptions: NetworkOptions = {
   ipv6PrefixBits: 48,
   inboundConnectionThreshold: 5,
   dialTimeoutMs: 5_000,
-  gossipMaxBytes: { blocks: 4 * MiB, txs: 1 * MiB, attestations: 64 * KiB, ai_proofs: 64 * KiB },
+  gossipMaxBytes: { blocks: 4 * MiB, txs: 1 * MiB, attestations: 4 * KiB, slashings: 16 * KiB, ai_proofs: 4 * KiB },
   gossipScore: { invalidMessageDeliveriesWeight: -10, invalidMessageDeliveriesDecay: 0.9, appSpecificWeight: 1 },
   peerScore: {
     gossipRejectPenalty: 10,

@@ -1,14 +1,35 @@
-// Wires one validator node together: RocksDB, state, chain, mempool, block producer, JSON-RPC and metrics.
+// Wires one validator node together: RocksDB, state, chain, mempool, consensus (fork choice, finality, proposer
+// election, attestations, slashing, Proof of AI), the libp2p network with range sync, JSON-RPC, the admin API and
+// metrics.
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import { blsPublicKey, type Genesis, parseGenesis, RustChainError } from "@rustchain/shared";
+import {
+  blsPublicKey,
+  bytesToHex,
+  type Genesis,
+  parseGenesis,
+  RustChainError,
+  type SignedTransaction,
+} from "@rustchain/shared";
 import type { Logger } from "pino";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { Chain } from "../chain/chain.ts";
+import {
+  ConsensusEngine,
+  type ConsensusOptions,
+  defaultConsensusOptions,
+  type LocalValidator,
+} from "../consensus/engine.ts";
+import { RangeSync } from "../consensus/sync.ts";
+import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery } from "../execution/senderRecovery.ts";
 import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
 import { Metrics } from "../metrics/metrics.ts";
+import { GossipValidationError } from "../network/errors.ts";
+import { createNetwork, type Network } from "../network/network.ts";
+import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
+import { AdminServer } from "../rpc/adminServer.ts";
 import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
@@ -23,6 +44,13 @@ export interface NodeOptions {
   rpc: Partial<RpcServerOptions>;
   /** Metrics listen address; port 0 picks a free port, undefined disables. */
   metrics?: { host: string; port: number };
+  /** Admin JSON-RPC (peers, partitions) on its own address with a bearer token; undefined disables. */
+  admin?: { host: string; port: number };
+  /** libp2p; undefined runs the node alone (a one-validator devnet). */
+  network?: NetworkOptionsInput;
+  consensus?: Partial<ConsensusOptions>;
+  /** Weak-subjectivity checkpoint: refuse any chain without this block. */
+  checkpoint?: { number: bigint; hash: Uint8Array };
 }
 
 export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
@@ -37,12 +65,18 @@ export class RustChainNode {
     readonly chain: Chain,
     readonly mempool: Mempool,
     readonly rpc: RpcServer,
-    private readonly producer: BlockProducer | undefined,
-    private readonly db: Database,
-    private readonly recovery: SenderRecovery,
-    private readonly filters: FilterManager,
-    private readonly metricsServer: Server | undefined,
-    private readonly logger: Logger,
+    readonly engine: ConsensusEngine,
+    readonly network: Network | undefined,
+    readonly admin: AdminServer | undefined,
+    private readonly parts: {
+      db: Database;
+      recovery: SenderRecovery;
+      filters: FilterManager;
+      metricsServer: Server | undefined;
+      protection: SlashingProtection | undefined;
+      sync: RangeSync | undefined;
+      logger: Logger;
+    },
   ) {}
 
   static async start(opts: NodeOptions, logger: Logger): Promise<RustChainNode> {
@@ -51,10 +85,13 @@ export class RustChainNode {
     const state = new StateDb(defaultStateDbOptions, { db });
     const recovery = createRecoveryPool();
     const runtime = new ContractRuntime();
-    const chain = new Chain(opts.genesis, { db, state, recovery, runtime, logger: logger.child({ module: "chain" }) });
+    const chain = new Chain(
+      opts.genesis,
+      { db, state, recovery, runtime, logger: logger.child({ module: "chain" }) },
+      { checkpoint: opts.checkpoint },
+    );
     await chain.init();
     metrics.headNumber.set(Number(chain.head.number));
-    chain.on("block", (b) => metrics.headNumber.set(Number(b.block.header.number)));
 
     const mempool = new Mempool(defaultMempoolOptions, {
       head: () => ({
@@ -66,22 +103,95 @@ export class RustChainNode {
       checkCreation: checkDeployData,
     });
     mempool.on("added", () => metrics.mempoolSize.set(mempool.size));
-    chain.on("block", () => metrics.mempoolSize.set(mempool.size));
+    const headNonce = async (a: Uint8Array) => (await state.headAccount(a)).nonce;
+    chain.on("block", (b) => {
+      metrics.headNumber.set(Number(b.block.header.number));
+      void mempool.onBlock(b.txs, headNonce).then(() => metrics.mempoolSize.set(mempool.size));
+    });
 
-    let producer: BlockProducer | undefined;
+    // Transactions of blocks a reorg dropped go back to the pool (those already mined on the new branch fail nonce checks).
+    chain.on("reorg", (r) => {
+      void recovery.recover(r.orphanedTxs).then(async (txs) => {
+        for (const t of txs) if ("tx" in t) await mempool.add(t).catch(() => undefined);
+      });
+    });
+
+    let validator: LocalValidator | undefined;
+    let protection: SlashingProtection | undefined;
     if (opts.secretKey) {
-      const pub = Buffer.from(blsPublicKey(opts.secretKey));
+      const publicKey = blsPublicKey(opts.secretKey);
+      const pub = Buffer.from(publicKey);
       const index = opts.genesis.validators.findIndex((v) => pub.equals(v.blsPublicKey));
-      if (index < 0)
-        throw new NodeError({ code: "NODE_KEY_NOT_IN_VALIDATOR_SET", publicKey: `0x${pub.toString("hex")}` });
-      producer = new BlockProducer(
+      if (index < 0) throw new NodeError({ code: "NODE_KEY_NOT_IN_VALIDATOR_SET", publicKey: bytesToHex(pub) });
+      protection = await openSlashingProtection(opts.datadir, { genesisValidatorsRoot: chain.genesisHash });
+      const producer = new BlockProducer(
         { validatorIndex: index, extraData: new Uint8Array(0) },
-        { chain, mempool, secretKey: opts.secretKey, logger: logger.child({ module: "producer" }), metrics },
+        { chain, mempool, logger: logger.child({ module: "producer" }), metrics },
       );
+      validator = { index, secretKey: opts.secretKey, publicKey, protection, producer };
+    }
+
+    let engine: ConsensusEngine | undefined;
+    let network: Network | undefined;
+    if (opts.network) {
+      network = createNetwork(networkOptions({ datadir: opts.datadir, ...opts.network }), {
+        logger: logger.child({ module: "network" }),
+        chainId: chain.chainId,
+        handlers: RangeSync.handlers(chain, () => engine),
+      });
+    }
+    engine = new ConsensusEngine(
+      { ...defaultConsensusOptions(opts.genesis.params.slotMs), ...opts.consensus },
+      {
+        chain,
+        db,
+        state,
+        network,
+        validator,
+        logger: logger.child({ module: "consensus" }),
+        metrics: {
+          onFinalized: (slot, lag) => {
+            metrics.finalizedSlot.set(slot);
+            metrics.finalityLagSlots.observe(lag);
+          },
+          onJustified: (slot) => metrics.justifiedSlot.set(slot),
+          onEvidence: () => metrics.slashingEvidenceTotal.inc(),
+        },
+      },
+    );
+    await engine.init();
+
+    let sync: RangeSync | undefined;
+    if (network) {
+      await network.start();
+      sync = new RangeSync(
+        { pollMs: Math.max(1000, opts.genesis.params.slotMs * 2), maxBatchesPerRound: 32 },
+        { chain, engine, network, logger: logger.child({ module: "sync" }) },
+      );
+      const s = sync;
+      engine.onUnknownParent = (peer) => s.onUnknownParent(peer);
+      wireTransactionGossip(network, mempool, recovery, logger);
+      sync.start();
     }
 
     const filters = new FilterManager(defaultFilterOptions);
-    const api = new EthApi(defaultEthApiOptions, { chain, runtime, state, mempool, recovery, filters });
+    const eng = engine;
+    const api = new EthApi(defaultEthApiOptions, {
+      chain,
+      runtime,
+      state,
+      mempool,
+      recovery,
+      filters,
+      consensus: {
+        safeNumber: () => eng.justifiedNumber,
+        finalizedNumber: () => eng.finalizedNumber,
+        peerCount: () => network?.peers().length ?? 0,
+        finalityStatus: () => eng.rpcFinalityStatus(),
+        validators: () => eng.rpcValidators(),
+        aiScores: () => eng.rpcAiScores(),
+      },
+    });
     const rpc = new RpcServer(
       { ...defaultRpcServerOptions, ...opts.rpc },
       { api, chain, mempool, filters, logger: logger.child({ module: "rpc" }), metrics },
@@ -94,17 +204,58 @@ export class RustChainNode {
       if (a && typeof a !== "string")
         logger.info({ url: `http://${a.address}:${a.port}/metrics` }, "Metrics listening");
     }
-    producer?.start();
-    return new RustChainNode(chain, mempool, rpc, producer, db, recovery, filters, metricsServer, logger);
+    let admin: AdminServer | undefined;
+    if (opts.admin) {
+      admin = new AdminServer(
+        { ...opts.admin, tokenFile: `${opts.datadir}/admin-token` },
+        { network, logger: logger.child({ module: "admin" }) },
+      );
+      await admin.listen();
+    }
+    engine.start();
+    return new RustChainNode(chain, mempool, rpc, engine, network, admin, {
+      db,
+      recovery,
+      filters,
+      metricsServer,
+      protection,
+      sync,
+      logger,
+    });
   }
 
   async stop(): Promise<void> {
-    await this.producer?.stop();
+    const p = this.parts;
+    await this.engine.stop();
+    p.sync?.stop();
+    await this.admin?.close();
     await this.rpc.close();
-    this.filters.close();
-    await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
-    await this.recovery.close();
-    await this.db.close();
-    this.logger.info("Stopped");
+    await this.network?.stop();
+    p.filters.close();
+    await new Promise<void>((r) => (p.metricsServer ? p.metricsServer.close(() => r()) : r()));
+    await p.recovery.close();
+    await p.protection?.close();
+    await p.db.close();
+    p.logger.info("Stopped");
   }
+}
+
+/** Transactions accepted into our pool are gossiped; gossiped ones are checked like RPC submissions. */
+function wireTransactionGossip(network: Network, mempool: Mempool, recovery: SenderRecovery, logger: Logger): void {
+  const fromGossip = new WeakSet<SignedTransaction>();
+  network.setValidator("txs", async (_t, data) => {
+    const [r] = await recovery.recover([data]);
+    if (!r || !("tx" in r)) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
+    fromGossip.add(r);
+    try {
+      await mempool.add(r);
+    } catch (e) {
+      throw new GossipValidationError("IGNORE", { code: (e as RustChainError<{ code: string }>).type?.code ?? "TX" });
+    }
+  });
+  network.subscribe("txs");
+  mempool.on("added", (stx: SignedTransaction) => {
+    if (fromGossip.has(stx)) return;
+    network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
+  });
 }

@@ -62,6 +62,17 @@ export interface EthApiModules {
   mempool: Mempool;
   recovery: SenderRecovery;
   filters: FilterManager;
+  /** Finality and validator information from consensus; without it `safe` and `finalized` are the head. */
+  consensus?: ConsensusRpc;
+}
+
+export interface ConsensusRpc {
+  safeNumber(): bigint;
+  finalizedNumber(): bigint;
+  peerCount(): number;
+  finalityStatus(): Promise<unknown>;
+  validators(): Promise<unknown>;
+  aiScores(): Promise<unknown>;
 }
 
 export interface RpcContext {
@@ -88,12 +99,18 @@ export class EthApi {
     private readonly modules: EthApiModules,
   ) {}
 
+  private consensusRpc(): ConsensusRpc {
+    const c = this.modules.consensus;
+    if (!c) throw new RpcError(RpcCode.METHOD_NOT_FOUND, "consensus is not running on this node");
+    return c;
+  }
+
   // ---- block and state resolution ----
 
   tagNumber(tag: BlockTag): bigint {
     const { chain } = this.modules;
     const head = chain.head.number;
-    const p = chain.genesis.params;
+    const c = this.modules.consensus;
     switch (tag) {
       case "latest":
       case "pending":
@@ -101,9 +118,9 @@ export class EthApi {
       case "earliest":
         return 0n;
       case "safe":
-        return head > p.safeDepth ? head - p.safeDepth : 0n;
+        return c ? c.safeNumber() : head;
       case "finalized":
-        return head > p.finalizedDepth ? head - p.finalizedDepth : 0n;
+        return c ? c.finalizedNumber() : head;
       default:
         return tag;
     }
@@ -328,7 +345,10 @@ export class EthApi {
     web3_sha3: ([data]) => bytesToHex(keccak256(data)),
     net_version: () => this.modules.chain.chainId.toString(),
     net_listening: () => true,
-    net_peerCount: () => "0x0",
+    net_peerCount: () => toQuantity(BigInt(this.modules.consensus?.peerCount() ?? 0)),
+    rustchain_finalityStatus: () => this.consensusRpc().finalityStatus(),
+    rustchain_validators: () => this.consensusRpc().validators(),
+    rustchain_aiScores: () => this.consensusRpc().aiScores(),
     eth_chainId: () => toQuantity(this.modules.chain.chainId),
     eth_syncing: () => false,
     eth_blockNumber: () => toQuantity(this.modules.chain.head.number),

@@ -96,6 +96,12 @@ export class StateDb {
     }
   }
 
+  /** The head moved to another branch: every cached head account may be stale. */
+  onReorg(): void {
+    this.headGeneration++;
+    this.accountCache.clear();
+  }
+
   async headStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
     const v = await this.modules.db.get(Bucket.flatStorage, concatBytes(address, slot));
     return v ?? new Uint8Array(32);
@@ -160,6 +166,14 @@ function decodeStorageValue(enc: Uint8Array): Uint8Array {
   return out;
 }
 
+/** One key of the flat head view changed by a block: null is absent (a deleted account, a zero slot). */
+export interface FlatChange {
+  bucket: typeof Bucket.flatAccounts | typeof Bucket.flatStorage;
+  key: Uint8Array;
+  before: Uint8Array | null;
+  after: Uint8Array | null;
+}
+
 interface DirtyAccount {
   account: Account;
   storage: Map<string, { slot: Uint8Array; value: Uint8Array }>;
@@ -176,6 +190,8 @@ export class WorldState {
   private readonly newCode = new Map<string, Uint8Array>();
   /** Final account values written by commit(), for the head cache once the batch is on disk. */
   readonly accountUpdates: [Uint8Array, Account | null][] = [];
+  /** Flat-view changes made by commit(), with the values before, so the chain can apply and undo a block. */
+  readonly flatDiff: FlatChange[] = [];
 
   constructor(
     private readonly state: StateDb,
@@ -187,6 +203,11 @@ export class WorldState {
     const k = hexKey(address);
     const dirty = this.accounts.get(k);
     if (dirty) return { ...dirty.account };
+    return this.baseAccount(address);
+  }
+
+  /** The account as of the overlay's base state, ignoring changes made in the overlay. */
+  private baseAccount(address: Uint8Array): Promise<Account> {
     return this.isHead ? this.state.headAccount(address) : this.state.accountAt(this.baseRoot, address);
   }
 
@@ -278,6 +299,13 @@ export class WorldState {
         const storageTrie = this.state.accountTrie(account.storageRoot);
         for (const { slot, value } of dirty.storage.values()) {
           const isZero = value.every((b) => b === 0);
+          const before = await this.committedStorage(address, slot);
+          this.flatDiff.push({
+            bucket: Bucket.flatStorage,
+            key: concatBytes(address, slot),
+            before: before.every((b) => b === 0) ? null : before,
+            after: isZero ? null : value,
+          });
           await storageTrie.put(blake3(slot), isZero ? new Uint8Array(0) : encodeStorageValue(value));
           if (writeFlat) {
             if (isZero) batch.del(Bucket.flatStorage, concatBytes(address, slot));
@@ -288,13 +316,17 @@ export class WorldState {
         account.storageRoot = c.root;
         allNodes.push(...c.nodes);
       }
+      const prior = await this.baseAccount(address);
+      const before = isEmptyAccount(prior) ? null : encodeAccount(prior);
       if (isEmptyAccount(account)) {
         // EIP-161: touched empty accounts are removed.
+        this.flatDiff.push({ bucket: Bucket.flatAccounts, key: address, before, after: null });
         await trie.del(blake3(address));
         if (writeFlat) batch.del(Bucket.flatAccounts, address);
         this.accountUpdates.push([address, null]);
       } else {
         const enc = encodeAccount(account);
+        this.flatDiff.push({ bucket: Bucket.flatAccounts, key: address, before, after: enc });
         await trie.put(blake3(address), enc);
         if (writeFlat) batch.put(Bucket.flatAccounts, address, enc);
         this.accountUpdates.push([address, account]);

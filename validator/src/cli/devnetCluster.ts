@@ -1,0 +1,121 @@
+// `rustchain devnet --validators N`: N validator processes on 127.0.0.1, each `rustchain node` with its own datadir,
+// p2p port and keystore, all knowing each other through the bootstrap list. RPC and metrics are on the first one.
+// Ctrl-C (or SIGTERM) is forwarded to every child; the command exits once they have all stopped.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import type { Logger } from "pino";
+import { loadOrCreatePeerKey } from "../network/peerKey.ts";
+
+export interface ClusterNode {
+  datadir: string;
+  keystorePath: string;
+  passwordPath: string;
+}
+
+export interface ClusterOptions {
+  genesisPath: string;
+  nodes: ClusterNode[];
+  rpcAddr: string;
+  metricsAddr: string;
+  logLevel: string;
+  miner: boolean;
+  logger: Logger;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; the child binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
+  const { logger } = o;
+  // Peer ids are fixed by each node's p2p key, created here once so every node's bootstrap list is known up front.
+  const peers = await Promise.all(
+    o.nodes.map(async (n) => {
+      const key = await loadOrCreatePeerKey(n.datadir, logger);
+      return { id: peerIdFromPrivateKey(key).toString(), port: await freePort() };
+    }),
+  );
+  const addr = (i: number) => `/ip4/127.0.0.1/tcp/${peers[i]!.port}/p2p/${peers[i]!.id}`;
+  const children: ChildProcess[] = [];
+  for (const [i, n] of o.nodes.entries()) {
+    const rpc = i === 0 ? o.rpcAddr : `127.0.0.1:${await freePort()}`;
+    const metrics = i === 0 ? o.metricsAddr : `127.0.0.1:${await freePort()}`;
+    const args = [
+      "--import",
+      "tsx",
+      MAIN,
+      "node",
+      "--datadir",
+      n.datadir,
+      "--genesis",
+      o.genesisPath,
+      "--key",
+      n.keystorePath,
+      "--password-file",
+      n.passwordPath,
+      "--rpc-addr",
+      rpc,
+      "--metrics-addr",
+      metrics,
+      "--p2p-addr",
+      `127.0.0.1:${peers[i]!.port}`,
+      "--bootstrap",
+      o.nodes
+        .map((_, j) => j)
+        .filter((j) => j !== i)
+        .map(addr)
+        .join(","),
+      "--max-peers-per-prefix",
+      String(Math.max(8, o.nodes.length * 2)),
+      "--log-level",
+      o.logLevel,
+      "--log-name",
+      `v${i}`,
+      ...(o.miner ? ["--miner"] : []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+    children.push(child);
+    logger.info({ node: `v${i}`, pid: child.pid, rpc, p2p: addr(i) }, "Started validator process");
+  }
+  logger.info({ validators: o.nodes.length, rpc: o.rpcAddr }, "Devnet running; Ctrl-C to stop all validators");
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    let alive = children.length;
+    const stopAll = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "Stopping all validators");
+      for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+      // A child that does not stop within 20 s is killed; its last committed block is intact either way.
+      setTimeout(() => {
+        for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+      }, 20_000).unref();
+    };
+    for (const [i, c] of children.entries()) {
+      c.once("exit", (code, signal) => {
+        alive--;
+        if (!stopping) {
+          logger.error({ node: `v${i}`, code, signal }, "Validator process exited; stopping the devnet");
+          stopAll("SIGTERM");
+        }
+        if (alive === 0) done();
+      });
+    }
+    process.once("SIGINT", () => stopAll("SIGINT"));
+    process.once("SIGTERM", () => stopAll("SIGTERM"));
+  });
+}

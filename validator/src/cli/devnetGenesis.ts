@@ -1,0 +1,41 @@
+// The devnet's genesis: chain 21076, the 10 "test … junk" dev accounts with 10,000 RTC each, N validators with 32 RTC
+// stake, 8-slot epochs, and (optionally) the Proof-of-AI task.
+import { bytesToHex, DEVNET_ACCOUNTS, DEVNET_CHAIN_ID, type GenesisJson } from "@rustchain/shared";
+
+const ONE_RTC = 10n ** 18n;
+/** Where the first devnet validator's tips go: a fixed address that is none of the dev accounts. */
+export const DEVNET_FEE_RECIPIENT = "0x5254000000000000000000000000000000000001";
+
+export interface DevnetValidatorKey {
+  publicKey: Uint8Array;
+  feeRecipient: string;
+}
+
+/** Fee recipient of devnet validator `i`: 0x5254…0001, 0x5254…0002, … (none of them a dev account). */
+export function devnetFeeRecipient(i: number): string {
+  return `0x5254${(i + 1).toString(16).padStart(36, "0")}`;
+}
+
+export function devnetGenesis(
+  validators: DevnetValidatorKey[],
+  slotMs: number,
+  ai?: { model: Uint8Array; verifyingKey: Uint8Array },
+): GenesisJson {
+  const alloc: GenesisJson["alloc"] = {};
+  for (const a of DEVNET_ACCOUNTS) alloc[a] = { balance: `0x${(10_000n * ONE_RTC).toString(16)}` };
+  return {
+    chainId: DEVNET_CHAIN_ID,
+    timestamp: Math.floor(Date.now() / 1000),
+    gasLimit: `0x${(300_000_000).toString(16)}`,
+    baseFeePerGas: "0x3b9aca00",
+    extraData: "0x",
+    params: { slotMs, minBaseFeePerGas: "0x3b9aca00", slotsPerEpoch: 8, expectedLeadersPerSlot: 1 },
+    alloc,
+    ...(ai ? { ai: { model: bytesToHex(ai.model), verifyingKey: bytesToHex(ai.verifyingKey) } } : {}),
+    validators: validators.map((v) => ({
+      blsPublicKey: bytesToHex(v.publicKey),
+      stake: `0x${(32n * ONE_RTC).toString(16)}`,
+      feeRecipient: v.feeRecipient,
+    })),
+  };
+}
