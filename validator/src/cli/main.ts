@@ -6,11 +6,9 @@ import { resolve } from "node:path";
 import {
   blsKeypairFromSeed,
   blsPublicKey,
-  bytesToHex,
   DEVNET_ACCOUNTS,
   DEVNET_CHAIN_ID,
   DEVNET_MNEMONIC,
-  type GenesisJson,
   hexToBytes,
   parseGenesis,
   RustChainError,

@@ -31,8 +31,8 @@ import { Bucket, type Database, WriteBatch } from "../db/database.ts";
 import { GossipValidationError } from "../network/errors.ts";
 import type { Network } from "../network/network.ts";
 import type { WorldState } from "../state/stateDb.ts";
-import type { AiProof } from "./ai/index.ts";
-import { aiTaskInput, decodeAiProof, encodeAiProof, proveAiTask, verifyAiProof } from "./ai/index.ts";
+import { type AiProof, decodeAiProof, encodeAiProof, verifyAiProof } from "./ai/proof.ts";
+import { aiTaskInput } from "./ai/task.ts";
 import { ChainView, encodeVrfClaim, parseVrfClaim } from "./chainView.ts";
 import {
   computeVrf,
@@ -128,7 +128,7 @@ const AI_USED_DOMAIN = new TextEncoder().encode("RUSTCHAIN_AI_USED_V1");
 const MAX_AI_SCORE_BPS = 10_000;
 
 function rule(reason: string): never {
-  throw new BlockError({ code: "BLOCK_INVALID_CONSENSUS", reason });
+  throw new BlockError({ code: "BLOCK_INVALID_CONSENSUS", reason }, `BLOCK_INVALID_CONSENSUS: ${reason}`);
 }
 
 const toRoot = (b: Uint8Array): Root => bytesToHex(b);
@@ -379,13 +379,36 @@ export class ConsensusEngine {
         REGISTRY_ADDRESS,
         aiUsedSlot(p.proof.miner, p.proof.epoch),
       );
-      if (bytesToBigint(used) !== 0n) {
+      if (bytesToBigint(used) !== 0n || !(await this.aiProofValidOn(p.proof, this.chain.headHash))) {
         this.aiPool.delete(k);
         continue;
       }
       aiProofs.push(p.encoded);
     }
     return { attestations, aiProofs, evidence };
+  }
+
+  /** Whether a pooled proof still verifies on the chain ending at `tip` (its epoch seed can differ across forks). */
+  private async aiProofValidOn(proof: AiProof, tip: Uint8Array): Promise<boolean> {
+    const ai = this.chain.genesis.ai;
+    if (!ai) return false;
+    const seed = await this.view.seed(proof.epoch, tip);
+    try {
+      verifyAiProof(proof, {
+        chainId: this.chain.chainId,
+        model: ai.model,
+        verifyingKey: ai.verifyingKey,
+        seed,
+        epoch: proof.epoch,
+      });
+      return true;
+    } catch (e) {
+      this.log.info(
+        { err: (e as Error).message, epoch: Number(proof.epoch) },
+        "Dropping an AI proof that does not verify on the head chain",
+      );
+      return false;
+    }
   }
 
   private offenderOf(ev: Evidence): number | undefined {
