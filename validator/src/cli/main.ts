@@ -20,6 +20,7 @@ import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
+import { registerSlashingProtectionCommand } from "./slashingProtectionCommand.ts";
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -272,6 +273,7 @@ program
   });
 
 registerKeysCommand(program);
+registerSlashingProtectionCommand(program);
 
 try {
   await program.parseAsync(process.argv);
