@@ -115,7 +115,7 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
         if (alive === 0) done();
       });
     }
-    process.once("SIGINT", () => stopAll("SIGINT"));
-    process.once("SIGTERM", () => stopAll("SIGTERM"));
+    process.on("SIGINT", () => stopAll("SIGINT"));
+    process.on("SIGTERM", () => stopAll("SIGTERM"));
   });
 }

@@ -52,8 +52,8 @@ async function runUntilSignal(node: RustChainNode): Promise<void> {
       stopping = true;
       void node.stop().then(done);
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }
 

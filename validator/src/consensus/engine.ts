@@ -82,6 +82,8 @@ export interface ConsensusOptions {
   futureSlotTolerance: number;
   /** Attestations older than this many slots are ignored. */
   attestationWindowSlots: number;
+  /** Blocks carry aggregates from at most this many slots back. */
+  inclusionWindowSlots: number;
   maxAttestationsPerBlock: number;
   maxEvidencePerBlock: number;
   maxAiProofsPerBlock: number;
@@ -96,6 +98,7 @@ export function defaultConsensusOptions(slotMs: number): ConsensusOptions {
     fallbackDelayMs: Math.floor(slotMs / 4),
     futureSlotTolerance: 1,
     attestationWindowSlots: 32,
+    inclusionWindowSlots: 8,
     maxAttestationsPerBlock: 128,
     maxEvidencePerBlock: 16,
     maxAiProofsPerBlock: 32,
@@ -147,6 +150,8 @@ export class ConsensusEngine {
   private readonly evidencePool = new Map<string, Evidence>();
   /** Verified AI proofs waiting for inclusion, by miner:epoch. */
   private readonly aiPool = new Map<string, { proof: AiProof; encoded: Uint8Array }>();
+  /** Aggregates whose signature already verified (blocks re-include recent aggregates). */
+  private readonly verifiedAggregates = new Set<string>();
   /** Slots in which we saw a valid block (for the fallback proposer's wait). */
   private readonly slotsWithBlocks = new Set<bigint>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -224,13 +229,23 @@ export class ConsensusEngine {
         onFinalityConflict: (c) => this.log.error({ c }, "Conflicting finalization: >= 1/3 of the weight equivocated"),
       },
     );
+    const replay: Uint8Array[] = [];
     for (let n = anchorNumber + 1n; n <= chain.head.number; n++) {
       const hash = await chain.canonicalHash(n);
       const h = hash && (await this.view.header(hash));
       if (!hash || !h) break;
       this.forkChoice.onBlock(toRoot(hash), toRoot(h.parentHash), Number(h.slot));
+      replay.push(hash);
     }
     await this.refreshWeights();
+    // The votes carried by those blocks (verified when they were imported) rebuild justification above the anchor.
+    for (const hash of replay) {
+      const block = await chain.getBlock(hash);
+      for (const enc of block?.attestations ?? []) {
+        const agg = decodeAggregateAttestation(enc);
+        for (const v of aggregateParticipants(agg)) this.countVote({ validatorIndex: v, data: agg.data });
+      }
+    }
     chain.setConsensusHooks(this.hooks);
     this.log.info({ finalized: anchor, head: Number(chain.head.number) }, "Consensus state restored");
   }
@@ -364,7 +379,11 @@ export class ConsensusEngine {
       evidence.push(encodeEvidence(ev));
     }
     const attestations = this.pool
-      .forBlock(Number(slot), this.opts.maxAttestationsPerBlock, (d) => this.forkChoice.hasBlock(d.target.root))
+      .forBlock(
+        Number(slot),
+        this.opts.maxAttestationsPerBlock,
+        (d) => d.slot + this.opts.inclusionWindowSlots >= Number(slot) && this.forkChoice.hasBlock(d.target.root),
+      )
       .map((a) => encodeAggregateAttestation(a));
     const aiProofs: Uint8Array[] = [];
     const epoch = this.view.epochOf(slot);
@@ -690,7 +709,12 @@ export class ConsensusEngine {
     for (const enc of extras.attestations) {
       const agg = decodeOr(() => decodeAggregateAttestation(enc), "attestation");
       if (BigInt(agg.data.slot) >= ctx.slot) rule("attestation not from an earlier slot");
-      if (!verifyAggregate(agg, chainId, pubkeys)) rule("attestation signature invalid");
+      const id = bytesToHex(blake3(enc));
+      if (!this.verifiedAggregates.has(id)) {
+        if (!verifyAggregate(agg, chainId, pubkeys)) rule("attestation signature invalid");
+        if (this.verifiedAggregates.size >= 4096) this.verifiedAggregates.clear();
+        this.verifiedAggregates.add(id);
+      }
       for (const v of aggregateParticipants(agg)) votes.push({ validatorIndex: v, data: agg.data });
     }
     const seen = new Set<string>();
