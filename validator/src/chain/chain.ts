@@ -399,7 +399,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     if (h.number !== parent.number + 1n)
       throw new BlockError({ code: "BLOCK_INVALID_NUMBER", expected: parent.number + 1n, got: h.number });
     const cp = this.opts.checkpoint;
-    if (cp && h.number === cp.number && Buffer.compare(hash, cp.hash) !== 0) {
+    // Rule: under a weak-subjectivity checkpoint, a block at or above its number descends from it.
+    if (cp && (await this.conflictsWithCheckpoint(h.number, hash, h.parentHash))) {
       throw new BlockError({ code: "BLOCK_CONFLICTS_CHECKPOINT", number: cp.number, expected: bytesToHex(cp.hash) });
     }
     if (h.slot <= parent.slot) throw new BlockError({ code: "BLOCK_INVALID_SLOT" });
@@ -486,7 +487,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
         exec.txs.map((t) => t.hash),
       );
       batch.put(Bucket.meta, META_HEAD, hash);
-      await this.modules.db.write(batch);
+      await this.writeHeadChange(batch);
       this.modules.state.onHeadCommitted(exec.accountUpdates);
       this.head = h;
       this.headHash = hash;
@@ -496,6 +497,17 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     await this.modules.db.write(batch);
     if (wanted && Buffer.compare(wanted, this.headHash) !== 0) await this.setHeadLocked(wanted);
     return imported;
+  }
+
+  /** Write a batch that moves the flat view to another head; overlays opened on the old head stop reading it. */
+  private async writeHeadChange(batch: WriteBatch): Promise<void> {
+    this.modules.state.beginHeadChange();
+    try {
+      await this.modules.db.write(batch);
+    } catch (e) {
+      this.modules.state.onReorg();
+      throw e;
+    }
   }
 
   /** Make `hash` (a stored block) the head, rolling the flat view back and forward across a reorg atomically. */
@@ -532,6 +544,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       b = await parentOf(b);
     }
     newBranch.reverse();
+    const cp = this.opts.checkpoint;
+    if (cp && newBranch.some((b) => b.header.number === cp.number && Buffer.compare(b.hash, cp.hash) !== 0)) {
+      throw new BlockError({ code: "BLOCK_CONFLICTS_CHECKPOINT", number: cp.number, expected: bytesToHex(cp.hash) });
+    }
     const batch = new WriteBatch();
     const orphaned = new Map<string, Uint8Array>();
     // Undo the old branch from its tip down; later writes win, so each key ends at its value before the branch.
@@ -559,7 +575,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       imported.push({ block, hash: blk.hash, receipts, txs: txs.filter((t): t is SignedTransaction => "tx" in t) });
     }
     batch.put(Bucket.meta, META_HEAD, target);
-    await this.modules.db.write(batch);
+    await this.writeHeadChange(batch);
     this.modules.state.onReorg();
     const oldHead = this.headHash;
     this.head = targetHeader;
@@ -577,6 +593,25 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       this.emit("reorg", { oldHead, newHead: target, depth: oldBranch.length, orphanedTxs: [...orphaned.values()] });
     }
     for (const i of imported) this.emit("block", i);
+  }
+
+  /**
+   * Whether a block (at `number`, with `hash` and `parentHash`) is on another branch than the checkpoint. Walks back
+   * to the checkpoint's number, stopping early at a canonical block: init and setHead keep the checkpoint canonical
+   * once the head has passed it, so a canonical block at or above it descends from it.
+   */
+  private async conflictsWithCheckpoint(number: bigint, hash: Uint8Array, parentHash: Uint8Array): Promise<boolean> {
+    const cp = this.opts.checkpoint;
+    if (!cp || number < cp.number) return false;
+    let [n, h, parent] = [number, hash, parentHash];
+    for (;;) {
+      if (n === cp.number) return Buffer.compare(h, cp.hash) !== 0;
+      const canonical = await this.canonicalHash(n);
+      if (canonical && Buffer.compare(canonical, h) === 0) return false;
+      const header = await this.getHeader(parent);
+      if (!header) return false; // unknown ancestry is the parent check's to report
+      [n, h, parent] = [n - 1n, parent, header.parentHash];
+    }
   }
 
   // ---- reads ----

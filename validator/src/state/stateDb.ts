@@ -37,6 +37,8 @@ export class StateDb {
   private readonly accountCache = new Map<string, Account | null>();
   /** Bumped on every head change, so a read that raced with a commit does not cache a stale account. */
   private headGeneration = 0;
+  /** A head change is being written: the flat view is between two heads. */
+  private headChanging = false;
   readonly reader: TrieNodeReader;
 
   constructor(
@@ -76,6 +78,17 @@ export class StateDb {
     return enc ? decodeStorageValue(enc) : new Uint8Array(32);
   }
 
+  /** Identifies the flat view's current head; undefined while a head change is being written. */
+  get headVersion(): number | undefined {
+    return this.headChanging ? undefined : this.headGeneration;
+  }
+
+  /** The chain is about to write a head change; onHeadCommitted or onReorg ends it. */
+  beginHeadChange(): void {
+    this.headChanging = true;
+    this.headGeneration++;
+  }
+
   /** Head account from the flat view. */
   async headAccount(address: Uint8Array): Promise<Account> {
     const k = hexKey(address);
@@ -84,12 +97,15 @@ export class StateDb {
     const generation = this.headGeneration;
     const enc = await this.modules.db.get(Bucket.flatAccounts, address);
     const account = enc ? decodeAccount(enc) : null;
-    if (generation === this.headGeneration) boundedSet(this.accountCache, k, account, this.opts.accountCacheSize);
+    if (!this.headChanging && generation === this.headGeneration) {
+      boundedSet(this.accountCache, k, account, this.opts.accountCacheSize);
+    }
     return account ? { ...account } : emptyAccount();
   }
 
   /** A block's writes reached the database: the head moved, and these accounts changed (null = deleted). */
   onHeadCommitted(accounts: [Uint8Array, Account | null][]): void {
+    this.headChanging = false;
     this.headGeneration++;
     for (const [address, account] of accounts) {
       boundedSet(this.accountCache, hexKey(address), account ? { ...account } : null, this.opts.accountCacheSize);
@@ -98,6 +114,7 @@ export class StateDb {
 
   /** The head moved to another branch: every cached head account may be stale. */
   onReorg(): void {
+    this.headChanging = false;
     this.headGeneration++;
     this.accountCache.clear();
   }
@@ -193,11 +210,21 @@ export class WorldState {
   /** Flat-view changes made by commit(), with the values before, so the chain can apply and undo a block. */
   readonly flatDiff: FlatChange[] = [];
 
+  /** The head version the flat view had when this overlay was opened on the head (undefined: trie reads only). */
+  private readonly headVersion: number | undefined;
+
   constructor(
     private readonly state: StateDb,
     readonly baseRoot: Uint8Array,
-    private readonly isHead: boolean,
-  ) {}
+    isHead: boolean,
+  ) {
+    this.headVersion = isHead ? state.headVersion : undefined;
+  }
+
+  /** Whether the flat view still holds this overlay's base state (the head has not moved since it was opened). */
+  private flatIsBase(): boolean {
+    return this.headVersion !== undefined && this.state.headVersion === this.headVersion;
+  }
 
   async getAccount(address: Uint8Array): Promise<Account> {
     const k = hexKey(address);
@@ -207,8 +234,13 @@ export class WorldState {
   }
 
   /** The account as of the overlay's base state, ignoring changes made in the overlay. */
-  private baseAccount(address: Uint8Array): Promise<Account> {
-    return this.isHead ? this.state.headAccount(address) : this.state.accountAt(this.baseRoot, address);
+  private async baseAccount(address: Uint8Array): Promise<Account> {
+    if (this.flatIsBase()) {
+      const account = await this.state.headAccount(address);
+      // A read that overlapped a head change may have seen the new head: read the base through the trie instead.
+      if (this.flatIsBase()) return account;
+    }
+    return this.state.accountAt(this.baseRoot, address);
   }
 
   setAccount(address: Uint8Array, account: Account): void {
@@ -242,9 +274,12 @@ export class WorldState {
     const k = hexKey(address) + hexKey(slot);
     const cached = this.storageReads.get(k);
     if (cached) return cached;
-    const value = this.isHead
-      ? await this.state.headStorage(address, slot)
-      : await this.state.storageAt(this.baseRoot, address, slot);
+    let value: Uint8Array | undefined;
+    if (this.flatIsBase()) {
+      value = await this.state.headStorage(address, slot);
+      if (!this.flatIsBase()) value = undefined;
+    }
+    value ??= await this.state.storageAt(this.baseRoot, address, slot);
     this.storageReads.set(k, value);
     return value;
   }
