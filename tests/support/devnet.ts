@@ -1,6 +1,10 @@
 // Starts `rustchain devnet` as a child process on free loopback ports with its own data directory, for end-to-end
 // tests, the conformance runner and benchmarks.
 import { type ChildProcess, spawn } from "node:child_process";
+import { freePort } from "../../validator/src/cli/devnetCluster.ts";
+
+export { freePort };
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,18 +20,6 @@ export const devnetChain = defineChain({
   nativeCurrency: { name: "RTC", symbol: "RTC", decimals: 18 },
   rpcUrls: { default: { http: ["http://127.0.0.1:8545"] } },
 });
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 export interface Devnet {
   url: string;

@@ -407,19 +407,24 @@ export class ConsensusEngine {
     return { attestations, aiProofs, evidence };
   }
 
+  /** Verify an AI proof against the epoch seed of the chain ending at `tip`; throws AiProofError. */
+  private async verifyAiOn(proof: AiProof, tip: Uint8Array): Promise<void> {
+    const ai = this.chain.genesis.ai;
+    if (!ai) throw new GossipValidationError("IGNORE", { code: "AI_DISABLED" });
+    const seed = await this.view.seed(proof.epoch, tip);
+    verifyAiProof(proof, {
+      chainId: this.chain.chainId,
+      model: ai.model,
+      verifyingKey: ai.verifyingKey,
+      seed,
+      epoch: proof.epoch,
+    });
+  }
+
   /** Whether a pooled proof still verifies on the chain ending at `tip` (its epoch seed can differ across forks). */
   private async aiProofValidOn(proof: AiProof, tip: Uint8Array): Promise<boolean> {
-    const ai = this.chain.genesis.ai;
-    if (!ai) return false;
-    const seed = await this.view.seed(proof.epoch, tip);
     try {
-      verifyAiProof(proof, {
-        chainId: this.chain.chainId,
-        model: ai.model,
-        verifyingKey: ai.verifyingKey,
-        seed,
-        epoch: proof.epoch,
-      });
+      await this.verifyAiOn(proof, tip);
       return true;
     } catch (e) {
       this.log.info(
@@ -888,15 +893,8 @@ export class ConsensusEngine {
       throw new GossipValidationError("IGNORE", { code: "AI_PROOF_EPOCH" });
     const key = `${bytesToHex(proof.miner)}:${proof.epoch}`;
     if (this.aiPool.has(key)) throw new GossipValidationError("IGNORE", { code: "AI_PROOF_KNOWN" });
-    const seed = await this.view.seed(proof.epoch, this.chain.headHash);
     try {
-      verifyAiProof(proof, {
-        chainId: this.chain.chainId,
-        model: ai.model,
-        verifyingKey: ai.verifyingKey,
-        seed,
-        epoch: proof.epoch,
-      });
+      await this.verifyAiOn(proof, this.chain.headHash);
     } catch {
       throw new GossipValidationError("REJECT", { code: "AI_PROOF_INVALID" });
     }
