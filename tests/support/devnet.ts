@@ -1,15 +1,13 @@
 // Starts `rustchain devnet` as a child process on free loopback ports with its own data directory, for end-to-end
 // tests, the conformance runner and benchmarks.
 import { type ChildProcess, spawn } from "node:child_process";
-import { freePort } from "../../validator/src/cli/devnetCluster.ts";
-
-export { freePort };
-
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineChain } from "viem";
+import { freePort } from "../../validator/src/cli/devnetCluster.ts";
+
+export { freePort };
 
 const ROOT = resolve(import.meta.dirname, "../..");
 

@@ -217,7 +217,7 @@ program
   )
   .option(
     "--max-peers-per-prefix <n>",
-    "inbound connections allowed per address prefix (eclipse resistance)",
+    "inbound connections (and connection attempts per second) allowed per address prefix",
     parseIntArg,
   )
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
@@ -261,7 +261,11 @@ program
           ? {
               listenAddrs: [`/ip4/${p2p.host}/tcp/${p2p.port}`],
               bootstrap: o.bootstrap,
-              ...(o.maxPeersPerPrefix ? { maxInboundPerPrefix: o.maxPeersPerPrefix } : {}),
+              // A loopback devnet has every peer behind one address: allow as many inbound connections (and
+              // connection attempts per second) from it as the prefix limit.
+              ...(o.maxPeersPerPrefix
+                ? { maxInboundPerPrefix: o.maxPeersPerPrefix, inboundConnectionThreshold: o.maxPeersPerPrefix }
+                : {}),
             }
           : undefined,
         checkpoint: o.checkpoint,

@@ -50,6 +50,7 @@ import {
   FinalityError,
   FinalityTracker,
   ForkChoice,
+  ForkChoiceError,
   type IndexedAttestation,
   type ProposalHeader,
   type Root,
@@ -209,6 +210,7 @@ export class ConsensusEngine {
   async init(): Promise<void> {
     const { chain, db } = this.modules;
     let anchor: Checkpoint = { slot: 0, root: toRoot(chain.genesisHash) };
+    let anchorBlockSlot = 0;
     let anchorNumber = 0n;
     const stored = await db.get(Bucket.meta, META_FINALIZED);
     if (stored && stored.length === 40) {
@@ -216,10 +218,14 @@ export class ConsensusEngine {
       const header = await chain.getHeader(root);
       if (header) {
         anchor = { slot: Number(Buffer.from(stored.subarray(0, 8)).readBigUInt64BE()), root: toRoot(root) };
+        anchorBlockSlot = Number(header.slot);
         anchorNumber = header.number;
       }
     }
-    this.forkChoice = new ForkChoice({ anchor });
+    // Fork choice holds the anchor block at its own slot (the checkpoint's slot can be later, after empty slots), so
+    // votes cast for it in those empty slots still count; its checkpoints are then set to the finalized checkpoint.
+    this.forkChoice = new ForkChoice({ anchor: { slot: anchorBlockSlot, root: anchor.root } });
+    this.forkChoice.updateCheckpoints(anchor, anchor);
     this.finality = new FinalityTracker(
       { anchor, weights: new Map() },
       {
@@ -369,6 +375,8 @@ export class ConsensusEngine {
     const head = this.chain.head;
     const validators = await this.view.validatorsAt(head);
     const evidence: Uint8Array[] = [];
+    // One piece of evidence per offender: the first slashes it, a second would make the block invalid.
+    const offenders = new Set<number>();
     for (const [id, ev] of this.evidencePool) {
       if (evidence.length >= this.opts.maxEvidencePerBlock) break;
       const offender = this.offenderOf(ev);
@@ -376,6 +384,8 @@ export class ConsensusEngine {
         this.evidencePool.delete(id);
         continue;
       }
+      if (offenders.has(offender)) continue;
+      offenders.add(offender);
       evidence.push(encodeEvidence(ev));
     }
     const attestations = this.pool
@@ -548,8 +558,14 @@ export class ConsensusEngine {
   }
 
   private countVote(vote: IndexedAttestation): void {
-    if (!this.forkChoice.hasBlock(vote.data.headRoot)) return;
-    this.forkChoice.onAttestation(vote.validatorIndex, vote.data.headRoot, vote.data.slot);
+    if (this.forkChoice.hasBlock(vote.data.headRoot)) {
+      try {
+        this.forkChoice.onAttestation(vote.validatorIndex, vote.data.headRoot, vote.data.slot);
+      } catch (e) {
+        // A head vote fork choice cannot place (e.g. older than its anchor) still counts for finality below.
+        if (!(e instanceof ForkChoiceError)) throw e;
+      }
+    }
     try {
       this.finality.onAttestation(vote);
     } catch (e) {
@@ -580,6 +596,8 @@ export class ConsensusEngine {
 
   private async onFinalized(cp: Checkpoint): Promise<void> {
     this.syncCheckpoints();
+    // Blocks not descending from the finalized checkpoint can never be head again.
+    this.forkChoice.pruneBelowFinalized();
     const lag = Number(this.currentSlot()) - cp.slot;
     this.modules.metrics?.onFinalized(cp.slot, lag);
     const value = new Uint8Array(40);
@@ -691,7 +709,12 @@ export class ConsensusEngine {
 
   private onBlock(hash: Uint8Array, h: BlockHeader): void {
     const root = toRoot(hash);
-    this.forkChoice.onBlock(root, toRoot(h.parentHash), Number(h.slot));
+    try {
+      this.forkChoice.onBlock(root, toRoot(h.parentHash), Number(h.slot));
+    } catch (e) {
+      if (e instanceof ForkChoiceError) throw new BlockError({ code: "BLOCK_BEFORE_FINALIZED", slot: h.slot });
+      throw e;
+    }
     this.slotsWithBlocks.add(h.slot);
     const evidence = this.equivocations.ingestProposal({
       slot: Number(h.slot),
@@ -828,7 +851,9 @@ export class ConsensusEngine {
     } catch (e) {
       if (e instanceof BlockError) {
         const code = e.type.code;
-        if (code === "BLOCK_ALREADY_KNOWN") throw new GossipValidationError("IGNORE", { code });
+        if (code === "BLOCK_ALREADY_KNOWN" || code === "BLOCK_BEFORE_FINALIZED") {
+          throw new GossipValidationError("IGNORE", { code });
+        }
         if (code === "BLOCK_UNKNOWN_PARENT") {
           this.onUnknownParent?.(from);
           throw new GossipValidationError("IGNORE", { code });
@@ -877,6 +902,7 @@ export class ConsensusEngine {
     const id = evidenceId(ev);
     if (this.evidencePool.has(id)) throw new GossipValidationError("IGNORE", { code: "EVIDENCE_KNOWN" });
     this.evidencePool.set(id, ev);
+    this.modules.metrics?.onEvidence();
   }
 
   private async validateGossipAiProof(data: Uint8Array): Promise<void> {
@@ -892,12 +918,17 @@ export class ConsensusEngine {
     if (proof.epoch > epoch || proof.epoch + 1n < epoch)
       throw new GossipValidationError("IGNORE", { code: "AI_PROOF_EPOCH" });
     const key = `${bytesToHex(proof.miner)}:${proof.epoch}`;
-    if (this.aiPool.has(key)) throw new GossipValidationError("IGNORE", { code: "AI_PROOF_KNOWN" });
+    const pooled = this.aiPool.get(key);
+    if (pooled && Buffer.compare(pooled.encoded, data) === 0) {
+      throw new GossipValidationError("IGNORE", { code: "AI_PROOF_KNOWN" });
+    }
+    // A different message for a miner and epoch we already hold is verified too: a forged variant is REJECTed.
     try {
       await this.verifyAiOn(proof, this.chain.headHash);
     } catch {
       throw new GossipValidationError("REJECT", { code: "AI_PROOF_INVALID" });
     }
+    if (pooled) throw new GossipValidationError("IGNORE", { code: "AI_PROOF_KNOWN" });
     this.aiPool.set(key, { proof, encoded: data });
   }
 }

@@ -130,7 +130,10 @@ export class RangeSync {
             imported++;
           } catch (e) {
             if (e instanceof BlockError && e.type.code === "BLOCK_ALREADY_KNOWN") continue;
-            this.log.debug({ err: (e as Error).message, number: Number(block.header.number) }, "Sync: import failed");
+            this.log.warn(
+              { err: (e as Error).message, number: Number(block.header.number), peer: peer.toString() },
+              "Sync: a peer's block failed to import",
+            );
             return;
           }
         }

@@ -56,6 +56,7 @@ export class Network {
   private readonly handlers = new Set<GossipHandler>();
   private readonly log: Logger;
   private privateKey: PrivateKey | undefined;
+  private redialTimer: NodeJS.Timeout | undefined;
   /** Peers an operator cut off (admin API): no connection in either direction until removed. */
   private readonly denied = new Set<string>();
 
@@ -178,10 +179,32 @@ export class Network {
     this.node = node;
     this.reqResp = reqResp;
     for (const name of this.subscriptions) pubsub.subscribe(gossipTopic(chainId, name));
+    // The bootstrap module dials its list once; keep redialling bootstrap peers we are not connected to, so a peer
+    // that was down, refused us (rate limits) or was cut off by a partition is reconnected when it can be.
+    if (opts.bootstrap.length > 0) {
+      this.redialTimer = setInterval(() => this.redialBootstrap(), opts.bootstrapRedialMs);
+      this.redialTimer.unref();
+    }
     this.log.info({ peerId: node.peerId.toString(), addrs: this.multiaddrs() }, "Network started");
   }
 
+  private redialBootstrap(): void {
+    const node = this.node;
+    if (!node) return;
+    const connected = new Set(node.getPeers().map((p) => p.toString()));
+    for (const addr of this.opts.bootstrap) {
+      const id = multiaddr(addr)
+        .getComponents()
+        .find((c) => c.name === "p2p")?.value;
+      if (!id || connected.has(id) || this.denied.has(id) || this.scores.isBanned(id)) continue;
+      node
+        .dial(multiaddr(addr), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
+        .catch((e: unknown) => this.log.debug({ addr, err: (e as Error).message }, "Bootstrap redial failed"));
+    }
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.redialTimer);
     const node = this.node;
     if (node === undefined) return;
     this.node = undefined;

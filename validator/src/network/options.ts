@@ -42,6 +42,8 @@ export interface NetworkOptions {
   /** Bootstrap multiaddrs, each ending in /p2p/<peer id>; dialled bootstrapDelayMs after start. */
   bootstrap: string[];
   bootstrapDelayMs: number;
+  /** How often bootstrap peers we are not connected to are dialled again. */
+  bootstrapRedialMs: number;
   /** Directory holding the node's libp2p key (`<datadir>/p2p-key`, mode 0600); unset means an ephemeral key. */
   datadir?: string;
   /** Upper bound on open connections (libp2p connection manager maxConnections) and on connected peers. */
@@ -74,6 +76,7 @@ export const defaultNetworkOptions: NetworkOptions = {
   listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
   bootstrap: [],
   bootstrapDelayMs: 1000,
+  bootstrapRedialMs: 5000,
   maxPeers: 50,
   maxInboundPerPrefix: 8,
   ipv4PrefixBits: 24,
