@@ -128,6 +128,9 @@ export interface FinalityStatus {
 }
 
 const META_FINALIZED = new TextEncoder().encode("consensus-finalized");
+/** Bounds on what gossip can make us hold (valid messages only reach the pools; these cap even those). */
+const MAX_POOLED_EVIDENCE = 1024;
+const MAX_POOLED_AI_PROOFS = 4096;
 const AI_USED_DOMAIN = new TextEncoder().encode("RUSTCHAIN_AI_USED_V1");
 const MAX_AI_SCORE_BPS = 10_000;
 
@@ -901,6 +904,8 @@ export class ConsensusEngine {
     }
     const id = evidenceId(ev);
     if (this.evidencePool.has(id)) throw new GossipValidationError("IGNORE", { code: "EVIDENCE_KNOWN" });
+    if (this.evidencePool.size >= MAX_POOLED_EVIDENCE)
+      throw new GossipValidationError("IGNORE", { code: "EVIDENCE_POOL_FULL" });
     this.evidencePool.set(id, ev);
     this.modules.metrics?.onEvidence();
   }
@@ -929,6 +934,7 @@ export class ConsensusEngine {
       throw new GossipValidationError("REJECT", { code: "AI_PROOF_INVALID" });
     }
     if (pooled) throw new GossipValidationError("IGNORE", { code: "AI_PROOF_KNOWN" });
+    if (this.aiPool.size >= MAX_POOLED_AI_PROOFS) throw new GossipValidationError("IGNORE", { code: "AI_POOL_FULL" });
     this.aiPool.set(key, { proof, encoded: data });
   }
 }
