@@ -333,6 +333,9 @@ export class ConsensusEngine {
       this.equivocations.prune(min);
       for (const s of this.slotsWithBlocks) if (s < slot - keep) this.slotsWithBlocks.delete(s);
     }
+    // AI proofs are includable in their epoch and the next one only.
+    const epoch = this.view.epochOf(slot);
+    for (const [k, p] of this.aiPool) if (p.proof.epoch + 1n < epoch) this.aiPool.delete(k);
   }
 
   /** The chain's head follows fork choice. */
