@@ -321,6 +321,7 @@ export class ConsensusEngine {
     this.at(start + timing.attestationDueMs, () => this.attest(slot));
     this.at(start + timing.aggregationDueMs, () => this.updateHead());
     this.prune(slot);
+    await this.pruneEvidence();
     if (this.modules.validator) await this.maybePropose(slot);
     if (this.opts.miner) void this.mine(slot);
   }
@@ -336,6 +337,16 @@ export class ConsensusEngine {
     // AI proofs are includable in their epoch and the next one only.
     const epoch = this.view.epochOf(slot);
     for (const [k, p] of this.aiPool) if (p.proof.epoch + 1n < epoch) this.aiPool.delete(k);
+  }
+
+  /** Evidence against validators already slashed on the head chain has done its work. */
+  private async pruneEvidence(): Promise<void> {
+    if (this.evidencePool.size === 0) return;
+    const validators = await this.view.validatorsAt(this.chain.head);
+    for (const [id, ev] of this.evidencePool) {
+      const offender = this.offenderOf(ev);
+      if (offender === undefined || validators[offender]?.record.slashed) this.evidencePool.delete(id);
+    }
   }
 
   /** The chain's head follows fork choice. */
