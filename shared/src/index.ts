@@ -4,6 +4,7 @@ export * from "./errors.ts";
 export * from "./genesis.ts";
 export * from "./hash.ts";
 export * from "./hex.ts";
+export * from "./replication.ts";
 export * from "./rlp.ts";
 export * from "./rpc/format.ts";
 export * from "./rpc/methods.ts";

@@ -121,7 +121,7 @@ function encodeFlatDiff(diff: FlatChange[]): Uint8Array {
   return rlpEncode(diff.map((c) => [c.bucket, c.key, e(c.before), e(c.after)]));
 }
 
-function decodeFlatDiff(data: Uint8Array): FlatChange[] {
+export function decodeFlatDiff(data: Uint8Array): FlatChange[] {
   return rlpList(rlpDecode(data, 1 << 30), "flat diff").map((item) => {
     const [b, k, before, after] = rlpList(item, "flat change", 4);
     const bucket = rlpBytes(b, "bucket")[0] as FlatChange["bucket"];
@@ -657,6 +657,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
         contractAddress: contractAddress.length ? contractAddress : null,
       };
     });
+  }
+
+  /** The flat-state changes a stored block made (with their previous values), canonical or not. */
+  async getFlatDiff(hash: Uint8Array): Promise<FlatChange[] | undefined> {
+    const enc = await this.modules.db.get(Bucket.flatDiffs, hash);
+    return enc ? decodeFlatDiff(enc) : undefined;
   }
 
   async txLocation(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined> {

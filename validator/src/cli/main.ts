@@ -17,6 +17,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { type Logger, pino } from "pino";
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
+import { loadReplicationKey } from "../replication/replicationKey.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
@@ -127,6 +128,11 @@ program
   .option("--slot-ms <ms>", "slot length for a new devnet, in milliseconds", parseIntArg, 1000)
   .option("--no-ai", "create the devnet without the Proof-of-AI task (skips building its circuit)")
   .option("--miner", "every validator also mines Proof-of-AI tasks", false)
+  .option("--replicate-to <url>", "push the replication feed to this edge ingest URL (one-validator devnet)", checkUrl)
+  .option(
+    "--replication-key-file <file>",
+    "hex HMAC key of the replication feed (default: <datadir>/replication-key, created with mode 0600)",
+  )
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .addHelpText(
@@ -141,6 +147,7 @@ program
     const logger = makeLogger(o.logLevel);
     const prepared = await prepareDevnet(datadir, count, o.slotMs, o.ai, logger);
     if (count > 1) {
+      if (o.replicateTo) program.error("error: --replicate-to needs a one-validator devnet");
       await runDevnetCluster({
         genesisPath: prepared.genesisPath,
         nodes: prepared.files,
@@ -163,6 +170,12 @@ program
         rpc: parseHostPort(o.rpcAddr),
         metrics: parseHostPort(o.metricsAddr),
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
+        replication: o.replicateTo
+          ? {
+              key: await loadReplicationKey(resolve(o.replicationKeyFile ?? `${datadir}/replication-key`), true),
+              pushTo: o.replicateTo,
+            }
+          : undefined,
       },
       logger,
     );
@@ -183,6 +196,17 @@ function parseCheckpoint(value: string): { number: bigint; hash: Uint8Array } {
   const m = /^(\d{1,20}):(0x[0-9a-fA-F]{64})$/.exec(value);
   if (!m) throw new InvalidArgumentError("expected <block number>:<0x block hash>");
   return { number: BigInt(m[1] as string), hash: hexToBytes((m[2] as string).toLowerCase()) };
+}
+
+function checkUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("expected an http(s) URL");
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("expected an http(s) URL");
+  return value;
 }
 
 function parseList(value: string, previous: string[] = []): string[] {
@@ -220,6 +244,11 @@ program
     "inbound connections (and connection attempts per second) allowed per address prefix",
     parseIntArg,
   )
+  .option("--replicate-to <url>", "push the replication feed (docs/edge.md) to this edge ingest URL", checkUrl)
+  .option(
+    "--replication-key-file <file>",
+    "hex HMAC key of the replication feed; also serves GET /replication/* on --admin-addr",
+  )
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .option("--log-name <name>", "name added to every log line (to tell processes apart)")
   .addOption(
@@ -227,6 +256,7 @@ program
   )
   .action(async (o) => {
     if (o.key && !o.passwordFile) program.error("error: --key needs --password-file");
+    if (o.replicateTo && !o.replicationKeyFile) program.error("error: --replicate-to needs --replication-key-file");
     if (o.byzantine && process.env.RUSTCHAIN_ALLOW_BYZANTINE !== "1") {
       program.error("error: --byzantine is a test mode and needs RUSTCHAIN_ALLOW_BYZANTINE=1");
     }
@@ -269,6 +299,9 @@ program
             }
           : undefined,
         checkpoint: o.checkpoint,
+        replication: o.replicationKeyFile
+          ? { key: await loadReplicationKey(resolve(o.replicationKeyFile)), pushTo: o.replicateTo }
+          : undefined,
         consensus: { ...(miner ? { miner } : {}), ...(o.byzantine ? { byzantine: true } : {}) },
       },
       logger,

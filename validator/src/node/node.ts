@@ -29,6 +29,9 @@ import { Metrics } from "../metrics/metrics.ts";
 import { GossipValidationError } from "../network/errors.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
+import { chainFinality } from "../replication/bundles.ts";
+import { defaultReplicationFeedOptions, ReplicationFeed } from "../replication/feed.ts";
+import { defaultReplicationPusherOptions, ReplicationPusher } from "../replication/pusher.ts";
 import { AdminServer } from "../rpc/adminServer.ts";
 import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
@@ -51,6 +54,11 @@ export interface NodeOptions {
   consensus?: Partial<ConsensusOptions>;
   /** Weak-subjectivity checkpoint: refuse any chain without this block. */
   checkpoint?: { number: bigint; hash: Uint8Array };
+  /**
+   * The replication feed for the edge (docs/edge.md): with `pushTo`, bundles are POSTed there; the pull endpoints are
+   * served on the admin address when `admin` is set. Both authenticate with the HMAC `key`.
+   */
+  replication?: { key: Uint8Array; pushTo?: string };
 }
 
 export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
@@ -68,6 +76,7 @@ export class RustChainNode {
     readonly engine: ConsensusEngine,
     readonly network: Network | undefined,
     readonly admin: AdminServer | undefined,
+    readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
     private readonly parts: {
       db: Database;
       recovery: SenderRecovery;
@@ -161,6 +170,41 @@ export class RustChainNode {
     );
     await engine.init();
 
+    // Before sync and block production start, so the feed sees every block from here on.
+    const finalityOf = engine;
+    let replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined;
+    if (opts.replication) {
+      const replicationLogger = logger.child({ module: "replication" });
+      const feed = new ReplicationFeed(
+        {
+          ...defaultReplicationFeedOptions,
+          finalityPollMs: Math.max(100, Math.min(1000, opts.genesis.params.slotMs / 2)),
+          logFile: `${opts.datadir}/replication-feed.log`,
+        },
+        {
+          chain,
+          state,
+          finality: chainFinality(chain, () => ({
+            safe: finalityOf.justifiedNumber,
+            finalized: finalityOf.finalizedNumber,
+          })),
+          logger: replicationLogger,
+          key: opts.replication.key,
+        },
+      );
+      await feed.start();
+      let pusher: ReplicationPusher | undefined;
+      if (opts.replication.pushTo) {
+        pusher = new ReplicationPusher(
+          { ...defaultReplicationPusherOptions, url: opts.replication.pushTo, key: opts.replication.key },
+          { feed, logger: replicationLogger },
+        );
+        pusher.start();
+        replicationLogger.info({ url: opts.replication.pushTo, seq: feed.headSeq }, "Replication push started");
+      }
+      replication = { feed, pusher };
+    }
+
     let sync: RangeSync | undefined;
     if (network) {
       await network.start();
@@ -208,12 +252,12 @@ export class RustChainNode {
     if (opts.admin) {
       admin = new AdminServer(
         { ...opts.admin, tokenFile: `${opts.datadir}/admin-token` },
-        { network, logger: logger.child({ module: "admin" }) },
+        { network, logger: logger.child({ module: "admin" }), routes: replication?.feed.routes() },
       );
       await admin.listen();
     }
     engine.start();
-    return new RustChainNode(chain, mempool, rpc, engine, network, admin, {
+    return new RustChainNode(chain, mempool, rpc, engine, network, admin, replication, {
       db,
       recovery,
       filters,
@@ -228,6 +272,8 @@ export class RustChainNode {
     const p = this.parts;
     await this.engine.stop();
     p.sync?.stop();
+    await this.replication?.pusher?.stop();
+    await this.replication?.feed.stop();
     await this.admin?.close();
     await this.rpc.close();
     await this.network?.stop();

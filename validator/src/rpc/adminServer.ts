@@ -5,6 +5,8 @@
 //   admin_peerScores               our score of every connected peer (lower after invalid messages) and bans
 //   admin_peerScore [id]           our score of one peer, connected or not (bans outlive connections)
 //   admin_setDeniedPeers [ids]     cut these peers off (both directions) until the list changes; [] heals
+// With replication on, GET /replication/head and /replication/bundles are served here too, authenticated with the
+// replication HMAC instead of the token (validator/src/replication/feed.ts).
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
@@ -28,6 +30,12 @@ export async function loadOrCreateAdminToken(path: string): Promise<string> {
   return token;
 }
 
+/** Extra HTTP routes on the admin address with their own authentication (the replication pull endpoints). */
+export interface AdminHttpRoutes {
+  /** Answer the request and return true, or return false to leave it to the admin JSON-RPC. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
 export class AdminServer {
   private server: Server | undefined;
   private token = "";
@@ -35,7 +43,7 @@ export class AdminServer {
 
   constructor(
     private readonly opts: AdminServerOptions,
-    private readonly modules: { network: Network | undefined; logger: Logger },
+    private readonly modules: { network: Network | undefined; logger: Logger; routes?: AdminHttpRoutes },
   ) {}
 
   async listen(): Promise<void> {
@@ -66,6 +74,7 @@ export class AdminServer {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
+    if (this.modules.routes && (await this.modules.routes.handle(req, res))) return;
     if (req.method !== "POST") return reply(405, { error: "POST only" });
     if (!this.authorized(req)) return reply(401, { error: "missing or wrong bearer token" });
     const chunks: Buffer[] = [];

@@ -1,6 +1,5 @@
 // Handlers for the Ethereum JSON-RPC method table, backed by the chain, state and mempool.
 import {
-  type Block,
   type BlockHeader,
   type BlockId,
   type BlockTag,
@@ -9,9 +8,7 @@ import {
   bytesToHex,
   type CallRequest,
   decodeTransaction,
-  encodeBlock,
   type FilterRequest,
-  formatHeader,
   formatLog,
   formatReceipt,
   formatTransaction,
@@ -23,17 +20,19 @@ import {
   type RpcMethodName,
   type RpcParams,
   rpcParams,
-  type SignedTransaction,
   toQuantity,
 } from "@rustchain/shared";
-import type { Chain, StoredReceipt } from "../chain/chain.ts";
+import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
+import { formatLoadedBlock, formatLoadedReceipts, type LoadedBlock, loadBlock } from "./blockFormat.ts";
 import type { FilterManager } from "./filters.ts";
+
+export type { LoadedBlock };
 
 export interface EthApiOptions {
   clientVersion: string;
@@ -85,13 +84,6 @@ type Handlers = { [M in RpcMethodName]: (params: RpcParams<M>, ctx: RpcContext) 
 
 const headerNotFound = () => new RpcError(RpcCode.INVALID_INPUT, "header not found");
 const eq = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
-
-export interface LoadedBlock {
-  block: Block;
-  hash: Uint8Array;
-  receipts: StoredReceipt[];
-  txs: SignedTransaction[];
-}
 
 export class EthApi {
   constructor(
@@ -153,18 +145,8 @@ export class EthApi {
     return state.accountAt(resolved.header.stateRoot, address);
   }
 
-  async loadBlock(hash: Uint8Array): Promise<LoadedBlock | undefined> {
-    const { chain } = this.modules;
-    const [block, receipts] = await Promise.all([chain.getBlock(hash), chain.getReceipts(hash)]);
-    if (!block || !receipts) return undefined;
-    // Senders were recovered at import and stored with the receipts, so no signature work here.
-    const txs = block.transactions.map((raw, i) => ({
-      tx: decodeTransaction(raw),
-      raw,
-      hash: keccak256(raw),
-      from: receipts[i]!.from,
-    }));
-    return { block, hash, receipts, txs };
+  loadBlock(hash: Uint8Array): Promise<LoadedBlock | undefined> {
+    return loadBlock(this.modules.chain, hash);
   }
 
   private async loadBlockByTag(tag: BlockTag): Promise<LoadedBlock | undefined> {
@@ -173,38 +155,11 @@ export class EthApi {
   }
 
   formatBlock(b: LoadedBlock, full: boolean) {
-    const h = b.block.header;
-    const loc = (i: number) => ({
-      blockHash: b.hash,
-      blockNumber: h.number,
-      blockTimestamp: h.timestamp,
-      index: i,
-      baseFeePerGas: h.baseFeePerGas,
-    });
-    return {
-      ...formatHeader(h, b.hash, encodeBlock(b.block).length),
-      transactions: full ? b.txs.map((t, i) => formatTransaction(t, loc(i))) : b.txs.map((t) => bytesToHex(t.hash)),
-    };
+    return formatLoadedBlock(b, full);
   }
 
   receiptsOf(b: LoadedBlock) {
-    let logIndex = 0;
-    return b.txs.map((stx, i) => {
-      const r = b.receipts[i]!;
-      const out = formatReceipt({
-        stx,
-        receipt: r.receipt,
-        gasUsed: r.gasUsed,
-        contractAddress: r.contractAddress,
-        blockHash: b.hash,
-        blockNumber: b.block.header.number,
-        baseFeePerGas: b.block.header.baseFeePerGas,
-        index: i,
-        firstLogIndex: logIndex,
-      });
-      logIndex += r.receipt.logs.length;
-      return out;
-    });
+    return formatLoadedReceipts(b);
   }
 
   /** Logs of one block matching a filter, formatted. */
