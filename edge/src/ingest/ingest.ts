@@ -1,0 +1,138 @@
+// The edge's ingest endpoint: the receiving end of the core's replication pusher (validator/src/replication/pusher.ts,
+// docs/edge.md "Ingest"). Framework-free and Fetch-API based, so the same handler runs in a Worker / Durable Object and
+// behind node:http. It answers what the pusher steers by:
+// - 200 `{ ackSeq }`: applied, duplicate, stale or backfilled; the pusher continues from ackSeq + 1;
+// - 409 `{ ackSeq, missing }`: a gap; the pusher resumes from ackSeq + 1;
+// - 422 `{ ackSeq, error }`: a bundle the replica refuses (conflict); nothing was written, the pusher retries it;
+// - 400 `{ ackSeq, error, reason }`: malformed bundle; 401 / 413 / 405: refused before anything was read or trusted;
+// - 500 / 503: a fault of ours (no details leave the process); the pusher retries.
+import {
+  MAX_REPLICATION_BUNDLE_BYTES,
+  parseReplicationBundle,
+  REPLICATION_SIGNATURE_HEADER,
+  REPLICATION_TIMESTAMP_HEADER,
+  ReplicationError,
+  verifyReplicationRequest,
+} from "@rustchain/shared/replication";
+import { type Replica, ReplicaError } from "../replica/replica.ts";
+
+export interface IngestDeps {
+  replica: Replica;
+  /** The HMAC key shared with the core (`--replication-key`). */
+  key: Uint8Array;
+  /** Clock in ms since the epoch (tests pin it to check the timestamp window). */
+  now?: () => number;
+  /** Largest body accepted, in bytes (default: the bundle parser's limit, 32 MiB). */
+  maxBodyBytes?: number;
+  /** Told about unexpected faults (answered 500); the response itself never carries details. */
+  onError?: (err: unknown) => void;
+}
+
+/** Codes of the `error` field of ingest answers (replica refusals carry the ReplicaError code instead). */
+export type IngestErrorCode =
+  | "INGEST_METHOD_NOT_ALLOWED"
+  | "INGEST_BODY_TOO_LARGE"
+  | "INGEST_UNAUTHORIZED"
+  | "INGEST_INTERNAL"
+  | "REPLICATION_MALFORMED";
+
+const json = (status: number, value: unknown, headers?: Record<string, string>): Response =>
+  new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+
+/** The body as text, or undefined when it exceeds `limit` bytes (reading stops there; nothing more is buffered). */
+async function readBounded(request: Request, limit: number): Promise<string | undefined> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Handle one POSTed bundle. Never throws: every outcome is a Response. */
+export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
+  try {
+    return await ingest(request, deps);
+  } catch (err) {
+    deps.onError?.(err);
+    return json(500, { error: "INGEST_INTERNAL" satisfies IngestErrorCode });
+  }
+}
+
+async function ingest(request: Request, deps: IngestDeps): Promise<Response> {
+  const { replica, key } = deps;
+  if (request.method !== "POST") {
+    return json(405, { error: "INGEST_METHOD_NOT_ALLOWED" satisfies IngestErrorCode }, { allow: "POST" });
+  }
+  const limit = deps.maxBodyBytes ?? MAX_REPLICATION_BUNDLE_BYTES;
+  const body = await readBounded(request, limit);
+  if (body === undefined) return json(413, { error: "INGEST_BODY_TOO_LARGE" satisfies IngestErrorCode, limit });
+
+  // Authenticate before parsing: an unauthenticated sender learns nothing about the replica (no ackSeq).
+  const auth = await verifyReplicationRequest(
+    key,
+    request.headers.get(REPLICATION_TIMESTAMP_HEADER),
+    request.headers.get(REPLICATION_SIGNATURE_HEADER),
+    body,
+    (deps.now ?? Date.now)(),
+  );
+  if (auth !== "ok") return json(401, { error: "INGEST_UNAUTHORIZED" satisfies IngestErrorCode, reason: auth });
+
+  let bundle: unknown;
+  try {
+    bundle = parseReplicationBundle(body);
+  } catch (err) {
+    if (!(err instanceof ReplicationError)) throw err;
+    if (err.type.code === "REPLICATION_TOO_LARGE") {
+      return json(413, { error: "INGEST_BODY_TOO_LARGE" satisfies IngestErrorCode, limit: err.type.limit });
+    }
+    const ackSeq = (await replica.meta()).lastSeq;
+    return json(400, { ackSeq, error: err.type.code, reason: err.type.reason });
+  }
+
+  try {
+    const result = await replica.apply(bundle);
+    if (result.status === "gap") return json(409, { ackSeq: result.ackSeq, missing: result.missing });
+    return json(200, { ackSeq: result.ackSeq });
+  } catch (err) {
+    if (!(err instanceof ReplicaError)) throw err;
+    const ackSeq = (await replica.meta()).lastSeq;
+    // Another writer kept winning the store guard: transient, so a 5xx the pusher simply retries.
+    if (err.type.code === "REPLICA_STORE_CONFLICT") return json(503, { ackSeq, error: err.type.code });
+    return json(422, { ackSeq, error: err.type.code });
+  }
+}
+
+/** The replica's position for operators: feed seq, held range, head, served head and finality. */
+export async function handleReplicaHead(replica: Replica): Promise<Response> {
+  const m = await replica.meta();
+  return json(200, {
+    chainId: m.chainId,
+    seq: m.lastSeq,
+    base: m.base,
+    head: m.head,
+    servedHead: m.servedHead,
+    safe: m.safe,
+    finalized: m.finalized,
+  });
+}

@@ -1,0 +1,163 @@
+// A real validator node pushes its replication feed to an edge ingest endpoint (handleIngest over node:http); the
+// replica fed this way answers reads byte for byte as the node's own JSON-RPC.
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  blsKeypairFromSeed,
+  bytesToHex,
+  hexToBytes,
+  parseGenesis,
+  privateKeyToAddress,
+  signTransaction,
+} from "@rustchain/shared";
+import { pino } from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { handleIngest } from "../edge/src/ingest/ingest.ts";
+import { createReplicaReads, FORWARD } from "../edge/src/replica/reads.ts";
+import { createReplica, defaultReplicaOptions, type Replica } from "../edge/src/replica/replica.ts";
+import { MemoryReplicaStore } from "../edge/src/replica/store.ts";
+import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../validator/src/cli/devnetGenesis.ts";
+import { RustChainNode } from "../validator/src/node/node.ts";
+import { DEV_KEYS, rpc } from "./support/devnet.ts";
+
+const KEY = new Uint8Array(32).fill(0x5a);
+
+/** A transaction-free block bundle that passes the strict parser; `branch` changes its hash. */
+const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** node:http → Fetch Request → handleIngest → node:http, as a Node edge would mount it. */
+async function serveIngest(replica: Replica): Promise<{ url: string; statuses: number[] }> {
+  const statuses: number[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const request = new Request(`http://127.0.0.1${req.url}`, {
+      method: req.method,
+      headers,
+      body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+    });
+    const response = await handleIngest(request, { replica, key: KEY });
+    statuses.push(response.status);
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`, statuses };
+}
+
+describe("ingest from a running node", () => {
+  it("a replica fed through handleIngest answers reads exactly as the node's JSON-RPC", async () => {
+    const datadir = await mkdtemp(join(tmpdir(), "rustchain-ingest-"));
+    dirs.push(datadir);
+    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(11));
+    const genesis = parseGenesis(
+      devnetGenesis([{ publicKey: validator.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
+    );
+    const store = new MemoryReplicaStore();
+    const chainId = `0x${genesis.params.chainId.toString(16)}` as const;
+    const replica = createReplica({ ...defaultReplicaOptions, chainId }, { store });
+    const reads = createReplicaReads({}, { store });
+    const ingest = await serveIngest(replica);
+    const node = await RustChainNode.start(
+      {
+        datadir,
+        genesis,
+        secretKey: validator.secretKey,
+        rpc: { host: "127.0.0.1", port: 0 },
+        admin: { host: "127.0.0.1", port: 0 },
+        replication: { key: KEY, pushTo: ingest.url },
+      },
+      pino({ level: "silent" }),
+    );
+    let stopped = false;
+    cleanups.push(async () => {
+      if (!stopped) await node.stop();
+    });
+    const url = node.rpc.url;
+
+    const keys = DEV_KEYS.map(hexToBytes);
+    const to = hexToBytes("0x00000000000000000000000000000000000c0f02");
+    const send = async (key: number, nonce: bigint) => {
+      const stx = signTransaction(
+        {
+          type: 2,
+          chainId: genesis.params.chainId,
+          nonce,
+          maxPriorityFeePerGas: 10n ** 9n,
+          maxFeePerGas: 100n * 10n ** 9n,
+          gasLimit: 21_000n,
+          to,
+          value: 1000n + nonce,
+          data: new Uint8Array(0),
+          accessList: [],
+        },
+        keys[key]!,
+      );
+      await rpc(url, "eth_sendRawTransaction", [bytesToHex(stx.raw)]);
+      return bytesToHex(stx.hash);
+    };
+    const txHashes = [await send(1, 0n), await send(2, 0n)];
+    const receipts: { blockNumber: string }[] = [];
+    await until("transactions mined", async () => {
+      receipts.length = 0;
+      for (const h of txHashes) {
+        const r = (await rpc(url, "eth_getTransactionReceipt", [h])) as { blockNumber: string } | null;
+        if (!r) return false;
+        receipts.push(r);
+      }
+      return true;
+    });
+    const last = Math.max(...receipts.map((r) => Number(r.blockNumber)));
+    await until("the replica holds the transactions' blocks", async () => (await replica.meta()).head!.number >= last);
+
+    // eth_blockNumber: the node keeps producing, so ask both until one answer lands between two blocks.
+    await until("eth_blockNumber agrees", async () => {
+      const mine = await reads.answer("eth_blockNumber", []);
+      return mine === (await rpc(url, "eth_blockNumber", []));
+    });
+
+    const same = async (method: string, params: unknown[]) => {
+      const mine = await reads.answer(method, params);
+      expect(mine, `${method} answered from the replica`).not.toBe(FORWARD);
+      expect(JSON.stringify(mine), method).toBe(JSON.stringify(await rpc(url, method, params)));
+    };
+    for (const n of new Set(receipts.map((r) => r.blockNumber))) {
+      await same("eth_getBlockByNumber", [n, true]);
+      await same("eth_getBlockReceipts", [n]);
+    }
+    for (const h of txHashes) await same("eth_getTransactionReceipt", [h]);
+    // Senders and recipient do not change after their transactions, so `latest` is stable on both sides.
+    for (const a of [bytesToHex(to), ...[1, 2].map((k) => bytesToHex(privateKeyToAddress(keys[k]!)))]) {
+      await same("eth_getBalance", [a, "latest"]);
+    }
+    expect(
+      ingest.statuses.every((s) => s === 200 || s === 409),
+      `statuses ${[...new Set(ingest.statuses)]}`,
+    ).toBe(true);
+
+    await node.stop();
+    stopped = true;
+  }, 30_000);
+});
