@@ -5,14 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  blsKeypairFromSeed,
-  bytesToHex,
-  hexToBytes,
-  parseGenesis,
-  privateKeyToAddress,
-  signTransaction,
-} from "@rustchain/shared";
+import { blsKeypairFromSeed, bytesToHex, hexToBytes, parseGenesis, privateKeyToAddress } from "@rustchain/shared";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { handleIngest } from "../edge/src/ingest/ingest.ts";
@@ -21,7 +14,7 @@ import { createReplica, defaultReplicaOptions, type Replica } from "../edge/src/
 import { MemoryReplicaStore } from "../edge/src/replica/store.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../validator/src/cli/devnetGenesis.ts";
 import { RustChainNode } from "../validator/src/node/node.ts";
-import { DEV_KEYS, rpc } from "./support/devnet.ts";
+import { DEV_KEYS, rpc, signedTransfer } from "./support/devnet.ts";
 
 const KEY = new Uint8Array(32).fill(0x5a);
 
@@ -100,21 +93,7 @@ describe("ingest from a running node", () => {
     const keys = DEV_KEYS.map(hexToBytes);
     const to = hexToBytes("0x00000000000000000000000000000000000c0f02");
     const send = async (key: number, nonce: bigint) => {
-      const stx = signTransaction(
-        {
-          type: 2,
-          chainId: genesis.params.chainId,
-          nonce,
-          maxPriorityFeePerGas: 10n ** 9n,
-          maxFeePerGas: 100n * 10n ** 9n,
-          gasLimit: 21_000n,
-          to,
-          value: 1000n + nonce,
-          data: new Uint8Array(0),
-          accessList: [],
-        },
-        keys[key]!,
-      );
+      const stx = signedTransfer(genesis.params.chainId, keys[key]!, nonce, to, 1000n + nonce);
       await rpc(url, "eth_sendRawTransaction", [bytesToHex(stx.raw)]);
       return bytesToHex(stx.hash);
     };

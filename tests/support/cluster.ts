@@ -11,6 +11,7 @@ import type { PeerId } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { blsKeypairFromSeed, type GenesisJson } from "@rustchain/shared";
 import { pino } from "pino";
+import { validatorNodeArgs } from "../../validator/src/cli/devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "../../validator/src/cli/devnetGenesis.ts";
 import { encryptBlsKey, writeKeystoreFile } from "../../validator/src/keys/keystore.ts";
 import type { NetworkError } from "../../validator/src/network/errors.ts";
@@ -21,7 +22,6 @@ import type { GossipTopicName } from "../../validator/src/network/topics.ts";
 import { freePort } from "./devnet.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const MAIN = join(ROOT, "validator/src/cli/main.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The last lines a process printed: at most `maxLines` lines and `maxBytes` characters. */
@@ -283,41 +283,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const n = nodes[i]!;
     const p = prepared[i]!;
     const extra = typeof opts.extraArgs === "function" ? opts.extraArgs(i) : (opts.extraArgs ?? []);
-    const args = [
-      "--import",
-      "tsx",
-      MAIN,
-      "node",
-      "--datadir",
-      n.datadir,
-      "--genesis",
+    const args = validatorNodeArgs({
+      datadir: n.datadir,
       genesisPath,
-      "--key",
-      p.keystorePath,
-      "--password-file",
-      p.passwordPath,
-      "--rpc-addr",
-      `127.0.0.1:${p.ports.rpc}`,
-      "--metrics-addr",
-      `127.0.0.1:${p.ports.metrics}`,
-      "--p2p-addr",
-      `127.0.0.1:${p.ports.p2p}`,
-      "--bootstrap",
-      nodes
-        .filter((m) => m.index !== i)
-        .map((m) => m.multiaddr)
-        .join(","),
-      "--admin-addr",
-      `127.0.0.1:${p.ports.admin}`,
-      "--max-peers-per-prefix",
-      "64",
-      "--log-level",
+      keystorePath: p.keystorePath,
+      passwordPath: p.passwordPath,
+      rpcAddr: `127.0.0.1:${p.ports.rpc}`,
+      metricsAddr: `127.0.0.1:${p.ports.metrics}`,
+      p2pAddr: `127.0.0.1:${p.ports.p2p}`,
+      bootstrap: nodes.filter((m) => m.index !== i).map((m) => m.multiaddr),
+      maxPeersPerPrefix: 64,
       logLevel,
-      "--log-name",
-      n.name,
-      ...(n.byzantine ? ["--byzantine"] : []),
-      ...extra,
-    ];
+      logName: n.name,
+      extra: ["--admin-addr", `127.0.0.1:${p.ports.admin}`, ...(n.byzantine ? ["--byzantine"] : []), ...extra],
+    });
     const env = { ...process.env, ...(n.byzantine ? { RUSTCHAIN_ALLOW_BYZANTINE: "1" } : {}) };
     const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     n.logs.note(`started pid ${proc.pid}`);

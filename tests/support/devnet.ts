@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type SignedTransaction, signTransaction } from "@rustchain/shared";
 import { defineChain } from "viem";
 import { freePort } from "../../validator/src/cli/devnetCluster.ts";
 
@@ -134,3 +135,28 @@ export const DEV_KEYS = [
   "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
   "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ] as const;
+
+/** A signed EIP-1559 transfer (21 000 gas, 1 gwei tip, 100 gwei cap) from a raw private key. */
+export function signedTransfer(
+  chainId: bigint,
+  key: Uint8Array,
+  nonce: bigint,
+  to: Uint8Array,
+  value: bigint,
+): SignedTransaction {
+  return signTransaction(
+    {
+      type: 2,
+      chainId,
+      nonce,
+      maxPriorityFeePerGas: 10n ** 9n,
+      maxFeePerGas: 100n * 10n ** 9n,
+      gasLimit: 21_000n,
+      to,
+      value,
+      data: new Uint8Array(0),
+      accessList: [],
+    },
+    key,
+  );
+}

@@ -39,6 +39,55 @@ export function freePort(): Promise<number> {
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
+export interface ValidatorProcess {
+  datadir: string;
+  genesisPath: string;
+  keystorePath: string;
+  passwordPath: string;
+  rpcAddr: string;
+  metricsAddr: string;
+  p2pAddr: string;
+  bootstrap: string[];
+  maxPeersPerPrefix: number;
+  logLevel: string;
+  logName: string;
+  /** More `rustchain node` flags. */
+  extra?: string[];
+}
+
+/** Arguments for `node` that run one validator of a loopback cluster (`rustchain node` under tsx, in-process). */
+export function validatorNodeArgs(v: ValidatorProcess): string[] {
+  return [
+    "--import",
+    "tsx",
+    MAIN,
+    "node",
+    "--datadir",
+    v.datadir,
+    "--genesis",
+    v.genesisPath,
+    "--key",
+    v.keystorePath,
+    "--password-file",
+    v.passwordPath,
+    "--rpc-addr",
+    v.rpcAddr,
+    "--metrics-addr",
+    v.metricsAddr,
+    "--p2p-addr",
+    v.p2pAddr,
+    "--bootstrap",
+    v.bootstrap.join(","),
+    "--max-peers-per-prefix",
+    String(v.maxPeersPerPrefix),
+    "--log-level",
+    v.logLevel,
+    "--log-name",
+    v.logName,
+    ...(v.extra ?? []),
+  ];
+}
+
 export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
   const { logger } = o;
   // Peer ids are fixed by each node's p2p key, created here once so every node's bootstrap list is known up front.
@@ -53,39 +102,23 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
   for (const [i, n] of o.nodes.entries()) {
     const rpc = i === 0 ? o.rpcAddr : `127.0.0.1:${await freePort()}`;
     const metrics = i === 0 ? o.metricsAddr : `127.0.0.1:${await freePort()}`;
-    const args = [
-      "--import",
-      "tsx",
-      MAIN,
-      "node",
-      "--datadir",
-      n.datadir,
-      "--genesis",
-      o.genesisPath,
-      "--key",
-      n.keystorePath,
-      "--password-file",
-      n.passwordPath,
-      "--rpc-addr",
-      rpc,
-      "--metrics-addr",
-      metrics,
-      "--p2p-addr",
-      `127.0.0.1:${peers[i]!.port}`,
-      "--bootstrap",
-      o.nodes
+    const args = validatorNodeArgs({
+      datadir: n.datadir,
+      genesisPath: o.genesisPath,
+      keystorePath: n.keystorePath,
+      passwordPath: n.passwordPath,
+      rpcAddr: rpc,
+      metricsAddr: metrics,
+      p2pAddr: `127.0.0.1:${peers[i]!.port}`,
+      bootstrap: o.nodes
         .map((_, j) => j)
         .filter((j) => j !== i)
-        .map(addr)
-        .join(","),
-      "--max-peers-per-prefix",
-      String(Math.max(8, o.nodes.length * 2)),
-      "--log-level",
-      o.logLevel,
-      "--log-name",
-      `v${i}`,
-      ...(o.miner ? ["--miner"] : []),
-    ];
+        .map(addr),
+      maxPeersPerPrefix: Math.max(8, o.nodes.length * 2),
+      logLevel: o.logLevel,
+      logName: `v${i}`,
+      extra: o.miner ? ["--miner"] : [],
+    });
     const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
     children.push(child);
     logger.info({ node: `v${i}`, pid: child.pid, rpc, p2p: addr(i) }, "Started validator process");

@@ -26,7 +26,7 @@ import {
 } from "@rustchain/shared";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEV_KEYS, rpc } from "../../../tests/support/devnet.ts";
+import { DEV_KEYS, rpc, signedTransfer } from "../../../tests/support/devnet.ts";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { blockSigningRoot, Chain } from "../chain/chain.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
@@ -176,21 +176,7 @@ describe("replication from a running node", () => {
     // Transfers so blocks carry transactions, receipts and state changes.
     const to = hexToBytes("0x00000000000000000000000000000000000c0f01");
     const send = async (key: number, nonce: bigint) => {
-      const stx = signTransaction(
-        {
-          type: 2,
-          chainId: genesis.params.chainId,
-          nonce,
-          maxPriorityFeePerGas: 10n ** 9n,
-          maxFeePerGas: 100n * 10n ** 9n,
-          gasLimit: 21_000n,
-          to,
-          value: 1000n + nonce,
-          data: new Uint8Array(0),
-          accessList: [],
-        },
-        KEYS[key]!,
-      );
+      const stx = signedTransfer(genesis.params.chainId, KEYS[key]!, nonce, to, 1000n + nonce);
       await rpc(url, "eth_sendRawTransaction", [bytesToHex(stx.raw)]);
       return bytesToHex(stx.hash);
     };
