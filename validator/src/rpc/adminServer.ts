@@ -17,6 +17,8 @@ import type { Network } from "../network/network.ts";
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_PEERS_IN_LIST = 1024;
 
+class UnknownMethod extends Error {}
+
 export interface AdminServerOptions {
   host: string;
   port: number;
@@ -95,7 +97,8 @@ export class AdminServer {
       const result = await this.call(String(msg.method), msg.params);
       reply(200, { jsonrpc: "2.0", id, result });
     } catch (e) {
-      reply(200, { jsonrpc: "2.0", id, error: { code: -32602, message: (e as Error).message } });
+      const code = e instanceof UnknownMethod ? -32601 : -32602;
+      reply(200, { jsonrpc: "2.0", id, error: { code, message: (e as Error).message } });
     }
   }
 
@@ -138,7 +141,7 @@ export class AdminServer {
         return true;
       }
       default:
-        throw new Error(`unknown method ${method.slice(0, 64)}`);
+        throw new UnknownMethod(`unknown method ${method.slice(0, 64)}`);
     }
   }
 }
