@@ -109,7 +109,11 @@ describe("ingest from a running node", () => {
       return true;
     });
     const last = Math.max(...receipts.map((r) => Number(r.blockNumber)));
-    await until("the replica holds the transactions' blocks", async () => (await replica.meta()).head!.number >= last);
+    await until("the replica holds the transactions' blocks", async () => {
+      // No head until the first bundle has arrived (the pusher may still be starting on a loaded machine).
+      const head = (await replica.meta()).head;
+      return head !== null && head !== undefined && Number(head.number) >= last;
+    });
 
     // eth_blockNumber: the node keeps producing, so ask both until one answer lands between two blocks.
     await until("eth_blockNumber agrees", async () => {
