@@ -2,6 +2,7 @@
 // p2p port and keystore, all knowing each other through the bootstrap list. RPC and metrics are on the first one.
 // Ctrl-C (or SIGTERM) is forwarded to every child; the command exits once they have all stopped.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
@@ -24,17 +25,45 @@ export interface ClusterOptions {
   logger: Logger;
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; the child binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by `freePort` are drawn below the kernel's ephemeral range. A port picked from the
+ * ephemeral range (listen on 0) can be taken by any outgoing connection (libp2p dials, HTTP clients)
+ * between the moment it is released here and the moment the child binds it; below that range only
+ * another listener can take it.
+ */
+const PORT_LOW = 20_000;
+const handedOut = new Set<number>();
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > PORT_LOW + 1000) return low;
+  } catch {
+    // not Linux: use the IANA dynamic range's start
+  }
+  return 49_152;
+}
+
+function tryBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/** A free TCP port on 127.0.0.1, outside the ephemeral range (bound and released; the child binds it right after). */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (high - PORT_LOW));
+    if (handedOut.has(port)) continue;
+    if (await tryBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free TCP port on 127.0.0.1 between ${PORT_LOW} and ${high}`);
 }
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
