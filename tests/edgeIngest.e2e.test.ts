@@ -9,7 +9,7 @@ import { blsKeypairFromSeed, bytesToHex, hexToBytes, parseGenesis, privateKeyToA
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { handleIngest } from "../edge/src/ingest/ingest.ts";
-import { createReplicaReads, FORWARD } from "../edge/src/replica/reads.ts";
+import { createReplicaReads, FORWARD, replicaFeeOptions } from "../edge/src/replica/reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica } from "../edge/src/replica/replica.ts";
 import { MemoryReplicaStore } from "../edge/src/replica/store.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../validator/src/cli/devnetGenesis.ts";
@@ -35,7 +35,7 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, timeo
 };
 
 /** node:http → Fetch Request → handleIngest → node:http, as a Node edge would mount it. */
-async function serveIngest(replica: Replica): Promise<{ url: string; statuses: number[] }> {
+async function serveIngest(replica: Replica, store: MemoryReplicaStore): Promise<{ url: string; statuses: number[] }> {
   const statuses: number[] = [];
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -47,7 +47,7 @@ async function serveIngest(replica: Replica): Promise<{ url: string; statuses: n
       headers,
       body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
     });
-    const response = await handleIngest(request, { replica, key: KEY });
+    const response = await handleIngest(request, { replica, store, key: KEY });
     statuses.push(response.status);
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
@@ -71,8 +71,8 @@ describe("ingest from a running node", () => {
     const store = new MemoryReplicaStore();
     const chainId = `0x${genesis.params.chainId.toString(16)}` as const;
     const replica = createReplica({ ...defaultReplicaOptions, chainId }, { store });
-    const reads = createReplicaReads({}, { store });
-    const ingest = await serveIngest(replica);
+    const reads = createReplicaReads({ fees: replicaFeeOptions(genesis.params) }, { store });
+    const ingest = await serveIngest(replica, store);
     const node = await RustChainNode.start(
       {
         datadir,
@@ -135,6 +135,27 @@ describe("ingest from a running node", () => {
     for (const a of [bytesToHex(to), ...[1, 2].map((k) => bytesToHex(privateKeyToAddress(keys[k]!)))]) {
       await same("eth_getBalance", [a, "latest"]);
     }
+
+    // Fees: the same EIP-1559 arithmetic over the replica's blocks as the core's over its own.
+    await same("eth_maxPriorityFeePerGas", []);
+    const { base, head } = (await replica.meta()) as { base: number; head: { number: number } };
+    const lastQ = `0x${last.toString(16)}`;
+    await same("eth_feeHistory", [`0x${(last - base + 1).toString(16)}`, lastQ, [0, 10, 50, 90, 100]]);
+    await same("eth_feeHistory", [`0x${(head.number - base + 1).toString(16)}`, `0x${head.number.toString(16)}`, []]);
+    await same("eth_feeHistory", [1, lastQ]);
+    expect(
+      (await reads.answer("eth_feeHistory", [`0x${(last - base + 1).toString(16)}`, lastQ, [50]])) as {
+        reward: string[][];
+      },
+    ).toMatchObject({ reward: expect.arrayContaining([[expect.not.stringMatching(/^0x0$/)]]) });
+    if (base > 0) expect(await reads.answer("eth_feeHistory", [`0x${(last + 1).toString(16)}`, lastQ])).toBe(FORWARD);
+    // eth_gasPrice follows the head, which moves: ask both until one answer lands between two blocks.
+    await until("eth_gasPrice agrees", async () => {
+      const mine = await reads.answer("eth_gasPrice", []);
+      expect(mine).not.toBe(FORWARD);
+      return mine === (await rpc(url, "eth_gasPrice", []));
+    });
+
     expect(
       ingest.statuses.every((s) => s === 200 || s === 409),
       `statuses ${[...new Set(ingest.statuses)]}`,

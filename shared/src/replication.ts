@@ -309,23 +309,21 @@ function toHex(bytes: ArrayBuffer): string {
 
 /** A bundle's content hash: hex SHA-256 of its canonical JSON. Same seq + same hash = the same bundle. */
 export async function replicationBundleHash(bundle: ReplicationBundle): Promise<Hex> {
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(bundle)));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(bundle)));
   return `0x${toHex(digest)}`;
 }
 
 // ---- request authentication ----
 
 function hmacKey(key: Uint8Array, usage: "sign" | "verify") {
-  return globalThis.crypto.subtle.importKey("raw", new Uint8Array(key), { name: "HMAC", hash: "SHA-256" }, false, [
-    usage,
-  ]);
+  return crypto.subtle.importKey("raw", new Uint8Array(key), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
 const signedMessage = (timestampMs: number, body: string) => new TextEncoder().encode(`${timestampMs}.${body}`);
 
 /** Hex HMAC-SHA256 over `${timestampMs}.${body}` (for a GET, `body` is the path and query). */
 export async function signReplicationRequest(key: Uint8Array, timestampMs: number, body: string): Promise<string> {
-  const sig = await globalThis.crypto.subtle.sign("HMAC", await hmacKey(key, "sign"), signedMessage(timestampMs, body));
+  const sig = await crypto.subtle.sign("HMAC", await hmacKey(key, "sign"), signedMessage(timestampMs, body));
   return toHex(sig);
 }
 
@@ -347,12 +345,7 @@ export async function verifyReplicationRequest(
   const timestampMs = Number(timestampHeader);
   const sig = new Uint8Array(32);
   for (let i = 0; i < 32; i++) sig[i] = Number.parseInt(signatureHeader.slice(2 * i, 2 * i + 2), 16);
-  const valid = await globalThis.crypto.subtle.verify(
-    "HMAC",
-    await hmacKey(key, "verify"),
-    sig,
-    signedMessage(timestampMs, body),
-  );
+  const valid = await crypto.subtle.verify("HMAC", await hmacKey(key, "verify"), sig, signedMessage(timestampMs, body));
   if (!valid) return "bad_signature";
   if (Math.abs(nowMs - timestampMs) > windowMs) return "stale";
   return "ok";

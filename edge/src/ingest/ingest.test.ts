@@ -1,5 +1,7 @@
 import { REPLICATION_SIGNATURE_HEADER, REPLICATION_TIMESTAMP_HEADER, replicationAuthHeaders } from "@rustchain/shared";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { SubscriptionEvent } from "../app/contract.ts";
+import { createReplicaReads } from "../replica/reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica } from "../replica/replica.ts";
 import { MemoryReplicaStore } from "../replica/store.ts";
 import { handleIngest, handleReplicaHead } from "./ingest.ts";
@@ -61,7 +63,7 @@ describe("handleIngest", () => {
   let store: MemoryReplicaStore;
   let replica: Replica;
   const ingest = (req: Request, maxBodyBytes?: number) =>
-    handleIngest(req, { replica, key: KEY, now: () => NOW, maxBodyBytes });
+    handleIngest(req, { replica, store, key: KEY, now: () => NOW, maxBodyBytes });
   const send = async (bundle: unknown) => ingest(await post(JSON.stringify(bundle)));
 
   beforeEach(async () => {
@@ -188,20 +190,17 @@ describe("handleIngest", () => {
 
   it("500 INGEST_INTERNAL without details when the store fails", async () => {
     const faults: unknown[] = [];
-    const broken = createReplica(
-      { ...defaultReplicaOptions, chainId: CHAIN },
-      {
-        store: {
-          get: async () => {
-            throw new Error("disk on fire at /secret/path");
-          },
-          getMany: async () => new Map(),
-          batch: async () => false,
-        },
+    const brokenStore = {
+      get: async () => {
+        throw new Error("disk on fire at /secret/path");
       },
-    );
+      getMany: async () => new Map(),
+      batch: async () => false,
+    };
+    const broken = createReplica({ ...defaultReplicaOptions, chainId: CHAIN }, { store: brokenStore });
     const res = await handleIngest(await post(JSON.stringify(blockBundle(1, 0))), {
       replica: broken,
+      store: brokenStore,
       key: KEY,
       now: () => NOW,
       onError: (e) => faults.push(e),
@@ -209,6 +208,94 @@ describe("handleIngest", () => {
     expect(res.status).toBe(500);
     expect(await res.text()).toBe(JSON.stringify({ error: "INGEST_INTERNAL" }));
     expect(faults).toHaveLength(1);
+  });
+
+  it("publishes an applied block's events after it committed (readable first) and before answering", async () => {
+    const reads = createReplicaReads({}, { store });
+    const seen: { events: SubscriptionEvent[]; readable: unknown; head: number | undefined }[] = [];
+    let answered = false;
+    const publish = async (events: SubscriptionEvent[]) => {
+      expect(answered).toBe(false);
+      // What a subscriber told about the block can read, at the moment it is told.
+      const hash = (events[0] as { header: Record<string, unknown> }).header.hash;
+      seen.push({
+        events,
+        readable: await reads.answer("eth_getBlockByHash", [hash, false]),
+        head: (await replica.meta()).head?.number,
+      });
+    };
+    const res = await handleIngest(await post(JSON.stringify(blockBundle(4, 3))), {
+      replica,
+      store,
+      key: KEY,
+      now: () => NOW,
+      publish,
+    }).then((r) => {
+      answered = true;
+      return r;
+    });
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    const { transactions: _t, ...header } = blockBundle(4, 3).block;
+    expect(seen[0]?.events).toEqual([{ kind: "block", header, logs: [] }]);
+    expect(seen[0]?.readable).toMatchObject({ hash: hashOf("a", 3) });
+    expect(seen[0]?.head).toBe(3);
+    // A duplicate, a gap, or a refused bundle publishes nothing.
+    const quiet = { replica, store, key: KEY, now: () => NOW, publish };
+    expect((await handleIngest(await post(JSON.stringify(blockBundle(4, 3))), quiet)).status).toBe(200);
+    expect((await handleIngest(await post(JSON.stringify(blockBundle(9, 8))), quiet)).status).toBe(409);
+    expect((await handleIngest(await post(JSON.stringify(blockBundle(5, 7))), quiet)).status).toBe(422);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("publishes a reorg's removed logs; a failing publish keeps the bundle and the 200", async () => {
+    const faults: unknown[] = [];
+    const published: SubscriptionEvent[][] = [];
+    const deps = {
+      replica,
+      store,
+      key: KEY,
+      now: () => NOW,
+      onError: (e: unknown) => faults.push(e),
+      publish: async (events: SubscriptionEvent[]) => {
+        published.push(events);
+        throw new Error("subscribers unreachable");
+      },
+    };
+    const reorg = {
+      version: 1,
+      chainId: CHAIN,
+      seq: 4,
+      kind: "reorg",
+      from: { number: q(2), hash: hashOf("a", 2) },
+      to: { number: q(1), hash: hashOf("a", 1) },
+      depth: 1,
+    };
+    const res = await handleIngest(await post(JSON.stringify(reorg)), deps);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ackSeq: 4 });
+    expect(published).toEqual([[{ kind: "removedLogs", logs: [] }]]);
+    expect(faults).toHaveLength(1);
+    expect((await replica.meta()).head).toEqual({ number: 1, hash: hashOf("a", 1) });
+  });
+
+  it("onGap is told the missing seqs on a 409 and nothing else", async () => {
+    const gaps: { from: number; to: number }[] = [];
+    const deps = { replica, store, key: KEY, now: () => NOW, onGap: (m: { from: number; to: number }) => gaps.push(m) };
+    const res = await handleIngest(await post(JSON.stringify(blockBundle(7, 6))), deps);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ ackSeq: 3, missing: { from: 4, to: 6 } });
+    expect(gaps).toEqual([{ from: 4, to: 6 }]);
+    expect((await handleIngest(await post(JSON.stringify(blockBundle(4, 3))), deps)).status).toBe(200);
+    expect(gaps).toHaveLength(1);
+    // A throwing hook does not change the answer.
+    const throwing = {
+      ...deps,
+      onGap: () => {
+        throw new Error("puller busy");
+      },
+    };
+    expect((await handleIngest(await post(JSON.stringify(blockBundle(9, 8))), throwing)).status).toBe(409);
   });
 
   it("handleReplicaHead reports seq, head and finality", async () => {

@@ -6,6 +6,8 @@
 // - 422 `{ ackSeq, error }`: a bundle the replica refuses (conflict); nothing was written, the pusher retries it;
 // - 400 `{ ackSeq, error, reason }`: malformed bundle; 401 / 413 / 405: refused before anything was read or trusted;
 // - 500 / 503: a fault of ours (no details leave the process); the pusher retries.
+// An applied bundle's subscription events go to `publish` after its batch committed and before the 200 (a block is
+// readable before its newHeads is sent); a gap is also told to `onGap`, so the host can pull the missing range.
 import {
   MAX_REPLICATION_BUNDLE_BYTES,
   parseReplicationBundle,
@@ -14,10 +16,23 @@ import {
   ReplicationError,
   verifyReplicationRequest,
 } from "@rustchain/shared/replication";
+import type { SubscriptionEvent } from "../app/contract.ts";
+import { applyWithEvents } from "../replica/events.ts";
 import { type Replica, ReplicaError } from "../replica/replica.ts";
+import type { ReplicaStore } from "../replica/store.ts";
 
 export interface IngestDeps {
   replica: Replica;
+  /** The replica's store (read for the logs a reorg removes). */
+  store: ReplicaStore;
+  /**
+   * Told the subscription events of an applied bundle, after its batch committed (a block is readable before its
+   * newHeads is sent) and before the 200 is answered. A failure here does not undo or fail the bundle: it is reported
+   * to `onError` and the answer stays 200.
+   */
+  publish?: (events: SubscriptionEvent[]) => Promise<void>;
+  /** Told about a gap (409): the seqs the replica misses. Hosts start the puller here; must not throw. */
+  onGap?: (missing: { from: number; to: number }) => void;
   /** The HMAC key shared with the core (`--replication-key`). */
   key: Uint8Array;
   /** Clock in ms since the epoch (tests pin it to check the timestamp window). */
@@ -111,8 +126,22 @@ async function ingest(request: Request, deps: IngestDeps): Promise<Response> {
   }
 
   try {
-    const result = await replica.apply(bundle);
-    if (result.status === "gap") return json(409, { ackSeq: result.ackSeq, missing: result.missing });
+    const { result, events } = await applyWithEvents(replica, deps.store, bundle);
+    if (result.status === "gap") {
+      try {
+        deps.onGap?.(result.missing);
+      } catch (err) {
+        deps.onError?.(err);
+      }
+      return json(409, { ackSeq: result.ackSeq, missing: result.missing });
+    }
+    if (events.length && deps.publish) {
+      try {
+        await deps.publish(events);
+      } catch (err) {
+        deps.onError?.(err);
+      }
+    }
     return json(200, { ackSeq: result.ackSeq });
   } catch (err) {
     if (!(err instanceof ReplicaError)) throw err;

@@ -1,10 +1,14 @@
 // JSON-RPC reads answered from the replica, with exactly the JSON the core answers (validator/src/rpc/ethApi.ts is
 // the reference). When the replica cannot answer for sure (a block older than its first block, an unknown hash, a
 // state key it never saw, the pending nonce) a read returns FORWARD and the caller sends the request to the core.
+// Every answer also reports its pin (the block it was computed at) and whether it can never change (immutable), so
+// the pipeline can cache finalized answers forever and the others under the pin's hash.
+import { type ChainParams, nextBaseFee } from "@rustchain/shared/genesis";
 import type { Hex } from "@rustchain/shared/hex";
 import { isRpcMethod, parseParams, type RpcMethodName, type RpcParams } from "@rustchain/shared/rpc/methods";
 import type { BlockId, BlockTag, FilterRequest } from "@rustchain/shared/rpc/params";
 import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
+import type { Upstream } from "../app/contract.ts";
 import {
   type BlockRecord,
   type NumberedRef,
@@ -19,9 +23,78 @@ import type { ReplicaStore } from "./store.ts";
 export const FORWARD: unique symbol = Symbol("FORWARD");
 export type Forward = typeof FORWARD;
 
+/** The chain's EIP-1559 parameters and the core's fee suggestions (validator/src/rpc/ethApi.ts). */
+export interface ReplicaFeeOptions {
+  params: Pick<ChainParams, "minBaseFeePerGas" | "elasticityMultiplier" | "baseFeeChangeDenominator">;
+  /** The core's `suggestedTip` (eth_maxPriorityFeePerGas, folded into eth_gasPrice); core default 1 gwei. */
+  suggestedTip: bigint;
+  /** The core's `maxFeeHistoryBlocks` (default 1024). */
+  maxFeeHistoryBlocks: bigint;
+}
+
+/** Fee options from the chain's genesis params with the core's default tip and eth_feeHistory bound. */
+export function replicaFeeOptions(
+  params: ReplicaFeeOptions["params"],
+  overrides: Partial<Omit<ReplicaFeeOptions, "params">> = {},
+): ReplicaFeeOptions {
+  return {
+    params: {
+      minBaseFeePerGas: params.minBaseFeePerGas,
+      elasticityMultiplier: params.elasticityMultiplier,
+      baseFeeChangeDenominator: params.baseFeeChangeDenominator,
+    },
+    suggestedTip: 1_000_000_000n,
+    maxFeeHistoryBlocks: 1024n,
+    ...overrides,
+  };
+}
+
+/**
+ * Fee options from the core's `rustchain_feeParams` answer (quantities). Throws on anything else, so a host never
+ * answers fee methods from made-up parameters; until it has them it forwards.
+ */
+export function feeOptionsFromCore(answer: unknown): ReplicaFeeOptions {
+  const a = (answer ?? {}) as Record<string, unknown>;
+  const q = (name: string): bigint => {
+    const v = a[name];
+    if (typeof v !== "string" || !/^0x[0-9a-f]{1,64}$/i.test(v)) throw new Error(`rustchain_feeParams: bad ${name}`);
+    return BigInt(v);
+  };
+  return {
+    params: {
+      minBaseFeePerGas: q("minBaseFeePerGas"),
+      elasticityMultiplier: q("elasticityMultiplier"),
+      baseFeeChangeDenominator: q("baseFeeChangeDenominator"),
+    },
+    suggestedTip: q("suggestedTip"),
+    maxFeeHistoryBlocks: q("maxFeeHistoryBlocks"),
+  };
+}
+
+/**
+ * Give `reads` the chain's fee parameters from the core once (`rustchain_feeParams`). Resolves true when `reads` has
+ * them (now or already), false when the core did not answer; the caller retries later. Never throws.
+ */
+export async function learnFeeParams(reads: ReplicaReads, upstream: Upstream): Promise<boolean> {
+  if (reads.hasFees) return true;
+  try {
+    const answer = await upstream.call("rustchain_feeParams", []);
+    if (!("result" in answer)) return false;
+    reads.setFees(feeOptionsFromCore(answer.result));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ReplicaReadOptions {
   maxLogsBlockRange: number;
   maxLogsResults: number;
+  /**
+   * Fee parameters for eth_gasPrice, eth_maxPriorityFeePerGas and eth_feeHistory. The bundles do not carry the chain's
+   * EIP-1559 parameters, so without them (null) the fee methods are forwarded.
+   */
+  fees: ReplicaFeeOptions | null;
   /**
    * The replica was seeded from block 0 with the genesis allocation in block 0's state diff, so a state key it never
    * saw is empty. Otherwise such reads are forwarded.
@@ -33,6 +106,7 @@ export interface ReplicaReadOptions {
 export const defaultReplicaReadOptions: ReplicaReadOptions = {
   maxLogsBlockRange: 10_000,
   maxLogsResults: 10_000,
+  fees: null,
   stateFromGenesis: false,
 };
 
@@ -46,14 +120,50 @@ const ZERO_WORD: Hex = `0x${"0".repeat(64)}`;
 const LOG_FETCH_CHUNK = 1000;
 
 const headerNotFound = () => new RpcError(RpcCode.INVALID_INPUT, "header not found");
-const toQuantity = (n: number): Hex => `0x${n.toString(16)}`;
+const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const hex = (b: Uint8Array): Hex => `0x${toHex(b)}`;
 
 type Resolved = NumberedRef | "beyond" | Forward;
 type Account = { nonce: Hex; balance: Hex; codeHash: Hex };
 type Lookup<V> = { value: V; at: number } | "absent" | Forward;
-type Handler<M extends RpcMethodName> = (params: RpcParams<M>, meta: ReplicaMeta) => Promise<unknown>;
+
+/**
+ * A handler's answer: the result, the block it was computed at, and whether the request named that block absolutely
+ * (a number, `earliest` or a hash; `latest`, `safe`... name a block that moves) so the answer is fixed once final.
+ */
+interface Answer {
+  result: unknown;
+  pin?: NumberedRef;
+  fixed?: boolean;
+}
+type Handler<M extends RpcMethodName> = (params: RpcParams<M>, meta: ReplicaMeta) => Promise<Answer | Forward>;
+
+/** An answer from the replica with the block it was computed at (see ReadOutcome in edge/src/app/contract.ts). */
+export interface PinnedAnswer {
+  result: unknown;
+  pin?: NumberedRef;
+  /** At or below the replica's finalized block, requested by number or hash, and not null: never changes. */
+  immutable: boolean;
+}
+
+const isFixedTag = (tag: BlockTag) => typeof tag === "bigint" || tag === "earliest";
+const isFixedId = (id: BlockId | undefined) => id !== undefined && ("hash" in id || isFixedTag(id.tag));
+const refOf = (block: { number: Hex; hash: Hex }): NumberedRef => ({
+  number: Number(BigInt(block.number)),
+  hash: block.hash,
+});
+
+interface HeaderFees {
+  gasLimit: Hex;
+  gasUsed: Hex;
+  baseFeePerGas: Hex;
+}
+const feeHeader = (h: HeaderFees) => ({
+  gasLimit: BigInt(h.gasLimit),
+  gasUsed: BigInt(h.gasUsed),
+  baseFeePerGas: BigInt(h.baseFeePerGas),
+});
 
 interface LogJson {
   address: string;
@@ -62,9 +172,18 @@ interface LogJson {
 
 export class ReplicaReads {
   constructor(
-    private readonly opts: ReplicaReadOptions,
+    private opts: ReplicaReadOptions,
     private readonly modules: ReplicaReadModules,
   ) {}
+
+  /** Fee parameters learned after construction (hosts ask the core's rustchain_feeParams once it answers). */
+  setFees(fees: ReplicaFeeOptions): void {
+    this.opts = { ...this.opts, fees };
+  }
+
+  get hasFees(): boolean {
+    return this.opts.fees !== null;
+  }
 
   /** Methods this module may answer; every other method is forwarded. */
   static readonly methods: readonly RpcMethodName[] = [
@@ -83,6 +202,9 @@ export class ReplicaReads {
     "eth_getTransactionCount",
     "eth_getCode",
     "eth_getStorageAt",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
   ];
 
   /**
@@ -90,79 +212,109 @@ export class ReplicaReads {
    * core's -32602 RpcError; range and result limits and unknown blocks throw the core's errors too.
    */
   async answer(method: string, params: unknown): Promise<unknown> {
+    const a = await this.answerWithPin(method, params);
+    return a === FORWARD ? FORWARD : a.result;
+  }
+
+  /** As `answer`, with the block the answer was computed at and whether it can never change. */
+  async answerWithPin(method: string, params: unknown): Promise<PinnedAnswer | Forward> {
     if (!isRpcMethod(method)) return FORWARD;
     const handler = (this.handlers as Record<string, Handler<RpcMethodName> | undefined>)[method];
     if (!handler) return FORWARD;
     const parsed = parseParams(method, params);
     const meta = (await this.modules.store.get(replicaKeys.meta)) as ReplicaMeta | undefined;
     if (!meta?.head) return FORWARD;
-    return handler(parsed, meta);
+    const a = await handler(parsed, meta);
+    if (a === FORWARD) return FORWARD;
+    const fin = meta.finalized;
+    // Only a finalized block the replica holds (checked canonical when it was announced) pins data for good; reorgs
+    // never unwind it, so every held block at or below it stays.
+    const immutable =
+      a.fixed === true &&
+      a.result !== null &&
+      a.pin !== undefined &&
+      fin !== null &&
+      fin.number <= meta.head.number &&
+      a.pin.number <= fin.number;
+    return a.pin ? { result: a.result, pin: a.pin, immutable } : { result: a.result, immutable };
   }
 
   private readonly handlers: { [M in RpcMethodName]?: Handler<M> } = {
-    eth_blockNumber: async (_p, meta) => toQuantity(meta.servedHead ?? (meta.head as NumberedRef).number),
+    eth_blockNumber: async (_p, meta) => ({ result: toQuantity(meta.servedHead ?? (meta.head as NumberedRef).number) }),
     eth_getBlockByNumber: async ([tag, full], meta) => {
       const r = await this.resolveTag(meta, tag);
       if (r === FORWARD) return FORWARD;
-      return r === "beyond" ? null : this.blockJson(r.hash, full);
+      if (r === "beyond") return { result: null, pin: meta.head as NumberedRef };
+      const json = await this.blockJson(r.hash, full);
+      return json === FORWARD ? FORWARD : { result: json, pin: r, fixed: isFixedTag(tag) };
     },
-    eth_getBlockByHash: ([hash, full]) => this.blockJson(hex(hash), full),
+    eth_getBlockByHash: async ([hash, full]) => {
+      const json = await this.blockJson(hex(hash), full);
+      return json === FORWARD ? FORWARD : { result: json, pin: refOf(json as BlockRecord["block"]), fixed: true };
+    },
     eth_getBlockTransactionCountByNumber: async ([tag], meta) => {
       const r = await this.resolveTag(meta, tag);
       if (r === FORWARD) return FORWARD;
-      if (r === "beyond") return null;
+      if (r === "beyond") return { result: null, pin: meta.head as NumberedRef };
       const rec = await this.record(r.hash);
-      return rec ? toQuantity(rec.block.transactions.length) : FORWARD;
+      return rec ? { result: toQuantity(rec.block.transactions.length), pin: r, fixed: isFixedTag(tag) } : FORWARD;
     },
     eth_getBlockTransactionCountByHash: async ([hash]) => {
       const rec = await this.record(hex(hash));
-      return rec ? toQuantity(rec.block.transactions.length) : FORWARD;
+      return rec ? { result: toQuantity(rec.block.transactions.length), pin: refOf(rec.block), fixed: true } : FORWARD;
     },
     // A transaction the replica does not hold may be pending in the core's mempool.
-    eth_getTransactionByHash: async ([hash]) => (await this.txRecord(hex(hash)))?.tx ?? FORWARD,
-    eth_getTransactionByBlockHashAndIndex: ([hash, index]) => this.txAt(hex(hash), index),
+    eth_getTransactionByHash: async ([hash]) => {
+      const rec = await this.txRecord(hex(hash));
+      return rec ? { result: rec.tx, pin: txBlock(rec), fixed: true } : FORWARD;
+    },
+    eth_getTransactionByBlockHashAndIndex: ([hash, index]) => this.txAt(hex(hash), index, true),
     eth_getTransactionByBlockNumberAndIndex: async ([tag, index], meta) => {
       const r = await this.resolveTag(meta, tag);
       if (r === FORWARD) return FORWARD;
-      return r === "beyond" ? null : this.txAt(r.hash, index);
+      return r === "beyond"
+        ? { result: null, pin: meta.head as NumberedRef }
+        : this.txAt(r.hash, index, isFixedTag(tag));
     },
     eth_getTransactionReceipt: async ([hash], meta) => {
       const rec = await this.txRecord(hex(hash));
-      if (rec) return rec.receipt;
+      if (rec) return { result: rec.receipt, pin: txBlock(rec), fixed: true };
       // Holding every block from genesis, "not here" means "not mined yet" as of the served head.
-      return meta.base === 0 ? null : FORWARD;
+      return meta.base === 0 ? { result: null, pin: meta.head as NumberedRef } : FORWARD;
     },
     eth_getBlockReceipts: async ([id], meta) => {
       const r = await this.resolveBlockId(meta, id);
       if (r === FORWARD) return FORWARD;
-      if (r === "beyond") return null;
+      if (r === "beyond") return { result: null, pin: meta.head as NumberedRef };
       const rec = await this.record(r.hash);
       if (!rec) return FORWARD;
       const txs = await this.txRecords(rec.block.transactions);
-      return txs ? txs.map((t) => t.receipt) : FORWARD;
+      return txs ? { result: txs.map((t) => t.receipt), pin: r, fixed: isFixedId(id) } : FORWARD;
     },
     eth_getLogs: ([filter], meta) => this.getLogs(filter, meta),
     eth_getBalance: async ([address, id], meta) => {
       const acc = await this.accountAt(meta, hex(address), id);
-      return acc === FORWARD ? FORWARD : acc.value.balance;
+      return acc === FORWARD ? FORWARD : { result: acc.value.balance, pin: acc.at, fixed: isFixedId(id) };
     },
     eth_getTransactionCount: async ([address, id], meta) => {
       // The pending nonce includes the core's mempool, which the edge does not replicate.
       if (id && "tag" in id && id.tag === "pending") return FORWARD;
       const acc = await this.accountAt(meta, hex(address), id);
-      return acc === FORWARD ? FORWARD : acc.value.nonce;
+      return acc === FORWARD ? FORWARD : { result: acc.value.nonce, pin: acc.at, fixed: isFixedId(id) };
     },
     eth_getCode: async ([address, id], meta) => {
       const acc = await this.accountAt(meta, hex(address), id);
       if (acc === FORWARD) return FORWARD;
-      if (acc.value.codeHash === EMPTY_CODE_HASH) return "0x";
+      const answer = (result: unknown) => ({ result, pin: acc.at, fixed: isFixedId(id) });
+      if (acc.value.codeHash === EMPTY_CODE_HASH) return answer("0x");
       const code = (await this.modules.store.get(replicaKeys.code(acc.value.codeHash))) as Hex | undefined;
-      return code ?? FORWARD;
+      return code ? answer(code) : FORWARD;
     },
     eth_getStorageAt: async ([address, slot, id], meta) => {
       const r = await this.resolveBlockId(meta, id ?? { tag: "latest" });
       if (r === FORWARD) return FORWARD;
       if (r === "beyond") throw headerNotFound();
+      const answer = (result: unknown) => ({ result, pin: r, fixed: isFixedId(id) });
       const addr = hex(address);
       const key = `0x${slot.toString(16).padStart(64, "0")}`;
       const [slotHist, accHist] = await Promise.all([
@@ -174,11 +326,23 @@ export class ReplicaReads {
       // An account deleted after the slot was last written has no storage.
       const acc = lookup(accHist, r.number);
       if (acc !== FORWARD && acc !== "absent" && acc.value === null && (value === "absent" || acc.at >= value.at)) {
-        return ZERO_WORD;
+        return answer(ZERO_WORD);
       }
-      if (value !== "absent") return value.value;
-      return this.stateComplete(meta) ? ZERO_WORD : FORWARD;
+      if (value !== "absent") return answer(value.value);
+      return this.stateComplete(meta) ? answer(ZERO_WORD) : FORWARD;
     },
+    // Fees as the core computes them (validator/src/rpc/ethApi.ts), from the replica's head and stored blocks.
+    eth_gasPrice: async (_p, meta) => {
+      const fees = this.opts.fees;
+      const head = meta.head as NumberedRef;
+      const rec = fees ? await this.record(head.hash) : undefined;
+      if (!fees || !rec) return FORWARD;
+      const next = nextBaseFee(fees.params as ChainParams, feeHeader(rec.block as unknown as HeaderFees));
+      return { result: toQuantity(next + fees.suggestedTip), pin: head };
+    },
+    eth_maxPriorityFeePerGas: async () =>
+      this.opts.fees ? { result: toQuantity(this.opts.fees.suggestedTip) } : FORWARD,
+    eth_feeHistory: ([count, newest, percentiles], meta) => this.feeHistory(count, newest, percentiles, meta),
   };
 
   // ---- block resolution ----
@@ -252,17 +416,18 @@ export class ReplicaReads {
     return { ...rec.block, transactions: txs.map((t) => t.tx) };
   }
 
-  private async txAt(blockHash: string, index: bigint): Promise<unknown> {
+  private async txAt(blockHash: string, index: bigint, fixed: boolean): Promise<Answer | Forward> {
     const rec = await this.record(blockHash);
     if (!rec) return FORWARD;
-    if (index >= BigInt(rec.block.transactions.length)) return null;
+    const pin = refOf(rec.block);
+    if (index >= BigInt(rec.block.transactions.length)) return { result: null, pin };
     const t = await this.txRecord(rec.block.transactions[Number(index)] as Hex);
-    return t ? t.tx : FORWARD;
+    return t ? { result: t.tx, pin, fixed } : FORWARD;
   }
 
   // ---- logs ----
 
-  private async getLogs(f: FilterRequest, meta: ReplicaMeta): Promise<unknown> {
+  private async getLogs(f: FilterRequest, meta: ReplicaMeta): Promise<Answer | Forward> {
     const addresses = new Set<string>(f.addresses.map(hex));
     const topics = f.topics.map((alts) => (alts ? new Set<string>(alts.map(hex)) : null));
     const matches = (log: LogJson) => {
@@ -281,9 +446,10 @@ export class ReplicaReads {
       const rec = await this.record(hash);
       if (!rec) return FORWARD;
       const logs = ((await store.get(replicaKeys.logs(hash))) as LogJson[] | undefined) ?? [];
-      return logs.filter(matches);
+      return { result: logs.filter(matches), pin: refOf(rec.block), fixed: true };
     }
-    const head = BigInt((meta.head as NumberedRef).number);
+    const headRef = meta.head as NumberedRef;
+    const head = BigInt(headRef.number);
     const tagNumber = (tag: BlockTag): bigint | Forward => {
       switch (tag) {
         case "latest":
@@ -301,10 +467,12 @@ export class ReplicaReads {
     const from = tagNumber(f.fromBlock ?? "latest");
     let to = tagNumber(f.toBlock ?? "latest");
     if (from === FORWARD || to === FORWARD) return FORWARD;
+    // A range is fixed when both ends are absolute and the upper one is not cut at the moving head.
+    const fixed = isFixedTag(f.fromBlock ?? "latest") && isFixedTag(f.toBlock ?? "latest") && to <= head;
     if (to > head) to = head;
     // Same range rules and messages as the core.
     if (from > to) {
-      if (f.fromBlock !== undefined && from > head) return [];
+      if (f.fromBlock !== undefined && from > head) return { result: [], pin: headRef };
       throw new RpcError(RpcCode.INVALID_PARAMS, "invalid block range params");
     }
     if (to - from + 1n > BigInt(this.opts.maxLogsBlockRange)) {
@@ -312,6 +480,7 @@ export class ReplicaReads {
     }
     if (meta.base === null || from < BigInt(meta.base)) return FORWARD;
     const out: unknown[] = [];
+    let pin: NumberedRef = headRef;
     for (let start = Number(from); start <= Number(to); start += LOG_FETCH_CHUNK) {
       const numbers: number[] = [];
       for (let n = start; n <= Math.min(Number(to), start + LOG_FETCH_CHUNK - 1); n++) numbers.push(n);
@@ -320,6 +489,7 @@ export class ReplicaReads {
       for (const n of numbers) {
         const hash = hashes.get(replicaKeys.canonical(n)) as string | undefined;
         if (!hash) return FORWARD;
+        if (n === Number(to)) pin = { number: n, hash: hash as Hex };
         logKeys.push(replicaKeys.logs(hash));
       }
       const logs = await store.getMany(logKeys);
@@ -333,7 +503,7 @@ export class ReplicaReads {
         }
       }
     }
-    return out;
+    return { result: out, pin, fixed };
   }
 
   // ---- state ----
@@ -346,7 +516,7 @@ export class ReplicaReads {
     meta: ReplicaMeta,
     address: Hex,
     id: BlockId | undefined,
-  ): Promise<{ value: Account } | Forward> {
+  ): Promise<{ value: Account; at: NumberedRef } | Forward> {
     const r = await this.resolveBlockId(meta, id ?? { tag: "latest" });
     if (r === FORWARD) return FORWARD;
     if (r === "beyond") throw headerNotFound();
@@ -356,9 +526,106 @@ export class ReplicaReads {
     const found = lookup(hist, r.number);
     if (found === FORWARD) return FORWARD;
     const empty: Account = { nonce: "0x0", balance: "0x0", codeHash: EMPTY_CODE_HASH };
-    if (found === "absent") return this.stateComplete(meta) ? { value: empty } : FORWARD;
-    return { value: found.value ?? empty };
+    if (found === "absent") return this.stateComplete(meta) ? { value: empty, at: r } : FORWARD;
+    return { value: found.value ?? empty, at: r };
   }
+
+  // ---- fees ----
+
+  /** eth_feeHistory exactly as the core answers it, or FORWARD when a block of the range is not held. */
+  private async feeHistory(
+    requested: bigint,
+    newest: BlockTag,
+    percentiles: number[] | undefined,
+    meta: ReplicaMeta,
+  ): Promise<Answer | Forward> {
+    const fees = this.opts.fees;
+    if (!fees) return FORWARD;
+    if (requested === 0n) {
+      const empty = { oldestBlock: "0x0", baseFeePerGas: [], gasUsedRatio: [] };
+      return { result: percentiles ? { ...empty, reward: [] } : empty };
+    }
+    const count = requested > fees.maxFeeHistoryBlocks ? fees.maxFeeHistoryBlocks : requested;
+    // A newest block above the replica's head may exist at the core (or be "header not found" there): ask it.
+    const last = await this.resolveTag(meta, newest);
+    if (last === FORWARD || last === "beyond") return FORWARD;
+    const lastN = BigInt(last.number);
+    const first = lastN + 1n >= count ? Number(lastN + 1n - count) : 0;
+    if (meta.base === null || first < meta.base) return FORWARD;
+    const numbers = range(first, last.number);
+    const hashes = await this.modules.store.getMany(numbers.map(replicaKeys.canonical));
+    const blockKeys: string[] = [];
+    for (const n of numbers) {
+      const hash = hashes.get(replicaKeys.canonical(n)) as string | undefined;
+      if (!hash) return FORWARD;
+      blockKeys.push(replicaKeys.block(hash));
+    }
+    const records = await this.modules.store.getMany(blockKeys);
+    const baseFees: string[] = [];
+    const ratios: number[] = [];
+    const rewards: string[][] = [];
+    let lastHeader: ReturnType<typeof feeHeader> | undefined;
+    for (const k of blockKeys) {
+      const rec = records.get(k) as BlockRecord | undefined;
+      if (!rec) return FORWARD;
+      const header = feeHeader(rec.block as unknown as HeaderFees);
+      lastHeader = header;
+      baseFees.push(toQuantity(header.baseFeePerGas));
+      ratios.push(header.gasLimit === 0n ? 0 : Number(header.gasUsed) / Number(header.gasLimit));
+      if (percentiles) {
+        if (!percentiles.length) rewards.push([]);
+        else {
+          const txs = await this.txRecords(rec.block.transactions);
+          if (!txs) return FORWARD;
+          rewards.push(blockRewards(header, txs, percentiles));
+        }
+      }
+    }
+    if (lastHeader) baseFees.push(toQuantity(nextBaseFee(fees.params as ChainParams, lastHeader)));
+    const out: Record<string, unknown> = {
+      oldestBlock: toQuantity(first),
+      baseFeePerGas: baseFees,
+      gasUsedRatio: ratios,
+    };
+    if (percentiles) out.reward = rewards;
+    return { result: out, pin: last, fixed: isFixedTag(newest) };
+  }
+}
+
+/** The block holding a stored transaction. */
+function txBlock(rec: TxRecord): NumberedRef {
+  return { number: Number(BigInt(rec.tx.blockNumber as Hex)), hash: rec.tx.blockHash };
+}
+
+/** Effective tips at gas-weighted percentiles, as the core's (and geth's) eth_feeHistory computes them. */
+function blockRewards(header: ReturnType<typeof feeHeader>, txs: TxRecord[], percentiles: number[]): string[] {
+  const base = header.baseFeePerGas;
+  if (txs.length === 0) return percentiles.map(() => "0x0");
+  const items = txs
+    .map((t) => {
+      // Legacy and access-list transactions carry one price: the core decodes it as both the cap and the tip.
+      const maxFee = BigInt((t.tx.maxFeePerGas ?? t.tx.gasPrice) as Hex);
+      const maxTip = BigInt((t.tx.maxPriorityFeePerGas ?? t.tx.gasPrice) as Hex);
+      const tip = maxFee - base < maxTip ? maxFee - base : maxTip;
+      return { tip, gas: BigInt(t.receipt.gasUsed as Hex) };
+    })
+    .sort((x, y) => (x.tip < y.tip ? -1 : x.tip > y.tip ? 1 : 0));
+  const total = Number(header.gasUsed);
+  return percentiles.map((p) => {
+    const threshold = (total * p) / 100;
+    let sum = 0;
+    for (const it of items) {
+      sum += Number(it.gas);
+      if (sum >= threshold) return toQuantity(it.tip);
+    }
+    return toQuantity((items[items.length - 1] as { tip: bigint }).tip);
+  });
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let n = from; n <= to; n++) out.push(n);
+  return out;
 }
 
 /** The value a state key had at block `n`: "absent" if no change at or below n is recorded. */

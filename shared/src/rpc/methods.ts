@@ -62,6 +62,7 @@ export const rpcMethods = {
   rustchain_finalityStatus: m(0),
   rustchain_validators: m(0),
   rustchain_aiScores: m(0),
+  rustchain_feeParams: m(0),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;

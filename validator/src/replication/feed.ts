@@ -114,6 +114,8 @@ export class ReplicationFeed extends EventEmitter<{ bundle: [FeedEntry] }> {
   /** Restore seq and history from the descriptor log, then follow the chain. */
   async start(): Promise<void> {
     const { logFile } = this.opts;
+    /** The head the logged bundles left a receiver at. */
+    let feedHead: string | undefined;
     if (logFile && existsSync(logFile)) {
       for (const line of readFileSync(logFile, "utf8").split("\n")) {
         if (!line) continue;
@@ -126,13 +128,55 @@ export class ReplicationFeed extends EventEmitter<{ bundle: [FeedEntry] }> {
         this.remember(d);
         this.seq = d.seq;
         if (d.kind !== "reorg") this.lastFinality = canonicalJson(d.finality);
+        if (d.kind === "block") feedHead = d.hash;
+        else if (d.kind === "reorg") feedHead = d.to.hash;
       }
       this.modules.logger.info({ seq: this.seq, logFile }, "Replication feed resumed");
     }
+    if (feedHead) await this.reconcile(feedHead);
     this.modules.chain.on("block", this.onBlock);
     this.modules.chain.on("reorg", this.onReorg);
     this.timer = setInterval(() => this.enqueue({ kind: "finality" }), this.opts.finalityPollMs);
     this.timer.unref();
+  }
+
+  /**
+   * Bring a resumed feed level with the chain. A block can be committed after the feed stopped (a stop or a crash
+   * while a block was being imported), so the logged bundles may end below the chain's head, or on a block a reorg
+   * has since replaced. Queue what a receiver needs to reach the chain's head: a reorg back to the common ancestor if
+   * the feed's head left the canonical chain, then every canonical block above it, in order.
+   */
+  private async reconcile(feedHeadHex: string): Promise<void> {
+    const { chain, logger } = this.modules;
+    const feedHash = hexToBytes(feedHeadHex as `0x${string}`);
+    const feedHeader = await chain.getHeader(feedHash);
+    if (!feedHeader) {
+      logger.warn({ feedHead: feedHeadHex }, "Replication feed: its last block is not in the database; not reconciled");
+      return;
+    }
+    let ancestor = feedHeader;
+    let ancestorHash = feedHash;
+    for (;;) {
+      const canonical = await chain.canonicalHash(ancestor.number);
+      if (canonical && bytesToHex(canonical) === bytesToHex(ancestorHash)) break;
+      const parent = await chain.getHeader(ancestor.parentHash);
+      if (!parent) {
+        logger.warn({ feedHead: feedHeadHex }, "Replication feed: no common ancestor with the chain; not reconciled");
+        return;
+      }
+      ancestorHash = ancestor.parentHash;
+      ancestor = parent;
+    }
+    const depth = Number(feedHeader.number - ancestor.number);
+    const missing = Number(chain.head.number - ancestor.number);
+    if (depth === 0 && missing <= 0) return;
+    if (depth > 0)
+      this.enqueue({ kind: "reorg", ev: { oldHead: feedHash, newHead: chain.headHash, depth, orphanedTxs: [] } });
+    for (let n = ancestor.number + 1n; n <= chain.head.number; n++) {
+      const hash = await chain.canonicalHash(n);
+      if (hash) this.enqueue({ kind: "block", hash });
+    }
+    logger.info({ depth, blocks: missing }, "Replication feed: caught up with blocks committed after it stopped");
   }
 
   async stop(): Promise<void> {

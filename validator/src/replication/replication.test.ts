@@ -435,4 +435,58 @@ describe("replication feed over a forking chain", () => {
     for (const e of first) expect((await feed2.get(e.seq))?.json).toBe(e.json);
     await feed2.stop();
   });
+
+  it("a restarted feed sends the blocks committed after it stopped, and reorgs away a logged head that left the chain", async () => {
+    const c = await openChain();
+    const { chain } = c;
+    const logFile = join(await tempDir(), "feed.log");
+    const finality = chainFinality(chain, () => ({ safe: 0n, finalized: 0n }));
+    const opts = { ...defaultReplicationFeedOptions, logFile, finalityPollMs: 10_000 };
+    const hex = bytesToHex;
+    const summary = (entries: FeedEntry[]) =>
+      entries.map((e) => {
+        const b = e.bundle;
+        if (b.kind === "block") return ["block", b.block.hash];
+        if (b.kind === "reorg") return ["reorg", b.from.hash, b.to.hash, b.depth];
+        return ["finality"];
+      });
+
+    const feed1 = new ReplicationFeed(opts, { ...c, finality, logger: silent });
+    await feed1.start();
+    const A1 = await produce(c, 1n, [[5, 0n]]);
+    await produce(c, 2n, []);
+    await feed1.stop();
+    // Committed while no feed listened (a stop or crash mid-import).
+    const A3 = await produce(c, 3n, [[5, 1n]]);
+    const A4 = await produce(c, 4n, []);
+
+    const feed2 = new ReplicationFeed(opts, { ...c, finality, logger: silent });
+    const second: FeedEntry[] = [];
+    feed2.on("bundle", (e) => second.push(e));
+    await feed2.start();
+    await feed2.settled();
+    expect(summary(second)).toEqual([
+      ["block", hex(A3.hash)],
+      ["block", hex(A4.hash)],
+    ]);
+    expect(second.map((e) => e.seq)).toEqual([3, 4]);
+    await feed2.stop();
+
+    // The logged head (A4) leaves the chain while no feed runs: the next feed reorgs back to A1, then sends B2, B3.
+    await chain.setHead(A1.hash);
+    const B2 = await produce(c, 5n, []);
+    const B3 = await produce(c, 6n, []);
+    const feed3 = new ReplicationFeed(opts, { ...c, finality, logger: silent });
+    const third: FeedEntry[] = [];
+    feed3.on("bundle", (e) => third.push(e));
+    await feed3.start();
+    await feed3.settled();
+    expect(summary(third)).toEqual([
+      ["reorg", hex(A4.hash), hex(B3.hash), 3],
+      ["block", hex(B2.hash)],
+      ["block", hex(B3.hash)],
+    ]);
+    expectConsecutive([...second, ...third].map((e) => e.bundle));
+    await feed3.stop();
+  });
 });

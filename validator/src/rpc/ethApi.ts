@@ -304,6 +304,17 @@ export class EthApi {
     rustchain_finalityStatus: () => this.consensusRpc().finalityStatus(),
     rustchain_validators: () => this.consensusRpc().validators(),
     rustchain_aiScores: () => this.consensusRpc().aiScores(),
+    // What a replica needs to answer the fee methods exactly as this node does (edge/src/replica/reads.ts).
+    rustchain_feeParams: () => {
+      const p = this.modules.chain.genesis.params;
+      return {
+        minBaseFeePerGas: toQuantity(p.minBaseFeePerGas),
+        elasticityMultiplier: toQuantity(p.elasticityMultiplier),
+        baseFeeChangeDenominator: toQuantity(p.baseFeeChangeDenominator),
+        suggestedTip: toQuantity(this.opts.suggestedTip),
+        maxFeeHistoryBlocks: toQuantity(this.opts.maxFeeHistoryBlocks),
+      };
+    },
     eth_chainId: () => toQuantity(this.modules.chain.chainId),
     eth_syncing: () => false,
     eth_blockNumber: () => toQuantity(this.modules.chain.head.number),

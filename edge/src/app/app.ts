@@ -1,0 +1,154 @@
+// The edge's one Hono app, the same on Cloudflare Workers and on Node: JSON-RPC over POST / (the pipeline), the
+// WebSocket upgrade (handed to the host), health, and the replication endpoints (handed to the host's ingest). CORS on
+// every answer per the config; errors never leak details. The app never touches `c.executionCtx` (absent on Node).
+import { RpcCode } from "@rustchain/shared/rpcErrors";
+import { type Context, Hono } from "hono";
+import type { RpcPipeline } from "../rpc/pipeline.ts";
+import type { EdgeConfig } from "./contract.ts";
+
+export interface EdgeAppDeps {
+  config: EdgeConfig;
+  pipeline: RpcPipeline;
+  /** The client's IP: the rate-limit key. */
+  clientKey(c: Context): string;
+  /** POST /replication/ingest. */
+  ingest(req: Request): Promise<Response>;
+  /** GET /replication/head. */
+  replicationHead(): Promise<Response>;
+  /** GET / (and GET /ws) with `Upgrade: websocket`. */
+  websocket?(c: Context): Response | Promise<Response>;
+  /** GET /health (503 when !ok). */
+  health(): Promise<{ ok: boolean; [k: string]: unknown }>;
+  log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Read the JSON-RPC body, bounded like readBodyBounded (undefined: over `limit`). Hosts with a cheaper path to the
+   * raw bytes than the Fetch-API stream use it (Node reads the IncomingMessage directly); default readBodyBounded.
+   */
+  readBody?(c: Context, limit: number): Promise<string | undefined>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+const rpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }), {
+    status,
+    headers: { ...JSON_HEADERS, ...headers },
+  });
+
+const json = (status: number, value: unknown): Response =>
+  new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
+
+/**
+ * The body as UTF-8 text, or undefined when it is over `limit` bytes. Reads the stream and stops at the limit: a lying
+ * or absent Content-Length changes nothing.
+ */
+export async function readBodyBounded(req: Request, limit: number): Promise<string | undefined> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) return undefined;
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function corsHeaders(origins: string[], origin: string | undefined): Record<string, string> {
+  if (origins.includes("*")) return { "access-control-allow-origin": "*" };
+  if (origin && origins.includes(origin)) return { "access-control-allow-origin": origin, vary: "Origin" };
+  return { vary: "Origin" };
+}
+
+export function createEdgeApp(deps: EdgeAppDeps): Hono {
+  const { config, pipeline } = deps;
+  const app = new Hono();
+
+  // CORS on every answer, and the preflight for any path.
+  app.use("*", async (c, next) => {
+    const cors = corsHeaders(config.corsOrigins, c.req.header("origin"));
+    if (c.req.method === "OPTIONS") {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...cors,
+          "access-control-allow-methods": "POST, GET, OPTIONS",
+          "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "content-type",
+          "access-control-max-age": "86400",
+        },
+      });
+    }
+    await next();
+    // A WebSocket upgrade answer (101) keeps its own headers.
+    if (c.res.status === 101) return;
+    const res = new Response(c.res.body, c.res);
+    for (const [k, v] of Object.entries(cors)) res.headers.set(k, v);
+    c.res = res;
+  });
+
+  const upgrade = (c: Context): Response | Promise<Response> | undefined => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return undefined;
+    if (!deps.websocket) return json(426, { error: "websockets are not served here" });
+    return deps.websocket(c);
+  };
+
+  app.post("/", async (c) => {
+    // Lenient like the core: any content type is read as JSON-RPC.
+    const text = deps.readBody
+      ? await deps.readBody(c, config.maxBodyBytes)
+      : await readBodyBounded(c.req.raw, config.maxBodyBytes);
+    if (text === undefined) {
+      deps.log?.({ msg: "rpc", transport: "http", status: 413, clientKey: deps.clientKey(c) });
+      return rpcError(413, RpcCode.LIMIT_EXCEEDED, `request body exceeds ${config.maxBodyBytes} bytes`);
+    }
+    const reply = await pipeline.handle(text, { clientKey: deps.clientKey(c), transport: "http" });
+    if (reply.body === undefined) return new Response(null, { status: reply.status, headers: reply.headers });
+    return new Response(reply.body, { status: reply.status, headers: { ...JSON_HEADERS, ...reply.headers } });
+  });
+
+  app.get("/", (c) => {
+    const ws = upgrade(c);
+    if (ws) return ws;
+    return rpcError(405, RpcCode.INVALID_REQUEST, "only POST is supported", { allow: "POST, OPTIONS" });
+  });
+
+  app.get("/ws", (c) => {
+    const ws = upgrade(c);
+    if (ws) return ws;
+    return json(426, { error: "expected a WebSocket upgrade" });
+  });
+
+  app.get("/health", async () => {
+    try {
+      const h = await deps.health();
+      return json(h.ok ? 200 : 503, h);
+    } catch {
+      return json(503, { ok: false });
+    }
+  });
+
+  app.post("/replication/ingest", (c) => deps.ingest(c.req.raw));
+  app.get("/replication/head", () => deps.replicationHead());
+
+  app.all("/", () => rpcError(405, RpcCode.INVALID_REQUEST, "only POST is supported", { allow: "POST, OPTIONS" }));
+  app.notFound(() => json(404, { error: "not found" }));
+  app.onError((err, c) => {
+    deps.log?.({ msg: "edge app error", path: c.req.path, error: err instanceof Error ? err.name : "unknown" });
+    return rpcError(500, RpcCode.INTERNAL_ERROR, "internal error");
+  });
+  return app;
+}
