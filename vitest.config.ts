@@ -22,6 +22,7 @@ export default defineConfig({
           pool: "forks",
         },
       },
+      "edge/vitest.workers.config.ts",
     ],
   },
 });

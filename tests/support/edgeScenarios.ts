@@ -290,6 +290,17 @@ export function describeEdgeEndToEnd(host: EdgeHost, opts: EdgeStackOptions = {}
           (countsAfter.get(`eth_getLogs|${source}`) ?? 0) - (countsBefore.get(`eth_getLogs|${source}`) ?? 0);
         expect(served("core"), "eth_getLogs forwarded to the core").toBe(0);
         expect(served("replica") + served("cache")).toBe(filters.length + 2);
+
+        // Fee history at a fixed block: answered by the edge itself (fee parameters learned from the core), as the core.
+        const feeParams = [hex(4), hex(to), [25, 75]];
+        const feeBefore = await stack.edge.callCounts();
+        const feeAtEdge = await call(stack.url, "eth_feeHistory", feeParams);
+        expect(JSON.stringify(feeAtEdge)).toBe(JSON.stringify(await call(stack.core.url, "eth_feeHistory", feeParams)));
+        const feeAfter = await stack.edge.callCounts();
+        const feeDelta = (source: string) =>
+          (feeAfter.get(`eth_feeHistory|${source}`) ?? 0) - (feeBefore.get(`eth_feeHistory|${source}`) ?? 0);
+        expect(feeDelta("core"), "eth_feeHistory forwarded to the core").toBe(0);
+        expect(feeDelta("replica")).toBe(1);
       });
     }, 120_000);
 

@@ -27,9 +27,17 @@ export interface BlockRef {
   hash: Hex;
 }
 
-/** The replica's view of the chain tips. `head` is the served head: it never moves backwards. */
+/**
+ * The replica's view of the chain tips. Every ref is a block of the canonical chain the replica holds now (a number and
+ * the hash of the block at that number), so a tag resolves to exactly the block a read would use. `servedHead` is what
+ * eth_blockNumber answers: the highest head ever held, which never moves backwards, even when a reorg leaves `head`
+ * lower.
+ */
 export interface ChainTips {
   head: BlockRef | null;
+  /** Absent: the head's number. */
+  servedHead?: number;
+  /** Null while the last safe block announced is not canonical (it left the chain in a reorg). */
   safe: BlockRef | null;
   finalized: BlockRef | null;
   /** Highest bundle seq applied. */

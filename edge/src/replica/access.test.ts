@@ -42,19 +42,22 @@ describe("LocalReplicaAccess", () => {
     expect(await access.read("eth_call", [{}])).toEqual({ kind: "forward" });
   });
 
-  it("tips come from the replica's meta and the head never moves backwards", async () => {
+  it("tips are canonical blocks of the replica, and the served head never moves backwards", async () => {
     await chain(4, 2);
     const tips = await access.tips();
     expect(tips).toEqual({
       head: { number: 4, hash: blockHash("a", 4) },
+      servedHead: 4,
       safe: { number: 2, hash: blockHash("a", 2) },
       finalized: { number: 2, hash: blockHash("a", 2) },
       seq: 5,
     });
-    // A rewind to block 3: the canonical head is 3, the served head stays at 4.
+    // A rewind to block 3: the head is the canonical block 3 (its own hash), the served head stays at 4.
     await replica.apply(reorgBundle(6, [4, blockHash("a", 4)], [3, blockHash("a", 3)], 1));
-    expect((await access.tips()).head?.number).toBe(4);
-    expect((await access.tips()).seq).toBe(6);
+    const after = await access.tips();
+    expect(after.head).toEqual({ number: 3, hash: blockHash("a", 3) });
+    expect(after.servedHead).toBe(4);
+    expect(after.seq).toBe(6);
     expect(await access.read("eth_blockNumber", [])).toEqual({ kind: "result", result: "0x4", immutable: false });
   });
 

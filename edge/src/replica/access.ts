@@ -22,9 +22,20 @@ export class LocalReplicaAccess implements ReplicaAccess {
    */
   async tips(): Promise<ChainTips> {
     const m = await this.deps.replica.meta();
-    let head = m.head;
-    if (head && m.servedHead !== null && m.servedHead > head.number) head = { number: m.servedHead, hash: head.hash };
-    return { head, safe: m.safe, finalized: m.finalized, seq: m.lastSeq };
+    // Safe never moves backwards, but its block can leave the chain in a reorg: then it names no block until a newer
+    // safe block arrives (reads of "safe" are forwarded meanwhile). Finalized blocks never leave.
+    let safe = m.safe;
+    if (safe && m.head && safe.number <= m.head.number) {
+      if ((await this.deps.replica.canonicalHash(safe.number)) !== safe.hash) safe = null;
+    } else if (safe) safe = null;
+    const servedHead = Math.max(m.servedHead ?? -1, m.head?.number ?? -1);
+    return {
+      head: m.head,
+      ...(servedHead >= 0 ? { servedHead } : {}),
+      safe,
+      finalized: m.finalized,
+      seq: m.lastSeq,
+    };
   }
 
   /** Answer one read. Never throws: bad params and the core's read errors come back as `error` outcomes. */

@@ -87,6 +87,30 @@ export async function learnFeeParams(reads: ReplicaReads, upstream: Upstream): P
   }
 }
 
+/** Methods answered from the replica only once it has the chain's fee parameters. */
+export const FEE_METHODS: ReadonlySet<string> = new Set(["eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_feeHistory"]);
+
+/**
+ * A function that makes sure `reads` has the fee parameters before a fee method is answered: the first call asks the
+ * core, concurrent calls share that request, and after a failure the core is asked again at most every `retryMs`.
+ * Until then the fee methods are forwarded. For hosts that start without the core (a Durable Object wakes up anywhere).
+ */
+export function feeParamsLearner(reads: ReplicaReads, upstream: Upstream, retryMs = 5_000): () => Promise<void> {
+  let inFlight: Promise<boolean> | undefined;
+  let lastTry = Number.NEGATIVE_INFINITY;
+  return async () => {
+    if (reads.hasFees) return;
+    if (!inFlight) {
+      if (Date.now() - lastTry < retryMs) return;
+      lastTry = Date.now();
+      inFlight = learnFeeParams(reads, upstream).finally(() => {
+        inFlight = undefined;
+      });
+    }
+    await inFlight;
+  };
+}
+
 export interface ReplicaReadOptions {
   maxLogsBlockRange: number;
   maxLogsResults: number;

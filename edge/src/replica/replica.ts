@@ -186,6 +186,11 @@ export class Replica {
     );
   }
 
+  /** The hash of the canonical block the replica holds at `number`, if any. */
+  async canonicalHash(number: number): Promise<Hex | undefined> {
+    return (await this.modules.store.get(replicaKeys.canonical(number))) as Hex | undefined;
+  }
+
   /**
    * Validate and apply one bundle (a JSON string or parsed value). Throws ReplicationError for malformed input and
    * ReplicaError for a bundle that does not fit the replica; in both cases nothing was written.

@@ -319,7 +319,8 @@ export class RpcPipeline {
   private async loadTips(): Promise<ChainTips | undefined> {
     try {
       const tips = await this.deps.replica.tips();
-      if (tips.head && tips.head.number > this.seenHead) this.seenHead = tips.head.number;
+      const served = tips.servedHead ?? tips.head?.number;
+      if (served !== undefined && served > this.seenHead) this.seenHead = served;
       return tips;
     } catch {
       return undefined;
