@@ -1,7 +1,12 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: "node" runs everything under Node; "workers" (edge/vitest.workers.config.ts) runs the edge's Worker
-// and Durable Objects inside workerd.
+// Three projects:
+// - "node": everything under Node, files in parallel;
+// - "consensus": the multi-validator e2e tests, one file at a time (each runs a cluster of processes with real slots);
+// - "workers" (edge/vitest.workers.config.ts): the edge's Worker and Durable Objects inside workerd.
+// `npm test` runs node + workers first, then consensus.
+const CONSENSUS = "tests/consensus*.test.ts";
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -18,8 +23,17 @@ export default defineConfig({
             "contracts/**/*.test.ts",
             "edge/src/**/*.test.ts",
           ],
-          exclude: ["**/node_modules/**"],
+          exclude: ["**/node_modules/**", CONSENSUS],
           pool: "forks",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "consensus",
+          include: [CONSENSUS],
+          pool: "forks",
+          fileParallelism: false,
         },
       },
       "edge/vitest.workers.config.ts",

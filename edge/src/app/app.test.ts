@@ -1,3 +1,8 @@
+import {
+  REPLICATION_SIGNATURE_HEADER,
+  REPLICATION_TIMESTAMP_HEADER,
+  signReplicationRequest,
+} from "@rustchain/shared/replication";
 import type { Context } from "hono";
 import { describe, expect, it } from "vitest";
 import { LruResponseCache } from "../rpc/cache.ts";
@@ -6,6 +11,16 @@ import { TokenBucketLimiter } from "../rpc/rateLimit.ts";
 import { AllowAll, FakeReplica, FakeUpstream, testConfig } from "../rpc/testFakes.ts";
 import { createEdgeApp, type EdgeAppDeps, readBodyBounded } from "./app.ts";
 import type { EdgeConfig } from "./contract.ts";
+
+const KEY = new Uint8Array(32).fill(9);
+
+/** Headers of a GET signed like the core's pullers (HMAC over timestamp and path+query). */
+async function signedGet(pathAndQuery: string, key = KEY, nowMs = Date.now()): Promise<Record<string, string>> {
+  return {
+    [REPLICATION_TIMESTAMP_HEADER]: String(nowMs),
+    [REPLICATION_SIGNATURE_HEADER]: await signReplicationRequest(key, nowMs, pathAndQuery),
+  };
+}
 
 function setup(opts: { config?: Partial<EdgeConfig>; limiter?: TokenBucketLimiter; deps?: Partial<EdgeAppDeps> } = {}) {
   const config = testConfig(opts.config);
@@ -33,6 +48,7 @@ function setup(opts: { config?: Partial<EdgeConfig>; limiter?: TokenBucketLimite
       return Response.json({ ackSeq: 4 });
     },
     replicationHead: async () => Response.json({ seq: 4 }),
+    replicationKey: KEY,
     health: async () => ({ ok: true, head: 10 }),
     log: (e) => logs.push(e),
     ...opts.deps,
@@ -221,8 +237,26 @@ describe("other routes", () => {
     expect(await r.json()).toEqual({ ackSeq: 4 });
     expect(seen.ingest).toHaveLength(1);
     expect(await seen.ingest[0]?.text()).toBe("{}");
-    expect(await (await app.request("/replication/head")).json()).toEqual({ seq: 4 });
+    const head = await app.request("/replication/head", { headers: await signedGet("/replication/head") });
+    expect(await head.json()).toEqual({ seq: 4 });
     expect((await app.request("/replication/ingest")).status).toBe(404);
+  });
+
+  it("GET /replication/head answers only a request signed with the replication key", async () => {
+    const { app } = setup();
+    expect((await app.request("/replication/head")).status).toBe(401);
+    const forged = await app.request("/replication/head", {
+      headers: await signedGet("/replication/head", new Uint8Array(32).fill(1)),
+    });
+    expect(await forged.json()).toEqual({ error: "INGEST_UNAUTHORIZED", reason: "bad_signature" });
+    const replayed = await app.request("/replication/head", {
+      headers: await signedGet("/replication/head", KEY, Date.now() - 120_000),
+    });
+    expect(await replayed.json()).toEqual({ error: "INGEST_UNAUTHORIZED", reason: "stale" });
+    const { app: keyless } = setup({ deps: { replicationKey: undefined } });
+    expect((await keyless.request("/replication/head", { headers: await signedGet("/replication/head") })).status).toBe(
+      404,
+    );
   });
 
   it("unknown paths are 404 JSON; a failing handler is a 500 envelope without details", async () => {
@@ -236,7 +270,7 @@ describe("other routes", () => {
     const nf = await app.request("/nope");
     expect(nf.status).toBe(404);
     expect(await nf.json()).toEqual({ error: "not found" });
-    const r = await app.request("/replication/head");
+    const r = await app.request("/replication/head", { headers: await signedGet("/replication/head") });
     expect(r.status).toBe(500);
     const text = await r.text();
     expect(JSON.parse(text)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "internal error" } });

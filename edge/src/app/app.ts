@@ -1,6 +1,11 @@
 // The edge's one Hono app, the same on Cloudflare Workers and on Node: JSON-RPC over POST / (the pipeline), the
 // WebSocket upgrade (handed to the host), health, and the replication endpoints (handed to the host's ingest). CORS on
 // every answer per the config; errors never leak details. The app never touches `c.executionCtx` (absent on Node).
+import {
+  REPLICATION_SIGNATURE_HEADER,
+  REPLICATION_TIMESTAMP_HEADER,
+  verifyReplicationRequest,
+} from "@rustchain/shared/replication";
 import { RpcCode } from "@rustchain/shared/rpcErrors";
 import { type Context, Hono } from "hono";
 import type { RpcPipeline } from "../rpc/pipeline.ts";
@@ -13,8 +18,10 @@ export interface EdgeAppDeps {
   clientKey(c: Context): string;
   /** POST /replication/ingest. */
   ingest(req: Request): Promise<Response>;
-  /** GET /replication/head. */
+  /** GET /replication/head, for operators: only with a request signed by `replicationKey` (404 without a key). */
   replicationHead(): Promise<Response>;
+  /** The replication key: authenticates GET /replication/head like the core's pull endpoints (HMAC of path+query). */
+  replicationKey?: Uint8Array;
   /** GET / (and GET /ws) with `Upgrade: websocket`. */
   websocket?(c: Context): Response | Promise<Response>;
   /** GET /health (503 when !ok). */
@@ -142,7 +149,19 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   });
 
   app.post("/replication/ingest", (c) => deps.ingest(c.req.raw));
-  app.get("/replication/head", () => deps.replicationHead());
+  app.get("/replication/head", async (c) => {
+    if (!deps.replicationKey) return json(404, { error: "not found" });
+    const url = new URL(c.req.url);
+    const verdict = await verifyReplicationRequest(
+      deps.replicationKey,
+      c.req.header(REPLICATION_TIMESTAMP_HEADER),
+      c.req.header(REPLICATION_SIGNATURE_HEADER),
+      `${url.pathname}${url.search}`,
+      Date.now(),
+    );
+    if (verdict !== "ok") return json(401, { error: "INGEST_UNAUTHORIZED", reason: verdict });
+    return deps.replicationHead();
+  });
 
   app.all("/", () => rpcError(405, RpcCode.INVALID_REQUEST, "only POST is supported", { allow: "POST, OPTIONS" }));
   app.notFound(() => json(404, { error: "not found" }));

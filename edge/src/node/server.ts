@@ -262,6 +262,7 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
           onError: (err) => logger.error({ err: String(err) }, "Ingest failed"),
         }),
       replicationHead: () => handleReplicaHead(replica),
+      replicationKey: opts.replicationKey,
       health: async () => {
         try {
           const tips = await access.fresh();

@@ -14,7 +14,7 @@ import { EdgeMetricsRegistry } from "../rpc/metrics.ts";
 import { createRpcPipeline } from "../rpc/pipeline.ts";
 import { WorkerResponseCache } from "./cache.ts";
 import { CHAIN_REPLICA_NAME, type ChainReplica, coreUpstream } from "./chainReplica.ts";
-import { chainIdHex, edgeConfigFromEnv, type WorkerEnv } from "./env.ts";
+import { chainIdHex, edgeConfigFromEnv, replicationKeyFromEnv, type WorkerEnv } from "./env.ts";
 import { DurableObjectRateLimiter } from "./rateLimiter.ts";
 
 export { ChainReplica } from "./chainReplica.ts";
@@ -77,6 +77,7 @@ export function createWorkerEdge(env: WorkerEnv): WorkerEdge {
     clientKey: (c: Context) => c.req.header("cf-connecting-ip") ?? "unknown",
     ingest: (req) => replicaStub(env).fetch(req),
     replicationHead: () => replicaStub(env).fetch("https://chain-replica/replication/head"),
+    replicationKey: replicationKeyFromEnv(env),
     websocket: (c: Context) => replicaStub(env).fetch(c.req.raw),
     health: async () => {
       const tips = await access.tips();

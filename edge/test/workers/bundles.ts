@@ -171,3 +171,9 @@ export async function signedIngest(
   const headers = await replicationAuthHeaders(opts.key ?? KEY, body, opts.nowMs ?? Date.now());
   return { body, headers: { ...headers, "content-type": "application/json" } };
 }
+
+/** GET /replication/head signed like the core's pullers (the path stands in for the body). */
+export async function signedHeadRequest(origin: string): Promise<Request> {
+  const headers = await replicationAuthHeaders(KEY, "/replication/head", Date.now());
+  return new Request(`${origin}/replication/head`, { headers });
+}

@@ -20,6 +20,7 @@ import {
   fin,
   q,
   reorgBundle,
+  signedHeadRequest,
   signedIngest,
   txHash,
   word,
@@ -237,10 +238,10 @@ describe("edge on Workers", () => {
     expect(await ingest(b4)).toEqual({ status: 200, body: { ackSeq: 8 } });
     // Unfinalized answers changed (also the one cached before the reorg); the head did not move backwards; finalized
     // data is unchanged.
-    expect.soft(await result("eth_getBlockByNumber", "0x4", false)).toMatchObject({ hash: blockHash("b", 4) });
+    expect(await result("eth_getBlockByNumber", "0x4", false)).toMatchObject({ hash: blockHash("b", 4) });
     // The old safe block (a4) left the chain: "safe" must not answer it any more (the replica forwards until a newer
     // safe block arrives; the core is down here, so -32002).
-    expect.soft((await call("eth_getBlockByNumber", "safe", false)).body.result).not.toMatchObject({
+    expect((await call("eth_getBlockByNumber", "safe", false)).body.result).not.toMatchObject({
       hash: blockHash("a", 4),
     });
     expect(await result("eth_getBlockByNumber", "0x5", false)).toBeNull();
@@ -371,7 +372,7 @@ describe("edge on Workers", () => {
 
   it("refuses forged, stale, out-of-order and conflicting bundles with the right status, replica unchanged", async () => {
     const before = await storageSnapshot();
-    const headBefore = await (await SELF.fetch(`${ORIGIN}/replication/head`)).json();
+    const headBefore = await (await SELF.fetch(await signedHeadRequest(ORIGIN))).json();
     const next = blockBundle(15, 11, { branch: "b" });
 
     const forged = await ingest(next, { key: new Uint8Array(32).fill(7) });
@@ -388,7 +389,7 @@ describe("edge on Workers", () => {
     expect(malformed.status).toBe(400);
 
     expect(await storageSnapshot()).toEqual(before);
-    expect(await (await SELF.fetch(`${ORIGIN}/replication/head`)).json()).toEqual(headBefore);
+    expect(await (await SELF.fetch(await signedHeadRequest(ORIGIN))).json()).toEqual(headBefore);
     expect(await result("eth_getBalance", A, "latest")).toBe(q(7));
 
     // The same bundle again (an idempotent resend) is a 200 no-op.
@@ -401,7 +402,7 @@ describe("edge on Workers", () => {
     const finality = fin([4, blockHash("b", 4)], [3, blockHash("a", 3)]);
     const block = (seq: number, n: number) => blockBundle(seq, n, { branch: "b", finality });
     const headSeq = async () =>
-      ((await (await SELF.fetch(`${ORIGIN}/replication/head`)).json()) as { seq: number }).seq;
+      ((await (await SELF.fetch(await signedHeadRequest(ORIGIN))).json()) as { seq: number }).seq;
     const publishToCore = async (bundles: unknown[]) =>
       expect((await fetch(`${FAKE_CORE_ORIGIN}/__feed`, { method: "POST", body: JSON.stringify(bundles) })).ok).toBe(
         true,
