@@ -9,6 +9,7 @@ import {
 import { RpcCode } from "@rustchain/shared/rpcErrors";
 import { type Context, Hono } from "hono";
 import type { RpcPipeline } from "../rpc/pipeline.ts";
+import { readBodyBounded } from "../util/body.ts";
 import type { EdgeConfig } from "./contract.ts";
 
 export interface EdgeAppDeps {
@@ -45,35 +46,7 @@ const rpcError = (status: number, code: number, message: string, headers: Record
 const json = (status: number, value: unknown): Response =>
   new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
 
-/**
- * The body as UTF-8 text, or undefined when it is over `limit` bytes. Reads the stream and stops at the limit: a lying
- * or absent Content-Length changes nothing.
- */
-export async function readBodyBounded(req: Request, limit: number): Promise<string | undefined> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) return undefined;
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
+export { readBodyBounded };
 
 function corsHeaders(origins: string[], origin: string | undefined): Record<string, string> {
   if (origins.includes("*")) return { "access-control-allow-origin": "*" };

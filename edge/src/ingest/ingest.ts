@@ -20,6 +20,7 @@ import type { SubscriptionEvent } from "../app/contract.ts";
 import { applyWithEvents } from "../replica/events.ts";
 import { type Replica, ReplicaError } from "../replica/replica.ts";
 import type { ReplicaStore } from "../replica/store.ts";
+import { readBodyBounded } from "../util/body.ts";
 
 export interface IngestDeps {
   replica: Replica;
@@ -57,33 +58,6 @@ const json = (status: number, value: unknown, headers?: Record<string, string>):
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
 
-/** The body as text, or undefined when it exceeds `limit` bytes (reading stops there; nothing more is buffered). */
-async function readBounded(request: Request, limit: number): Promise<string | undefined> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) return undefined;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
 /** Handle one POSTed bundle. Never throws: every outcome is a Response. */
 export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
   try {
@@ -100,7 +74,7 @@ async function ingest(request: Request, deps: IngestDeps): Promise<Response> {
     return json(405, { error: "INGEST_METHOD_NOT_ALLOWED" satisfies IngestErrorCode }, { allow: "POST" });
   }
   const limit = deps.maxBodyBytes ?? MAX_REPLICATION_BUNDLE_BYTES;
-  const body = await readBounded(request, limit);
+  const body = await readBodyBounded(request, limit);
   if (body === undefined) return json(413, { error: "INGEST_BODY_TOO_LARGE" satisfies IngestErrorCode, limit });
 
   // Authenticate before parsing: an unauthenticated sender learns nothing about the replica (no ackSeq).

@@ -5,6 +5,7 @@
 import { RustChainError } from "@rustchain/shared/errors";
 import { replicationAuthHeaders } from "@rustchain/shared/replication";
 import type { SubscriptionEvent } from "../app/contract.ts";
+import { readBodyBounded } from "../util/body.ts";
 import { applyWithEvents } from "./events.ts";
 import type { Replica } from "./replica.ts";
 import type { ReplicaStore } from "./store.ts";
@@ -160,7 +161,7 @@ export class ReplicaPuller {
         reason: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : "fetch failed",
       });
     }
-    const text = await readBounded(res, this.deps.maxResponseBytes ?? 256 * 1024 * 1024).catch((err: unknown) => {
+    const text = await readBodyBounded(res, this.deps.maxResponseBytes ?? 256 * 1024 * 1024).catch((err: unknown) => {
       throw new ReplicaPullError({
         code: "PULL_UNREACHABLE",
         path,
@@ -208,34 +209,4 @@ function parseJson(text: string | undefined): unknown {
 function errorField(text: string | undefined): string | undefined {
   const v = parseJson(text) as { error?: unknown } | undefined;
   return typeof v?.error === "string" ? v.error.slice(0, 64) : undefined;
-}
-
-/** The body as text, or undefined past `limit` bytes (reading stops there). */
-async function readBounded(res: Response, limit: number): Promise<string | undefined> {
-  const declared = res.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }

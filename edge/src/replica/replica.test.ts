@@ -1,161 +1,27 @@
 import { ReplicationError } from "@rustchain/shared/replication";
 import { RpcError } from "@rustchain/shared/rpcErrors";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createReplicaReads, EMPTY_CODE_HASH, FORWARD, type ReplicaReads } from "./reads.ts";
+import { createReplicaReads, FORWARD, type ReplicaReads } from "./reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica, ReplicaError } from "./replica.ts";
 import { MemoryReplicaStore } from "./store.ts";
+import {
+  addr,
+  type BlockSpec,
+  blockHash,
+  blockBundle as buildBlockBundle,
+  CHAIN,
+  fin,
+  finalityBundle,
+  q,
+  reorgBundle,
+  topic,
+  txHash,
+  word,
+} from "./testBundles.ts";
 
-// ---- synthetic bundles that pass shared's strict parser ----
-
-const CHAIN = "0x5254";
-const q = (n: number | bigint) => `0x${n.toString(16)}`;
-const word = (s: string) => `0x${s.padStart(64, "0")}`;
-const blockHash = (branch: string, n: number) => word(`${branch}${n.toString(16)}`);
-const txHash = (branch: string, n: number, i: number) => word(`${branch}${n.toString(16)}f${i}`);
-const addr = (i: number) => `0x${i.toString(16).padStart(40, "0")}`;
-const topic = (i: number) => word(i.toString(16));
-const BLOOM = `0x${"0".repeat(512)}`;
-const ZERO = word("0");
-const fin = (safe: [number, string], finalized: [number, string]) => ({
-  safe: { number: q(safe[0]), hash: safe[1] },
-  finalized: { number: q(finalized[0]), hash: finalized[1] },
-});
-
-interface TxSpec {
-  from: number;
-  to: number;
-  logs?: { address: number; topics: number[] }[];
-}
-
-interface BlockSpec {
-  branch?: string;
-  parent?: string;
-  txs?: TxSpec[];
-  accounts?: Record<string, { nonce: number; balance: number; code?: string; codeHash?: string } | null>;
-  storage?: Record<string, Record<string, string>>;
-  finality?: ReturnType<typeof fin>;
-}
-
-function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
-  const branch = spec.branch ?? "a";
-  const hash = blockHash(branch, n);
-  const parentHash = spec.parent ?? (n === 0 ? ZERO : blockHash("a", n - 1));
-  let logIndex = 0;
-  const txs = (spec.txs ?? []).map((t, i) => ({
-    type: "0x2",
-    hash: txHash(branch, n, i),
-    nonce: q(i),
-    blockHash: hash,
-    blockNumber: q(n),
-    blockTimestamp: q(1000 + n),
-    transactionIndex: q(i),
-    from: addr(t.from),
-    to: addr(t.to),
-    value: "0x1",
-    gas: "0x5208",
-    input: "0x",
-    r: "0x1",
-    s: "0x1",
-    v: "0x0",
-    gasPrice: "0x3b9aca00",
-    chainId: CHAIN,
-    yParity: "0x0",
-    accessList: [],
-    maxFeePerGas: "0x77359400",
-    maxPriorityFeePerGas: "0x3b9aca00",
-  }));
-  const receipts = (spec.txs ?? []).map((t, i) => ({
-    type: "0x2",
-    transactionHash: txHash(branch, n, i),
-    transactionIndex: q(i),
-    blockHash: hash,
-    blockNumber: q(n),
-    from: addr(t.from),
-    to: addr(t.to),
-    cumulativeGasUsed: q(21000 * (i + 1)),
-    gasUsed: "0x5208",
-    contractAddress: null,
-    logs: (t.logs ?? []).map((l) => ({
-      removed: false,
-      logIndex: q(logIndex++),
-      transactionIndex: q(i),
-      transactionHash: txHash(branch, n, i),
-      blockHash: hash,
-      blockNumber: q(n),
-      address: addr(l.address),
-      data: "0x",
-      topics: l.topics.map(topic),
-    })),
-    logsBloom: BLOOM,
-    status: "0x1",
-    effectiveGasPrice: "0x3b9aca00",
-  }));
-  const accounts = Object.fromEntries(
-    Object.entries(spec.accounts ?? {}).map(([a, v]) => [
-      a,
-      v === null
-        ? null
-        : {
-            nonce: q(v.nonce),
-            balance: q(v.balance),
-            codeHash: v.codeHash ?? EMPTY_CODE_HASH,
-            ...(v.code ? { code: v.code } : {}),
-          },
-    ]),
-  );
-  return {
-    version: 1,
-    chainId: CHAIN,
-    seq,
-    kind: "block",
-    block: {
-      number: q(n),
-      hash,
-      parentHash,
-      nonce: "0x0000000000000000",
-      sha3Uncles: word("1dcc"),
-      logsBloom: BLOOM,
-      transactionsRoot: ZERO,
-      stateRoot: ZERO,
-      receiptsRoot: ZERO,
-      miner: addr(0),
-      difficulty: "0x0",
-      totalDifficulty: "0x0",
-      extraData: "0x",
-      size: "0x200",
-      gasLimit: "0x1c9c380",
-      gasUsed: q(21000 * txs.length),
-      timestamp: q(1000 + n),
-      mixHash: ZERO,
-      baseFeePerGas: "0x3b9aca00",
-      uncles: [],
-      slot: q(n),
-      proposerIndex: "0x0",
-      transactions: txs,
-    },
-    receipts,
-    stateDiff: { accounts, storage: spec.storage ?? {} },
-    finality: spec.finality ?? fin([0, blockHash("a", 0)], [0, blockHash("a", 0)]),
-  };
-}
-
-const reorgBundle = (seq: number, from: [number, string], to: [number, string], depth: number) => ({
-  version: 1,
-  chainId: CHAIN,
-  seq,
-  kind: "reorg",
-  from: { number: q(from[0]), hash: from[1] },
-  to: { number: q(to[0]), hash: to[1] },
-  depth,
-});
-
-const finalityBundle = (seq: number, f: ReturnType<typeof fin>) => ({
-  version: 1,
-  chainId: CHAIN,
-  seq,
-  kind: "finality",
-  finality: f,
-});
+// Synthetic bundles from the shared builder, with the flat 1 gwei gasPrice these tests were written against.
+const blockBundle = (seq: number, n: number, spec: BlockSpec = {}) =>
+  buildBlockBundle(seq, n, { type2GasPrice: 1_000_000_000n, ...spec });
 
 const A = addr(0xa1);
 const B = addr(0xb2);

@@ -1,5 +1,10 @@
-// Test support: synthetic replication bundles that pass shared's strict parser (used by the replica-side unit tests).
+// Test support: synthetic replication bundles that pass shared's strict parser: block bundles with parent linkage,
+// transactions with receipts and logs, a state diff and finality, plus reorg and finality bundles. The one builder for
+// the replica-side unit tests, the Node host's tests (edge/src/node/testing.ts) and the workerd tests
+// (edge/test/workers/bundles.ts), so it uses Web APIs only (no node: imports, no Buffer).
 import { EMPTY_CODE_HASH } from "./reads.ts";
+
+export { EMPTY_CODE_HASH };
 
 export const CHAIN = "0x5254";
 export const q = (n: number | bigint) => `0x${n.toString(16)}`;
@@ -11,7 +16,9 @@ export const topic = (i: number) => word(i.toString(16));
 const BLOOM = `0x${"0".repeat(512)}`;
 const ZERO = word("0");
 
-export const fin = (safe: [number, string], finalized: [number, string]) => ({
+export type Finality = { safe: { number: string; hash: string }; finalized: { number: string; hash: string } };
+
+export const fin = (safe: [number, string], finalized: [number, string]): Finality => ({
   safe: { number: q(safe[0]), hash: safe[1] },
   finalized: { number: q(finalized[0]), hash: finalized[1] },
 });
@@ -29,21 +36,31 @@ export interface TxSpec {
 }
 
 export interface BlockSpec {
+  /** Branch of the block's hash ("a" is the first canonical branch). */
   branch?: string;
+  /** Parent hash; default: block n - 1 of `parentBranch`. */
+  parent?: string;
+  /** Branch of the default parent (default "a"). */
   parentBranch?: string;
   txs?: TxSpec[];
-  accounts?: Record<string, { nonce: number; balance: number } | null>;
-  finality?: ReturnType<typeof fin>;
+  accounts?: Record<string, { nonce: number; balance: number; code?: string; codeHash?: string } | null>;
+  storage?: Record<string, Record<string, string>>;
+  finality?: Finality;
   baseFeePerGas?: bigint;
+  /** gasPrice of every type-2 transaction and its receipt's effectiveGasPrice; default: base fee + effective tip. */
+  type2GasPrice?: bigint;
   gasLimit?: number;
   /** Default: the sum of the transactions' gasUsed. */
   gasUsed?: number;
+  /** Block timestamp; default 1000 + n. */
+  timestamp?: number;
 }
 
 export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
   const branch = spec.branch ?? "a";
   const hash = blockHash(branch, n);
-  const parentHash = n === 0 ? ZERO : blockHash(spec.parentBranch ?? "a", n - 1);
+  const parentHash = spec.parent ?? (n === 0 ? ZERO : blockHash(spec.parentBranch ?? "a", n - 1));
+  const ts = spec.timestamp ?? 1000 + n;
   const baseFee = spec.baseFeePerGas ?? 1_000_000_000n;
   let logIndex = 0;
   const specs = spec.txs ?? [];
@@ -53,7 +70,7 @@ export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
       nonce: q(i),
       blockHash: hash,
       blockNumber: q(n),
-      blockTimestamp: q(1000 + n),
+      blockTimestamp: q(ts),
       transactionIndex: q(i),
       from: addr(t.from),
       to: addr(t.to),
@@ -68,7 +85,7 @@ export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
     }
     const maxFee = t.maxFeePerGas ?? 2_000_000_000n;
     const maxTip = t.maxPriorityFeePerGas ?? 1_000_000_000n;
-    const eff = baseFee + (maxTip < maxFee - baseFee ? maxTip : maxFee - baseFee);
+    const eff = spec.type2GasPrice ?? baseFee + (maxTip < maxFee - baseFee ? maxTip : maxFee - baseFee);
     return {
       type: "0x2",
       ...common,
@@ -115,7 +132,14 @@ export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
   const accounts = Object.fromEntries(
     Object.entries(spec.accounts ?? {}).map(([a, v]) => [
       a,
-      v === null ? null : { nonce: q(v.nonce), balance: q(v.balance), codeHash: EMPTY_CODE_HASH },
+      v === null
+        ? null
+        : {
+            nonce: q(v.nonce),
+            balance: q(v.balance),
+            codeHash: v.codeHash ?? EMPTY_CODE_HASH,
+            ...(v.code ? { code: v.code } : {}),
+          },
     ]),
   );
   return {
@@ -140,7 +164,7 @@ export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
       size: "0x200",
       gasLimit: q(spec.gasLimit ?? 30_000_000),
       gasUsed: q(spec.gasUsed ?? cumulative),
-      timestamp: q(1000 + n),
+      timestamp: q(ts),
       mixHash: ZERO,
       baseFeePerGas: q(baseFee),
       uncles: [],
@@ -149,7 +173,7 @@ export function blockBundle(seq: number, n: number, spec: BlockSpec = {}) {
       transactions: txs,
     },
     receipts,
-    stateDiff: { accounts, storage: {} },
+    stateDiff: { accounts, storage: spec.storage ?? {} },
     finality: spec.finality ?? fin([0, blockHash("a", 0)], [0, blockHash("a", 0)]),
   };
 }
@@ -164,7 +188,7 @@ export const reorgBundle = (seq: number, from: [number, string], to: [number, st
   depth,
 });
 
-export const finalityBundle = (seq: number, f: ReturnType<typeof fin>) => ({
+export const finalityBundle = (seq: number, f: Finality) => ({
   version: 1,
   chainId: CHAIN,
   seq,

@@ -29,6 +29,7 @@ import type {
   ResponseCache,
   Upstream,
 } from "../app/contract.ts";
+import { ReplicaReads } from "../replica/reads.ts";
 import { checkRawTransaction } from "./txCheck.ts";
 
 /** Given by WebSocket hosts; absent over HTTP. */
@@ -68,26 +69,10 @@ type Source = "cache" | "replica" | "core" | "edge";
 /** A call's answer: `result` is already serialised JSON. */
 type Answer = { result: string } | { error: JsonRpcErrorObject };
 
-/** Reads the replica may answer (the issue's "served from the replica" list, minus the statics). */
-const REPLICA_METHODS: ReadonlySet<string> = new Set<RpcMethodName>([
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getBlockTransactionCountByNumber",
-  "eth_getBlockTransactionCountByHash",
-  "eth_getTransactionByHash",
-  "eth_getTransactionByBlockHashAndIndex",
-  "eth_getTransactionByBlockNumberAndIndex",
-  "eth_getTransactionReceipt",
-  "eth_getBlockReceipts",
-  "eth_getLogs",
-  "eth_getBalance",
-  "eth_getTransactionCount",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-]);
+/** Reads the replica may answer (its own list minus eth_blockNumber, which the pipeline answers from the tips). */
+const REPLICA_METHODS: ReadonlySet<string> = new Set<string>(
+  ReplicaReads.methods.filter((m) => m !== "eth_blockNumber"),
+);
 
 export const CORE_UNAVAILABLE: JsonRpcErrorObject = {
   code: RpcCode.RESOURCE_UNAVAILABLE,
