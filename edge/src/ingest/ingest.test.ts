@@ -4,55 +4,14 @@ import type { SubscriptionEvent } from "../app/contract.ts";
 import { createReplicaReads } from "../replica/reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica } from "../replica/replica.ts";
 import { MemoryReplicaStore } from "../replica/store.ts";
+import { blockHash, blockBundle as buildBlockBundle, CHAIN, q } from "../replica/testBundles.ts";
 import { handleIngest, handleReplicaHead } from "./ingest.ts";
 
 const KEY = new Uint8Array(32).fill(0x5a);
-const CHAIN = "0x5254";
 const NOW = 1_800_000_000_000;
-const q = (n: number) => `0x${n.toString(16)}`;
-const word = (s: string) => `0x${s.padStart(64, "0")}`;
-const hashOf = (branch: string, n: number) => word(`${branch}${n.toString(16)}`);
-const BLOOM = `0x${"0".repeat(512)}`;
-const ZERO = word("0");
 
 /** A transaction-free block bundle that passes the strict parser; `branch` changes its hash. */
-function blockBundle(seq: number, n: number, branch = "a") {
-  const finality = { number: q(0), hash: hashOf("a", 0) };
-  return {
-    version: 1,
-    chainId: CHAIN,
-    seq,
-    kind: "block",
-    block: {
-      number: q(n),
-      hash: hashOf(branch, n),
-      parentHash: n === 0 ? ZERO : hashOf("a", n - 1),
-      nonce: "0x0000000000000000",
-      sha3Uncles: word("1dcc"),
-      logsBloom: BLOOM,
-      transactionsRoot: ZERO,
-      stateRoot: ZERO,
-      receiptsRoot: ZERO,
-      miner: `0x${"0".repeat(40)}`,
-      difficulty: "0x0",
-      totalDifficulty: "0x0",
-      extraData: "0x",
-      size: "0x200",
-      gasLimit: "0x1c9c380",
-      gasUsed: "0x0",
-      timestamp: q(1000 + n),
-      mixHash: ZERO,
-      baseFeePerGas: "0x3b9aca00",
-      uncles: [],
-      slot: q(n),
-      proposerIndex: "0x0",
-      transactions: [],
-    },
-    receipts: [],
-    stateDiff: { accounts: {}, storage: {} },
-    finality: { safe: finality, finalized: finality },
-  };
-}
+const blockBundle = (seq: number, n: number, branch = "a") => buildBlockBundle(seq, n, { branch });
 
 async function post(body: string, opts: { key?: Uint8Array; ts?: number; headers?: Record<string, string> } = {}) {
   const headers = opts.headers ?? (await replicationAuthHeaders(opts.key ?? KEY, body, opts.ts ?? NOW));
@@ -238,7 +197,7 @@ describe("handleIngest", () => {
     expect(seen).toHaveLength(1);
     const { transactions: _t, ...header } = blockBundle(4, 3).block;
     expect(seen[0]?.events).toEqual([{ kind: "block", header, logs: [] }]);
-    expect(seen[0]?.readable).toMatchObject({ hash: hashOf("a", 3) });
+    expect(seen[0]?.readable).toMatchObject({ hash: blockHash("a", 3) });
     expect(seen[0]?.head).toBe(3);
     // A duplicate, a gap, or a refused bundle publishes nothing.
     const quiet = { replica, store, key: KEY, now: () => NOW, publish };
@@ -267,8 +226,8 @@ describe("handleIngest", () => {
       chainId: CHAIN,
       seq: 4,
       kind: "reorg",
-      from: { number: q(2), hash: hashOf("a", 2) },
-      to: { number: q(1), hash: hashOf("a", 1) },
+      from: { number: q(2), hash: blockHash("a", 2) },
+      to: { number: q(1), hash: blockHash("a", 1) },
       depth: 1,
     };
     const res = await handleIngest(await post(JSON.stringify(reorg)), deps);
@@ -276,7 +235,7 @@ describe("handleIngest", () => {
     expect(await res.json()).toEqual({ ackSeq: 4 });
     expect(published).toEqual([[{ kind: "removedLogs", logs: [] }]]);
     expect(faults).toHaveLength(1);
-    expect((await replica.meta()).head).toEqual({ number: 1, hash: hashOf("a", 1) });
+    expect((await replica.meta()).head).toEqual({ number: 1, hash: blockHash("a", 1) });
   });
 
   it("onGap is told the missing seqs on a 409 and nothing else", async () => {
@@ -305,9 +264,9 @@ describe("handleIngest", () => {
       chainId: CHAIN,
       seq: 3,
       base: 0,
-      head: { number: 2, hash: hashOf("a", 2) },
+      head: { number: 2, hash: blockHash("a", 2) },
       servedHead: 2,
-      finalized: { number: 0, hash: hashOf("a", 0) },
+      finalized: { number: 0, hash: blockHash("a", 0) },
     });
   });
 });
