@@ -5,6 +5,7 @@
 //      every receipt arrives, status success, nonces consecutive, no "nonce too low", no replacement;
 //   2. viem watchBlocks over the edge's WebSocket: a stretch of consecutive blocks with no gap, each readable over
 //      HTTP at the edge when it is reported;
+//   2b. eth_subscribe newPendingTransactions over the edge's WebSocket announces a transfer sent through the edge;
 //   3. eth_getLogs through the edge equals the core's answer for ranges holding an ERC-20's Transfer logs;
 //   4. bad input gets the core's JSON-RPC errors from the edge and reaches neither the core's request counters nor
 //      the proxy in front of its JSON-RPC;
@@ -222,6 +223,39 @@ export function describeEdgeEndToEnd(host: EdgeHost, opts: EdgeStackOptions = {}
         for (const b of seen) {
           const core = (await call(stack.core.url, "eth_getBlockByNumber", [hex(b.number), false])) as Block;
           expect(core.hash).toBe(b.hash);
+        }
+      });
+    }, 60_000);
+
+    it("eth_subscribe newPendingTransactions over the edge's WebSocket announces a transfer sent through the edge", async () => {
+      await withLogs(stack, async () => {
+        const sock = new WebSocket(stack.wsUrl);
+        const messages: { id?: number; result?: unknown; params?: { subscription: string; result: unknown } }[] = [];
+        sock.onmessage = (ev) => messages.push(JSON.parse(String(ev.data)));
+        try {
+          await new Promise<void>((resolve, reject) => {
+            sock.onopen = () => resolve();
+            sock.onerror = () => reject(new Error("WebSocket to the edge failed"));
+          });
+          sock.send(
+            JSON.stringify({ jsonrpc: "2.0", id: 7, method: "eth_subscribe", params: ["newPendingTransactions"] }),
+          );
+          const subId = await waitFor("the subscription id", async () => messages.find((m) => m.id === 7)?.result, {
+            timeoutMs: 15_000,
+            intervalMs: 20,
+          });
+          expect(subId).toMatch(/^0x[0-9a-f]+$/);
+          const hash = await walletFor(viemSender).sendTransaction({ to: recipient, value: 1n });
+          await waitFor(
+            `the newPendingTransactions notification for ${hash}`,
+            async () =>
+              messages.some((m) => m.params?.subscription === subId && m.params?.result === hash) ? true : undefined,
+            { timeoutMs: 15_000, intervalMs: 20 },
+          );
+          const receipt = await client().waitForTransactionReceipt({ hash, pollingInterval: 100, timeout: 60_000 });
+          expect(receipt.status).toBe("success");
+        } finally {
+          sock.close();
         }
       });
     }, 60_000);

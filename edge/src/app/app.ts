@@ -90,7 +90,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
     // Lenient like the core: any content type is read as JSON-RPC.
     const text = deps.readBody
       ? await deps.readBody(c, config.maxBodyBytes)
-      : await readBodyBounded(c.req.raw, config.maxBodyBytes);
+      : await readBodyBounded(c.req.raw, config.maxBodyBytes, { drainUpTo: 4 * config.maxBodyBytes });
     if (text === undefined) {
       deps.log?.({ msg: "rpc", transport: "http", status: 413, clientKey: deps.clientKey(c) });
       return rpcError(413, RpcCode.LIMIT_EXCEEDED, `request body exceeds ${config.maxBodyBytes} bytes`);
