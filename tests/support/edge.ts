@@ -535,6 +535,8 @@ export async function startWranglerEdge(opts: WranglerEdgeOptions): Promise<Edge
     WRANGLER_SEND_METRICS: "false",
     WRANGLER_SEND_ERROR_REPORTS: "false",
     NO_UPDATE_NOTIFIER: "1",
+    // Offline: do not fetch the `request.cf` object from Cloudflare at start-up (miniflare waits on it otherwise).
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_LOG_PATH: join(persist, "logs"),
     // wrangler's own settings (metrics consent, auth) in the temp dir, never the user's.
     XDG_CONFIG_HOME: join(persist, "config"),
