@@ -1,38 +1,22 @@
 // A real validator node pushes its replication feed to an edge ingest endpoint (handleIngest over node:http); the
 // replica fed this way answers reads byte for byte as the node's own JSON-RPC.
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { blsKeypairFromSeed, bytesToHex, hexToBytes, parseGenesis, privateKeyToAddress } from "@rustchain/shared";
-import { pino } from "pino";
+import { bytesToHex, hexToBytes, privateKeyToAddress } from "@rustchain/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import { handleIngest } from "../edge/src/ingest/ingest.ts";
 import { createReplicaReads, FORWARD, replicaFeeOptions } from "../edge/src/replica/reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica } from "../edge/src/replica/replica.ts";
 import { MemoryReplicaStore } from "../edge/src/replica/store.ts";
-import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../validator/src/cli/devnetGenesis.ts";
-import { RustChainNode } from "../validator/src/node/node.ts";
 import { DEV_KEYS, rpc, signedTransfer } from "./support/devnet.ts";
+import { replicatingGenesis, startReplicatingNode, until } from "./support/replicatingNode.ts";
 
 const KEY = new Uint8Array(32).fill(0x5a);
 
-/** A transaction-free block bundle that passes the strict parser; `branch` changes its hash. */
-const dirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /** node:http → Fetch Request → handleIngest → node:http, as a Node edge would mount it. */
 async function serveIngest(replica: Replica, store: MemoryReplicaStore): Promise<{ url: string; statuses: number[] }> {
@@ -62,33 +46,15 @@ async function serveIngest(replica: Replica, store: MemoryReplicaStore): Promise
 
 describe("ingest from a running node", () => {
   it("a replica fed through handleIngest answers reads exactly as the node's JSON-RPC", async () => {
-    const datadir = await mkdtemp(join(tmpdir(), "rustchain-ingest-"));
-    dirs.push(datadir);
-    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(11));
-    const genesis = parseGenesis(
-      devnetGenesis([{ publicKey: validator.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-    );
+    const genesis = replicatingGenesis(11);
     const store = new MemoryReplicaStore();
     const chainId = `0x${genesis.params.chainId.toString(16)}` as const;
     const replica = createReplica({ ...defaultReplicaOptions, chainId }, { store });
     const reads = createReplicaReads({ fees: replicaFeeOptions(genesis.params) }, { store });
     const ingest = await serveIngest(replica, store);
-    const node = await RustChainNode.start(
-      {
-        datadir,
-        genesis,
-        secretKey: validator.secretKey,
-        rpc: { host: "127.0.0.1", port: 0 },
-        admin: { host: "127.0.0.1", port: 0 },
-        replication: { key: KEY, pushTo: ingest.url },
-      },
-      pino({ level: "silent" }),
-    );
-    let stopped = false;
-    cleanups.push(async () => {
-      if (!stopped) await node.stop();
-    });
-    const url = node.rpc.url;
+    const core = await startReplicatingNode({ key: KEY, seed: 11, pushTo: ingest.url });
+    cleanups.push(() => core.dispose());
+    const { url } = core;
 
     const keys = DEV_KEYS.map(hexToBytes);
     const to = hexToBytes("0x00000000000000000000000000000000000c0f02");
@@ -161,7 +127,6 @@ describe("ingest from a running node", () => {
       `statuses ${[...new Set(ingest.statuses)]}`,
     ).toBe(true);
 
-    await node.stop();
-    stopped = true;
+    await core.stop();
   }, 30_000);
 });

@@ -1,64 +1,30 @@
 // Gap repair against a real node: a replica that starts empty, or falls behind, pulls the missing bundles from the
 // node's admin address (GET /replication/head and /replication/bundles, HMAC-signed) and then answers reads byte for
 // byte as the node's own JSON-RPC.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { blsKeypairFromSeed, bytesToHex, hexToBytes, parseGenesis, privateKeyToAddress } from "@rustchain/shared";
-import { pino } from "pino";
+import { bytesToHex, hexToBytes, privateKeyToAddress } from "@rustchain/shared";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SubscriptionEvent } from "../edge/src/app/contract.ts";
 import { ReplicaPullError, ReplicaPuller } from "../edge/src/replica/puller.ts";
 import { createReplicaReads, FORWARD, replicaFeeOptions } from "../edge/src/replica/reads.ts";
 import { createReplica, defaultReplicaOptions } from "../edge/src/replica/replica.ts";
 import { MemoryReplicaStore } from "../edge/src/replica/store.ts";
-import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../validator/src/cli/devnetGenesis.ts";
-import { RustChainNode } from "../validator/src/node/node.ts";
 import { DEV_KEYS, rpc, signedTransfer } from "./support/devnet.ts";
+import { startReplicatingNode, until } from "./support/replicatingNode.ts";
 
 const KEY = new Uint8Array(32).fill(0x6b);
 
-const dirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe("pulling from a running node", () => {
   it("an empty replica catches up from the admin address and answers as the node; then it follows", async () => {
-    const datadir = await mkdtemp(join(tmpdir(), "rustchain-pull-"));
-    dirs.push(datadir);
-    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(12));
-    const genesis = parseGenesis(
-      devnetGenesis([{ publicKey: validator.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-    );
     // No pushTo: the feed only serves pulls.
-    const node = await RustChainNode.start(
-      {
-        datadir,
-        genesis,
-        secretKey: validator.secretKey,
-        rpc: { host: "127.0.0.1", port: 0 },
-        admin: { host: "127.0.0.1", port: 0 },
-        replication: { key: KEY },
-      },
-      pino({ level: "silent" }),
-    );
-    let stopped = false;
-    cleanups.push(async () => {
-      if (!stopped) await node.stop();
-    });
-    const url = node.rpc.url;
-    const coreUrl = node.admin?.url as string;
+    const core = await startReplicatingNode({ key: KEY, seed: 12 });
+    cleanups.push(() => core.dispose());
+    const { genesis, url } = core;
+    const coreUrl = core.node.admin?.url as string;
     expect(coreUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const keys = DEV_KEYS.map(hexToBytes);
@@ -162,8 +128,7 @@ describe("pulling from a running node", () => {
     expect(store.snapshot()).toEqual(before);
 
     // The node gone: unreachable, and the replica keeps what it has.
-    await node.stop();
-    stopped = true;
+    await core.stop();
     const down = await puller.catchUp().catch((e: unknown) => e);
     expect((down as ReplicaPullError).type).toMatchObject({ code: "PULL_UNREACHABLE", path: "/replication/head" });
     expect((await replica.meta()).head?.number).toBe(later);

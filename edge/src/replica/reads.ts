@@ -5,6 +5,7 @@
 // the pipeline can cache finalized answers forever and the others under the pin's hash.
 import { type ChainParams, nextBaseFee } from "@rustchain/shared/genesis";
 import type { Hex } from "@rustchain/shared/hex";
+import { effectiveTip, rewardPercentiles } from "@rustchain/shared/rpc/fees";
 import { isRpcMethod, parseParams, type RpcMethodName, type RpcParams } from "@rustchain/shared/rpc/methods";
 import type { BlockId, BlockTag, FilterRequest } from "@rustchain/shared/rpc/params";
 import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
@@ -621,29 +622,19 @@ function txBlock(rec: TxRecord): NumberedRef {
   return { number: Number(BigInt(rec.tx.blockNumber as Hex)), hash: rec.tx.blockHash };
 }
 
-/** Effective tips at gas-weighted percentiles, as the core's (and geth's) eth_feeHistory computes them. */
+/** Effective tips at gas-weighted percentiles, as the core's eth_feeHistory computes them. */
 function blockRewards(header: ReturnType<typeof feeHeader>, txs: TxRecord[], percentiles: number[]): string[] {
   const base = header.baseFeePerGas;
-  if (txs.length === 0) return percentiles.map(() => "0x0");
-  const items = txs
-    .map((t) => {
-      // Legacy and access-list transactions carry one price: the core decodes it as both the cap and the tip.
-      const maxFee = BigInt((t.tx.maxFeePerGas ?? t.tx.gasPrice) as Hex);
-      const maxTip = BigInt((t.tx.maxPriorityFeePerGas ?? t.tx.gasPrice) as Hex);
-      const tip = maxFee - base < maxTip ? maxFee - base : maxTip;
-      return { tip, gas: BigInt(t.receipt.gasUsed as Hex) };
-    })
-    .sort((x, y) => (x.tip < y.tip ? -1 : x.tip > y.tip ? 1 : 0));
-  const total = Number(header.gasUsed);
-  return percentiles.map((p) => {
-    const threshold = (total * p) / 100;
-    let sum = 0;
-    for (const it of items) {
-      sum += Number(it.gas);
-      if (sum >= threshold) return toQuantity(it.tip);
-    }
-    return toQuantity((items[items.length - 1] as { tip: bigint }).tip);
-  });
+  const items = txs.map((t) => ({
+    // Legacy and access-list transactions carry one price: the core decodes it as both the cap and the tip.
+    tip: effectiveTip(
+      BigInt((t.tx.maxFeePerGas ?? t.tx.gasPrice) as Hex),
+      BigInt((t.tx.maxPriorityFeePerGas ?? t.tx.gasPrice) as Hex),
+      base,
+    ),
+    gasUsed: BigInt(t.receipt.gasUsed as Hex),
+  }));
+  return rewardPercentiles(items, BigInt(header.gasUsed), percentiles);
 }
 
 function range(from: number, to: number): number[] {

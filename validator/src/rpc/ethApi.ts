@@ -22,6 +22,7 @@ import {
   rpcParams,
   toQuantity,
 } from "@rustchain/shared";
+import { effectiveTip, rewardPercentiles } from "@rustchain/shared/rpc/fees";
 import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
@@ -490,22 +491,9 @@ function bloomMatches(bloom: Uint8Array, f: FilterRequest): boolean {
 /** Effective tips at the given gas-weighted percentiles, as geth's eth_feeHistory computes them. */
 function blockRewards(b: LoadedBlock, percentiles: number[]): string[] {
   const base = b.block.header.baseFeePerGas;
-  if (b.txs.length === 0) return percentiles.map(() => "0x0");
-  const items = b.txs
-    .map((t, i) => {
-      const price =
-        t.tx.maxFeePerGas - base < t.tx.maxPriorityFeePerGas ? t.tx.maxFeePerGas - base : t.tx.maxPriorityFeePerGas;
-      return { tip: price, gas: b.receipts[i]!.gasUsed };
-    })
-    .sort((x, y) => (x.tip < y.tip ? -1 : x.tip > y.tip ? 1 : 0));
-  const total = Number(b.block.header.gasUsed);
-  return percentiles.map((p) => {
-    const threshold = (total * p) / 100;
-    let sum = 0;
-    for (const it of items) {
-      sum += Number(it.gas);
-      if (sum >= threshold) return toQuantity(it.tip);
-    }
-    return toQuantity(items[items.length - 1]!.tip);
-  });
+  const items = b.txs.map((t, i) => ({
+    tip: effectiveTip(t.tx.maxFeePerGas, t.tx.maxPriorityFeePerGas, base),
+    gasUsed: b.receipts[i]!.gasUsed,
+  }));
+  return rewardPercentiles(items, b.block.header.gasUsed, percentiles);
 }
