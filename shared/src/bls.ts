@@ -9,6 +9,7 @@ import {
   verify,
 } from "@chainsafe/blst";
 import { ChainError } from "./errors.ts";
+import { blake3 } from "./hash.ts";
 
 export const BLS_PUBKEY_LENGTH = 48;
 export const BLS_SIGNATURE_LENGTH = 96;
@@ -94,4 +95,31 @@ export function blsFastAggregateVerify(publicKeys: Uint8Array[], message: Uint8A
   } catch {
     return false;
   }
+}
+
+/**
+ * What a proof of possession signs: the public key under its own domain, so the proof can never be replayed as (or
+ * forged from) a block, attestation or VRF signature, all of which sign other domain-tagged roots.
+ */
+const POP_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLS_POP_V1");
+
+function popSigningRoot(publicKey: Uint8Array): Uint8Array {
+  const msg = new Uint8Array(POP_DOMAIN.length + publicKey.length);
+  msg.set(POP_DOMAIN);
+  msg.set(publicKey, POP_DOMAIN.length);
+  return blake3(msg);
+}
+
+/**
+ * A proof that the holder of `secretKey` knows it: its signature over its own public key. Every genesis validator
+ * key carries one, because aggregate verification (`blsFastAggregateVerify`) is only sound over keys that proved
+ * possession: without it a party could register pk' = g^x - sum(other keys) and forge "everyone attested".
+ */
+export function blsProofOfPossession(secretKey: Uint8Array): Uint8Array {
+  return blsSign(secretKey, popSigningRoot(blsPublicKey(secretKey)));
+}
+
+/** Check a proof of possession; malformed keys or proofs verify as false. */
+export function blsVerifyProofOfPossession(publicKey: Uint8Array, proof: Uint8Array): boolean {
+  return blsVerify(publicKey, popSigningRoot(publicKey), proof);
 }

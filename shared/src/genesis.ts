@@ -1,11 +1,13 @@
 // Genesis schema and chain parameters. A genesis file is JSON; hex quantities follow JSON-RPC conventions.
 import { z } from "zod";
+import { blsVerifyProofOfPossession } from "./bls.ts";
 import { ChainError } from "./errors.ts";
 import { hexToBytes } from "./hex.ts";
 
 const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "hex quantity");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "20-byte hex address");
 const blsKey = z.string().regex(/^0x[0-9a-fA-F]{96}$/, "48-byte hex BLS public key");
+const blsSignature = z.string().regex(/^0x[0-9a-fA-F]{192}$/, "96-byte hex BLS signature");
 
 export const genesisSchema = z.object({
   chainId: z
@@ -47,8 +49,17 @@ export const genesisSchema = z.object({
     })
     .optional(),
   validators: z
-    .array(z.object({ blsPublicKey: blsKey, stake: hexQuantity, feeRecipient: address }))
-    .min(1, "at least one validator"),
+    .array(
+      z.object({
+        blsPublicKey: blsKey,
+        /** The key's signature over itself (`rustchain keys create` prints it): see blsProofOfPossession. */
+        proofOfPossession: blsSignature,
+        stake: hexQuantity,
+        feeRecipient: address,
+      }),
+    )
+    .min(1, "at least one validator")
+    .max(4096, "at most 4096 validators"),
 });
 
 export type GenesisJson = z.input<typeof genesisSchema>;
@@ -72,6 +83,7 @@ export interface GenesisAi {
 
 export interface GenesisValidator {
   blsPublicKey: Uint8Array;
+  proofOfPossession: Uint8Array;
   stake: bigint;
   feeRecipient: Uint8Array;
 }
@@ -94,6 +106,24 @@ export function parseGenesis(json: unknown): Genesis {
     throw new ChainError({ code: "INVALID_GENESIS", reason: `${issue?.path.join(".")}: ${issue?.message}` });
   }
   const g = parsed.data;
+  const seen = new Map<string, number>();
+  for (const [i, v] of g.validators.entries()) {
+    const key = v.blsPublicKey.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ChainError({ code: "INVALID_GENESIS", reason: `validators.${i}: same BLS key as validators.${first}` });
+    }
+    seen.set(key, i);
+    if (BigInt(v.stake) === 0n) {
+      throw new ChainError({ code: "INVALID_GENESIS", reason: `validators.${i}.stake: must be above zero` });
+    }
+    if (!blsVerifyProofOfPossession(hexToBytes(v.blsPublicKey), hexToBytes(v.proofOfPossession))) {
+      throw new ChainError({
+        code: "INVALID_GENESIS",
+        reason: `validators.${i}.proofOfPossession: not a valid proof of possession of its BLS key`,
+      });
+    }
+  }
   return {
     params: {
       chainId: BigInt(g.chainId),
@@ -121,6 +151,7 @@ export function parseGenesis(json: unknown): Genesis {
     })),
     validators: g.validators.map((v) => ({
       blsPublicKey: hexToBytes(v.blsPublicKey),
+      proofOfPossession: hexToBytes(v.proofOfPossession),
       stake: BigInt(v.stake),
       feeRecipient: hexToBytes(v.feeRecipient.toLowerCase()),
     })),

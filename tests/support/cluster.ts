@@ -249,7 +249,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const keystorePath = join(datadir, "validator-keystore.json");
     await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
     await writeKeystoreFile(keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
-    keys.push({ publicKey: key.publicKey, feeRecipient: devnetFeeRecipient(i) });
+    keys.push({ secretKey: key.secretKey, feeRecipient: devnetFeeRecipient(i) });
     const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(datadir, quiet)).toString();
     const ports = { rpc: await freePort(), admin: await freePort(), metrics: await freePort(), p2p: await freePort() };
     prepared.push({ datadir, passwordPath, keystorePath, peerId, ports, secretKey: key.secretKey });

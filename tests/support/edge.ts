@@ -263,7 +263,7 @@ export async function startCoreForEdge(opts: CoreForEdgeOptions = {}): Promise<C
   await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
   await writeKeystoreFile(keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
   const genesisPath = join(datadir, "genesis.json");
-  const genesis = devnetGenesis([{ publicKey: key.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], opts.slotMs ?? 500);
+  const genesis = devnetGenesis([{ secretKey: key.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], opts.slotMs ?? 500);
   await writeFile(genesisPath, `${JSON.stringify(genesis, null, 2)}\n`);
   const replicationKeyHex = randomBytes(32).toString("hex");
   const replicationKeyFile = join(datadir, "replication-key");

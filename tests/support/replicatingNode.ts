@@ -22,7 +22,7 @@ export interface ReplicatingNode {
 /** The genesis startReplicatingNode uses for `seed` (known before the node starts, e.g. to build its replica). */
 export function replicatingGenesis(seed: number): Genesis {
   const validator = blsKeypairFromSeed(new Uint8Array(32).fill(seed));
-  return parseGenesis(devnetGenesis([{ publicKey: validator.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250));
+  return parseGenesis(devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250));
 }
 
 /** Start a one-validator node (validator key from `seed`) whose feed is authenticated by `key`, pushing to `pushTo`. */

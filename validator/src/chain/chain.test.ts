@@ -59,7 +59,7 @@ class HeadMovingRuntime extends ContractRuntime {
 // A single-validator genesis (the devnet's alloc and parameters) with a fixed timestamp, so blocks are reproducible.
 const validatorKey = blsKeypairFromSeed(new Uint8Array(32).fill(7));
 const genesis = parseGenesis({
-  ...devnetGenesis([{ publicKey: validatorKey.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 1000),
+  ...devnetGenesis([{ secretKey: validatorKey.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 1000),
   timestamp: 1_700_000_000,
 });
 const runtime = new ContractRuntime();

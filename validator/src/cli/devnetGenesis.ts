@@ -1,13 +1,21 @@
 // The devnet's genesis: chain 21076, the 10 "test … junk" dev accounts with 10,000 RTC each, N validators with 32 RTC
 // stake, 8-slot epochs, and (optionally) the Proof-of-AI task.
-import { bytesToHex, DEVNET_ACCOUNTS, DEVNET_CHAIN_ID, type GenesisJson } from "@rustchain/shared";
+import {
+  blsProofOfPossession,
+  blsPublicKey,
+  bytesToHex,
+  DEVNET_ACCOUNTS,
+  DEVNET_CHAIN_ID,
+  type GenesisJson,
+} from "@rustchain/shared";
 
 const ONE_RTC = 10n ** 18n;
 /** Where the first devnet validator's tips go: a fixed address that is none of the dev accounts. */
 export const DEVNET_FEE_RECIPIENT = "0x5254000000000000000000000000000000000001";
 
 export interface DevnetValidatorKey {
-  publicKey: Uint8Array;
+  /** Used here only to derive the public key and sign its proof of possession. */
+  secretKey: Uint8Array;
   feeRecipient: string;
 }
 
@@ -33,7 +41,8 @@ export function devnetGenesis(
     alloc,
     ...(ai ? { ai: { model: bytesToHex(ai.model), verifyingKey: bytesToHex(ai.verifyingKey) } } : {}),
     validators: validators.map((v) => ({
-      blsPublicKey: bytesToHex(v.publicKey),
+      blsPublicKey: bytesToHex(blsPublicKey(v.secretKey)),
+      proofOfPossession: bytesToHex(blsProofOfPossession(v.secretKey)),
       stake: `0x${(32n * ONE_RTC).toString(16)}`,
       feeRecipient: v.feeRecipient,
     })),

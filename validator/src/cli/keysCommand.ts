@@ -1,7 +1,7 @@
 // `rustchain keys ...`: create, import and inspect encrypted validator BLS keystores (EIP-2335).
 import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { blsKeypairFromSeed, blsPublicKey } from "@rustchain/shared/bls";
+import { blsKeypairFromSeed, blsProofOfPossession, blsPublicKey } from "@rustchain/shared/bls";
 import { bytesToHex } from "@rustchain/shared/hex";
 import { type Command, Option } from "commander";
 import {
@@ -26,14 +26,25 @@ interface WriteOptions {
 const KEYSTORE_HELP = "path of the EIP-2335 keystore file to write; must not exist (written with mode 0600)";
 const PASSWORD_HELP = "file holding the keystore password (one trailing newline is ignored)";
 
-/** Encrypt and write the keystore, wipe the secret from memory, print the public key as one JSON line. */
+/**
+ * Encrypt and write the keystore, wipe the secret from memory, print one JSON line: the public key and its proof of
+ * possession (the two fields a genesis validator entry needs besides stake and fee recipient).
+ */
 async function saveKeystore(opts: WriteOptions, password: string, secretKey: Uint8Array, publicKey: Uint8Array) {
+  let proofOfPossession: Uint8Array;
   try {
+    proofOfPossession = blsProofOfPossession(secretKey);
     await writeKeystoreFile(opts.keystore, await encryptBlsKey(secretKey, password, { kdf: opts.kdf }));
   } finally {
     secretKey.fill(0);
   }
-  console.log(JSON.stringify({ publicKey: bytesToHex(publicKey), keystore: opts.keystore }));
+  console.log(
+    JSON.stringify({
+      publicKey: bytesToHex(publicKey),
+      proofOfPossession: bytesToHex(proofOfPossession),
+      keystore: opts.keystore,
+    }),
+  );
 }
 
 export function registerKeysCommand(program: Command): void {
@@ -58,8 +69,9 @@ export function registerKeysCommand(program: Command): void {
     .addOption(kdfOption())
     .addHelpText(
       "after",
-      "\nPrints one JSON line with the new public key, e.g.\n" +
-        '  {"publicKey":"0x…","keystore":"validator.json"}\n\nExample:\n' +
+      "\nPrints one JSON line with the new public key and its proof of possession (both go into the genesis\n" +
+        "validator entry), e.g.\n" +
+        '  {"publicKey":"0x…","proofOfPossession":"0x…","keystore":"validator.json"}\n\nExample:\n' +
         "  $ rustchain keys create --keystore validator.json --password-file password.txt",
     )
     .action(async (opts: WriteOptions, cmd: Command) => {
@@ -80,7 +92,7 @@ export function registerKeysCommand(program: Command): void {
     .addOption(kdfOption())
     .addHelpText(
       "after",
-      "\nPrints one JSON line with the public key. Delete the plaintext secret key file once the keystore is backed up." +
+      "\nPrints one JSON line with the public key and its proof of possession. Delete the plaintext secret key file once the keystore is backed up." +
         "\n\nExample:\n  $ rustchain keys import --secret-key-file sk.hex --keystore validator.json --password-file password.txt",
     )
     .action(async (opts: WriteOptions & { secretKeyFile: string }, cmd: Command) => {

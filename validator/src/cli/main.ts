@@ -88,7 +88,7 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
     const password = randomBytes(16).toString("hex");
     await writeFile(f.passwordPath, `${password}\n`, { mode: 0o600 });
     await writeKeystoreFile(f.keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
-    keys.push({ publicKey: key.publicKey, feeRecipient: devnetFeeRecipient(i) });
+    keys.push({ secretKey: key.secretKey, feeRecipient: devnetFeeRecipient(i) });
   }
   let ai: { model: Uint8Array; verifyingKey: Uint8Array } | undefined;
   if (withAi) {

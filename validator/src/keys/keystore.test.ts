@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blsKeypairFromSeed } from "@rustchain/shared/bls";
-import { bytesToHex } from "@rustchain/shared/hex";
+import { blsKeypairFromSeed, blsProofOfPossession, blsVerifyProofOfPossession } from "@rustchain/shared/bls";
+import { bytesToHex, hexToBytes } from "@rustchain/shared/hex";
 import { Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registerKeysCommand } from "../cli/keysCommand.ts";
@@ -181,8 +181,9 @@ describe("rustchain keys", () => {
     const created = join(dir, "cli", "created.json");
     const { out } = await run("create", "--keystore", created, "--password-file", pw, "--kdf", "pbkdf2");
     expect(out).toHaveLength(1);
-    const { publicKey } = JSON.parse(out[0]) as { publicKey: string };
+    const { publicKey, proofOfPossession } = JSON.parse(out[0]) as { publicKey: string; proofOfPossession: string };
     expect(publicKey).toMatch(/^0x[0-9a-f]{96}$/);
+    expect(blsVerifyProofOfPossession(hexToBytes(publicKey), hexToBytes(proofOfPossession))).toBe(true);
     expect((await stat(created)).mode & 0o777).toBe(0o600);
     const key = await loadValidatorKey(created, pw);
     expect(bytesToHex(key.publicKey)).toBe(publicKey);
@@ -196,7 +197,10 @@ describe("rustchain keys", () => {
     const imp = await run(
       ...["import", "--secret-key-file", skFile, "--keystore", imported, "--password-file", pw, "--kdf", "pbkdf2"],
     );
-    expect(JSON.parse(imp.out[0])).toMatchObject({ publicKey: bytesToHex(bob.publicKey) });
+    expect(JSON.parse(imp.out[0])).toMatchObject({
+      publicKey: bytesToHex(bob.publicKey),
+      proofOfPossession: bytesToHex(blsProofOfPossession(bob.secretKey)),
+    });
     expect(await decryptBlsKey(await readKeystoreFile(imported), PASSWORD)).toEqual(bob.secretKey);
   });
 

@@ -150,7 +150,7 @@ describe("replication from a running node", () => {
     const datadir = await tempDir();
     const validator = blsKeypairFromSeed(new Uint8Array(32).fill(11));
     const genesis = parseGenesis(
-      devnetGenesis([{ publicKey: validator.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
+      devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
     );
     const receiver = new Receiver();
     cleanups.push(() => receiver.close());
@@ -281,7 +281,7 @@ describe("replication from a running node", () => {
 
 const validatorKey = blsKeypairFromSeed(new Uint8Array(32).fill(7));
 const chainGenesis = parseGenesis({
-  ...devnetGenesis([{ publicKey: validatorKey.publicKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 1000),
+  ...devnetGenesis([{ secretKey: validatorKey.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 1000),
   timestamp: 1_700_000_000,
 });
 

@@ -1,0 +1,108 @@
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { describe, expect, it } from "vitest";
+import {
+  blsFastAggregateVerify,
+  blsKeypairFromSeed,
+  blsProofOfPossession,
+  blsSign,
+  blsVerifyProofOfPossession,
+} from "./bls.ts";
+import { ChainError } from "./errors.ts";
+import { type GenesisJson, parseGenesis } from "./genesis.ts";
+import { bytesToHex, hexToBytes } from "./hex.ts";
+
+const alice = blsKeypairFromSeed(new Uint8Array(32).fill(1));
+const bob = blsKeypairFromSeed(new Uint8Array(32).fill(2));
+
+function entry(secretKey: Uint8Array, publicKey: Uint8Array) {
+  return {
+    blsPublicKey: bytesToHex(publicKey),
+    proofOfPossession: bytesToHex(blsProofOfPossession(secretKey)),
+    stake: "0x1",
+    feeRecipient: `0x${"11".repeat(20)}`,
+  };
+}
+
+function genesis(validators: GenesisJson["validators"]): GenesisJson {
+  return { chainId: 7, gasLimit: "0x1000000", baseFeePerGas: "0x1", alloc: {}, validators };
+}
+
+function reason(json: GenesisJson): string {
+  try {
+    parseGenesis(json);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ChainError);
+    const type = (err as ChainError).type;
+    expect(type.code).toBe("INVALID_GENESIS");
+    return (type as { reason: string }).reason;
+  }
+  throw new Error("genesis was accepted");
+}
+
+describe("BLS proof of possession", () => {
+  it("verifies for its own key only", () => {
+    const pop = blsProofOfPossession(alice.secretKey);
+    expect(blsVerifyProofOfPossession(alice.publicKey, pop)).toBe(true);
+    expect(blsVerifyProofOfPossession(bob.publicKey, pop)).toBe(false);
+    expect(blsVerifyProofOfPossession(alice.publicKey, blsProofOfPossession(bob.secretKey))).toBe(false);
+    expect(blsVerifyProofOfPossession(alice.publicKey, pop.subarray(1))).toBe(false);
+    expect(blsVerifyProofOfPossession(alice.publicKey.subarray(1), pop)).toBe(false);
+    // A plain signature over the public key is not a proof of possession (the proof has its own domain).
+    expect(blsVerifyProofOfPossession(alice.publicKey, blsSign(alice.secretKey, alice.publicKey))).toBe(false);
+  });
+});
+
+describe("genesis validators", () => {
+  it("parses keys that prove possession", () => {
+    const g = parseGenesis(genesis([entry(alice.secretKey, alice.publicKey), entry(bob.secretKey, bob.publicKey)]));
+    expect(g.validators.map((v) => bytesToHex(v.blsPublicKey))).toEqual([
+      bytesToHex(alice.publicKey),
+      bytesToHex(bob.publicKey),
+    ]);
+    expect(g.validators[1]!.proofOfPossession).toEqual(blsProofOfPossession(bob.secretKey));
+  });
+
+  it("refuses a missing, malformed or borrowed proof, a repeated key and a zero stake", () => {
+    const { proofOfPossession: _, ...noPop } = entry(bob.secretKey, bob.publicKey);
+    expect(reason(genesis([entry(alice.secretKey, alice.publicKey), noPop as never]))).toMatch(
+      /^validators\.1\.proofOfPossession: /,
+    );
+    expect(reason(genesis([{ ...entry(alice.secretKey, alice.publicKey), proofOfPossession: "0x12" }]))).toBe(
+      "validators.0.proofOfPossession: 96-byte hex BLS signature",
+    );
+    // Bob's key with Alice's proof.
+    expect(reason(genesis([entry(alice.secretKey, bob.publicKey)]))).toBe(
+      "validators.0.proofOfPossession: not a valid proof of possession of its BLS key",
+    );
+    expect(reason(genesis([entry(bob.secretKey, bob.publicKey), entry(bob.secretKey, bob.publicKey)]))).toBe(
+      "validators.1: same BLS key as validators.0",
+    );
+    expect(reason(genesis([{ ...entry(bob.secretKey, bob.publicKey), stake: "0x0" }]))).toBe(
+      "validators.0.stake: must be above zero",
+    );
+  });
+
+  it("refuses a rogue key, which would otherwise forge an aggregate in the honest validator's name", () => {
+    // The attacker knows a, publishes pk' = a·G1 − pk_alice. The aggregate of {pk_alice, pk'} is a·G1, so a
+    // signature by a alone passes fast-aggregate verification as "Alice and the attacker both signed".
+    const G1 = bls12_381.G1.Point;
+    const a = blsKeypairFromSeed(new Uint8Array(32).fill(9));
+    const rogue = G1.fromHex(bytesToHex(a.publicKey).slice(2))
+      .subtract(G1.fromHex(bytesToHex(alice.publicKey).slice(2)))
+      .toBytes(true);
+    const message = new TextEncoder().encode("attestation nobody honest signed");
+    expect(blsFastAggregateVerify([alice.publicKey, rogue], message, blsSign(a.secretKey, message))).toBe(true);
+
+    // The attacker has no secret key for pk', so the best it can offer is a proof made with some other key.
+    const forged = {
+      blsPublicKey: bytesToHex(rogue),
+      proofOfPossession: bytesToHex(blsProofOfPossession(a.secretKey)),
+      stake: "0x1",
+      feeRecipient: `0x${"22".repeat(20)}`,
+    };
+    expect(reason(genesis([entry(alice.secretKey, alice.publicKey), forged]))).toBe(
+      "validators.1.proofOfPossession: not a valid proof of possession of its BLS key",
+    );
+    expect(hexToBytes(forged.blsPublicKey)).toHaveLength(48);
+  });
+});
