@@ -298,7 +298,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       extra: ["--admin-addr", `127.0.0.1:${p.ports.admin}`, ...(n.byzantine ? ["--byzantine"] : []), ...extra],
     });
     const env = { ...process.env, ...(n.byzantine ? { RUSTCHAIN_ALLOW_BYZANTINE: "1" } : {}) };
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // The IPC channel makes the node stop by itself if this test process dies without stopping it.
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     n.logs.note(`started pid ${proc.pid}`);
     proc.stdout?.setEncoding("utf8").on("data", (d: string) => n.logs.push(d));
     proc.stderr?.setEncoding("utf8").on("data", (d: string) => n.logs.push(d));

@@ -79,7 +79,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     // These tests are about the execution layer; the Proof-of-AI circuit has its own tests.
     "--no-ai",
   ];
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // The IPC channel makes the devnet stop by itself if this test process dies without stopping it.
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let out = "";
   proc.stdout?.on("data", (d) => {
     out += d;

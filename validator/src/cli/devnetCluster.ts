@@ -1,6 +1,8 @@
 // `rustchain devnet --validators N`: N validator processes on 127.0.0.1, each `rustchain node` with its own datadir,
 // p2p port and keystore, all knowing each other through the bootstrap list. RPC and metrics are on the first one.
-// Ctrl-C (or SIGTERM) is forwarded to every child; the command exits once they have all stopped.
+// Ctrl-C (or SIGTERM) is forwarded to every child; the command exits once they have all stopped. Each child also holds
+// an IPC channel to this process and stops by itself when it closes, so even a SIGKILLed devnet leaves no validator
+// running.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -117,7 +119,8 @@ export function validatorNodeArgs(v: ValidatorProcess): string[] {
   ];
 }
 
-export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
+/** Runs until Ctrl-C or a validator exits; resolves true when every validator stopped because it was asked to. */
+export async function runDevnetCluster(o: ClusterOptions): Promise<boolean> {
   const { logger } = o;
   // Peer ids are fixed by each node's p2p key, created here once so every node's bootstrap list is known up front.
   const peers = await Promise.all(
@@ -148,14 +151,15 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
       logName: `v${i}`,
       extra: o.miner ? ["--miner"] : [],
     });
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     children.push(child);
     logger.info({ node: `v${i}`, pid: child.pid, rpc, p2p: addr(i) }, "Started validator process");
   }
   logger.info({ validators: o.nodes.length, rpc: o.rpcAddr }, "Devnet running; Ctrl-C to stop all validators");
 
-  await new Promise<void>((done) => {
+  return new Promise<boolean>((done) => {
     let stopping = false;
+    let clean = true;
     let alive = children.length;
     const stopAll = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -171,10 +175,17 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<void> {
       c.once("exit", (code, signal) => {
         alive--;
         if (!stopping) {
+          clean = false;
           logger.error({ node: `v${i}`, code, signal }, "Validator process exited; stopping the devnet");
           stopAll("SIGTERM");
+        } else if (code !== 0) {
+          clean = false;
+          logger.error({ node: `v${i}`, code, signal }, "Validator process did not stop cleanly");
         }
-        if (alive === 0) done();
+        if (alive === 0) {
+          logger.info({ clean }, "All validators stopped");
+          done(clean);
+        }
       });
     }
     process.on("SIGINT", () => stopAll("SIGINT"));

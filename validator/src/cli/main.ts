@@ -9,6 +9,7 @@ import {
   DEVNET_ACCOUNTS,
   DEVNET_CHAIN_ID,
   DEVNET_MNEMONIC,
+  type Genesis,
   hexToBytes,
   parseGenesis,
   RustChainError,
@@ -45,7 +46,7 @@ function makeLogger(level: string, name?: string): Logger {
   return pino({ level, base: name ? { node: name } : undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-async function runUntilSignal(node: RustChainNode): Promise<void> {
+async function runUntilSignal(node: RustChainNode, logger: Logger): Promise<void> {
   await new Promise<void>((done) => {
     let stopping = false;
     const stop = () => {
@@ -55,6 +56,16 @@ async function runUntilSignal(node: RustChainNode): Promise<void> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    // Started by a supervisor over an IPC channel (`rustchain devnet --validators N`, test clusters): stop cleanly
+    // when the supervisor is gone, even if it was SIGKILLed and could forward nothing. The channel itself must not
+    // keep the process alive once the node has stopped.
+    if (process.send) {
+      process.channel?.unref();
+      process.once("disconnect", () => {
+        logger.warn("Supervisor process exited; stopping");
+        stop();
+      });
+    }
   });
 }
 
@@ -72,7 +83,14 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
     passwordPath: `${nodeDir(i)}/dev-password.txt`,
   }));
   if (existsSync(genesisPath)) {
-    const existing = parseGenesis(JSON.parse(await readFile(genesisPath, "utf8")));
+    let existing: Genesis;
+    try {
+      existing = parseGenesis(JSON.parse(await readFile(genesisPath, "utf8")));
+    } catch (err) {
+      throw new CliError(
+        `${genesisPath} is not a valid genesis (${err instanceof Error ? err.message : String(err)}); a devnet made by an older version must be recreated: use --reset`,
+      );
+    }
     if (existing.validators.length !== count) {
       throw new CliError(
         `${datadir} holds a devnet of ${existing.validators.length} validator(s); use --reset or another --datadir`,
@@ -154,7 +172,7 @@ program
     if (count > 1) {
       if (o.replicateTo) program.error("error: --replicate-to needs a one-validator devnet");
       if (o.adminAddr) program.error("error: --admin-addr needs a one-validator devnet");
-      await runDevnetCluster({
+      const clean = await runDevnetCluster({
         genesisPath: prepared.genesisPath,
         nodes: prepared.files,
         rpcAddr: o.rpcAddr,
@@ -163,6 +181,7 @@ program
         miner: o.miner,
         logger,
       });
+      if (!clean) process.exitCode = 1;
       return;
     }
     const files = prepared.files[0]!;
@@ -190,7 +209,7 @@ program
       { chainId: DEVNET_CHAIN_ID, accounts: DEVNET_ACCOUNTS.length, datadir },
       "Devnet running; Ctrl-C to stop",
     );
-    await runUntilSignal(node);
+    await runUntilSignal(node, logger);
   });
 
 async function minerOptions(address: Uint8Array) {
@@ -313,7 +332,7 @@ program
       },
       logger,
     );
-    await runUntilSignal(node);
+    await runUntilSignal(node, logger);
   });
 
 function parseRateLimit(value: string): { perSecond: number; burst: number } {
