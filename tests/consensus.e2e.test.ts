@@ -8,6 +8,8 @@
 //     history;
 //   - invalid gossip (bad signature, wrong proposer, future slot, oversized, malformed) costs the sender its score and
 //     leaves the node healthy;
+//   - a node started late from an empty datadir syncs the chain and follows the head; with a weak-subjectivity
+//     checkpoint it syncs only a chain holding that block, and bans the peers that serve another;
 //   - a validator that double-votes and double-proposes is slashed (stake halved), and honest ones never are, even
 //     across a restart.
 // At every sample, across all nodes and over time, no two different blocks are finalized at the same height.
@@ -38,6 +40,8 @@ import {
   type Cluster,
   type FinalityStatus,
   FinalityWatcher,
+  type Follower,
+  parseFinalityStatus,
   percentile,
   startCluster,
   startTestPeer,
@@ -49,6 +53,7 @@ const SLOT_MS = 1000;
 const CHAIN_ID = 21076n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+const hexNum = (v: unknown) => Number(BigInt(v as string));
 
 function currentSlot(c: Cluster): number {
   return Math.floor((Date.now() - c.genesisMs) / c.slotMs);
@@ -58,11 +63,13 @@ async function statuses(c: Cluster, nodes: number[]): Promise<FinalityStatus[]> 
   return Promise.all(nodes.map((i) => c.finality(i)));
 }
 
-/** Canonical block hashes 0..upTo on one node. */
-async function canonicalHashes(c: Cluster, node: number, upTo: number): Promise<string[]> {
+/** Canonical block hashes 0..upTo on one node (a validator's index, or a follower). */
+async function canonicalHashes(c: Cluster, node: number | Follower, upTo: number): Promise<string[]> {
+  const rpc = (method: string, params: unknown[]) =>
+    typeof node === "number" ? c.rpc(node, method, params) : node.rpc(method, params);
   const out: string[] = [];
   for (let n = 0; n <= upTo; n++) {
-    const b = (await c.rpc(node, "eth_getBlockByNumber", [hex(n), false])) as { hash: string } | null;
+    const b = (await rpc("eth_getBlockByNumber", [hex(n), false])) as { hash: string } | null;
     out.push(b?.hash ?? "missing");
   }
   return out;
@@ -525,6 +532,63 @@ describe("four honest validators, 1 s slots", () => {
     expect(await canonicalHashes(c, 3, upTo)).toEqual(await canonicalHashes(c, 0, upTo));
     expect(watcher.violations).toEqual([]);
   }, 180_000);
+
+  it("a node started late syncs and follows the head; a weak-subjectivity checkpoint refuses any other chain", async ({
+    onTestFailed,
+  }) => {
+    const live = c.running();
+    reportOnFailure(() => c, onTestFailed);
+    const [s0] = await waitForFinality(c, live);
+    const checkpoint = s0!.finalized;
+    expect(checkpoint.number).toBeGreaterThan(0);
+    // The same number under another hash: the chain these validators built does not hold that block.
+    const wrongHash = `${checkpoint.hash.slice(0, -1)}${checkpoint.hash.endsWith("0") ? "1" : "0"}`;
+    const good = await c.startFollower("late", ["--checkpoint", `${checkpoint.number}:${checkpoint.hash}`]);
+    const bad = await c.startFollower("other-chain", ["--checkpoint", `${checkpoint.number}:${wrongHash}`]);
+    onTestFailed(() => {
+      for (const f of [good, bad]) console.log(`==== ${f.name}\n${f.logs.tail(60).join("\n")}`);
+    });
+
+    // The late node: past the checkpoint, then on node 0's head, which it keeps following.
+    const target = (await c.finality(live[0]!)).headNumber;
+    await waitUntil(
+      "the late node to reach node 0's head at its start",
+      async () => (hexNum(await good.rpc("eth_blockNumber")) >= target ? true : undefined),
+      60_000,
+    );
+    expect(good.logs.grep('"Synced blocks"').length).toBeGreaterThan(0);
+    const followFrom = hexNum(await good.rpc("eth_blockNumber"));
+    await waitUntil(
+      "the late node to share node 0's head above where it synced to",
+      async () => {
+        const [mine, theirs] = await Promise.all([
+          good.rpc("rustchain_finalityStatus").then(parseFinalityStatus),
+          c.finality(live[0]!),
+        ]);
+        return mine.headHash === theirs.headHash && mine.headNumber > followFrom ? true : undefined;
+      },
+      20_000,
+      200,
+    );
+    const fin = (await good.rpc("rustchain_finalityStatus").then(parseFinalityStatus)).finalized.number;
+    expect(fin).toBeGreaterThanOrEqual(checkpoint.number);
+    expect(await canonicalHashes(c, good, fin)).toEqual(await canonicalHashes(c, live[0]!, fin));
+
+    // The node that trusts another checkpoint: it refuses the block at that height, bans each peer serving it, and
+    // never gets past the height below; it keeps answering RPC.
+    await waitUntil(
+      "the checkpoint conflict to ban a peer",
+      async () =>
+        bad.logs.grep('"Peer banned"').some((l) => l.includes("BLOCK_CONFLICTS_CHECKPOINT")) ? true : undefined,
+      30_000,
+    );
+    await sleep(3 * SLOT_MS);
+    expect(hexNum(await bad.rpc("eth_blockNumber"))).toBeLessThan(checkpoint.number);
+    expect(await bad.rpc("eth_getBlockByNumber", [hex(checkpoint.number), false])).toBeNull();
+    expect(bad.proc.exitCode).toBeNull();
+    expect(watcher.violations).toEqual([]);
+    await Promise.all([good.stop(), bad.stop()]);
+  }, 150_000);
 });
 
 describe("a byzantine validator (double votes and double proposals) among 4", () => {

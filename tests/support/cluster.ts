@@ -169,9 +169,24 @@ export interface Cluster {
   partition(groups: number[][]): Promise<void>;
   /** Clear every deny list. */
   heal(): Promise<void>;
+  /**
+   * Start a node without a validator key (a full node joining late) on its own datadir and ports, bootstrapped from
+   * every validator, with more `rustchain node` flags (e.g. --checkpoint). Stopped by stop() at the latest.
+   */
+  startFollower(name: string, extraArgs?: string[]): Promise<Follower>;
   /** The last `lines` log lines of one node, or of every node, as one printable string. */
   dumpLogs(i?: number, lines?: number): string;
   /** SIGTERM all, wait, SIGKILL whatever is left after a grace period, remove the temp directory. */
+  stop(): Promise<void>;
+}
+
+export interface Follower {
+  name: string;
+  rpcUrl: string;
+  logs: LogBuffer;
+  proc: ChildProcess;
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
 }
 
@@ -407,6 +422,51 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   };
 
+  const followers: Follower[] = [];
+  const startFollower = async (name: string, extraArgs: string[] = []): Promise<Follower> => {
+    if (stopped) throw new Error("the cluster is stopped");
+    const datadir = join(dir, name);
+    await mkdir(datadir, { recursive: true, mode: 0o700 });
+    const rpcUrl = `http://127.0.0.1:${await freePort()}`;
+    const args = [
+      ...["--import", "tsx", join(ROOT, "validator/src/cli/main.ts"), "node", "--datadir", datadir],
+      ...["--genesis", genesisPath, "--rpc-addr", rpcUrl.slice("http://".length)],
+      ...["--metrics-addr", `127.0.0.1:${await freePort()}`, "--p2p-addr", `127.0.0.1:${await freePort()}`],
+      ...["--bootstrap", nodes.map((m) => m.multiaddr).join(","), "--max-peers-per-prefix", "64"],
+      ...["--log-level", logLevel, "--log-name", name, ...extraArgs],
+    ];
+    const logs = new LogBuffer();
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    logs.note(`started pid ${proc.pid}`);
+    proc.stdout?.setEncoding("utf8").on("data", (d: string) => logs.push(d));
+    proc.stderr?.setEncoding("utf8").on("data", (d: string) => logs.push(d));
+    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+    opts.onSpawn?.(proc);
+    const follower: Follower = {
+      name,
+      rpcUrl,
+      logs,
+      proc,
+      rpc: (method, params = []) => call(rpcUrl, method, params),
+      stop: async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+    followers.push(follower);
+    await waitUntil(
+      `${name} to answer RPC`,
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`${name} exited:\n${logs.tail(40).join("\n")}`);
+        return (await follower.rpc("eth_chainId")) as string;
+      },
+      opts.readyTimeoutMs ?? 90_000,
+    );
+    return follower;
+  };
+
   const cluster: Cluster = {
     dir,
     genesisPath,
@@ -456,6 +516,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       denied = undefined;
       for (const i of cluster.running()) await applyDenyList(i);
     },
+    startFollower,
     dumpLogs: (i, lines = 60) => {
       const which = i === undefined ? nodes : [nodes[i]!];
       return which.map((n) => `==== ${n.name} (last ${lines} lines)\n${n.logs.tail(lines).join("\n")}`).join("\n");
@@ -463,6 +524,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await Promise.all(followers.map((f) => f.stop()));
       for (const i of cluster.running()) nodes[i]!.proc.kill("SIGTERM");
       const all = Promise.all([...exits.values()]);
       const timer = setTimeout(() => {

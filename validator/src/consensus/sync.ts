@@ -10,6 +10,24 @@ import type { Network } from "../network/network.ts";
 import { MAX_REQUEST_BLOCKS, type ReqRespHandlers, type Status } from "../network/reqRespCodec.ts";
 import type { ConsensusEngine } from "./engine.ts";
 
+/** Import failures that prove the serving peer wrong (the rest can be races with our own head or finality). */
+const PEER_FAULTS = new Set([
+  "BLOCK_INVALID_CONSENSUS",
+  "BLOCK_EXTRAS_ROOT_MISMATCH",
+  "BLOCK_INVALID_NUMBER",
+  "BLOCK_INVALID_TIMESTAMP",
+  "BLOCK_INVALID_GAS_LIMIT",
+  "BLOCK_INVALID_BASE_FEE",
+  "BLOCK_INVALID_PROPOSER",
+  "BLOCK_INVALID_SIGNATURE",
+  "BLOCK_INVALID_TRANSACTION",
+  "BLOCK_GAS_USED_MISMATCH",
+  "BLOCK_STATE_ROOT_MISMATCH",
+  "BLOCK_TX_ROOT_MISMATCH",
+  "BLOCK_RECEIPT_ROOT_MISMATCH",
+  "BLOCK_BLOOM_MISMATCH",
+]);
+
 export interface SyncOptions {
   /** Ask a peer for its status at least this often (ms). */
   pollMs: number;
@@ -109,7 +127,10 @@ export class RangeSync {
     const { chain, engine, network } = this.modules;
     try {
       const status = await network.requestStatus(peer);
-      if (Buffer.compare(status.genesisHash, chain.genesisHash) !== 0) return;
+      if (Buffer.compare(status.genesisHash, chain.genesisHash) !== 0) {
+        network.reportPeer(peer, "SYNC_OTHER_GENESIS", "irrelevant");
+        return;
+      }
       if (status.headNumber <= chain.head.number && (await chain.hasBlock(status.headHash))) return;
       let start = (await engine.status()).finalized.number + 1n;
       let imported = 0;
@@ -122,6 +143,7 @@ export class RangeSync {
             block = decodeBlock(data);
           } catch {
             this.log.debug({ peer: peer.toString() }, "Sync: malformed block from peer");
+            network.reportPeer(peer, "SYNC_MALFORMED_BLOCK", "invalid");
             return;
           }
           if (await chain.hasBlock(blockHash(block.header))) continue;
@@ -134,6 +156,11 @@ export class RangeSync {
               { err: (e as Error).message, number: Number(block.header.number), peer: peer.toString() },
               "Sync: a peer's block failed to import",
             );
+            if (e instanceof BlockError && e.type.code === "BLOCK_CONFLICTS_CHECKPOINT") {
+              network.reportPeer(peer, e.type.code, "irrelevant");
+            } else if (e instanceof BlockError && PEER_FAULTS.has(e.type.code)) {
+              network.reportPeer(peer, e.type.code, "invalid");
+            }
             return;
           }
         }

@@ -345,6 +345,20 @@ export class Network {
     return this.scores.isBanned(peer.toString());
   }
 
+  /**
+   * A peer served something wrong outside gossip and the req/resp codec, e.g. sync blocks that fail to import.
+   * "invalid" costs the req/resp penalty; "irrelevant" (another genesis, a chain that conflicts with our
+   * weak-subjectivity checkpoint: nothing it serves can ever be used here) bans it at once.
+   */
+  reportPeer(peer: PeerId, code: string, kind: "invalid" | "irrelevant"): void {
+    const { peerScore } = this.opts;
+    const penalty =
+      kind === "invalid"
+        ? peerScore.reqRespInvalidPenalty
+        : Math.max(0, this.scores.score(peer.toString()) - peerScore.banThreshold) + 1;
+    this.penalize(peer, penalty, code);
+  }
+
   private penalize(peer: PeerId, penalty: number, code: string): void {
     const wasBanned = this.scores.isBanned(peer.toString());
     const { banned, score } = this.scores.penalize(peer.toString(), penalty);
