@@ -292,6 +292,39 @@ async function rawRequest(
   return stream;
 }
 
+describe("peer discovery beyond the bootstrap list", () => {
+  afterAll(async () => {
+    await Promise.allSettled(started.map((n) => n.stop()));
+  });
+
+  /** A hub and three nodes that each know only the hub. */
+  async function hubAndSpokes(overrides: NetworkOptionsInput) {
+    const { net: hub } = await startNode(overrides);
+    const boot = [hub.multiaddrs()[0]];
+    const spokes = (await Promise.all([0, 1, 2].map(() => startNode({ bootstrap: boot, ...overrides })))).map(
+      (n) => n.net,
+    );
+    await waitFor("every node to reach the hub", () => spokes.every((s) => has(s.peers(), hub.peerId)));
+    return { hub, spokes };
+  }
+  const meshed = (spokes: Network[]) => spokes.every((s) => spokes.every((t) => t === s || has(s.peers(), t.peerId)));
+
+  it("nodes that only know the hub find each other through the DHT and connect", async () => {
+    const { spokes } = await hubAndSpokes({ discovery: { intervalMs: 300 } });
+    await waitFor("the nodes to connect to each other", () => meshed(spokes), 20_000);
+    expect(spokes.reduce((n, s) => n + s.discoveredDials, 0)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("without the DHT the nodes stay with the hub; with the target peer count met, discovery dials nobody", async () => {
+    const off = await hubAndSpokes({ dht: { enabled: false }, discovery: { intervalMs: 300 } });
+    // The DHT's own queries connect to the peers they ask, so the target is checked on our dial count alone.
+    const full = await hubAndSpokes({ discovery: { intervalMs: 300, targetPeers: 1 } });
+    await sleep(3_000);
+    for (const s of off.spokes) expect(s.peers().map(String)).toEqual([off.hub.peerId.toString()]);
+    for (const s of [...off.spokes, ...full.spokes]) expect(s.discoveredDials).toBe(0);
+  });
+});
+
 describe("eclipse resistance and identity", () => {
   afterAll(async () => {
     await Promise.allSettled(started.map((n) => n.stop()));

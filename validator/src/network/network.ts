@@ -1,6 +1,8 @@
 // The validator's p2p network: libp2p 3 with TCP + Noise + Yamux, Identify, Ping, GossipSub, Kademlia DHT and a
 // bootstrap list. Gossip validation goes through one adapter (gossipValidatorFn.ts), req/resp through reqResp.ts,
 // eclipse resistance through connectionGater.ts; this class wires them together and owns the lifecycle.
+
+import { randomBytes } from "node:crypto";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { bootstrap } from "@libp2p/bootstrap";
@@ -17,6 +19,7 @@ import { blake3 } from "@rustchain/shared";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Logger } from "pino";
 import { PrefixConnectionGater } from "./connectionGater.ts";
+import { DiscoveryDialer } from "./discovery.ts";
 import { NetworkError } from "./errors.ts";
 import { createGossipValidatorFn, type GossipValidator } from "./gossipValidatorFn.ts";
 import type { NetworkOptions } from "./options.ts";
@@ -57,6 +60,7 @@ export class Network {
   private readonly log: Logger;
   private privateKey: PrivateKey | undefined;
   private redialTimer: NodeJS.Timeout | undefined;
+  private discovery: DiscoveryDialer | undefined;
   /** Peers an operator cut off (admin API): no connection in either direction until removed. */
   private readonly denied = new Set<string>();
 
@@ -185,6 +189,26 @@ export class Network {
       this.redialTimer = setInterval(() => this.redialBootstrap(), opts.bootstrapRedialMs);
       this.redialTimer.unref();
     }
+    const dht = node.services.dht;
+    const discovery = new DiscoveryDialer(opts.discovery, {
+      self: node.peerId.toString(),
+      logger: this.log,
+      connected: () => node.getPeers(),
+      allowed: (peer) => !this.denied.has(peer) && !this.scores.isBanned(peer),
+      dial: async (peer) => {
+        await node.dial(peer, { signal: AbortSignal.timeout(opts.dialTimeoutMs) });
+      },
+      walk: dht
+        ? async (signal) => {
+            for await (const _ of dht.getClosestPeers(randomBytes(32), { signal })) {
+              // the query's answers are announced as peer:discovery events; nothing to collect here
+            }
+          }
+        : undefined,
+    });
+    node.addEventListener("peer:discovery", this.onPeerDiscovery);
+    discovery.start();
+    this.discovery = discovery;
     this.log.info({ peerId: node.peerId.toString(), addrs: this.multiaddrs() }, "Network started");
   }
 
@@ -203,10 +227,24 @@ export class Network {
     }
   }
 
+  private readonly onPeerDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
+    // Bootstrap peers are dialled by the bootstrap module and redialled by redialBootstrap.
+    if (this.opts.bootstrap.some((addr) => addr.endsWith(`/p2p/${evt.detail.id.toString()}`))) return;
+    this.discovery?.onDiscovered(evt.detail.id);
+  };
+
+  /** Peers connected because the DHT or a discovery module announced them (not counting bootstrap redials). */
+  get discoveredDials(): number {
+    return this.discovery?.dialled ?? 0;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.redialTimer);
+    this.discovery?.stop();
+    this.discovery = undefined;
     const node = this.node;
     if (node === undefined) return;
+    node.removeEventListener("peer:discovery", this.onPeerDiscovery);
     this.node = undefined;
     this.reqResp = undefined;
     node.services.pubsub.removeEventListener("gossipsub:message", this.onGossipMessage);

@@ -1,3 +1,4 @@
+import type { DiscoveryOptions } from "./discovery.ts";
 import type { GossipTopicName } from "./topics.ts";
 
 /** Our own per-peer score (see peerScore.ts): penalties for protocol violations, lazily decayed, with bans. */
@@ -60,6 +61,8 @@ export interface NetworkOptions {
   gossipScore: GossipScoreOptions;
   peerScore: PeerScoreOptions;
   reqResp: ReqRespOptions;
+  /** Dialling peers the DHT and the bootstrap list announce, while below a target peer count (discovery.ts). */
+  discovery: DiscoveryOptions;
   /** Kademlia DHT (peer discovery/routing) under `/rustchain/<chainId>/kad/1.0.0`. */
   dht: {
     enabled: boolean;
@@ -94,6 +97,7 @@ export const defaultNetworkOptions: NetworkOptions = {
     maxTrackedPeers: 4096,
   },
   reqResp: { timeoutMs: 10_000, maxRequestBytes: 4 * KiB, maxBlockBytes: 4 * MiB, maxInboundStreams: 4 },
+  discovery: { targetPeers: 16, intervalMs: 10_000, maxConcurrentDials: 4 },
   dht: { enabled: true, clientMode: false, allowPrivateAddresses: true },
 };
 
@@ -107,13 +111,15 @@ export function networkOptions(overrides: NetworkOptionsInput = {}): NetworkOpti
     gossipScore: { ...d.gossipScore, ...overrides.gossipScore },
     peerScore: { ...d.peerScore, ...overrides.peerScore },
     reqResp: { ...d.reqResp, ...overrides.reqResp },
+    discovery: { ...d.discovery, ...overrides.discovery },
     dht: { ...d.dht, ...overrides.dht },
   };
 }
 
 export type NetworkOptionsInput = Partial<
-  Omit<NetworkOptions, "gossipMaxBytes" | "gossipScore" | "peerScore" | "reqResp" | "dht">
+  Omit<NetworkOptions, "gossipMaxBytes" | "gossipScore" | "peerScore" | "reqResp" | "discovery" | "dht">
 > & {
+  discovery?: Partial<DiscoveryOptions>;
   gossipMaxBytes?: Partial<NetworkOptions["gossipMaxBytes"]>;
   gossipScore?: Partial<GossipScoreOptions>;
   peerScore?: Partial<PeerScoreOptions>;
