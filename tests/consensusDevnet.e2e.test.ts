@@ -4,11 +4,13 @@
 //     command exits 0;
 //   - a second start on the same datadir resumes the same chain and keeps finalizing;
 //   - a supervisor killed with SIGKILL (no signal can be forwarded) still leaves no validator running;
+//   - a genesis whose validator key lacks a valid proof of possession is refused by `rustchain node`;
 //   - bad flags are refused with a message and exit code 1.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { GenesisJson } from "@rustchain/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, rpc } from "./support/devnet.ts";
 
@@ -166,6 +168,26 @@ describe("rustchain devnet --validators 3", () => {
     await run.exited;
     expect(await waitGone(pids, 30_000), "validators still running after their supervisor died").toEqual([]);
   }, 120_000);
+
+  it("a node refuses a genesis whose validator key lacks its proof of possession", async () => {
+    const genesis = JSON.parse(await readFile(join(datadir, "genesis.json"), "utf8")) as GenesisJson;
+    expect(genesis.validators).toHaveLength(VALIDATORS);
+    // Validator 1's key with validator 0's proof: what a rogue key (one nobody holds the secret of) would have to do.
+    genesis.validators[1]!.proofOfPossession = genesis.validators[0]!.proofOfPossession;
+    const tampered = join(datadir, "tampered-genesis.json");
+    await writeFile(tampered, JSON.stringify(genesis));
+    const proc = spawn(
+      process.execPath,
+      ["--import", "tsx", MAIN, "node", "--genesis", tampered, "--datadir", join(datadir, "tampered"), "--no-p2p"],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    proc.stdout?.on("data", (d) => (out += d));
+    proc.stderr?.on("data", (d) => (out += d));
+    const code = await new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
+    expect(code, out).toBe(1);
+    expect(out).toContain("validators.1.proofOfPossession: not a valid proof of possession of its BLS key");
+  }, 60_000);
 
   it("refuses a bad validator count and a devnet of another size with a message and exit code 1", async () => {
     for (const [extra, message] of [

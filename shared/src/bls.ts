@@ -9,6 +9,7 @@ import {
   verify,
 } from "@chainsafe/blst";
 import { ChainError } from "./errors.ts";
+import type { GenesisValidator } from "./genesis.ts";
 import { blake3 } from "./hash.ts";
 
 export const BLS_PUBKEY_LENGTH = 48;
@@ -122,4 +123,19 @@ export function blsProofOfPossession(secretKey: Uint8Array): Uint8Array {
 /** Check a proof of possession; malformed keys or proofs verify as false. */
 export function blsVerifyProofOfPossession(publicKey: Uint8Array, proof: Uint8Array): boolean {
   return blsVerify(publicKey, popSigningRoot(publicKey), proof);
+}
+
+/**
+ * Refuse a validator set in which any key lacks a valid proof of possession (INVALID_GENESIS naming the entry). A
+ * node runs this on every start, before it trusts the set for aggregate verification.
+ */
+export function checkProofsOfPossession(validators: readonly GenesisValidator[]): void {
+  for (const [i, v] of validators.entries()) {
+    if (!blsVerifyProofOfPossession(v.blsPublicKey, v.proofOfPossession)) {
+      throw new ChainError({
+        code: "INVALID_GENESIS",
+        reason: `validators.${i}.proofOfPossession: not a valid proof of possession of its BLS key`,
+      });
+    }
+  }
 }

@@ -10,6 +10,20 @@ export class RustChainError<T extends { code: string }> extends Error {
   }
 }
 
+/**
+ * One line for people (CLI output, logs): a typed error's code with its fields, e.g.
+ * `INVALID_GENESIS: validators.1.stake: must be above zero` or `BLOCK_INVALID_NUMBER (expected=5, got=7)`.
+ */
+export function describeError(e: unknown): string {
+  if (!(e instanceof RustChainError)) return e instanceof Error ? e.message : String(e);
+  const { code, ...fields } = e.type as { code: string } & Record<string, unknown>;
+  if (e.message !== code) return e.message;
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return code;
+  if (entries.length === 1 && entries[0]![0] === "reason") return `${code}: ${String(entries[0]![1])}`;
+  return `${code} (${entries.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")})`;
+}
+
 export type ChainErrorType =
   | { code: "INVALID_HEX"; value: string }
   | { code: "NEGATIVE_INTEGER" }

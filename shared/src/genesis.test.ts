@@ -6,8 +6,9 @@ import {
   blsProofOfPossession,
   blsSign,
   blsVerifyProofOfPossession,
+  checkProofsOfPossession,
 } from "./bls.ts";
-import { ChainError } from "./errors.ts";
+import { ChainError, describeError, RustChainError } from "./errors.ts";
 import { type GenesisJson, parseGenesis } from "./genesis.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
 
@@ -27,9 +28,10 @@ function genesis(validators: GenesisJson["validators"]): GenesisJson {
   return { chainId: 7, gasLimit: "0x1000000", baseFeePerGas: "0x1", alloc: {}, validators };
 }
 
+/** Why a genesis is refused: by the schema and set rules (parseGenesis), or by its proofs of possession. */
 function reason(json: GenesisJson): string {
   try {
-    parseGenesis(json);
+    checkProofsOfPossession(parseGenesis(json).validators);
   } catch (err) {
     expect(err).toBeInstanceOf(ChainError);
     const type = (err as ChainError).type;
@@ -104,5 +106,19 @@ describe("genesis validators", () => {
       "validators.1.proofOfPossession: not a valid proof of possession of its BLS key",
     );
     expect(hexToBytes(forged.blsPublicKey)).toHaveLength(48);
+  });
+});
+
+describe("describeError", () => {
+  it("spells out a typed error's fields on one line", () => {
+    expect(
+      describeError(new ChainError({ code: "INVALID_GENESIS", reason: "validators.0.stake: must be above zero" })),
+    ).toBe("INVALID_GENESIS: validators.0.stake: must be above zero");
+    expect(describeError(new RustChainError({ code: "BLOCK_INVALID_NUMBER", expected: 5n, got: 7n }))).toBe(
+      "BLOCK_INVALID_NUMBER (expected=5, got=7)",
+    );
+    expect(describeError(new ChainError({ code: "INVALID_BLS_KEY" }))).toBe("INVALID_BLS_KEY");
+    expect(describeError(new ChainError({ code: "INVALID_BLS_KEY" }, "custom words"))).toBe("custom words");
+    expect(describeError(new Error("plain"))).toBe("plain");
   });
 });

@@ -9,6 +9,7 @@ import {
   DEVNET_ACCOUNTS,
   DEVNET_CHAIN_ID,
   DEVNET_MNEMONIC,
+  describeError,
   type Genesis,
   hexToBytes,
   parseGenesis,
@@ -88,7 +89,7 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
       existing = parseGenesis(JSON.parse(await readFile(genesisPath, "utf8")));
     } catch (err) {
       throw new CliError(
-        `${genesisPath} is not a valid genesis (${err instanceof Error ? err.message : String(err)}); a devnet made by an older version must be recreated: use --reset`,
+        `${genesisPath} is not a valid genesis (${describeError(err)}); a devnet made by an older version must be recreated: use --reset`,
       );
     }
     if (existing.validators.length !== count) {
@@ -416,7 +417,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof RustChainError || e instanceof CliError || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${describeError(e)}`);
     process.exit(1);
   }
   throw e;

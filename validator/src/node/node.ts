@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import {
   blsPublicKey,
   bytesToHex,
+  checkProofsOfPossession,
   type Genesis,
   parseGenesis,
   RustChainError,
@@ -89,6 +90,7 @@ export class RustChainNode {
   ) {}
 
   static async start(opts: NodeOptions, logger: Logger): Promise<RustChainNode> {
+    checkProofsOfPossession(opts.genesis.validators);
     const db = await Database.open(`${opts.datadir}/chaindata`);
     const metrics = new Metrics();
     const state = new StateDb(defaultStateDbOptions, { db });
