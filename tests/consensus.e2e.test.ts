@@ -7,7 +7,7 @@
 //   - a 2|2 partition finalizes nothing on either side and converges after healing, without touching the finalized
 //     history;
 //   - invalid gossip (bad signature, wrong proposer, future slot, oversized, malformed) costs the sender its score and
-//     leaves the node healthy;
+//     leaves the node healthy; a peer on another genesis is banned;
 //   - a node started late from an empty datadir syncs the chain and follows the head; with a weak-subjectivity
 //     checkpoint it syncs only a chain holding that block, and bans the peers that serve another;
 //   - a validator that double-votes and double-proposes is slashed (stake halved), and honest ones never are, even
@@ -343,7 +343,7 @@ describe("four honest validators, 1 s slots", () => {
     // unvalidated, which would hide whether later cases are rejected.
     const results: string[] = [];
     for (const kase of cases) {
-      const net = await startTestPeer(info.multiaddrs);
+      const net = await startTestPeer(c, 0);
       try {
         const id = net.peerId.toString();
         const fresh = (await c.admin(0, "admin_peerScore", [id])) as { score: number; banned: boolean };
@@ -381,6 +381,39 @@ describe("four honest validators, 1 s slots", () => {
       await sleep(300);
     }
     console.log(`invalid gossip:\n  ${results.join("\n  ")}`);
+
+    // A peer on another genesis (same chain id, so the same topics): node 0's sync asks for its status on connect and
+    // bans it at once, since nothing it serves can ever be used.
+    const mark = c.nodes[0]!.logs.mark();
+    const stranger = await startTestPeer(c, 0, ["blocks"], { foreignGenesis: randomBytes(32) });
+    try {
+      const id = stranger.peerId.toString();
+      await waitUntil(
+        "node 0 to ban the peer on another genesis",
+        async () => (((await c.admin(0, "admin_peerScore", [id])) as { banned: boolean }).banned ? true : undefined),
+        10_000,
+        100,
+      );
+      await waitUntil(
+        "the ban's log line",
+        async () =>
+          c.nodes[0]!.logs.since(mark).some(
+            (l) => l.includes(id) && l.includes('"Peer banned"') && l.includes("SYNC_OTHER_GENESIS"),
+          )
+            ? true
+            : undefined,
+        3_000,
+        50,
+      );
+      await waitUntil(
+        "node 0 to hang up on it",
+        async () => (stranger.peers().some((p) => p.toString() === c.nodes[0]!.peerId) ? undefined : true),
+        5_000,
+        50,
+      );
+    } finally {
+      await stranger.stop();
+    }
 
     // Node 0 is healthy: its head keeps rising, finality continues, and none of its validator peers was blamed.
     await sleep(4 * SLOT_MS);

@@ -56,9 +56,8 @@ describe("Proof of AI on a two-validator network", () => {
   }, 90_000);
 
   it("rejects a tampered proof, a proof for another input and a copied proof, and penalises the sender", async () => {
-    const info = (await c.admin(0, "admin_nodeInfo")) as { multiaddrs: string[] };
     // Capture the miner's next gossiped proof as the genuine article to tamper with.
-    const listener = await startTestPeer(info.multiaddrs, ["ai_proofs"]);
+    const listener = await startTestPeer(c, 0, ["ai_proofs"]);
     let genuine: AiProof | undefined;
     const off = listener.onGossip((topic, data) => {
       if (topic === "ai_proofs") genuine ??= decodeAiProof(data);
@@ -91,7 +90,7 @@ describe("Proof of AI on a two-validator network", () => {
       },
     ];
     for (const kase of cases) {
-      const net = await startTestPeer(info.multiaddrs, ["ai_proofs"]);
+      const net = await startTestPeer(c, 0, ["ai_proofs"]);
       try {
         const id = net.peerId.toString();
         const mark = c.nodes[0]!.logs.mark();

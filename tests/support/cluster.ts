@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { PeerId } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { blsKeypairFromSeed, type GenesisJson } from "@rustchain/shared";
+import { blsKeypairFromSeed, type GenesisJson, hexToBytes } from "@rustchain/shared";
 import { pino } from "pino";
 import { validatorNodeArgs } from "../../validator/src/cli/devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "../../validator/src/cli/devnetGenesis.ts";
@@ -675,27 +675,32 @@ export class FinalityWatcher {
 }
 
 /**
- * A libp2p peer of the test process (not a validator) connected to the node at `addrs` (the first that answers),
- * subscribed to `topics`.
+ * A libp2p peer of the test process (not a validator) connected to cluster node `node` (the first of its addresses
+ * that answers), subscribed to `topics`, presenting the node's genesis so it is kept as a peer on the same chain
+ * (or `foreignGenesis`, to be treated as a peer of another chain).
  */
 export async function startTestPeer(
-  addrs: string[],
+  c: Cluster,
+  node: number,
   topics: GossipTopicName[] = ["blocks", "attestations"],
+  opts: { foreignGenesis?: Uint8Array } = {},
 ): Promise<Network> {
-  const zero = new Uint8Array(32);
+  const { multiaddrs: addrs } = (await c.admin(node, "admin_nodeInfo")) as { multiaddrs: string[] };
+  const genesis = (await c.rpc(node, "eth_getBlockByNumber", ["0x0", false])) as { hash: string };
+  const genesisHash = opts.foreignGenesis ?? hexToBytes(genesis.hash);
   const net = createNetwork(
     networkOptions({ listenAddrs: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], dht: { enabled: false } }),
     {
       logger: pino({ level: "silent" }),
       chainId: 21076n,
-      // Another genesis in its status, so the node never tries to sync from it.
+      // The node's own genesis as head: the node never syncs from it (and keeps it, as a peer on its chain).
       handlers: {
         status: async () => ({
           chainId: 21076n,
-          genesisHash: zero,
-          headHash: zero,
+          genesisHash,
+          headHash: genesisHash,
           headNumber: 0n,
-          finalizedHash: zero,
+          finalizedHash: genesisHash,
           finalizedNumber: 0n,
         }),
         blocksByRange: async () => [],
@@ -717,6 +722,7 @@ export async function startTestPeer(
       }
     }
     if (!node) throw new Error(`could not dial the node:\n  ${failures.join("\n  ")}`);
+    if (opts.foreignGenesis) return net; // the node hangs up on it; nothing to wait for
     const target = node;
     // Publishing reaches the node once we know it subscribes to both topics.
     await waitUntil(
