@@ -128,6 +128,21 @@ export interface FinalityStatus {
 }
 
 const META_FINALIZED = new TextEncoder().encode("consensus-finalized");
+const META_JUSTIFIED = new TextEncoder().encode("consensus-justified");
+
+function encodeCheckpoint(cp: Checkpoint): Uint8Array {
+  const value = new Uint8Array(40);
+  Buffer.from(value.buffer).writeBigUInt64BE(BigInt(cp.slot), 0);
+  value.set(fromRoot(cp.root), 8);
+  return value;
+}
+
+function decodeCheckpoint(value: Uint8Array | undefined): Checkpoint | undefined {
+  if (value?.length !== 40) return undefined;
+  return { slot: Number(Buffer.from(value.subarray(0, 8)).readBigUInt64BE()), root: toRoot(value.subarray(8, 40)) };
+}
+/** Import refusals of our own block that only mean the proposal came too late (e.g. under start-up load). */
+const LATE_DUTY = new Set(["BLOCK_BEFORE_FINALIZED", "BLOCK_ALREADY_KNOWN"]);
 /** Bounds on what gossip can make us hold (valid messages only reach the pools; these cap even those). */
 const MAX_POOLED_EVIDENCE = 1024;
 const MAX_POOLED_AI_PROOFS = 4096;
@@ -166,6 +181,8 @@ export class ConsensusEngine {
   /** Block numbers of the justified (`safe`) and finalized checkpoints, for RPC block tags. */
   justifiedNumber = 0n;
   finalizedNumber = 0n;
+  /** Writes of the justified checkpoint, in order (see onJustified). */
+  private justifiedWrites: Promise<void> = Promise.resolve();
 
   constructor(
     readonly opts: ConsensusOptions,
@@ -215,15 +232,12 @@ export class ConsensusEngine {
     let anchor: Checkpoint = { slot: 0, root: toRoot(chain.genesisHash) };
     let anchorBlockSlot = 0;
     let anchorNumber = 0n;
-    const stored = await db.get(Bucket.meta, META_FINALIZED);
-    if (stored && stored.length === 40) {
-      const root = stored.subarray(8, 40);
-      const header = await chain.getHeader(root);
-      if (header) {
-        anchor = { slot: Number(Buffer.from(stored.subarray(0, 8)).readBigUInt64BE()), root: toRoot(root) };
-        anchorBlockSlot = Number(header.slot);
-        anchorNumber = header.number;
-      }
+    const stored = decodeCheckpoint(await db.get(Bucket.meta, META_FINALIZED));
+    const storedHeader = stored && (await chain.getHeader(fromRoot(stored.root)));
+    if (stored && storedHeader) {
+      anchor = stored;
+      anchorBlockSlot = Number(storedHeader.slot);
+      anchorNumber = storedHeader.number;
     }
     // Fork choice holds the anchor block at its own slot (the checkpoint's slot can be later, after empty slots), so
     // votes cast for it in those empty slots still count; its checkpoints are then set to the finalized checkpoint.
@@ -255,8 +269,19 @@ export class ConsensusEngine {
         for (const v of aggregateParticipants(agg)) this.countVote({ validatorIndex: v, data: agg.data });
       }
     }
+    // The latest justified checkpoint seen before the stop: its votes may never have reached a block, and our
+    // validator may already have used it as a source (slashing protection would then refuse anything older).
+    const justified = decodeCheckpoint(await db.get(Bucket.meta, META_JUSTIFIED));
+    if (justified && justified.slot > this.finality.justified.slot && this.finality.restoreJustified(justified)) {
+      this.log.info({ justified }, "Restored the justified checkpoint from before the stop");
+    }
+    this.syncCheckpoints();
+    await this.refreshNumbers();
     chain.setConsensusHooks(this.hooks);
-    this.log.info({ finalized: anchor, head: Number(chain.head.number) }, "Consensus state restored");
+    this.log.info(
+      { finalized: this.finality.finalized, justified: this.finality.justified, head: Number(chain.head.number) },
+      "Consensus state restored",
+    );
   }
 
   /** Finality weights: stakes at the finalized block (docs/consensus.md, "Weights"). */
@@ -288,6 +313,11 @@ export class ConsensusEngine {
     this.timers.clear();
   }
 
+  /** Waits for pending checkpoint writes; the node calls it last, before closing the database. */
+  async flush(): Promise<void> {
+    await this.justifiedWrites;
+  }
+
   private at(ms: number, fn: () => Promise<void> | void): void {
     if (this.stopped) return;
     const t = setTimeout(
@@ -296,7 +326,15 @@ export class ConsensusEngine {
         if (this.stopped) return;
         Promise.resolve()
           .then(fn)
-          .catch((e: unknown) => this.log.error({ err: e }, "Consensus duty failed"));
+          .catch((e: unknown) => {
+            // A duty that ran too late (its slot finalized meanwhile, or the block already arrived) lost a race; only
+            // anything else is a fault.
+            if (e instanceof BlockError && LATE_DUTY.has(e.type.code)) {
+              this.log.warn({ code: e.type.code }, "Consensus duty came too late; skipped");
+            } else {
+              this.log.error({ err: e }, "Consensus duty failed");
+            }
+          });
       },
       Math.max(0, ms - Date.now()),
     );
@@ -513,10 +551,13 @@ export class ConsensusEngine {
     try {
       data = buildAttestationData(Number(slot), this.forkChoice, this.finality.justified);
     } catch (e) {
-      this.log.debug({ err: (e as Error).message, slot: Number(slot) }, "No attestation this slot");
+      // An honest validator that cannot vote is worth seeing: finality needs its weight.
+      this.log.warn({ err: (e as Error).message, slot: Number(slot) }, "No attestation this slot");
       return;
     }
     const signingRoot = attestationSigningRoot(this.chain.chainId, data);
+    // The source must be on disk before we sign with it, or a restart could leave us unable to vote again.
+    await this.justifiedWrites;
     try {
       await v.protection.checkAndRecordAttestation(v.publicKey, {
         sourceEpoch: BigInt(data.source.slot),
@@ -594,6 +635,14 @@ export class ConsensusEngine {
     this.modules.metrics?.onJustified(cp.slot);
     this.syncCheckpoints();
     void this.refreshNumbers();
+    const latest = this.finality.justified;
+    if (latest.slot === cp.slot && latest.root === cp.root) {
+      // Written before any vote can use it as a source: attest() waits for this chain of writes.
+      const value = encodeCheckpoint(latest);
+      this.justifiedWrites = this.justifiedWrites
+        .then(() => this.modules.db.write(new WriteBatch().put(Bucket.meta, META_JUSTIFIED, value)))
+        .catch((e: unknown) => this.log.error({ err: e }, "Could not persist the justified checkpoint"));
+    }
   }
 
   private async refreshNumbers(): Promise<void> {
@@ -617,10 +666,7 @@ export class ConsensusEngine {
     this.forkChoice.pruneBelowFinalized();
     const lag = Number(this.currentSlot()) - cp.slot;
     this.modules.metrics?.onFinalized(cp.slot, lag);
-    const value = new Uint8Array(40);
-    Buffer.from(value.buffer).writeBigUInt64BE(BigInt(cp.slot), 0);
-    value.set(fromRoot(cp.root), 8);
-    await this.modules.db.write(new WriteBatch().put(Bucket.meta, META_FINALIZED, value));
+    await this.modules.db.write(new WriteBatch().put(Bucket.meta, META_FINALIZED, encodeCheckpoint(cp)));
     this.log.debug({ slot: cp.slot, root: cp.root, lag }, "Finalized");
     await this.refreshNumbers();
     await this.refreshWeights();

@@ -283,6 +283,7 @@ export class RustChainNode {
     await new Promise<void>((r) => (p.metricsServer ? p.metricsServer.close(() => r()) : r()));
     await p.recovery.close();
     await p.protection?.close();
+    await this.engine.flush();
     await p.db.close();
     p.logger.info("Stopped");
   }

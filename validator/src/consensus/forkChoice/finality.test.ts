@@ -191,6 +191,31 @@ describe("finality with 4 equal validators", () => {
     expect(finalityCode(() => alone.tracker.setWeights(new Map([[0, -1n]])))).toBe("FINALITY_INVALID_WEIGHTS");
   });
 
+  it("restores a justified checkpoint known from before a restart, after the finalized one only", () => {
+    const n = node();
+    n.slot(1, [0, 1, 2]);
+    n.slot(2, [0, 1, 2]);
+    expect(n.tracker.finalized.slot).toBe(1);
+    const j2 = n.tracker.justified;
+    expect(j2.slot).toBe(2);
+    // A fresh tracker over the same blocks (the node after a restart, anchored at its finalized checkpoint) that never
+    // received the votes justifying slot 2.
+    const restarted = new FinalityTracker({ anchor: n.tracker.finalized, weights: EQUAL4 }, { blocks: n.forkChoice });
+    expect(restarted.justified).toEqual(n.tracker.finalized);
+    // Refused: at or before the finalized slot, a block not in the tree (pruned forks included), malformed.
+    expect(restarted.restoreJustified({ slot: 1, root: r(1) })).toBe(false);
+    expect(restarted.restoreJustified({ slot: 2, root: r(12345) })).toBe(false);
+    expect(restarted.restoreJustified({ slot: -1, root: r(2) })).toBe(false);
+    expect(restarted.justified).toEqual(n.tracker.finalized);
+    // Taken: votes with it as their source now count, and its link to the next slot finalizes it.
+    expect(restarted.restoreJustified(j2)).toBe(true);
+    expect(restarted.justified).toEqual(j2);
+    n.forkChoice.onBlock(r(3), r(2), 3);
+    for (const v of [0, 1, 2])
+      expect(restarted.onAttestation({ validatorIndex: v, data: vote(3, j2, r(3)) })).toBe("counted");
+    expect(restarted.finalized).toEqual(j2);
+  });
+
   it("needs at least exactly 2/3 of the weight", () => {
     const three = node(new Map([0, 1, 2].map((v) => [v, 1n])));
     three.slot(1, [0, 1]); // 2/3 exactly

@@ -138,6 +138,22 @@ export class FinalityTracker {
     return this.total;
   }
 
+  /**
+   * Marks justified a checkpoint this node saw justified before a restart. The votes that justified it may only ever
+   * have been gossiped, never carried in a block, so replaying blocks cannot rebuild it; yet validators may already
+   * have used it as their source, and slashing protection then refuses any older one. Only a checkpoint after the
+   * finalized one and on its chain is taken. Returns whether it was.
+   */
+  restoreJustified(cp: Checkpoint): boolean {
+    if (!isRoot(cp.root) || !isSlot(cp.slot) || cp.slot <= this.finalizedCp.slot) return false;
+    if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return false;
+    if (!this.justifiedSet.has(checkpointKey(cp))) {
+      this.justify({ slot: cp.slot, root: cp.root });
+      this.releasePending();
+    }
+    return true;
+  }
+
   /** Whether `cp` is justified; checkpoints before the finalized slot are forgotten and report false. */
   isJustified(cp: Checkpoint): boolean {
     return this.justifiedSet.has(checkpointKey(cp));
