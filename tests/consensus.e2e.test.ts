@@ -110,10 +110,17 @@ async function waitForFinality(c: Cluster, nodes: number[]): Promise<FinalitySta
   );
 }
 
-function reportOnFailure(c: () => Cluster | undefined, onTestFailed: (fn: () => void) => void): void {
-  onTestFailed(() => {
+function reportOnFailure(c: () => Cluster | undefined, onTestFailed: (fn: () => void | Promise<void>) => void): void {
+  onTestFailed(async () => {
     const cluster = c();
-    if (cluster) console.log(cluster.dumpLogs(undefined, 80));
+    if (!cluster) return;
+    console.log(cluster.dumpLogs(undefined, 80));
+    // Where each node's finality and head stand, and whom it is connected to: what a stuck node needs explained.
+    for (const i of cluster.running()) {
+      const status = await cluster.finality(i).catch((e: unknown) => String(e));
+      const peers = await cluster.admin(i, "admin_peerScores").catch((e: unknown) => String(e));
+      console.log(`v${i} finality ${JSON.stringify(status)} peers ${JSON.stringify(peers)}`);
+    }
   });
 }
 

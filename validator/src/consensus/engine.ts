@@ -141,6 +141,8 @@ function decodeCheckpoint(value: Uint8Array | undefined): Checkpoint | undefined
   if (value?.length !== 40) return undefined;
   return { slot: Number(Buffer.from(value.subarray(0, 8)).readBigUInt64BE()), root: toRoot(value.subarray(8, 40)) };
 }
+/** Finality this many slots behind the clock is logged (and again every as many slots). */
+const STALL_WARN_SLOTS = 8;
 /** Import refusals of our own block that only mean the proposal came too late (e.g. under start-up load). */
 const LATE_DUTY = new Set(["BLOCK_BEFORE_FINALIZED", "BLOCK_ALREADY_KNOWN"]);
 /** Bounds on what gossip can make us hold (valid messages only reach the pools; these cap even those). */
@@ -359,9 +361,30 @@ export class ConsensusEngine {
     this.at(start + timing.attestationDueMs, () => this.attest(slot));
     this.at(start + timing.aggregationDueMs, () => this.updateHead());
     this.prune(slot);
+    this.warnIfFinalityStalls(slot);
     await this.pruneEvidence();
     if (this.modules.validator) await this.maybePropose(slot);
     if (this.opts.miner) void this.mine(slot);
+  }
+
+  /**
+   * Finality normally trails the clock by 1-2 slots. Once it is 8 slots behind, say so every 8 slots with what an
+   * operator needs to see why: the checkpoints, the head and the peers.
+   */
+  private warnIfFinalityStalls(slot: bigint): void {
+    const lag = Number(slot) - this.finality.finalized.slot;
+    if (lag < STALL_WARN_SLOTS || lag % STALL_WARN_SLOTS !== 0) return;
+    this.log.warn(
+      {
+        lagSlots: lag,
+        finalized: this.finality.finalized,
+        justified: this.finality.justified,
+        head: { number: Number(this.chain.head.number), slot: Number(this.chain.head.slot) },
+        peers: this.modules.network?.peers().length ?? 0,
+        totalWeight: String(this.finality.totalWeight),
+      },
+      "Finality is not advancing",
+    );
   }
 
   private prune(slot: bigint): void {
