@@ -27,13 +27,13 @@ import {
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEV_KEYS, rpc, signedTransfer } from "../../../tests/support/devnet.ts";
+import { startReplicatingNode } from "../../../tests/support/replicatingNode.ts";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { blockSigningRoot, Chain } from "../chain/chain.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
 import { Database } from "../db/database.ts";
 import { createInlineRecovery } from "../execution/senderRecovery.ts";
 import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
-import { RustChainNode } from "../node/node.ts";
 import { ContractRuntime } from "../runtime/contractRuntime.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { chainFinality } from "./bundles.ts";
@@ -147,29 +147,12 @@ async function signedGet(url: string, pathAndQuery: string, headers?: Record<str
 
 describe("replication from a running node", () => {
   it("pushes every bundle in seq order, identical to JSON-RPC, through a receiver outage, and serves the pull endpoints", async () => {
-    const datadir = await tempDir();
-    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(11));
-    const genesis = parseGenesis(
-      devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-    );
     const receiver = new Receiver();
     cleanups.push(() => receiver.close());
     const ingest = await receiver.listen();
-    const node = await RustChainNode.start(
-      {
-        datadir,
-        genesis,
-        secretKey: validator.secretKey,
-        rpc: { host: "127.0.0.1", port: 0 },
-        admin: { host: "127.0.0.1", port: 0 },
-        replication: { key: KEY, pushTo: ingest },
-      },
-      silent,
-    );
-    let stopped = false;
-    cleanups.push(async () => {
-      if (!stopped) await node.stop();
-    });
+    const started = await startReplicatingNode({ key: KEY, seed: 11, pushTo: ingest });
+    cleanups.push(() => started.dispose());
+    const { node, genesis } = started;
     const url = node.rpc.url;
     const adminUrl = node.admin!.url;
 
@@ -272,8 +255,7 @@ describe("replication from a running node", () => {
     expect((await signedGet(adminUrl, path, await replicationAuthHeaders(new Uint8Array(32), path))).status).toBe(401);
     expect((await signedGet(adminUrl, "/replication/bundles?from=1&count=257")).status).toBe(400);
 
-    await node.stop();
-    stopped = true;
+    await started.stop();
   });
 });
 
