@@ -1,36 +1,15 @@
-// Block, header, receipt and log formats. Block hash and roots use BLAKE3; the logs bloom is Ethereum's (keccak)
-// so clients can filter with it.
-import { ChainError } from "./errors.ts";
 import { blake3, keccak256 } from "./hash.ts";
+import { BLOOM_BYTES, type BlockHeader, decodeHeaderFields, headerHash, unsignedHeaderFields } from "./header.ts";
 import { concatBytes } from "./hex.ts";
 import { type RlpInput, rlpBytes, rlpDecode, rlpEncode, rlpList, rlpUint } from "./rlp.ts";
 import { MerklePatriciaTrie } from "./trie.ts";
 
 export const MAX_BLOCK_SIZE = 32 * 1024 * 1024;
-export const BLOOM_BYTES = 256;
+export { BLOOM_BYTES, type BlockHeader, decodeHeader, encodeHeader } from "./header.ts";
 
-export interface BlockHeader {
-  parentHash: Uint8Array;
-  slot: bigint;
-  number: bigint;
-  proposerIndex: bigint;
-  /** Fee recipient of the proposer (the `miner` field of JSON-RPC blocks). */
-  coinbase: Uint8Array;
-  /** VRF proof of proposer election; empty until the multi-validator consensus fills it. */
-  vrfProof: Uint8Array;
-  stateRoot: Uint8Array;
-  transactionsRoot: Uint8Array;
-  receiptsRoot: Uint8Array;
-  logsBloom: Uint8Array;
-  gasLimit: bigint;
-  gasUsed: bigint;
-  baseFeePerGas: bigint;
-  timestamp: bigint;
-  extraData: Uint8Array;
-  /** BLAKE3 of the RLP list [attestations, aiProofs, evidence] of the body (`blockExtrasRoot`). */
-  extrasRoot: Uint8Array;
-  /** BLS signature of the proposer over the block hash (which excludes this field). */
-  signature: Uint8Array;
+/** The block hash: BLAKE3 of the header without its signature. The proposer signs this hash. */
+export function blockHash(h: BlockHeader): Uint8Array {
+  return headerHash(blake3, h);
 }
 
 export interface Block {
@@ -55,69 +34,6 @@ export interface Receipt {
   logsBloom: Uint8Array;
   logs: Log[];
 }
-
-function unsignedHeaderFields(h: BlockHeader): RlpInput[] {
-  return [
-    h.parentHash,
-    h.slot,
-    h.number,
-    h.proposerIndex,
-    h.coinbase,
-    h.vrfProof,
-    h.stateRoot,
-    h.transactionsRoot,
-    h.receiptsRoot,
-    h.logsBloom,
-    h.gasLimit,
-    h.gasUsed,
-    h.baseFeePerGas,
-    h.timestamp,
-    h.extraData,
-    h.extrasRoot,
-  ];
-}
-
-/** The block hash: BLAKE3 of the header without its signature. The proposer signs this hash. */
-export function blockHash(h: BlockHeader): Uint8Array {
-  return blake3(rlpEncode(unsignedHeaderFields(h)));
-}
-
-export function encodeHeader(h: BlockHeader): Uint8Array {
-  return rlpEncode([...unsignedHeaderFields(h), h.signature]);
-}
-
-function headerFromFields(f: ReturnType<typeof rlpList>): BlockHeader {
-  const fixed = (i: number, what: string, len: number) => {
-    const b = rlpBytes(f[i], what, len);
-    if (b.length !== len) throw new ChainError({ code: "RLP_INVALID", reason: `${what}: expected ${len} bytes` });
-    return b;
-  };
-  return {
-    parentHash: fixed(0, "parentHash", 32),
-    slot: rlpUint(f[1], "slot", 8),
-    number: rlpUint(f[2], "number", 8),
-    proposerIndex: rlpUint(f[3], "proposerIndex", 8),
-    coinbase: fixed(4, "coinbase", 20),
-    vrfProof: rlpBytes(f[5], "vrfProof", 256),
-    stateRoot: fixed(6, "stateRoot", 32),
-    transactionsRoot: fixed(7, "transactionsRoot", 32),
-    receiptsRoot: fixed(8, "receiptsRoot", 32),
-    logsBloom: fixed(9, "logsBloom", BLOOM_BYTES),
-    gasLimit: rlpUint(f[10], "gasLimit", 8),
-    gasUsed: rlpUint(f[11], "gasUsed", 8),
-    baseFeePerGas: rlpUint(f[12], "baseFeePerGas"),
-    timestamp: rlpUint(f[13], "timestamp", 8),
-    extraData: rlpBytes(f[14], "extraData", 32),
-    extrasRoot: fixed(15, "extrasRoot", 32),
-    signature: rlpBytes(f[16], "signature", 96),
-  };
-}
-
-export function decodeHeader(data: Uint8Array): BlockHeader {
-  return headerFromFields(rlpList(rlpDecode(data, 4096), "header", HEADER_FIELDS));
-}
-
-const HEADER_FIELDS = 17;
 
 /** Opaque consensus items of a body, each already encoded by the consensus layer (validated on import). */
 export interface BlockExtras {
@@ -164,7 +80,7 @@ export function encodeBlock(b: Block): Uint8Array {
 
 export function decodeBlock(data: Uint8Array): Block {
   const f = rlpList(rlpDecode(data, MAX_BLOCK_SIZE), "block", 5);
-  return { header: headerFromFields(rlpList(f[0], "header", HEADER_FIELDS)), ...bodyFromFields(f.slice(1)) };
+  return { header: decodeHeaderFields(f[0]), ...bodyFromFields(f.slice(1)) };
 }
 
 export function encodeReceipt(r: Receipt): Uint8Array {

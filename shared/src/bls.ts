@@ -8,6 +8,7 @@ import {
   Signature,
   verify,
 } from "@chainsafe/blst";
+import { proofOfPossessionRoot } from "./consensus/proofOfPossession.ts";
 import { ChainError } from "./errors.ts";
 import type { GenesisValidator } from "./genesis.ts";
 import { blake3 } from "./hash.ts";
@@ -98,17 +99,8 @@ export function blsFastAggregateVerify(publicKeys: Uint8Array[], message: Uint8A
   }
 }
 
-/**
- * What a proof of possession signs: the public key under its own domain, so the proof can never be replayed as (or
- * forged from) a block, attestation or VRF signature, all of which sign other domain-tagged roots.
- */
-const POP_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLS_POP_V1");
-
 function popSigningRoot(publicKey: Uint8Array): Uint8Array {
-  const msg = new Uint8Array(POP_DOMAIN.length + publicKey.length);
-  msg.set(POP_DOMAIN);
-  msg.set(publicKey, POP_DOMAIN.length);
-  return blake3(msg);
+  return proofOfPossessionRoot(blake3, publicKey);
 }
 
 /**

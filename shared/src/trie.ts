@@ -3,6 +3,7 @@
 // paths: an eager per-put trie (like @ethereumjs/trie on a database) caps out near 5k updates/s. Roots and proofs
 // match @ethereumjs/trie given the same hash function (property-tested).
 import { ChainError } from "./errors.ts";
+import { bytesToHex } from "./hex.ts";
 import { type RlpDecoded, type RlpInput, rlpDecode, rlpEncode } from "./rlp.ts";
 
 export type HashFn = (data: Uint8Array) => Uint8Array;
@@ -341,6 +342,13 @@ function concatNibbles(a: Nibbles, b: Nibbles): Nibbles {
   return out;
 }
 
+/** A node reader over a set of proof nodes (any order), each found under its own hash only. */
+export function proofNodeReader(hash: HashFn, nodes: readonly Uint8Array[]): TrieNodeReader {
+  const byHash = new Map<string, Uint8Array>();
+  for (const enc of nodes) byHash.set(bytesToHex(hash(enc)), enc);
+  return { getNode: (h) => byHash.get(bytesToHex(h)) };
+}
+
 /**
  * Verify a proof against a root. Returns the value (undefined for a valid proof of absence); throws ChainError if the
  * proof does not match the root.
@@ -351,12 +359,5 @@ export async function verifyTrieProof(
   key: Uint8Array,
   proof: Uint8Array[],
 ): Promise<Uint8Array | undefined> {
-  const byHash = new Map<string, Uint8Array>();
-  for (const enc of proof) byHash.set(Buffer.from(hash(enc)).toString("hex"), enc);
-  const trie = new MerklePatriciaTrie({
-    hash,
-    root,
-    reader: { getNode: (h) => byHash.get(Buffer.from(h).toString("hex")) },
-  });
-  return trie.get(key);
+  return new MerklePatriciaTrie({ hash, root, reader: proofNodeReader(hash, proof) }).get(key);
 }

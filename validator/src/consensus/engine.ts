@@ -583,8 +583,8 @@ export class ConsensusEngine {
     await this.justifiedWrites;
     try {
       await v.protection.checkAndRecordAttestation(v.publicKey, {
-        sourceEpoch: BigInt(data.source.slot),
-        targetEpoch: BigInt(data.target.slot),
+        sourceSlot: BigInt(data.source.slot),
+        targetSlot: BigInt(data.target.slot),
         signingRoot,
       });
     } catch (e) {

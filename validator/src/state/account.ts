@@ -1,20 +1,7 @@
-import {
-  BLAKE3_EMPTY,
-  blake3,
-  emptyTrieRoot,
-  rlpBytes,
-  rlpDecode,
-  rlpEncode,
-  rlpList,
-  rlpUint,
-} from "@rustchain/shared";
+import { BLAKE3_EMPTY, blake3, emptyTrieRoot } from "@rustchain/shared";
+import type { Account } from "@rustchain/shared/account";
 
-export interface Account {
-  nonce: bigint;
-  balance: bigint;
-  storageRoot: Uint8Array;
-  codeHash: Uint8Array;
-}
+export { type Account, decodeAccount, encodeAccount } from "@rustchain/shared/account";
 
 export const EMPTY_TRIE_ROOT = emptyTrieRoot(blake3);
 
@@ -29,18 +16,4 @@ export function isEmptyAccount(a: Account): boolean {
     Buffer.compare(a.codeHash, BLAKE3_EMPTY) === 0 &&
     Buffer.compare(a.storageRoot, EMPTY_TRIE_ROOT) === 0
   );
-}
-
-export function encodeAccount(a: Account): Uint8Array {
-  return rlpEncode([a.nonce, a.balance, a.storageRoot, a.codeHash]);
-}
-
-export function decodeAccount(data: Uint8Array): Account {
-  const [nonce, balance, storageRoot, codeHash] = rlpList(rlpDecode(data), "account", 4);
-  return {
-    nonce: rlpUint(nonce, "nonce", 8),
-    balance: rlpUint(balance, "balance"),
-    storageRoot: rlpBytes(storageRoot, "storageRoot", 32),
-    codeHash: rlpBytes(codeHash, "codeHash", 32),
-  };
 }

@@ -3,15 +3,15 @@
 // block in commit(), over the dirty accounts and slots only.
 import {
   BLAKE3_EMPTY,
+  bigintToBytes32,
   blake3,
   bytesToBigint,
   concatBytes,
   MerklePatriciaTrie,
-  rlpDecode,
   rlpEncode,
-  rlpUint,
   type TrieNodeReader,
 } from "@rustchain/shared";
+import { decodeStorageWord } from "@rustchain/shared/account";
 import { Bucket, type Database, type WriteBatch } from "../db/database.ts";
 import {
   type Account,
@@ -176,11 +176,7 @@ export function encodeStorageValue(v: Uint8Array): Uint8Array {
 }
 
 function decodeStorageValue(enc: Uint8Array): Uint8Array {
-  const n = rlpUint(rlpDecode(enc), "storage value");
-  const out = new Uint8Array(32);
-  const hex = n.toString(16).padStart(64, "0");
-  out.set(Buffer.from(hex, "hex"));
-  return out;
+  return bigintToBytes32(decodeStorageWord(enc));
 }
 
 /** One key of the flat head view changed by a block: null is absent (a deleted account, a zero slot). */

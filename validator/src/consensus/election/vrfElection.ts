@@ -35,13 +35,14 @@ import {
   concatBytes,
   RustChainError,
 } from "@rustchain/shared";
+import { aiWeightedStake, MAX_AI_SCORE_BPS } from "@rustchain/shared/consensus/registry";
 
 export const VRF_DOMAIN = new TextEncoder().encode("RUSTCHAIN_VRF_V1");
 export const FALLBACK_DOMAIN = new TextEncoder().encode("RUSTCHAIN_FALLBACK_V1");
 export const EPOCH_SEED_LENGTH = 32;
 export const VRF_PROOF_LENGTH = BLS_SIGNATURE_LENGTH;
 /** AI score cap in basis points: 10_000 = +100 %, so weight ∈ [stake, 2 × stake] (× 10_000). */
-export const MAX_AI_SCORE_BPS = 10_000;
+export { MAX_AI_SCORE_BPS };
 
 const TWO_POW_256 = 1n << 256n;
 const MAX_U64 = (1n << 64n) - 1n;
@@ -142,8 +143,7 @@ export function weightOf(stake: bigint, aiScoreBps: number): bigint {
   if (!Number.isSafeInteger(aiScoreBps)) {
     throw new ElectionError({ code: "INVALID_WEIGHT_INPUT", reason: "AI score must be an integer (basis points)" });
   }
-  const score = Math.min(Math.max(aiScoreBps, 0), MAX_AI_SCORE_BPS);
-  return stake * BigInt(10_000 + score);
+  return aiWeightedStake(stake, aiScoreBps);
 }
 
 export function totalWeight(weights: readonly bigint[]): bigint {

@@ -1,12 +1,6 @@
 import { RustChainError } from "@rustchain/shared";
 
-export type MessageErrorType = { code: "MESSAGE_MALFORMED"; reason: string };
-
-/**
- * An attestation or aggregate that cannot be decoded or encoded: wrong size, non-canonical RLP, bad field, or an FFG
- * link that can never be valid. Nothing was changed; on gossip this is a REJECT.
- */
-export class MessageError extends RustChainError<MessageErrorType> {}
+export { MessageError, type MessageErrorType } from "@rustchain/shared/consensus/errors";
 
 export type EvidenceErrorType =
   | { code: "EVIDENCE_MALFORMED"; reason: string }

@@ -1,8 +1,8 @@
 // Slashing protection: the last line of defence against a validator signing two conflicting messages (after a crash,
-// a restart from an old backup, or the same key running on two machines). Every proposal and attestation is checked
-// against what this key has already signed and recorded BEFORE the signature is produced ("record, then sign"): the
-// check and the record are one atomic, synced RocksDB write batch, so a crash between recording and signing can only
-// lose a signature, never allow a second, conflicting one.
+// a restart from an old backup, or the same key running on two machines). Every proposal, attestation and finalize vote
+// is checked against what this key has already signed and recorded BEFORE the signature is produced ("record, then
+// sign"): the check and the record are one atomic, synced RocksDB write batch, so a crash between recording and signing
+// can only lose a signature, never allow a second, conflicting one.
 //
 // Storage. The protection lives in its own small RocksDB at `<datadir>/slashing-protection` (see
 // `openSlashingProtection`), not in the node's chain database: it must outlive a chain resync or a wiped chain
@@ -10,27 +10,46 @@
 // opening it — two validator processes with the same data dir cannot both sign. Inside that database we use our own
 // bucket ids 0x20–0x22 (outside the node's `Bucket` table, so they could never collide if the stores were merged).
 //
+// Epochs = half-slots. RustChain justifies and finalizes per slot, and a validator signs two votes in a slot: the
+// attestation (source slot S < target slot t) and, once it has seen >= 2/3 of the weight attest to (s, B), the finalize
+// vote for (s, B). The safety proof embeds both into Casper FFG on a grid of half-slots: an attestation (S, T) is the
+// grid link 2S → 2T, a finalize vote at slot s is the grid link 2s → 2s+1. The slashing conditions are then exactly
+// FFG's on the grid — two different votes with the same grid target (double vote; e.g. two finalize votes for one slot
+// with different roots) or one grid link strictly inside another (surround vote; e.g. a finalize vote at s and an
+// attestation with source < s < target). So every vote is stored and checked as a grid link, in half-slot epochs, and
+// one set of rules below covers both kinds. An honest validator climbs the grid: attest at s (2J, 2s) → finalize at s
+// (2s, 2s+1) → attest at s+1 with source >= s (>= 2s, 2s+2); each vote has a source >= and a target > the previous one,
+// so the minimal rules never refuse it. Block proposals are not votes and stay in slots.
+//
 // State per BLS pubkey is O(1), EIP-3076's "minimal" form (the same idea as Lighthouse's lower bounds):
-//   proposals:    the highest signed slot and, when known, its signing root;
-//   attestations: the attestation with the highest target (source sT, target T, signing root when known) and the
-//                 attestation with the highest source (source S, target tS).
+//   proposals: the highest signed slot and, when known, its signing root;
+//   votes:     the vote with the highest grid target (source sT, target T, signing root when known) and the vote with
+//              the highest grid source (source S, target tS).
 // Rules (stricter than "not slashable", which is what makes the O(1) state sufficient):
 //   proposal at slot s: allowed iff s > highest slot, or s == highest slot with the identical signing root.
-//   attestation (s, t): refused with a precise code when it provably conflicts with a recorded attestation
+//   vote with grid link (s, t): refused with a precise code when it provably conflicts with a recorded vote
 //     (DOUBLE_VOTE: same target, different root; SURROUND_VOTE: the new vote surrounds a recorded one;
 //     SURROUNDED_VOTE: a recorded vote surrounds the new one); otherwise allowed iff s >= S and t > T
-//     (ATTESTATION_BELOW_WATERMARK), or it is the identical attestation at target T (idempotent re-sign).
-//   Any two attestations accepted under these rules are not slashable with each other: each accepted vote has a source
-//   >= and a target > than everything recorded before it, which excludes both a double vote and a surround.
-//
-// Epochs = slots. RustChain justifies and finalizes per slot, so Casper-FFG checkpoints are slots; the EIP-3076
-// `source_epoch` / `target_epoch` fields carry slot numbers. An interchange file is only meaningful between RustChain
-// nodes of the same chain, which the `genesis_validators_root` check enforces.
+//     (ATTESTATION_BELOW_WATERMARK), or it is the identical vote at target T (idempotent re-sign).
+//   Any two votes accepted under these rules are not slashable with each other: each accepted vote has a source >= and
+//   a target > than everything recorded before it, which excludes both a double vote and a surround.
 //
 // Interchange (EIP-3076, format version 5): export writes the minimal form (at most one block and two attestations per
 // key, the second one root-less); import accepts the complete or minimal form from any source, validates everything
 // first (size-limited JSON, strict field syntax), then merges by keeping the safest state — max slot, max source,
 // max target; equal heights with differing roots keep no root, so neither can be re-signed — in one write batch.
+// `source_epoch` / `target_epoch` are half-slot epochs (a finalize vote at slot s is exported as 2s / 2s+1). Files
+// exported by RustChain versions before the finalize vote carry slot units, and nothing in such a file says so; read as
+// half-slots its watermarks would sit at half their height, so it must not be imported: re-export from the upgraded
+// node instead (its database was migrated on open). Import refuses pairs that cannot be grid links (odd source; odd
+// target other than source + 1), which catches many such files but not all. A file is only meaningful between
+// RustChain nodes of the same chain, which the `genesis_validators_root` check enforces.
+//
+// Migration. A database written before the half-slot grid stores slots and has no `epoch_unit` meta key. Opening it
+// rewrites every vote record (S, T) in slots as (2S, 2T) — the same attestations on the grid; roots stay — and writes
+// the marker, in one atomic batch: a crash leaves the old or the new layout, never a mix, and a marked database is
+// never doubled again. An unknown marker is DB_CORRUPT. Old code opening a migrated database reads the doubled values
+// as slots: too high, so still safe, but it refuses to attest until the chain gets there.
 import { join } from "node:path";
 import { bytesToHex, equalBytes, hexToBytes, RustChainError } from "@rustchain/shared";
 import { type BucketId, Database, WriteBatch } from "../../db/database.ts";
@@ -42,14 +61,20 @@ export const INTERCHANGE_FORMAT_VERSION = "5";
 export const SLASHING_PROTECTION_DIR = "slashing-protection";
 
 const MAX_U64 = (1n << 64n) - 1n;
+/** The highest slot a vote may name: its half-slot epochs, up to 2 × slot + 1, must fit a u64. */
+const MAX_VOTE_SLOT = (MAX_U64 - 1n) / 2n;
 
 /** Our own bucket ids inside the dedicated database (the node's `Bucket` table stops at 0x0b). */
 const SpBucket = {
   meta: 0x20 as number as BucketId, // name → value
   blocks: 0x21 as number as BucketId, // pubkey → u64 slot ‖ [signing root]
-  attestations: 0x22 as number as BucketId, // pubkey → u64 S ‖ u64 tS ‖ u64 sT ‖ u64 T ‖ [signing root of (sT, T)]
+  // pubkey → u64 S ‖ u64 tS ‖ u64 sT ‖ u64 T ‖ [signing root of (sT, T)], in the unit named by `epoch_unit`
+  attestations: 0x22 as number as BucketId,
 } as const;
 const META_GENESIS_ROOT = new TextEncoder().encode("genesis_validators_root");
+/** Absent: the vote records are in slots (written before the half-slot grid) and are migrated on open. */
+const META_EPOCH_UNIT = new TextEncoder().encode("epoch_unit");
+const EPOCH_UNIT_HALF_SLOT = new TextEncoder().encode("half-slot");
 
 export interface SlashingProtectionOptions {
   /** Root identifying the chain (RustChain: the genesis block hash); binds the database and interchange files. */
@@ -69,6 +94,7 @@ export interface SlashingProtectionStore {
   range(bucket: BucketId): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
 
+/** Epoch fields of the vote errors are half-slot epochs (grid links, see the header), as the messages say. */
 export type SlashingProtectionErrorType =
   | { code: "DOUBLE_PROPOSAL"; pubkey: string; slot: bigint; highestSignedSlot: bigint }
   | { code: "DOUBLE_VOTE"; pubkey: string; targetEpoch: bigint }
@@ -106,13 +132,13 @@ export function slashingProtectionErrorMessage(t: SlashingProtectionErrorType): 
     case "DOUBLE_PROPOSAL":
       return `refusing to propose at slot ${t.slot}: already signed a proposal up to slot ${t.highestSignedSlot}`;
     case "DOUBLE_VOTE":
-      return `refusing to attest: already signed a different attestation with target ${t.targetEpoch}`;
+      return `refusing to vote: already signed a different vote with target ${t.targetEpoch} (half-slot epochs)`;
     case "SURROUND_VOTE":
-      return `refusing to attest (${t.sourceEpoch}, ${t.targetEpoch}): it surrounds the recorded vote (${t.recordedSourceEpoch}, ${t.recordedTargetEpoch})`;
+      return `refusing to vote (${t.sourceEpoch}, ${t.targetEpoch}): it surrounds the recorded vote (${t.recordedSourceEpoch}, ${t.recordedTargetEpoch}) (half-slot epochs)`;
     case "SURROUNDED_VOTE":
-      return `refusing to attest (${t.sourceEpoch}, ${t.targetEpoch}): the recorded vote (${t.recordedSourceEpoch}, ${t.recordedTargetEpoch}) surrounds it`;
+      return `refusing to vote (${t.sourceEpoch}, ${t.targetEpoch}): the recorded vote (${t.recordedSourceEpoch}, ${t.recordedTargetEpoch}) surrounds it (half-slot epochs)`;
     case "ATTESTATION_BELOW_WATERMARK":
-      return `refusing to attest (${t.sourceEpoch}, ${t.targetEpoch}): needs source >= ${t.minSourceEpoch} and target > ${t.minTargetEpoch}`;
+      return `refusing to vote (${t.sourceEpoch}, ${t.targetEpoch}): needs source >= ${t.minSourceEpoch} and target > ${t.minTargetEpoch} (half-slot epochs)`;
     case "INVALID_REQUEST":
       return `invalid signing request: ${t.reason}`;
     case "INTERCHANGE_TOO_LARGE":
@@ -126,10 +152,34 @@ export function slashingProtectionErrorMessage(t: SlashingProtectionErrorType): 
   }
 }
 
+/** An attestation about to be signed: its source and target checkpoint slots (slots, not half-slots). */
 export interface AttestationRequest {
+  sourceSlot: bigint;
+  targetSlot: bigint;
+  signingRoot: Uint8Array;
+}
+
+/** A finalize vote about to be signed: the slot of the checkpoint it finalizes. */
+export interface FinalizeVoteRequest {
+  slot: bigint;
+  signingRoot: Uint8Array;
+}
+
+/** A vote as a link on the half-slot grid: the unit every vote record and check uses. */
+export interface GridVote {
   sourceEpoch: bigint;
   targetEpoch: bigint;
   signingRoot: Uint8Array;
+}
+
+/** The attestation (S, T) is the grid link 2S → 2T. */
+export function attestationGridVote(att: AttestationRequest): GridVote {
+  return { sourceEpoch: 2n * att.sourceSlot, targetEpoch: 2n * att.targetSlot, signingRoot: att.signingRoot };
+}
+
+/** The finalize vote at slot s is the grid link 2s → 2s+1: after the attestation of s, before any of s+1. */
+export function finalizeGridVote(vote: FinalizeVoteRequest): GridVote {
+  return { sourceEpoch: 2n * vote.slot, targetEpoch: 2n * vote.slot + 1n, signingRoot: vote.signingRoot };
 }
 
 /** EIP-3076 interchange, format version 5 (u64 values as decimal strings, bytes as 0x-hex). */
@@ -147,11 +197,12 @@ interface BlockRecord {
   signingRoot?: Uint8Array;
 }
 
+/** The minimal vote state of one key, in half-slot epochs. */
 interface AttestationRecord {
-  /** Highest source, and the target of the attestation it came from. */
+  /** Highest source, and the target of the vote it came from. */
   maxSource: bigint;
   targetAtMaxSource: bigint;
-  /** Highest target, the source of the attestation it came from, and its signing root when known. */
+  /** Highest target, the source of the vote it came from, and its signing root when known. */
   sourceAtMaxTarget: bigint;
   maxTarget: bigint;
   signingRoot?: Uint8Array;
@@ -171,15 +222,21 @@ export async function openSlashingProtection(
   }
 }
 
-/** Bind a store to one chain: the first open records the genesis validators root, later opens must match it. */
+/**
+ * Bind a store to one chain and bring it to the half-slot layout: the first open records the genesis validators root
+ * (later opens must match it) and the epoch unit; a database without the unit is migrated (see the header). All of it
+ * is one write batch, written only after every check passed.
+ */
 export async function createSlashingProtection(
   opts: SlashingProtectionOptions,
   modules: { db: SlashingProtectionStore & { close?(): Promise<void> }; ownsDb?: boolean },
 ): Promise<SlashingProtection> {
   checkLength(opts.genesisValidatorsRoot, 32, "genesis validators root");
-  const stored = await modules.db.get(SpBucket.meta, META_GENESIS_ROOT);
+  const { db } = modules;
+  const batch = new WriteBatch();
+  const stored = await db.get(SpBucket.meta, META_GENESIS_ROOT);
   if (stored === undefined) {
-    await modules.db.write(new WriteBatch().put(SpBucket.meta, META_GENESIS_ROOT, opts.genesisValidatorsRoot));
+    batch.put(SpBucket.meta, META_GENESIS_ROOT, opts.genesisValidatorsRoot);
   } else if (!equalBytes(stored, opts.genesisValidatorsRoot)) {
     throw new SlashingProtectionError({
       code: "GENESIS_MISMATCH",
@@ -187,7 +244,44 @@ export async function createSlashingProtection(
       got: bytesToHex(opts.genesisValidatorsRoot),
     });
   }
+  const unit = await db.get(SpBucket.meta, META_EPOCH_UNIT);
+  if (unit === undefined) {
+    // Slot units (or a new database): every recorded attestation (S, T) is the grid link (2S, 2T).
+    for await (const [pubkey, value] of db.range(SpBucket.attestations)) {
+      batch.put(
+        SpBucket.attestations,
+        pubkey,
+        encodeAttestation(slotRecordToHalfSlots(pubkey, decodeAttestation(value))),
+      );
+    }
+    batch.put(SpBucket.meta, META_EPOCH_UNIT, EPOCH_UNIT_HALF_SLOT);
+  } else if (!equalBytes(unit, EPOCH_UNIT_HALF_SLOT)) {
+    throw new SlashingProtectionError({
+      code: "DB_CORRUPT",
+      reason: `unknown epoch_unit ${JSON.stringify(new TextDecoder().decode(unit))}`,
+    });
+  }
+  if (batch.ops.length > 0) await db.write(batch);
   return new SlashingProtection(opts, modules);
+}
+
+/** Migration: a record written in slots, as the same votes in half-slot epochs. */
+function slotRecordToHalfSlots(pubkey: Uint8Array, r: AttestationRecord): AttestationRecord {
+  for (const slot of [r.maxSource, r.targetAtMaxSource, r.sourceAtMaxTarget, r.maxTarget]) {
+    if (slot > MAX_VOTE_SLOT) {
+      throw new SlashingProtectionError({
+        code: "DB_CORRUPT",
+        reason: `attestation record of ${bytesToHex(pubkey)} holds slot ${slot}, too large for half-slot epochs`,
+      });
+    }
+  }
+  return {
+    maxSource: 2n * r.maxSource,
+    targetAtMaxSource: 2n * r.targetAtMaxSource,
+    sourceAtMaxTarget: 2n * r.sourceAtMaxTarget,
+    maxTarget: 2n * r.maxTarget,
+    ...(r.signingRoot ? { signingRoot: r.signingRoot } : {}),
+  };
 }
 
 export class SlashingProtection {
@@ -225,32 +319,51 @@ export class SlashingProtection {
     });
   }
 
-  /** Check an attestation and record it; resolves only once the record is durable. See the rules at the top. */
+  /**
+   * Check an attestation (source slot S, target slot T) and record it as the grid link (2S, 2T); resolves only once
+   * the record is durable. See the rules at the top.
+   */
   async checkAndRecordAttestation(pubkey: Uint8Array, att: AttestationRequest): Promise<void> {
     checkLength(pubkey, SLASHING_PROTECTION_PUBKEY_LENGTH, "pubkey");
     checkLength(att.signingRoot, SIGNING_ROOT_LENGTH, "signing root");
-    checkU64(att.sourceEpoch, "source epoch");
-    checkU64(att.targetEpoch, "target epoch");
-    if (att.sourceEpoch > att.targetEpoch) {
-      throw new SlashingProtectionError({ code: "INVALID_REQUEST", reason: "source epoch after target epoch" });
+    checkVoteSlot(att.sourceSlot, "source slot");
+    checkVoteSlot(att.targetSlot, "target slot");
+    if (att.sourceSlot > att.targetSlot) {
+      throw new SlashingProtectionError({ code: "INVALID_REQUEST", reason: "source slot after target slot" });
     }
+    await this.checkAndRecordVote(pubkey, attestationGridVote(att));
+  }
+
+  /**
+   * Check a finalize vote at `slot` and record it as the grid link (2 × slot, 2 × slot + 1); resolves only once the
+   * record is durable. Refused after any attestation with a target above `slot` (it would be late, hence slashable
+   * with that attestation or below the watermark).
+   */
+  async checkAndRecordFinalizeVote(pubkey: Uint8Array, vote: FinalizeVoteRequest): Promise<void> {
+    checkLength(pubkey, SLASHING_PROTECTION_PUBKEY_LENGTH, "pubkey");
+    checkLength(vote.signingRoot, SIGNING_ROOT_LENGTH, "signing root");
+    checkVoteSlot(vote.slot, "slot");
+    await this.checkAndRecordVote(pubkey, finalizeGridVote(vote));
+  }
+
+  private async checkAndRecordVote(pubkey: Uint8Array, vote: GridVote): Promise<void> {
     await this.lock.run([bytesToHex(pubkey)], async () => {
       const prev = await this.readAttestation(pubkey);
       if (prev !== undefined) {
-        if (checkAttestation(pubkey, att, prev) === "identical") return;
+        if (checkVote(pubkey, vote, prev) === "identical") return;
       }
       const next: AttestationRecord = {
-        maxSource: att.sourceEpoch,
-        targetAtMaxSource: att.targetEpoch,
-        sourceAtMaxTarget: att.sourceEpoch,
-        maxTarget: att.targetEpoch,
-        signingRoot: att.signingRoot,
+        maxSource: vote.sourceEpoch,
+        targetAtMaxSource: vote.targetEpoch,
+        sourceAtMaxTarget: vote.sourceEpoch,
+        maxTarget: vote.targetEpoch,
+        signingRoot: vote.signingRoot,
       };
       await this.modules.db.write(new WriteBatch().put(SpBucket.attestations, pubkey, encodeAttestation(next)));
     });
   }
 
-  /** Export every key's state in the EIP-3076 v5 minimal form. */
+  /** Export every key's state in the EIP-3076 v5 minimal form; attestation epochs are half-slot epochs. */
   async exportInterchange(): Promise<InterchangeV5> {
     const byKey = new Map<string, InterchangeV5["data"][number]>();
     const entry = (pubkey: Uint8Array) => {
@@ -292,8 +405,9 @@ export class SlashingProtection {
   }
 
   /**
-   * Merge an EIP-3076 v5 document (JSON text or bytes). Everything is validated before anything is written; the
-   * merge is one atomic batch and is idempotent. Throws INTERCHANGE_TOO_LARGE, INTERCHANGE_INVALID or GENESIS_MISMATCH.
+   * Merge an EIP-3076 v5 document (JSON text or bytes) whose attestation epochs are half-slot epochs. Everything is
+   * validated before anything is written; the merge is one atomic batch and is idempotent. Throws
+   * INTERCHANGE_TOO_LARGE, INTERCHANGE_INVALID or GENESIS_MISMATCH.
    */
   async importInterchange(input: string | Uint8Array): Promise<{ imported: number }> {
     const parsed = parseInterchange(input, this.opts.maxInterchangeBytes);
@@ -340,25 +454,25 @@ export class SlashingProtection {
 }
 
 /**
- * The attestation rules against the recorded state; throws on refusal, returns "identical" for a harmless re-sign of
- * the recorded attestation and "new" for an attestation that may be recorded.
+ * The vote rules (on grid links) against the recorded state; throws on refusal, returns "identical" for a harmless
+ * re-sign of the recorded vote and "new" for a vote that may be recorded.
  */
-function checkAttestation(pubkey: Uint8Array, att: AttestationRequest, prev: AttestationRecord): "identical" | "new" {
-  const s = att.sourceEpoch;
-  const t = att.targetEpoch;
+function checkVote(pubkey: Uint8Array, vote: GridVote, prev: AttestationRecord): "identical" | "new" {
+  const s = vote.sourceEpoch;
+  const t = vote.targetEpoch;
   const who = bytesToHex(pubkey);
   // Rule: same target as the latest recorded vote → only the identical message may be signed again.
   if (t === prev.maxTarget) {
     if (
       prev.signingRoot !== undefined &&
       s === prev.sourceAtMaxTarget &&
-      equalBytes(prev.signingRoot, att.signingRoot)
+      equalBytes(prev.signingRoot, vote.signingRoot)
     ) {
       return "identical";
     }
     throw new SlashingProtectionError({ code: "DOUBLE_VOTE", pubkey: who, targetEpoch: t });
   }
-  // Rules: no surround in either direction against the two attestations we know exactly.
+  // Rules: no surround in either direction against the two votes we know exactly.
   const known: [bigint, bigint][] = [
     [prev.sourceAtMaxTarget, prev.maxTarget],
     [prev.maxSource, prev.targetAtMaxSource],
@@ -495,7 +609,8 @@ function parseArray(v: unknown, what: string): unknown[] {
 
 /**
  * Parse and validate an EIP-3076 v5 document without touching any database. The size limit applies before JSON
- * parsing; every field is checked, and each key's entries are reduced to the minimal safe summary.
+ * parsing; every field is checked (attestation epochs are half-slot epochs and must form grid links), and each key's
+ * entries are reduced to the minimal safe summary.
  */
 export function parseInterchange(input: string | Uint8Array, maxBytes: number): ParsedInterchange {
   const size = typeof input === "string" ? Buffer.byteLength(input, "utf8") : input.length;
@@ -537,6 +652,13 @@ export function parseInterchange(input: string | Uint8Array, maxBytes: number): 
       const source = parseU64(a.source_epoch, `${at}.source_epoch`);
       const target = parseU64(a.target_epoch, `${at}.target_epoch`);
       if (source > target) invalid(`${at}: source_epoch after target_epoch`);
+      // Rule: every vote is a grid link — an attestation (2S, 2T) or a finalize vote (2s, 2s+1). Anything else is
+      // most likely a file in slot units from before the half-slot grid.
+      if (source % 2n !== 0n || (target % 2n !== 0n && target !== source + 1n)) {
+        invalid(
+          `${at}: (${source}, ${target}) is not a half-slot vote; files exported before the half-slot grid carry slots: re-export from the upgraded node`,
+        );
+      }
       const rec: AttestationRecord = {
         maxSource: source,
         targetAtMaxSource: target,
@@ -561,6 +683,16 @@ function checkLength(b: Uint8Array, length: number, what: string): void {
 function checkU64(n: bigint, what: string): void {
   if (typeof n !== "bigint" || n < 0n || n > MAX_U64) {
     throw new SlashingProtectionError({ code: "INVALID_REQUEST", reason: `${what} must be a u64` });
+  }
+}
+
+function checkVoteSlot(n: bigint, what: string): void {
+  checkU64(n, what);
+  if (n > MAX_VOTE_SLOT) {
+    throw new SlashingProtectionError({
+      code: "INVALID_REQUEST",
+      reason: `${what} ${n} too large: its half-slot epoch 2 × slot + 1 must fit a u64`,
+    });
   }
 }
 
