@@ -705,6 +705,7 @@ export async function startTestPeer(
         }),
         blocksByRange: async () => [],
         blocksByRoot: async () => [],
+        finalityCertificates: async () => [],
       },
     },
   );

@@ -48,7 +48,7 @@ describe("finality certificate verifier in workerd", () => {
     const v = make();
     for (const e of f.encoded) await v.verifyNext(e);
     expect(v.verified.checkpoint).toEqual(f.checkpoints[2]);
-    expect(v.verified.number).toBe(2n);
+    expect(v.verified.header?.number).toBe(2n);
 
     const first = f.certificates[0] as FinalityCertificate;
     const second = f.certificates[1] as FinalityCertificate;

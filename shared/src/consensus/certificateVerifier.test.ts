@@ -57,7 +57,7 @@ describe("finality certificate chain", () => {
       f.encoded,
     );
     expect(out.map((v) => v.checkpoint)).toEqual(f.checkpoints.slice(1));
-    expect(out.at(-1)?.number).toBe(3n);
+    expect(out.at(-1)?.header?.number).toBe(3n);
     // The codec round-trips exactly.
     for (const e of f.encoded) expect(encodeFinalityCertificate(decodeFinalityCertificate(e))).toEqual(e);
   });

@@ -1,14 +1,15 @@
 // The standalone finality-certificate verifier (docs/consensus.md, "Finality certificates"). It needs no node: only
-// the trusted start (the genesis block, or a weak-subjectivity checkpoint's block), the genesis validator keys with
-// their proofs of possession, and a crypto implementation (BLAKE3 and BLS fast-aggregate verification). It imports
+// the trusted start (the genesis hash, or a weak-subjectivity checkpoint's block hash), the genesis validator keys
+// with their proofs of possession, and a crypto implementation (BLAKE3 and BLS fast-aggregate verification). It imports
 // no native binding and no WebAssembly, so it runs on Node and inside a Cloudflare Worker alike (crypto/noble.ts is
 // the pure-JS implementation; the node passes its native one).
 //
 // Per certificate, in order (each failure is a CertificateError naming the rule):
 //   1. it decodes strictly (CERT_MALFORMED, CERT_UNSUPPORTED_VERSION);
 //   2. its parent is the last verified checkpoint (CERT_PARENT_MISMATCH) and its slot is later (CERT_NOT_AFTER_PARENT);
-//   3. its header is the checkpoint's block: blockHash(header) = checkpoint.root, header.slot <= checkpoint.slot, and
-//      a later block number than the parent's unless it is the parent's block (CERT_HEADER_MISMATCH);
+//   3. its headers are the blocks they claim: blockHash(parentHeader) = parent.root, blockHash(header) =
+//      checkpoint.root, header.slot <= checkpoint.slot, and a later block number than the parent's unless it is the
+//      parent's block (CERT_HEADER_MISMATCH);
 //   4. the weights: the registry account and each validator's stake, AI score and slashed words, proven against the
 //      PARENT block's state root (CERT_REGISTRY_PROOF_INVALID); weight = stake × (10_000 + AI score), 0 if slashed;
 //   5. each aggregate votes for this checkpoint (kind link: source = checkpoint, one target at checkpoint.slot + 1;
@@ -48,18 +49,18 @@ export interface TrustedValidator {
   readonly proofOfPossession: Uint8Array;
 }
 
-/** Where verification starts: the genesis block, or a weak-subjectivity checkpoint's block, both trusted. */
+/**
+ * Where verification starts, trusted: the genesis block (slot 0), or a weak-subjectivity checkpoint. The first
+ * certificate must name exactly this checkpoint as its parent.
+ */
 export interface TrustedStart {
-  /** The trusted block's header; its hash is the trusted root. */
-  readonly header: BlockHeader;
-  /** The checkpoint slot the start stands for (genesis: 0; a checkpoint's block: its slot or a later one). */
-  readonly slot?: number;
+  readonly checkpoint: Checkpoint;
 }
 
 export interface VerifiedCheckpoint {
   readonly checkpoint: Checkpoint;
-  readonly header: BlockHeader;
-  readonly number: bigint;
+  /** The checkpoint block's header (undefined only for the trusted start). */
+  readonly header: BlockHeader | undefined;
 }
 
 export interface CertificateVerifierOptions {
@@ -90,11 +91,7 @@ export class CertificateVerifier {
       }
     }
     this.pubkeys = validators.map((v) => v.blsPublicKey);
-    const root = rootFromBytes(headerHash(crypto.blake3, start.header)) as string;
-    const slot = start.slot ?? Number(start.header.slot);
-    if (!Number.isSafeInteger(slot) || slot < Number(start.header.slot))
-      throw invalidSet("start slot before its block");
-    this.current = { checkpoint: { slot, root }, header: start.header, number: start.header.number };
+    this.current = { checkpoint: { slot: start.checkpoint.slot, root: start.checkpoint.root }, header: undefined };
   }
 
   /** The last verified checkpoint (the trusted start before any certificate). */
@@ -128,15 +125,20 @@ export class CertificateVerifier {
         slot: cert.checkpoint.slot,
       });
     }
-    // 3. The header is the checkpoint's block, at or before the checkpoint's slot.
+    // 3. The headers are the parent's and the checkpoint's blocks, at or before their checkpoints' slots.
+    if (rootFromBytes(headerHash(crypto.blake3, cert.parentHeader)) !== cert.parent.root) {
+      throw headerMismatch("the parent header's hash is not the parent root");
+    }
     const root = rootFromBytes(headerHash(crypto.blake3, cert.header));
     if (root !== cert.checkpoint.root) throw headerMismatch("its hash is not the checkpoint root");
     if (Number(cert.header.slot) > cert.checkpoint.slot) throw headerMismatch("its slot is after the checkpoint's");
-    const sameBlock = root === parent.checkpoint.root;
-    if (!sameBlock && cert.header.number <= parent.number) throw headerMismatch("its number is not after the parent's");
+    const sameBlock = root === cert.parent.root;
+    if (!sameBlock && cert.header.number <= cert.parentHeader.number) {
+      throw headerMismatch("its number is not after the parent's");
+    }
 
     // 4. Weights at the parent's state.
-    const weights = await this.weightsAt(parent.header.stateRoot, cert.registryProof);
+    const weights = await this.weightsAt(cert.parentHeader.stateRoot, cert.registryProof);
     let total = 0n;
     for (const w of weights) total += w;
 
@@ -185,7 +187,7 @@ export class CertificateVerifier {
         total: total.toString(),
       });
     }
-    return { checkpoint: cert.checkpoint, header: cert.header, number: cert.header.number };
+    return { checkpoint: cert.checkpoint, header: cert.header };
   }
 
   /** Each validator's weight from the registry, proven against `stateRoot` by the certificate's trie nodes. */

@@ -3,12 +3,13 @@
 // certificate each time its finalized checkpoint moves; each names the previous finalized checkpoint as its `parent`,
 // so the certificates form a chain from genesis that `verifyCertificateChain` (certificateVerifier.ts) walks.
 //
-//   certificate = rlp([version, parent, checkpoint, header, kind, aggregates, registryProof])
+//   certificate = rlp([version, parent, parentHeader, checkpoint, header, kind, aggregates, registryProof])
 //     version        1
 //     parent         [slot, root]   the previous finalized checkpoint; the vote weights are read at its state
+//     parentHeader   the encoded header of the parent's block (blockHash = parent.root): the state root the weights
+//                    are proven against, so a certificate is checkable knowing only its parent checkpoint
 //     checkpoint     [slot, root]   the finalized checkpoint
-//     header         the encoded header of the checkpoint's block (blockHash(header) = checkpoint.root): its number,
-//                    and the state root the NEXT certificate's weights are proven against
+//     header         the encoded header of the checkpoint's block (blockHash(header) = checkpoint.root): its number
 //     kind           1 = link:  aggregate attestations with source = checkpoint and one target at checkpoint.slot + 1
 //                               (the Casper-FFG "k = 1" rule);
 //                    2 = fast:  finalize-vote aggregates for the checkpoint (finality within the slot)
@@ -38,6 +39,7 @@ export type CertificateKind = keyof typeof CertificateKind;
 
 export interface FinalityCertificate {
   readonly parent: Checkpoint;
+  readonly parentHeader: BlockHeader;
   readonly checkpoint: Checkpoint;
   readonly header: BlockHeader;
   readonly kind: CertificateKind;
@@ -101,6 +103,7 @@ export function encodeFinalityCertificate(c: FinalityCertificate): Uint8Array {
   const out = rlpEncode([
     CERTIFICATE_VERSION,
     [c.parent.slot, hexToBytes(c.parent.root)],
+    encodeHeader(c.parentHeader),
     [c.checkpoint.slot, hexToBytes(c.checkpoint.root)],
     encodeHeader(c.header),
     CertificateKind[c.kind],
@@ -123,20 +126,21 @@ export function decodeFinalityCertificate(bytes: Uint8Array): FinalityCertificat
     if (version !== CERTIFICATE_VERSION) {
       throw new CertificateError({ code: "CERT_UNSUPPORTED_VERSION", version });
     }
-    if (fields.length !== 7) throw malformed("expected 7 fields");
-    const kindTag = Number(rlpUint(fields[4], "kind", 1));
+    if (fields.length !== 8) throw malformed("expected 8 fields");
+    const kindTag = Number(rlpUint(fields[5], "kind", 1));
     const kind = (Object.keys(CertificateKind) as CertificateKind[]).find((k) => CertificateKind[k] === kindTag);
     if (kind === undefined) throw malformed(`unknown kind ${kindTag}`);
-    const aggregates = rlpList(fields[5], "aggregates").map((a) =>
+    const aggregates = rlpList(fields[6], "aggregates").map((a) =>
       rlpBytes(a, "aggregate", MAX_AGGREGATE_ATTESTATION_BYTES),
     );
-    const registryProof = rlpList(fields[6], "registry proof").map((n) => rlpBytes(n, "node", MAX_TRIE_NODE_BYTES));
+    const registryProof = rlpList(fields[7], "registry proof").map((n) => rlpBytes(n, "node", MAX_TRIE_NODE_BYTES));
     if (aggregates.length === 0 || aggregates.length > MAX_CERTIFICATE_AGGREGATES) throw malformed("aggregates");
     if (registryProof.length > MAX_CERTIFICATE_PROOF_NODES) throw malformed("registry proof");
     const cert: FinalityCertificate = {
       parent: decodeCheckpoint(fields[1], "parent"),
-      checkpoint: decodeCheckpoint(fields[2], "checkpoint"),
-      header: decodeHeader(rlpBytes(fields[3], "header", MAX_HEADER_BYTES)),
+      parentHeader: decodeHeader(rlpBytes(fields[2], "parent header", MAX_HEADER_BYTES)),
+      checkpoint: decodeCheckpoint(fields[3], "checkpoint"),
+      header: decodeHeader(rlpBytes(fields[4], "header", MAX_HEADER_BYTES)),
       kind,
       aggregates,
       registryProof,

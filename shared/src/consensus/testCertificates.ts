@@ -110,6 +110,7 @@ export async function buildCertificateFixture(
     const signers = step.signers ?? Array.from({ length: validatorCount }, (_, v) => v);
     certificates.push({
       parent: checkpoints[i - 1] as Checkpoint,
+      parentHeader: headers[i - 1] as BlockHeader,
       checkpoint: checkpoints[i] as Checkpoint,
       header: headers[i] as BlockHeader,
       kind,
@@ -121,7 +122,7 @@ export async function buildCertificateFixture(
     chainId,
     validators,
     secretKeys,
-    start: { header: headers[0] as BlockHeader },
+    start: { checkpoint: checkpoints[0] as Checkpoint },
     headers,
     checkpoints,
     certificates,

@@ -63,6 +63,7 @@ export const rpcMethods = {
   rustchain_validators: m(0),
   rustchain_aiScores: m(0),
   rustchain_feeParams: m(0),
+  rustchain_getFinalityCertificate: m(1, p.blockId),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;

@@ -18,7 +18,6 @@ import {
   decodeReceipt,
   EMPTY_EXTRAS,
   encodeBody,
-  encodeHeader,
   encodeReceipt,
   type Genesis,
   keccak256,
@@ -40,6 +39,7 @@ import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import { type Account, EMPTY_TRIE_ROOT } from "../state/account.ts";
 import type { FlatChange, StateDb, WorldState } from "../state/stateDb.ts";
 import { BlockError } from "./errors.ts";
+import { HeaderStore } from "./headerStore.ts";
 import { REGISTRY_ADDRESS, RegistryField, registrySlot, u256 } from "./validatorRegistry.ts";
 
 const ZERO_HASH = new Uint8Array(32);
@@ -74,6 +74,8 @@ export interface ExecutedBlock {
   flatDiff: FlatChange[];
   /** Head accounts this block changes, applied to the state cache after the batch is written. */
   accountUpdates: [Uint8Array, Account | null][];
+  /** What the consensus items did (ConsensusHooks.applyExtras's result), handed back after import. */
+  effects: unknown;
 }
 
 export interface ImportedBlock {
@@ -84,16 +86,22 @@ export interface ImportedBlock {
 }
 
 /**
- * What the chain needs from consensus, injected by the node so the chain does not depend on the consensus layer.
- * Without hooks the chain is a single-proposer chain: a block that extends the head becomes the head.
+ * What the chain needs from consensus, given to its constructor by the node so the chain does not depend on the
+ * consensus layer. Without hooks the chain is a single-proposer chain: a block that extends the head becomes the head.
  */
 export interface ConsensusHooks {
-  /** Consensus checks of a header against its parent (proposer election, VRF proof, finality). Throws BlockError. */
+  /** Consensus checks of a header against its parent (proposer election, VRF proof, finality). Throws a typed error. */
   validateHeader(header: BlockHeader, parent: BlockHeader, hash: Uint8Array): Promise<void>;
-  /** Validate the body's consensus items and apply their state effects (stake cuts, AI scores, rewards). */
-  applyExtras(ws: WorldState, extras: BlockExtras, header: BlockContext): Promise<void>;
-  /** A valid block is about to be stored; fork choice learns of it. */
+  /**
+   * Validate the body's consensus items and apply their state effects (stake cuts, AI scores, rewards); returns what
+   * they did (the votes they carry), which the chain hands back to `onImported` once the block is stored. Runs while
+   * a block is built as well as on import, so it must not change anything outside `ws`.
+   */
+  applyExtras(ws: WorldState, extras: BlockExtras, header: BlockContext): Promise<unknown>;
+  /** A valid block (roots checked) is about to be stored; fork choice learns of it. */
   onBlock(hash: Uint8Array, header: BlockHeader): void;
+  /** The block is stored: its votes may count now. */
+  onImported(hash: Uint8Array, header: BlockHeader, effects: unknown): void;
   /** The block the head should be (fork-choice head). */
   head(): Uint8Array;
 }
@@ -157,7 +165,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   head!: BlockHeader;
   headHash!: Uint8Array;
   genesisHash!: Uint8Array;
-  private hooks: ConsensusHooks | undefined;
+  private readonly hooks: ConsensusHooks | undefined;
+  private readonly headers: HeaderStore;
   /** importBlock and setHead run one at a time: both read the head and write the canonical index. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -169,19 +178,19 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       recovery: SenderRecovery;
       runtime: ContractRuntime;
       logger: Logger;
+      /** Header reads and writes; shared with consensus, which reads headers before the chain exists. */
+      headers?: HeaderStore;
+      consensus?: ConsensusHooks;
     },
     private readonly opts: ChainOptions = {},
   ) {
     super();
+    this.hooks = modules.consensus;
+    this.headers = modules.headers ?? new HeaderStore(modules.db);
   }
 
   get chainId(): bigint {
     return this.genesis.params.chainId;
-  }
-
-  /** Hand block validation extras and head selection to consensus (set once, before blocks arrive). */
-  setConsensusHooks(hooks: ConsensusHooks): void {
-    this.hooks = hooks;
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -273,7 +282,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     receipts: StoredReceipt[],
     flatDiff: FlatChange[],
   ) {
-    batch.put(Bucket.headers, hash, encodeHeader(block.header));
+    this.headers.put(batch, hash, block.header);
     batch.put(Bucket.bodies, hash, encodeBody(block));
     batch.put(Bucket.blockNumbers, hash, u64Key(block.header.number));
     batch.put(Bucket.receipts, hash, encodeStoredReceipts(receipts));
@@ -347,6 +356,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       });
     }
     const extras = opts.extras ?? EMPTY_EXTRAS;
+    let effects: unknown;
     if (this.hooks) {
       const context = opts.context ?? {
         parentHash,
@@ -356,7 +366,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
         proposerIndex: 0n,
         coinbase: env.coinbase,
       };
-      await this.hooks.applyExtras(ws, extras, context);
+      effects = await this.hooks.applyExtras(ws, extras, context);
     }
     const batch = new WriteBatch();
     const stateRoot = await ws.commit(batch, false);
@@ -375,6 +385,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       batch,
       flatDiff: ws.flatDiff,
       accountUpdates: ws.accountUpdates,
+      effects,
     };
   }
 
@@ -491,10 +502,12 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
       this.modules.state.onHeadCommitted(exec.accountUpdates);
       this.head = h;
       this.headHash = hash;
+      this.hooks?.onImported(hash, h, exec.effects);
       this.emit("block", imported);
       return imported;
     }
     await this.modules.db.write(batch);
+    this.hooks?.onImported(hash, h, exec.effects);
     if (wanted && Buffer.compare(wanted, this.headHash) !== 0) await this.setHeadLocked(wanted);
     return imported;
   }
@@ -616,9 +629,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
 
   // ---- reads ----
 
-  async getHeader(hash: Uint8Array): Promise<BlockHeader | undefined> {
-    const enc = await this.modules.db.get(Bucket.headers, hash);
-    return enc ? decodeHeader(enc) : undefined;
+  getHeader(hash: Uint8Array): Promise<BlockHeader | undefined> {
+    return this.headers.get(hash);
   }
 
   async hasBlock(hash: Uint8Array): Promise<boolean> {

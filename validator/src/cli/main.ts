@@ -17,6 +17,7 @@ import {
 } from "@rustchain/shared";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type Logger, pino } from "pino";
+import { BYZANTINE_KINDS, type ByzantineKind } from "../consensus/testing/byzantinePublisher.ts";
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
@@ -279,13 +280,23 @@ program
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .option("--log-name <name>", "name added to every log line (to tell processes apart)")
   .addOption(
-    new Option("--byzantine", "TEST ONLY: equivocate every slot (needs RUSTCHAIN_ALLOW_BYZANTINE=1)").hideHelp(),
+    new Option(
+      "--byzantine [kinds]",
+      "TEST ONLY: equivocate on blocks,attestations,finalize_votes (default all; needs RUSTCHAIN_ALLOW_BYZANTINE=1)",
+    ).hideHelp(),
   )
   .action(async (o) => {
     if (o.key && !o.passwordFile) program.error("error: --key needs --password-file");
     if (o.replicateTo && !o.replicationKeyFile) program.error("error: --replicate-to needs --replication-key-file");
     if (o.byzantine && process.env.RUSTCHAIN_ALLOW_BYZANTINE !== "1") {
       program.error("error: --byzantine is a test mode and needs RUSTCHAIN_ALLOW_BYZANTINE=1");
+    }
+    let byzantine: Set<ByzantineKind> | undefined;
+    if (o.byzantine) {
+      const kinds = typeof o.byzantine === "string" ? o.byzantine.split(",") : [...BYZANTINE_KINDS];
+      const unknown = kinds.filter((k: string) => !(BYZANTINE_KINDS as readonly string[]).includes(k));
+      if (unknown.length > 0) program.error(`error: --byzantine: unknown kind ${unknown.join(",")}`);
+      byzantine = new Set(kinds as ByzantineKind[]);
     }
     const logger = makeLogger(o.logLevel, o.logName);
     const genesis = await loadGenesisFile(o.genesis);
@@ -329,7 +340,8 @@ program
         replication: o.replicationKeyFile
           ? { key: await loadReplicationKey(resolve(o.replicationKeyFile)), pushTo: o.replicateTo }
           : undefined,
-        consensus: { ...(miner ? { miner } : {}), ...(o.byzantine ? { byzantine: true } : {}) },
+        consensus: miner ? { miner } : {},
+        byzantine,
       },
       logger,
     );

@@ -2,10 +2,11 @@
 // validator registry at a block's state. Everything here is a pure function of the stored blocks, so every node
 // derives the same seed and weights for the same chain.
 import { type BlockHeader, blake3, bytesToHex, concatBytes, type Genesis } from "@rustchain/shared";
-import type { Chain } from "../chain/chain.ts";
-import { REGISTRY_ADDRESS, readValidators, type ValidatorRecord } from "../chain/validatorRegistry.ts";
+import type { HeaderStore } from "../chain/headerStore.ts";
+import { REGISTRY_ADDRESS, readValidators, type ValidatorRecord, validatorWeight } from "../chain/validatorRegistry.ts";
 import type { StateDb } from "../state/stateDb.ts";
-import { nextEpochSeed, VRF_PROOF_LENGTH, vrfOutput, weightOf } from "./election/vrfElection.ts";
+import { nextEpochSeed, VRF_PROOF_LENGTH, vrfOutput } from "./election/vrfElection.ts";
+import { ConsensusError } from "./errors.ts";
 
 const GENESIS_SEED_DOMAIN = new TextEncoder().encode("RUSTCHAIN_GENESIS_SEED_V1");
 const HEADER_CACHE = 4096;
@@ -33,32 +34,37 @@ function remember<V>(map: Map<string, V>, key: string, value: V, limit: number):
 
 export interface ElectionValidator {
   pubkey: Uint8Array;
-  /** Proposer weight: stake × (10_000 + AI score); 0 once slashed. */
+  /**
+   * Weight: stake × (10_000 + AI score), 0 once slashed (shared/src/consensus/registry.ts). It elects proposers (at
+   * the parent's state) and weighs votes (at the last finalized block's state).
+   */
   weight: bigint;
-  /** Voting weight for finality: stake; 0 once slashed. */
-  stake: bigint;
   record: ValidatorRecord;
 }
 
 export class ChainView {
-  private readonly headers = new Map<string, BlockHeader>();
+  private readonly headerCache = new Map<string, BlockHeader>();
   private readonly seeds = new Map<string, Uint8Array>();
   private readonly registries = new Map<string, ElectionValidator[]>();
-  readonly genesisSeed: Uint8Array;
+  private seedOfGenesis: Uint8Array | undefined;
 
   constructor(
-    private readonly chain: Chain,
-    private readonly state: StateDb,
-  ) {
-    this.genesisSeed = blake3(concatBytes(GENESIS_SEED_DOMAIN, chain.genesisHash));
+    readonly genesis: Genesis,
+    private readonly modules: { headers: HeaderStore; state: StateDb },
+  ) {}
+
+  /** Part of start-up, once the chain knows its genesis hash (before any block is imported). */
+  init(genesisHash: Uint8Array): void {
+    this.seedOfGenesis = blake3(concatBytes(GENESIS_SEED_DOMAIN, genesisHash));
   }
 
-  get genesis(): Genesis {
-    return this.chain.genesis;
+  get genesisSeed(): Uint8Array {
+    if (this.seedOfGenesis === undefined) throw new ConsensusError({ code: "CONSENSUS_NOT_INITIALIZED" });
+    return this.seedOfGenesis;
   }
 
   get slotsPerEpoch(): bigint {
-    return this.chain.genesis.params.slotsPerEpoch;
+    return this.genesis.params.slotsPerEpoch;
   }
 
   epochOf(slot: bigint): bigint {
@@ -67,10 +73,10 @@ export class ChainView {
 
   async header(hash: Uint8Array): Promise<BlockHeader | undefined> {
     const k = bytesToHex(hash);
-    const cached = this.headers.get(k);
+    const cached = this.headerCache.get(k);
     if (cached) return cached;
-    const h = await this.chain.getHeader(hash);
-    if (h) remember(this.headers, k, h, HEADER_CACHE);
+    const h = await this.modules.headers.get(hash);
+    if (h) remember(this.headerCache, k, h, HEADER_CACHE);
     return h;
   }
 
@@ -116,13 +122,12 @@ export class ChainView {
     const cached = this.registries.get(k);
     if (cached) return cached;
     const records = await readValidators(
-      (slot) => this.state.storageAt(header.stateRoot, REGISTRY_ADDRESS, slot),
-      this.chain.genesis.validators.length,
+      (slot) => this.modules.state.storageAt(header.stateRoot, REGISTRY_ADDRESS, slot),
+      this.genesis.validators.length,
     );
     const set = records.map((record, i) => ({
-      pubkey: this.chain.genesis.validators[i]!.blsPublicKey,
-      weight: record.slashed ? 0n : weightOf(record.stake, record.aiScoreBps),
-      stake: record.slashed ? 0n : record.stake,
+      pubkey: this.genesis.validators[i]!.blsPublicKey,
+      weight: validatorWeight(record),
       record,
     }));
     return remember(this.registries, k, set, REGISTRY_CACHE);

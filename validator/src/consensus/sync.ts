@@ -2,31 +2,14 @@
 // downloads the canonical blocks it lacks, 64 at a time, from its own finalized block upward (blocks it already has
 // are skipped), importing each through the chain's one import path. Then gossip keeps it at the head.
 import type { PeerId } from "@libp2p/interface";
-import { type Block, blockHash, bytesToHex, decodeBlock, encodeBlock } from "@rustchain/shared";
+import { type Block, blockHash, decodeBlock, encodeBlock, hexToBytes } from "@rustchain/shared";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
-import { BlockError } from "../chain/errors.ts";
+import type { CheckpointStore } from "../db/checkpointStore.ts";
 import type { Network } from "../network/network.ts";
 import { MAX_REQUEST_BLOCKS, type ReqRespHandlers, type Status } from "../network/reqRespCodec.ts";
-import type { ConsensusEngine } from "./engine.ts";
-
-/** Import failures that prove the serving peer wrong (the rest can be races with our own head or finality). */
-const PEER_FAULTS = new Set([
-  "BLOCK_INVALID_CONSENSUS",
-  "BLOCK_EXTRAS_ROOT_MISMATCH",
-  "BLOCK_INVALID_NUMBER",
-  "BLOCK_INVALID_TIMESTAMP",
-  "BLOCK_INVALID_GAS_LIMIT",
-  "BLOCK_INVALID_BASE_FEE",
-  "BLOCK_INVALID_PROPOSER",
-  "BLOCK_INVALID_SIGNATURE",
-  "BLOCK_INVALID_TRANSACTION",
-  "BLOCK_GAS_USED_MISMATCH",
-  "BLOCK_STATE_ROOT_MISMATCH",
-  "BLOCK_TX_ROOT_MISMATCH",
-  "BLOCK_RECEIPT_ROOT_MISMATCH",
-  "BLOCK_BLOOM_MISMATCH",
-]);
+import type { ConsensusState } from "./consensusState.ts";
+import { blockImportFault } from "./errors.ts";
 
 export interface SyncOptions {
   /** Ask a peer for its status at least this often (ms). */
@@ -43,45 +26,16 @@ export class RangeSync {
 
   constructor(
     private readonly opts: SyncOptions,
-    private readonly modules: { chain: Chain; engine: ConsensusEngine; network: Network; logger: Logger },
+    private readonly modules: {
+      chain: Chain;
+      state: ConsensusState;
+      network: Network;
+      logger: Logger;
+      /** The chain's head follows fork choice. */
+      updateHead(): Promise<void>;
+    },
   ) {
     this.log = modules.logger;
-  }
-
-  /** What this node serves to peers: status and canonical blocks. */
-  static handlers(chain: Chain, engine: () => ConsensusEngine | undefined): ReqRespHandlers {
-    return {
-      status: async (): Promise<Status> => {
-        const e = engine();
-        const fin = e ? (await e.status()).finalized : { number: 0n, root: bytesToHex(chain.genesisHash) };
-        return {
-          chainId: chain.chainId,
-          genesisHash: chain.genesisHash,
-          headHash: chain.headHash,
-          headNumber: chain.head.number,
-          finalizedHash: Buffer.from(fin.root.slice(2), "hex"),
-          finalizedNumber: fin.number,
-        };
-      },
-      blocksByRange: async (start, count) => {
-        const out: Uint8Array[] = [];
-        for (let n = start; n < start + BigInt(count); n++) {
-          const hash = await chain.canonicalHash(n);
-          const block = hash && (await chain.getBlock(hash));
-          if (!block) break;
-          out.push(encodeBlock(block));
-        }
-        return out;
-      },
-      blocksByRoot: async (hashes) => {
-        const out: Uint8Array[] = [];
-        for (const h of hashes) {
-          const block = await chain.getBlock(h);
-          if (block) out.push(encodeBlock(block));
-        }
-        return out;
-      },
-    };
   }
 
   start(): void {
@@ -124,7 +78,7 @@ export class RangeSync {
   async syncWith(peer: PeerId): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
-    const { chain, engine, network } = this.modules;
+    const { chain, state, network } = this.modules;
     try {
       const status = await network.requestStatus(peer);
       if (Buffer.compare(status.genesisHash, chain.genesisHash) !== 0) {
@@ -132,7 +86,7 @@ export class RangeSync {
         return;
       }
       if (status.headNumber <= chain.head.number && (await chain.hasBlock(status.headHash))) return;
-      let start = (await engine.status()).finalized.number + 1n;
+      let start = state.finalizedNumber + 1n;
       let imported = 0;
       for (let batch = 0; batch < this.opts.maxBatchesPerRound && start <= status.headNumber; batch++) {
         const raw = await network.requestBlocksByRange(peer, start, MAX_REQUEST_BLOCKS);
@@ -151,23 +105,21 @@ export class RangeSync {
             await chain.importBlock(block);
             imported++;
           } catch (e) {
-            if (e instanceof BlockError && e.type.code === "BLOCK_ALREADY_KNOWN") continue;
+            const { code, fault } = blockImportFault(e);
+            if (code === "BLOCK_ALREADY_KNOWN") continue;
             this.log.warn(
               { err: (e as Error).message, number: Number(block.header.number), peer: peer.toString() },
               "Sync: a peer's block failed to import",
             );
-            if (e instanceof BlockError && e.type.code === "BLOCK_CONFLICTS_CHECKPOINT") {
-              network.reportPeer(peer, e.type.code, "irrelevant");
-            } else if (e instanceof BlockError && PEER_FAULTS.has(e.type.code)) {
-              network.reportPeer(peer, e.type.code, "invalid");
-            }
+            // A block breaking a rule proves the peer wrong; another chain (checkpoint) gets it banned; races cost nothing.
+            if (fault === "invalid" || fault === "irrelevant") network.reportPeer(peer, code, fault);
             return;
           }
         }
         start += BigInt(raw.length);
       }
       if (imported > 0) {
-        await engine.updateHead();
+        await this.modules.updateHead();
         this.log.info({ imported, head: Number(chain.head.number), peer: peer.toString() }, "Synced blocks");
       }
     } catch (e) {
@@ -176,4 +128,46 @@ export class RangeSync {
       this.running = false;
     }
   }
+}
+
+/**
+ * What this node serves to peers: status, canonical blocks and finality certificates. Used only once the chain is
+ * open and consensus restored (the network starts after both).
+ */
+export function createReqRespHandlers(modules: {
+  chain: Chain;
+  state: ConsensusState;
+  checkpoints: CheckpointStore;
+}): ReqRespHandlers {
+  const { chain, state, checkpoints } = modules;
+  return {
+    status: async (): Promise<Status> => ({
+      chainId: chain.chainId,
+      genesisHash: chain.genesisHash,
+      headHash: chain.headHash,
+      headNumber: chain.head.number,
+      finalizedHash: hexToBytes(state.finality.finalized.root),
+      finalizedNumber: state.finalizedNumber,
+    }),
+    blocksByRange: async (start, count) => {
+      const out: Uint8Array[] = [];
+      for (let n = start; n < start + BigInt(count); n++) {
+        const hash = await chain.canonicalHash(n);
+        const block = hash && (await chain.getBlock(hash));
+        if (!block) break;
+        out.push(encodeBlock(block));
+      }
+      return out;
+    },
+    blocksByRoot: async (hashes) => {
+      const out: Uint8Array[] = [];
+      for (const h of hashes) {
+        const block = await chain.getBlock(h);
+        if (block) out.push(encodeBlock(block));
+      }
+      return out;
+    },
+    finalityCertificates: async (fromSlot, count) =>
+      (await checkpoints.certificatesFrom(Number(fromSlot), count)).map((c) => c.encoded),
+  };
 }

@@ -17,6 +17,8 @@ export const Bucket = {
   meta: 0x0a, // name → value
   blockNumbers: 0x0b, // block hash → block number (8 bytes BE)
   flatDiffs: 0x0c, // block hash → flat-view changes of the block with previous values (apply and undo on reorg)
+  finalityCertificates: 0x0d, // checkpoint slot (8 bytes BE) → finality certificate (db/checkpointStore.ts)
+  certificateIndex: 0x0e, // block number (8 bytes BE) → slot of the certified checkpoint whose block it is
 } as const;
 export type BucketId = (typeof Bucket)[keyof typeof Bucket];
 

@@ -37,6 +37,12 @@ const handlers: ReqRespHandlers = {
       const b = blocksByHash.get(bytesToHex(h));
       return b === undefined ? [] : [b];
     }),
+  // Stand-ins for encoded certificates at slots 10, 12, 14, ...: the protocol carries bytes; the verifier judges them.
+  finalityCertificates: async (fromSlot, count) =>
+    Array.from({ length: 10 }, (_, i) => 10 + 2 * i)
+      .filter((slot) => slot >= Number(fromSlot))
+      .slice(0, count)
+      .map((slot) => new Uint8Array(100 + slot).fill(slot)),
 };
 
 interface Received {
@@ -206,7 +212,7 @@ describe("network (3 nodes on 127.0.0.1)", () => {
     expect(await codeOf(c.dial(a.multiaddrs()[0]))).toBe("DIAL_FAILED");
   });
 
-  it("status, blocks_by_range and blocks_by_root round-trip through the injected handlers", async () => {
+  it("status, blocks_by_range, blocks_by_root and finality_certificates round-trip through the injected handlers", async () => {
     expect(await b.requestStatus(a.peerId)).toEqual(status);
     const range = await b.requestBlocksByRange(a.peerId, 3n, 5);
     expect(range).toEqual(blocks.slice(3, 8));
@@ -215,6 +221,11 @@ describe("network (3 nodes on 127.0.0.1)", () => {
     const unknown = new Uint8Array(32).fill(1);
     const byRoot = await b.requestBlocksByRoot(a.peerId, [blake3(blocks[2]), unknown, blake3(blocks[9])]);
     expect(byRoot).toEqual([blocks[2], blocks[9]]);
+    // finality_certificates: from a slot on, in order, at most `count`; over 64 is refused before sending.
+    const certs = await b.requestFinalityCertificates(a.peerId, 13n, 3);
+    expect(certs.map((c) => c[0])).toEqual([14, 16, 18]);
+    expect(certs.map((c) => c.length)).toEqual([114, 116, 118]);
+    expect(await codeOf(b.requestFinalityCertificates(a.peerId, 0n, 65))).toBe("REQ_INVALID_REQUEST");
     expect(a.peerScore(b.peerId)).toBe(0);
     expect(b.peerScore(a.peerId)).toBeCloseTo(-20, 0); // unchanged: only gossip penalties so far
   });

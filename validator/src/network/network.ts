@@ -36,6 +36,8 @@ export interface NetworkModules {
   logger: Logger;
   handlers: ReqRespHandlers;
   chainId: bigint;
+  /** Gossip validation per topic (node/gossip.ts); a topic without one accepts anything within its size. */
+  validators?: Partial<Record<GossipTopicName, GossipValidator>>;
 }
 
 /** Receives every gossip message that passed validation on a subscribed topic; `from` is the propagating peer. */
@@ -69,6 +71,9 @@ export class Network {
     private readonly modules: NetworkModules,
   ) {
     this.log = modules.logger;
+    for (const [topic, validator] of Object.entries(modules.validators ?? {})) {
+      if (validator) this.validators.set(topic as GossipTopicName, validator);
+    }
     this.scores = new PeerScoreTracker(opts.peerScore);
     this.gater = new PrefixConnectionGater(opts, {
       logger: this.log,
@@ -419,6 +424,10 @@ export class Network {
 
   async requestBlocksByRoot(peer: PeerId, hashes: Uint8Array[]): Promise<Uint8Array[]> {
     return this.startedReqResp().blocksByRoot(peer, hashes);
+  }
+
+  async requestFinalityCertificates(peer: PeerId, fromSlot: bigint, count: number): Promise<Uint8Array[]> {
+    return this.startedReqResp().finalityCertificates(peer, fromSlot, count);
   }
 
   private topicScoreParams(): TopicScoreParams {

@@ -86,7 +86,14 @@ export const defaultNetworkOptions: NetworkOptions = {
   ipv6PrefixBits: 48,
   inboundConnectionThreshold: 5,
   dialTimeoutMs: 5_000,
-  gossipMaxBytes: { blocks: 4 * MiB, txs: 1 * MiB, attestations: 4 * KiB, slashings: 16 * KiB, ai_proofs: 4 * KiB },
+  gossipMaxBytes: {
+    blocks: 4 * MiB,
+    txs: 1 * MiB,
+    attestations: 4 * KiB,
+    finalize_votes: 4 * KiB,
+    slashings: 16 * KiB,
+    ai_proofs: 4 * KiB,
+  },
   gossipScore: { invalidMessageDeliveriesWeight: -10, invalidMessageDeliveriesDecay: 0.9, appSpecificWeight: 1 },
   peerScore: {
     gossipRejectPenalty: 10,

@@ -2,6 +2,7 @@
 // requester half-closes, the responder writes result-prefixed chunks and closes. Everything is bounded: frame sizes,
 // chunk counts and a whole-exchange deadline. Malformed input from either side resets the stream and costs the peer.
 import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
+import { MAX_CERTIFICATE_BYTES } from "@rustchain/shared/consensus/finalityCertificate";
 import * as lp from "it-length-prefixed";
 import type { Logger } from "pino";
 import { ReqRespError } from "./errors.ts";
@@ -10,11 +11,13 @@ import { plainBytes } from "./plainBytes.ts";
 import {
   decodeBlocksByRangeRequest,
   decodeBlocksByRootRequest,
+  decodeCertificatesRequest,
   decodeResponseChunk,
   decodeStatus,
   decodeStatusRequest,
   encodeBlocksByRangeRequest,
   encodeBlocksByRootRequest,
+  encodeCertificatesRequest,
   encodeStatus,
   errorChunk,
   MAX_ERROR_MESSAGE_BYTES,
@@ -77,6 +80,12 @@ export class ReqResp {
   async blocksByRoot(peer: PeerId, hashes: Uint8Array[]): Promise<Uint8Array[]> {
     const request = encodeBlocksByRootRequest(hashes);
     return this.request(peer, "blocks_by_root", request, hashes.length, this.opts.maxBlockBytes);
+  }
+
+  /** Certificates from `fromSlot` on; each is at most a certificate's size limit (the caller verifies them). */
+  async finalityCertificates(peer: PeerId, fromSlot: bigint, count: number): Promise<Uint8Array[]> {
+    const request = encodeCertificatesRequest(fromSlot, count);
+    return this.request(peer, "finality_certificates", request, count, MAX_CERTIFICATE_BYTES);
   }
 
   private invalidResponse(peer: PeerId, reason: string): never {
@@ -169,6 +178,14 @@ export class ReqResp {
       case "blocks_by_root": {
         const hashes = decodeBlocksByRootRequest(request);
         return this.blockChunks(await handlers.blocksByRoot(hashes), hashes.length);
+      }
+      case "finality_certificates": {
+        const { fromSlot, count } = decodeCertificatesRequest(request);
+        const certs = await handlers.finalityCertificates(fromSlot, count);
+        return certs
+          .slice(0, count)
+          .filter((c) => c.length <= MAX_CERTIFICATE_BYTES)
+          .map(successChunk);
       }
     }
   }

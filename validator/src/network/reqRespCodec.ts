@@ -3,7 +3,12 @@
 import { ChainError, rlpBytes, rlpDecode, rlpEncode, rlpList, rlpUint } from "@rustchain/shared";
 import { ReqRespError } from "./errors.ts";
 
-export const REQ_RESP_PROTOCOL_NAMES = ["status", "blocks_by_range", "blocks_by_root"] as const;
+export const REQ_RESP_PROTOCOL_NAMES = [
+  "status",
+  "blocks_by_range",
+  "blocks_by_root",
+  "finality_certificates",
+] as const;
 export type ReqRespProtocolName = (typeof REQ_RESP_PROTOCOL_NAMES)[number];
 
 export function reqRespProtocol(chainId: bigint, name: ReqRespProtocolName): string {
@@ -12,6 +17,8 @@ export function reqRespProtocol(chainId: bigint, name: ReqRespProtocolName): str
 
 /** Most blocks one blocks_by_range / blocks_by_root request may ask for (and a response may carry). */
 export const MAX_REQUEST_BLOCKS = 64;
+/** Most finality certificates one finality_certificates request may ask for (and a response may carry). */
+export const MAX_REQUEST_CERTIFICATES = 64;
 /** Longest error message a server sends, and a client keeps. */
 export const MAX_ERROR_MESSAGE_BYTES = 256;
 
@@ -37,6 +44,8 @@ export interface ReqRespHandlers {
   status(): Promise<Status>;
   blocksByRange(start: bigint, count: number): Promise<Uint8Array[]>;
   blocksByRoot(hashes: Uint8Array[]): Promise<Uint8Array[]>;
+  /** Encoded finality certificates of checkpoints at slot >= `fromSlot`, in slot order, at most `count`. */
+  finalityCertificates(fromSlot: bigint, count: number): Promise<Uint8Array[]>;
 }
 
 const HASH_BYTES = 32;
@@ -110,6 +119,26 @@ export function decodeBlocksByRangeRequest(data: Uint8Array): BlocksByRangeReque
   }, invalid);
   if (count < 1n || count > BigInt(MAX_REQUEST_BLOCKS)) throw invalid(`count must be 1..${MAX_REQUEST_BLOCKS}`);
   return { start, count: Number(count) };
+}
+
+// --- finality_certificates: [fromSlot, count], 1 <= count <= 64 ---
+
+export function encodeCertificatesRequest(fromSlot: bigint, count: number): Uint8Array {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_REQUEST_CERTIFICATES) {
+    throw invalid(`count must be 1..${MAX_REQUEST_CERTIFICATES}, got ${count}`);
+  }
+  if (fromSlot < 0n || fromSlot >= 2n ** 64n) throw invalid("fromSlot out of range");
+  return rlpEncode([fromSlot, count]);
+}
+
+export function decodeCertificatesRequest(data: Uint8Array): { fromSlot: bigint; count: number } {
+  const { fromSlot, count } = decodeWith(() => {
+    const f = rlpList(rlpDecode(data, 64), "finality_certificates request", 2);
+    return { fromSlot: rlpUint(f[0], "fromSlot", 8), count: rlpUint(f[1], "count", 8) };
+  }, invalid);
+  if (count < 1n || count > BigInt(MAX_REQUEST_CERTIFICATES))
+    throw invalid(`count must be 1..${MAX_REQUEST_CERTIFICATES}`);
+  return { fromSlot, count: Number(count) };
 }
 
 // --- blocks_by_root: [hash, ...], 1..64 hashes of 32 bytes ---

@@ -1,7 +1,14 @@
 // Gossip topic names. Every topic carries the chain id so nodes of different chains never share a mesh, and a version
 // suffix so the message encoding can change without a flag day: `/rustchain/<chainId>/<name>/1`.
 
-export const GOSSIP_TOPIC_NAMES = ["blocks", "txs", "attestations", "slashings", "ai_proofs"] as const;
+export const GOSSIP_TOPIC_NAMES = [
+  "blocks",
+  "txs",
+  "attestations",
+  "finalize_votes",
+  "slashings",
+  "ai_proofs",
+] as const;
 export type GossipTopicName = (typeof GOSSIP_TOPIC_NAMES)[number];
 
 export function gossipTopic(chainId: bigint, name: GossipTopicName): string {

@@ -1,6 +1,7 @@
 // Wires one validator node together: RocksDB, state, chain, mempool, consensus (fork choice, finality, proposer
 // election, attestations, slashing, Proof of AI), the libp2p network with range sync, JSON-RPC, the admin API and
 // metrics.
+import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import {
@@ -10,35 +11,36 @@ import {
   type Genesis,
   parseGenesis,
   RustChainError,
-  type SignedTransaction,
 } from "@rustchain/shared";
 import type { Logger } from "pino";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { Chain } from "../chain/chain.ts";
-import {
-  ConsensusEngine,
-  type ConsensusOptions,
-  defaultConsensusOptions,
-  type LocalValidator,
-} from "../consensus/engine.ts";
-import { RangeSync } from "../consensus/sync.ts";
+import { HeaderStore } from "../chain/headerStore.ts";
+import type { ConsensusState } from "../consensus/consensusState.ts";
+import { createConsensus } from "../consensus/createConsensus.ts";
+import type { GossipPublisher, LocalValidator } from "../consensus/duties/types.ts";
+import { ConsensusEngine } from "../consensus/engine.ts";
+import { type ConsensusOptions, defaultConsensusOptions } from "../consensus/options.ts";
+import { createReqRespHandlers, RangeSync } from "../consensus/sync.ts";
+import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byzantinePublisher.ts";
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery } from "../execution/senderRecovery.ts";
 import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
 import { Metrics } from "../metrics/metrics.ts";
-import { GossipValidationError } from "../network/errors.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
 import { chainFinality } from "../replication/bundles.ts";
 import { defaultReplicationFeedOptions, ReplicationFeed } from "../replication/feed.ts";
 import { defaultReplicationPusherOptions, ReplicationPusher } from "../replication/pusher.ts";
 import { AdminServer } from "../rpc/adminServer.ts";
+import { createConsensusRpc } from "../rpc/consensusApi.ts";
 import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
 import { ContractRuntime, checkDeployData } from "../runtime/contractRuntime.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
+import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
 
 export interface NodeOptions {
   datadir: string;
@@ -53,6 +55,8 @@ export interface NodeOptions {
   /** libp2p; undefined runs the node alone (a one-validator devnet). */
   network?: NetworkOptionsInput;
   consensus?: Partial<ConsensusOptions>;
+  /** TEST ONLY: publish a conflicting twin of these messages (testing/byzantinePublisher.ts). */
+  byzantine?: ReadonlySet<ByzantineKind>;
   /** Weak-subjectivity checkpoint: refuse any chain without this block. */
   checkpoint?: { number: bigint; hash: Uint8Array };
   /**
@@ -75,6 +79,7 @@ export class RustChainNode {
     readonly mempool: Mempool,
     readonly rpc: RpcServer,
     readonly engine: ConsensusEngine,
+    readonly consensus: ConsensusState,
     readonly network: Network | undefined,
     readonly admin: AdminServer | undefined,
     readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
@@ -96,9 +101,18 @@ export class RustChainNode {
     const state = new StateDb(defaultStateDbOptions, { db });
     const recovery = createRecoveryPool();
     const runtime = new ContractRuntime();
+    const consensusOptions = { ...defaultConsensusOptions(opts.genesis.params.slotMs), ...opts.consensus };
+    const headers = new HeaderStore(db);
+    const consensus = createConsensus(consensusOptions, {
+      genesis: opts.genesis,
+      db,
+      stateDb: state,
+      headers,
+      logger: logger.child({ module: "consensus" }),
+    });
     const chain = new Chain(
       opts.genesis,
-      { db, state, recovery, runtime, logger: logger.child({ module: "chain" }) },
+      { db, state, recovery, runtime, headers, consensus: consensus.rules, logger: logger.child({ module: "chain" }) },
       { checkpoint: opts.checkpoint },
     );
     await chain.init();
@@ -142,38 +156,76 @@ export class RustChainNode {
       validator = { index, secretKey: opts.secretKey, publicKey, protection, producer };
     }
 
-    let engine: ConsensusEngine | undefined;
+    // Consensus state restored from the database, before anything can import a block.
+    await consensus.state.restore(chain);
+    const consensusLogger = logger.child({ module: "consensus" });
+    consensusLogger.info(
+      {
+        finalized: consensus.state.finality.finalized,
+        justified: consensus.state.finality.justified,
+        head: Number(chain.head.number),
+      },
+      "Consensus state restored",
+    );
+
     let network: Network | undefined;
+    const gossipEvents = new EventEmitter<GossipEvents>();
     if (opts.network) {
       network = createNetwork(networkOptions({ datadir: opts.datadir, ...opts.network }), {
         logger: logger.child({ module: "network" }),
         chainId: chain.chainId,
-        handlers: RangeSync.handlers(chain, () => engine),
+        handlers: createReqRespHandlers({ chain, state: consensus.state, checkpoints: consensus.checkpoints }),
+        validators: createGossipValidators(
+          consensusOptions,
+          {
+            chain,
+            view: consensus.view,
+            state: consensus.state,
+            votes: consensus.votes,
+            pools: consensus.pools,
+            mempool,
+            recovery,
+            clock: consensus.clock,
+            logger: logger.child({ module: "gossip" }),
+          },
+          gossipEvents,
+        ),
       });
     }
-    engine = new ConsensusEngine(
-      { ...defaultConsensusOptions(opts.genesis.params.slotMs), ...opts.consensus },
-      {
-        chain,
-        db,
-        state,
+    let publisher: GossipPublisher | undefined = network;
+    if (network && validator && opts.byzantine) {
+      publisher = byzantinePublisher(
         network,
-        validator,
-        logger: logger.child({ module: "consensus" }),
-        metrics: {
-          onFinalized: (slot, lag) => {
-            metrics.finalizedSlot.set(slot);
-            metrics.finalityLagSlots.observe(lag);
-          },
-          onJustified: (slot) => metrics.justifiedSlot.set(slot),
-          onEvidence: () => metrics.slashingEvidenceTotal.inc(),
+        { secretKey: validator.secretKey, index: validator.index, chainId: chain.chainId },
+        opts.byzantine,
+        consensusLogger,
+      );
+    }
+    const engine = new ConsensusEngine(consensusOptions, {
+      chain,
+      clock: consensus.clock,
+      stateDb: state,
+      view: consensus.view,
+      state: consensus.state,
+      votes: consensus.votes,
+      pools: consensus.pools,
+      certificates: consensus.certificates,
+      checkpoints: consensus.checkpoints,
+      publisher,
+      validator,
+      logger: consensusLogger,
+      peerCount: () => network?.peers().length ?? 0,
+      metrics: {
+        onFinalized: (slot, lag) => {
+          metrics.finalizedSlot.set(slot);
+          metrics.finalityLagSlots.observe(lag);
         },
+        onJustified: (slot) => metrics.justifiedSlot.set(slot),
+        onEvidence: () => metrics.slashingEvidenceTotal.inc(),
       },
-    );
-    await engine.init();
+    });
 
     // Before sync and block production start, so the feed sees every block from here on.
-    const finalityOf = engine;
     let replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined;
     if (opts.replication) {
       const replicationLogger = logger.child({ module: "replication" });
@@ -187,8 +239,8 @@ export class RustChainNode {
           chain,
           state,
           finality: chainFinality(chain, () => ({
-            safe: finalityOf.justifiedNumber,
-            finalized: finalityOf.finalizedNumber,
+            safe: consensus.state.justifiedNumber,
+            finalized: consensus.state.finalizedNumber,
           })),
           logger: replicationLogger,
           key: opts.replication.key,
@@ -209,19 +261,24 @@ export class RustChainNode {
 
     let sync: RangeSync | undefined;
     if (network) {
+      wireGossip(network, { chain, engine, mempool, logger });
       await network.start();
-      sync = new RangeSync(
+      const s = new RangeSync(
         { pollMs: Math.max(1000, opts.genesis.params.slotMs * 2), maxBatchesPerRound: 32 },
-        { chain, engine, network, logger: logger.child({ module: "sync" }) },
+        {
+          chain,
+          state: consensus.state,
+          network,
+          logger: logger.child({ module: "sync" }),
+          updateHead: () => engine.updateHead(),
+        },
       );
-      const s = sync;
-      engine.onUnknownParent = (peer) => s.onUnknownParent(peer);
-      wireTransactionGossip(network, mempool, recovery, logger);
-      sync.start();
+      gossipEvents.on("unknownParent", (peer) => s.onUnknownParent(peer));
+      s.start();
+      sync = s;
     }
 
     const filters = new FilterManager(defaultFilterOptions);
-    const eng = engine;
     const api = new EthApi(defaultEthApiOptions, {
       chain,
       runtime,
@@ -229,14 +286,14 @@ export class RustChainNode {
       mempool,
       recovery,
       filters,
-      consensus: {
-        safeNumber: () => eng.justifiedNumber,
-        finalizedNumber: () => eng.finalizedNumber,
+      consensus: createConsensusRpc({
+        chain,
+        view: consensus.view,
+        state: consensus.state,
+        engine,
+        checkpoints: consensus.checkpoints,
         peerCount: () => network?.peers().length ?? 0,
-        finalityStatus: () => eng.rpcFinalityStatus(),
-        validators: () => eng.rpcValidators(),
-        aiScores: () => eng.rpcAiScores(),
-      },
+      }),
     });
     const rpc = new RpcServer(
       { ...defaultRpcServerOptions, ...opts.rpc },
@@ -259,7 +316,7 @@ export class RustChainNode {
       await admin.listen();
     }
     engine.start();
-    return new RustChainNode(chain, mempool, rpc, engine, network, admin, replication, {
+    return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, {
       db,
       recovery,
       filters,
@@ -287,24 +344,4 @@ export class RustChainNode {
     await p.db.close();
     p.logger.info("Stopped");
   }
-}
-
-/** Transactions accepted into our pool are gossiped; gossiped ones are checked like RPC submissions. */
-function wireTransactionGossip(network: Network, mempool: Mempool, recovery: SenderRecovery, logger: Logger): void {
-  const fromGossip = new WeakSet<SignedTransaction>();
-  network.setValidator("txs", async (_t, data) => {
-    const [r] = await recovery.recover([data]);
-    if (!r || !("tx" in r)) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
-    fromGossip.add(r);
-    try {
-      await mempool.add(r);
-    } catch (e) {
-      throw new GossipValidationError("IGNORE", { code: (e as RustChainError<{ code: string }>).type?.code ?? "TX" });
-    }
-  });
-  network.subscribe("txs");
-  mempool.on("added", (stx: SignedTransaction) => {
-    if (fromGossip.has(stx)) return;
-    network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
-  });
 }

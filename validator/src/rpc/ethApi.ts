@@ -73,6 +73,8 @@ export interface ConsensusRpc {
   finalityStatus(): Promise<unknown>;
   validators(): Promise<unknown>;
   aiScores(): Promise<unknown>;
+  /** The certificate proving canonical block `number` final (null while it is not), as JSON. */
+  finalityCertificate(number: bigint): Promise<unknown>;
 }
 
 export interface RpcContext {
@@ -305,6 +307,12 @@ export class EthApi {
     rustchain_finalityStatus: () => this.consensusRpc().finalityStatus(),
     rustchain_validators: () => this.consensusRpc().validators(),
     rustchain_aiScores: () => this.consensusRpc().aiScores(),
+    rustchain_getFinalityCertificate: async ([id]) => {
+      const c = this.consensusRpc();
+      // Only a canonical block can be final: a hash off the canonical chain has no certificate.
+      const block = await this.headerById("hash" in id ? { ...id, requireCanonical: true } : id);
+      return block ? c.finalityCertificate(block.header.number) : null;
+    },
     // What a replica needs to answer the fee methods exactly as this node does (edge/src/replica/reads.ts).
     rustchain_feeParams: () => {
       const p = this.modules.chain.genesis.params;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildAttestationData, slotTiming } from "./attestationDuty.ts";
 import type { AttestationData, Checkpoint, Root } from "./checkpoint.ts";
 import { FinalityError, ForkChoiceError } from "./errors.ts";
-import { FinalityTracker } from "./finality.ts";
+import { FinalityTracker, type Finalization } from "./finality.ts";
 import { ForkChoice } from "./forkChoice.ts";
 import { EquivocationIndex } from "./slashing.ts";
 
@@ -365,5 +365,118 @@ describe("accountable safety", () => {
     expect(conflicts).toHaveLength(1);
     // 0 and 1 voted 0 -> 3 around 1 -> 2: surround votes, half the weight.
     expect(slashableWeight(sent)).toBe(2);
+  });
+});
+
+describe("finality within the slot (finalize votes)", () => {
+  /** A tracker with fork choice as its block view, recording how each checkpoint was finalized. */
+  function fastNode(weights = EQUAL4, weightsAt?: (cp: Checkpoint) => Map<number, bigint> | undefined) {
+    const forkChoice = new ForkChoice({ anchor: GENESIS, weights });
+    const events: { cp: Checkpoint; how: Finalization }[] = [];
+    const tracker: FinalityTracker = new FinalityTracker(
+      { anchor: GENESIS, weights },
+      {
+        blocks: forkChoice,
+        weightsAt,
+        onFinalized: (cp, how) => {
+          events.push({ cp, how });
+          forkChoice.updateCheckpoints(tracker.justified, cp);
+          forkChoice.pruneBelowFinalized();
+        },
+      },
+    );
+    return { forkChoice, tracker, events };
+  }
+
+  it("finalizes a justified checkpoint in its own slot once finalize votes reach 2/3, naming voters and parent", () => {
+    const { forkChoice, tracker, events } = fastNode();
+    forkChoice.onBlock(r(1), G, 1);
+    const cp = { slot: 1, root: r(1) };
+    for (const v of [0, 1, 2]) tracker.onAttestation({ validatorIndex: v, data: vote(1, GENESIS, r(1)) });
+    expect(tracker.justified).toEqual(cp);
+    expect(tracker.finalized).toEqual(GENESIS);
+    expect(tracker.onFinalizeVote({ validatorIndex: 0, checkpoint: cp })).toBe("counted");
+    expect(tracker.onFinalizeVote({ validatorIndex: 1, checkpoint: cp })).toBe("counted");
+    expect(tracker.finalized).toEqual(GENESIS); // 2 of 4
+    expect(tracker.getFinalizeWeight(cp)).toBe(2n);
+    expect(tracker.onFinalizeVote({ validatorIndex: 3, checkpoint: cp })).toBe("counted");
+    expect(tracker.finalized).toEqual(cp);
+    expect(events).toEqual([{ cp, how: { kind: "fast", parent: GENESIS, voters: new Set([0, 1, 3]) } }]);
+    // Later finalize votes for it are stale; a link from it finalizes nothing new.
+    expect(tracker.onFinalizeVote({ validatorIndex: 2, checkpoint: cp })).toBe("stale");
+  });
+
+  it("finalize votes that arrive before the attestations wait, and count once the checkpoint is justified", () => {
+    const { forkChoice, tracker } = fastNode();
+    forkChoice.onBlock(r(1), G, 1);
+    const cp = { slot: 1, root: r(1) };
+    for (const v of [0, 1, 2]) expect(tracker.onFinalizeVote({ validatorIndex: v, checkpoint: cp })).toBe("pending");
+    expect(tracker.finalized).toEqual(GENESIS);
+    tracker.onAttestation({ validatorIndex: 0, data: vote(1, GENESIS, r(1)) });
+    tracker.onAttestation({ validatorIndex: 1, data: vote(1, GENESIS, r(1)) });
+    expect(tracker.finalized).toEqual(GENESIS);
+    tracker.onAttestation({ validatorIndex: 3, data: vote(1, GENESIS, r(1)) });
+    expect(tracker.finalized).toEqual(cp);
+  });
+
+  it("a second finalize vote for the slot is a duplicate or a conflict; unknown blocks and bad input throw", () => {
+    const { forkChoice, tracker } = fastNode();
+    forkChoice.onBlock(r(1), G, 1);
+    forkChoice.onBlock(r(11), G, 1);
+    forkChoice.onBlock(r(5), r(1), 5);
+    const cp = { slot: 1, root: r(1) };
+    expect(tracker.onFinalizeVote({ validatorIndex: 0, checkpoint: cp })).toBe("pending");
+    expect(tracker.onFinalizeVote({ validatorIndex: 0, checkpoint: cp })).toBe("duplicate");
+    expect(tracker.onFinalizeVote({ validatorIndex: 0, checkpoint: { slot: 1, root: r(11) } })).toBe("conflicting");
+    expect(
+      finalityCode(() => tracker.onFinalizeVote({ validatorIndex: 1, checkpoint: { slot: 1, root: r(99) } })),
+    ).toBe("FINALITY_UNKNOWN_BLOCK");
+    expect(finalityCode(() => tracker.onFinalizeVote({ validatorIndex: 1, checkpoint: { slot: 3, root: r(5) } }))).toBe(
+      "FINALITY_INVALID_LINK",
+    );
+    expect(finalityCode(() => tracker.onFinalizeVote({ validatorIndex: -1, checkpoint: cp as Checkpoint }))).toBe(
+      "FINALITY_MALFORMED_ATTESTATION",
+    );
+  });
+
+  it("without finalize votes the 2-chain rule still finalizes, one slot later", () => {
+    const { forkChoice, tracker, events } = fastNode();
+    forkChoice.onBlock(r(1), G, 1);
+    forkChoice.onBlock(r(2), r(1), 2);
+    const cp1 = { slot: 1, root: r(1) };
+    for (const v of [0, 1, 2]) tracker.onAttestation({ validatorIndex: v, data: vote(1, GENESIS, r(1)) });
+    for (const v of [0, 1, 2]) tracker.onAttestation({ validatorIndex: v, data: vote(2, cp1, r(2)) });
+    expect(tracker.finalized).toEqual(cp1);
+    expect(events[0]?.how).toEqual({
+      kind: "link",
+      parent: GENESIS,
+      target: { slot: 2, root: r(2) },
+      voters: new Set([0, 1, 2]),
+    });
+  });
+
+  it("votes weigh as at the last finalized block: a slashed validator's weight stops counting from its finalization", () => {
+    // At block 1 validator 3 is slashed (weight 0). Once block 1 is final, {0, 3} (1/2 before, 1/3 after) and even
+    // {0, 1, 3} (3/4 before) weigh only what 0 and 1 weigh.
+    const slashed = new Map([
+      [0, 1n],
+      [1, 1n],
+      [2, 1n],
+      [3, 0n],
+    ]);
+    const { forkChoice, tracker } = fastNode(EQUAL4, (cp) => (cp.root === r(1) ? slashed : undefined));
+    forkChoice.onBlock(r(1), G, 1);
+    forkChoice.onBlock(r(2), r(1), 2);
+    const cp1 = { slot: 1, root: r(1) };
+    const cp2 = { slot: 2, root: r(2) };
+    for (const v of [0, 1, 3]) tracker.onAttestation({ validatorIndex: v, data: vote(1, GENESIS, r(1)) });
+    for (const v of [0, 1, 3]) tracker.onFinalizeVote({ validatorIndex: v, checkpoint: cp1 });
+    expect(tracker.finalized).toEqual(cp1);
+    expect(tracker.totalWeight).toBe(3n);
+    tracker.onAttestation({ validatorIndex: 0, data: vote(2, cp1, r(2)) });
+    tracker.onAttestation({ validatorIndex: 3, data: vote(2, cp1, r(2)) });
+    expect(tracker.isJustified(cp2)).toBe(false); // 1 of 3, where the old table said 2 of 4
+    tracker.onAttestation({ validatorIndex: 1, data: vote(2, cp1, r(2)) });
+    expect(tracker.isJustified(cp2)).toBe(true);
   });
 });

@@ -1,20 +1,27 @@
-// Casper-FFG finality over per-slot checkpoints (docs/consensus.md, "Justification" and "Finalization").
+// Casper-FFG finality over per-slot checkpoints, with a second vote inside the slot (docs/consensus.md,
+// "Justification", "Finalization" and "Finality within the slot").
 //
 //   justified(A)                       the anchor is justified.
 //   justified(S) and votes S -> T      T is justified once validators whose counted vote for T's slot has a
 //   with >= 2/3 of the weight          justified source and target T weigh >= 2/3 of the total (sources may differ).
 //   justified(S) and link S -> T with  S is finalized ("k = 1" rule), where T.slot = S.slot + 1 and T is on S's
 //   >= 2/3 of the weight               chain. T exists even when slot S.slot + 1 is empty (its root is then S.root).
+//   justified(S) and finalize votes    S is finalized in its own slot ("fast" finality): validators vote to finalize
+//   for S with >= 2/3 of the weight    S once they saw it justified.
 //
-// Each validator counts at most once per target slot (its first valid vote; a second one is a double vote, left to
-// the slashing index). Pure: votes and weights go in, checkpoints come out through getters and callbacks.
+// Each validator counts at most once per target slot, and once per slot for finalize votes (its first valid vote; a
+// second one is a double vote, left to the slashing index). Weights are those of the last finalized block: the
+// tracker asks `weightsAt` for the new table each time finality moves (the safety argument holds one table between
+// two finalized checkpoints). Pure: votes and weights go in, checkpoints come out through getters and callbacks.
 import {
   type AttestationData,
   attestationDataEquals,
   type BlockTreeView,
   type Checkpoint,
+  checkpointEquals,
   checkpointKey,
   type IndexedAttestation,
+  type IndexedFinalizeVote,
   isCheckpointAncestor,
   isRoot,
   isSlot,
@@ -26,15 +33,31 @@ import { FinalityError } from "./errors.ts";
 export interface FinalityTrackerOptions {
   /** The first justified and finalized checkpoint: genesis, or a trusted weak-subjectivity checkpoint. */
   readonly anchor: Checkpoint;
-  /** Voting weight per validator (stake x AI score). Replace it with `setWeights`. */
+  /** Voting weight per validator (stake x AI score) at the anchor. Replace it with `setWeights`. */
   readonly weights: WeightTable;
 }
+
+/** How a checkpoint was finalized, and by whom: what a finality certificate must prove. */
+export type Finalization =
+  | {
+      readonly kind: "link";
+      /** The previous finalized checkpoint: the weights were its block's. */
+      readonly parent: Checkpoint;
+      readonly target: Checkpoint;
+      readonly voters: ReadonlySet<number>;
+    }
+  | { readonly kind: "fast"; readonly parent: Checkpoint; readonly voters: ReadonlySet<number> };
 
 export interface FinalityTrackerModules {
   /** Block ancestry, normally the node's `ForkChoice`. */
   readonly blocks: BlockTreeView;
   readonly onJustified?: (checkpoint: Checkpoint) => void;
-  readonly onFinalized?: (checkpoint: Checkpoint) => void;
+  readonly onFinalized?: (checkpoint: Checkpoint, how: Finalization) => void;
+  /**
+   * The weight table at a newly finalized checkpoint's block, used from then on; undefined keeps the current one
+   * (e.g. the block's weights are not known). Called synchronously when finality moves.
+   */
+  readonly weightsAt?: (checkpoint: Checkpoint) => WeightTable | undefined;
   /**
    * The rules produced a finalization that conflicts with the finalized checkpoint. This needs >= 1/3 of the weight
    * to have equivocated (accountable safety); finality does not move, and operators must intervene.
@@ -77,6 +100,12 @@ interface Vote {
   readonly data: AttestationData;
 }
 
+interface FinalizeTally {
+  readonly checkpoint: Checkpoint;
+  readonly voters: Set<number>;
+  weight: bigint;
+}
+
 export class FinalityTracker {
   private readonly blocks: BlockTreeView;
   private readonly hooks: Omit<FinalityTrackerModules, "blocks">;
@@ -96,6 +125,14 @@ export class FinalityTracker {
   private readonly validLinks = new Set<string>();
   /** Newly justified checkpoints whose pending votes still have to be counted. */
   private readonly toRelease: string[] = [];
+  /** The finalize vote counted (or pending) for each validator, per slot. */
+  private readonly finalizeVotesBySlot = new Map<number, Map<number, Checkpoint>>();
+  /** Finalize votes for justified checkpoints, by checkpoint key. */
+  private readonly finalizeTallies = new Map<string, FinalizeTally>();
+  /** Finalize votes waiting for their checkpoint to be justified, by checkpoint key. */
+  private readonly finalizePending = new Map<string, number[]>();
+  /** A weight table to switch to once the current update is done (finality moved). */
+  private nextWeights: WeightTable | undefined;
 
   constructor(opts: FinalityTrackerOptions, modules: FinalityTrackerModules) {
     if (!isRoot(opts.anchor.root) || !isSlot(opts.anchor.slot)) {
@@ -149,7 +186,7 @@ export class FinalityTracker {
     if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return false;
     if (!this.justifiedSet.has(checkpointKey(cp))) {
       this.justify({ slot: cp.slot, root: cp.root });
-      this.releasePending();
+      this.settle();
     }
     return true;
   }
@@ -208,8 +245,58 @@ export class FinalityTracker {
       return "pending";
     }
     this.count(vote);
-    this.releasePending();
+    this.settle();
     return "counted";
+  }
+
+  /**
+   * Applies one validator's finalize vote for `checkpoint`. Throws FinalityError when malformed or when the checkpoint
+   * names an unknown block (countable later) or a block after its slot; otherwise returns what happened to it. A vote
+   * for a checkpoint not (yet) justified waits, and counts once it is.
+   */
+  onFinalizeVote(vote: IndexedFinalizeVote): VoteStatus {
+    const { validatorIndex } = vote;
+    const bad = (reason: string) => new FinalityError({ code: "FINALITY_MALFORMED_ATTESTATION", reason });
+    if (!isSlot(validatorIndex)) throw bad("validator index");
+    const c = vote.checkpoint;
+    if (typeof c !== "object" || c === null || !isSlot(c.slot) || !isRoot(c.root)) throw bad("finalize checkpoint");
+    const cp = { slot: c.slot, root: c.root };
+    if (cp.slot <= this.finalizedCp.slot) return "stale";
+    const prior = this.finalizeVotesBySlot.get(cp.slot)?.get(validatorIndex);
+    if (prior !== undefined) return checkpointEquals(prior, cp) ? "duplicate" : "conflicting";
+    const blockSlot = this.blocks.getBlockSlot(cp.root);
+    if (blockSlot === undefined) throw new FinalityError({ code: "FINALITY_UNKNOWN_BLOCK", root: cp.root });
+    if (blockSlot > cp.slot) {
+      throw new FinalityError({ code: "FINALITY_INVALID_LINK", reason: "checkpoint block is after its slot" });
+    }
+    // A checkpoint off the finalized chain can never be finalized.
+    if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return "stale";
+    let slotVotes = this.finalizeVotesBySlot.get(cp.slot);
+    if (slotVotes === undefined) {
+      slotVotes = new Map();
+      this.finalizeVotesBySlot.set(cp.slot, slotVotes);
+    }
+    slotVotes.set(validatorIndex, cp);
+    const key = checkpointKey(cp);
+    if (!this.justifiedSet.has(key)) {
+      const waiting = this.finalizePending.get(key);
+      if (waiting === undefined) this.finalizePending.set(key, [validatorIndex]);
+      else waiting.push(validatorIndex);
+      return "pending";
+    }
+    this.countFinalize(cp, validatorIndex);
+    this.settle();
+    return "counted";
+  }
+
+  /** Weight of the finalize votes counted for `cp` (0 once pruned by finalization, or while `cp` is not justified). */
+  getFinalizeWeight(cp: Checkpoint): bigint {
+    return this.finalizeTallies.get(checkpointKey(cp))?.weight ?? 0n;
+  }
+
+  /** The weight table in use (the last finalized block's). */
+  get weightTable(): WeightTable {
+    return this.weights;
   }
 
   /**
@@ -217,17 +304,38 @@ export class FinalityTracker {
    * reached are never undone. The safety argument assumes the table changes only at finalized checkpoints.
    */
   setWeights(weights: WeightTable): void {
-    this.replaceWeights(weights);
-    const tallies = [...this.tallies.values()].sort((a, b) => a.target.slot - b.target.slot);
-    for (const tally of tallies) {
-      tally.weight = this.sum(tally.voters);
-      for (const link of tally.links.values()) link.weight = this.sum(link.voters);
+    this.nextWeights = weights;
+    this.settle();
+  }
+
+  /**
+   * Runs what an update set in motion until nothing changes: votes released by new justifications are counted, and a
+   * weight table due to a finalization replaces the current one and re-evaluates every open tally (which may justify
+   * or finalize more).
+   */
+  private settle(): void {
+    for (;;) {
+      this.releasePending();
+      const weights = this.nextWeights;
+      if (weights === undefined) return;
+      this.nextWeights = undefined;
+      this.replaceWeights(weights);
+      const tallies = [...this.tallies.values()].sort((a, b) => a.target.slot - b.target.slot);
+      for (const tally of tallies) {
+        tally.weight = this.sum(tally.voters);
+        for (const link of tally.links.values()) link.weight = this.sum(link.voters);
+      }
+      const finalizeTallies = [...this.finalizeTallies.values()].sort((a, b) => a.checkpoint.slot - b.checkpoint.slot);
+      for (const t of finalizeTallies) t.weight = this.sum(t.voters);
+      for (const tally of tallies) {
+        if (this.tallies.get(checkpointKey(tally.target)) !== tally) continue; // pruned by a finalization meanwhile
+        this.evaluate(tally, [...tally.links.values()]);
+      }
+      for (const t of finalizeTallies) {
+        if (this.finalizeTallies.get(checkpointKey(t.checkpoint)) !== t) continue;
+        this.evaluateFinalize(t);
+      }
     }
-    for (const tally of tallies) {
-      if (this.tallies.get(checkpointKey(tally.target)) !== tally) continue; // pruned by a finalization meanwhile
-      this.evaluate(tally, [...tally.links.values()]);
-    }
-    this.releasePending();
   }
 
   private replaceWeights(weights: WeightTable): void {
@@ -296,8 +404,33 @@ export class FinalityTracker {
     for (const link of links) {
       // k = 1 finalization: a supermajority link from a justified checkpoint to the checkpoint of the next slot.
       if (link.source.slot + 1 === tally.target.slot && isSupermajority(link.weight, this.total)) {
-        this.finalize(link.source);
+        this.finalize(link.source, {
+          kind: "link",
+          parent: this.finalizedCp,
+          target: tally.target,
+          voters: link.voters,
+        });
       }
+    }
+  }
+
+  private countFinalize(cp: Checkpoint, validatorIndex: number): void {
+    const key = checkpointKey(cp);
+    let tally = this.finalizeTallies.get(key);
+    if (tally === undefined) {
+      tally = { checkpoint: cp, voters: new Set(), weight: 0n };
+      this.finalizeTallies.set(key, tally);
+    }
+    if (tally.voters.has(validatorIndex)) return;
+    tally.voters.add(validatorIndex);
+    tally.weight += this.weights.get(validatorIndex) ?? 0n;
+    this.evaluateFinalize(tally);
+  }
+
+  /** Fast finality: a justified checkpoint with finalize votes from >= 2/3 of the weight is finalized. */
+  private evaluateFinalize(tally: FinalizeTally): void {
+    if (isSupermajority(tally.weight, this.total)) {
+      this.finalize(tally.checkpoint, { kind: "fast", parent: this.finalizedCp, voters: tally.voters });
     }
   }
 
@@ -307,7 +440,7 @@ export class FinalityTracker {
     if (cp.slot > this.justifiedCp.slot && isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) {
       this.justifiedCp = cp;
     }
-    if (this.pending.has(key)) this.toRelease.push(key);
+    if (this.pending.has(key) || this.finalizePending.has(key)) this.toRelease.push(key);
     this.hooks.onJustified?.(cp);
   }
 
@@ -319,23 +452,36 @@ export class FinalityTracker {
       for (const vote of votes ?? []) {
         if (vote.data.target.slot > this.finalizedCp.slot) this.count(vote);
       }
+      const finalizers = this.finalizePending.get(key);
+      this.finalizePending.delete(key);
+      const cp = this.justifiedSet.get(key);
+      if (finalizers === undefined || cp === undefined || cp.slot <= this.finalizedCp.slot) continue;
+      for (const v of finalizers) this.countFinalize(cp, v);
     }
   }
 
-  private finalize(cp: Checkpoint): void {
+  private finalize(cp: Checkpoint, how: Finalization): void {
     const fin = this.finalizedCp;
     if (cp.slot <= fin.slot) {
       if (!isCheckpointAncestor(this.blocks, cp, fin)) this.recordConflict(cp);
       return;
     }
+    // Finality moved already in this update: the next checkpoint is judged under the new finalized block's weights,
+    // once settle() has switched to them (it re-evaluates every open tally).
+    if (this.nextWeights !== undefined) return;
     if (!isCheckpointAncestor(this.blocks, fin, cp)) {
       this.recordConflict(cp);
       return;
     }
     this.finalizedCp = cp;
     this.finalizedLog.push(cp);
+    // Voter sets are live tallies that pruning drops: hand out copies.
+    const proof: Finalization = { ...how, voters: new Set(how.voters) };
     this.pruneBefore(cp);
-    this.hooks.onFinalized?.(cp);
+    // From now on votes weigh as at the new finalized block (applied by settle(), after this update).
+    const next = this.hooks.weightsAt?.(cp);
+    if (next !== undefined) this.nextWeights = next;
+    this.hooks.onFinalized?.(cp, proof);
   }
 
   private recordConflict(candidate: Checkpoint): void {
@@ -349,6 +495,12 @@ export class FinalityTracker {
     for (const slot of this.votesBySlot.keys()) if (slot <= fin.slot) this.votesBySlot.delete(slot);
     for (const [key, tally] of this.tallies) if (tally.target.slot <= fin.slot) this.tallies.delete(key);
     for (const [key, cp] of this.justifiedSet) if (cp.slot < fin.slot) this.justifiedSet.delete(key);
+    for (const slot of this.finalizeVotesBySlot.keys()) if (slot <= fin.slot) this.finalizeVotesBySlot.delete(slot);
+    for (const [key, t] of this.finalizeTallies) if (t.checkpoint.slot <= fin.slot) this.finalizeTallies.delete(key);
+    for (const key of this.finalizePending.keys()) {
+      const slot = Number(key.slice(0, key.indexOf(":")));
+      if (slot <= fin.slot) this.finalizePending.delete(key);
+    }
     this.validLinks.clear(); // the block view may prune forks now; check links against it afresh
     for (const [key, votes] of this.pending) {
       const live = votes.filter((v) => v.data.source.slot >= fin.slot && v.data.target.slot > fin.slot);

@@ -1,8 +1,9 @@
 // Safety and liveness of finality under simulation: several nodes, each with its own fork choice and finality
-// tracker, random block trees, honest validators following their node's view, and byzantine validators (< 1/3 of the
-// weight) that vote arbitrarily, double-vote, surround-vote and show different votes to different nodes.
+// tracker, random block trees, honest validators following their node's view (attesting, then finalize-voting for the
+// slot's checkpoint once their node sees it justified), and byzantine validators (< 1/3 of the weight) that vote
+// arbitrarily, double-vote, surround-vote, finalize-vote anything and show different votes to different nodes.
 // Safety: no two finalized checkpoints, across all nodes, ever conflict. Liveness: with >= 2/3 honest and timely
-// delivery, every slot is justified and its predecessor finalized.
+// delivery, every slot is justified and finalized within itself (by finalize votes), or by its successor without them.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,13 +11,14 @@ import {
   type Checkpoint,
   checkpointsConflict,
   type IndexedAttestation,
+  type IndexedFinalizeVote,
   isCheckpointAncestor,
   type Root,
 } from "./checkpoint.ts";
 import { FinalityError, ForkChoiceError } from "./errors.ts";
 import { FinalityTracker } from "./finality.ts";
 import { ForkChoice } from "./forkChoice.ts";
-import { detectAttesterSlashing, EquivocationIndex } from "./slashing.ts";
+import { detectAttesterSlashing, detectFinalizerSlashing, EquivocationIndex } from "./slashing.ts";
 
 const r = (n: number): Root => `0x${n.toString(16).padStart(64, "0")}`;
 const GENESIS: Checkpoint = { slot: 0, root: r(0) };
@@ -47,10 +49,13 @@ function rng(seed: number) {
   };
 }
 
+type Vote = IndexedAttestation | IndexedFinalizeVote;
+const isFinalize = (v: Vote): v is IndexedFinalizeVote => "checkpoint" in v;
+
 interface Node {
   forkChoice: ForkChoice;
   tracker: FinalityTracker;
-  inbox: IndexedAttestation[];
+  inbox: Vote[];
 }
 
 function createNode(weights: Map<number, bigint>): Node {
@@ -68,7 +73,16 @@ function createNode(weights: Map<number, bigint>): Node {
   return { forkChoice, tracker, inbox: [] };
 }
 
-function deliver(node: Node, a: IndexedAttestation): void {
+function deliver(node: Node, a: Vote): void {
+  if (isFinalize(a)) {
+    try {
+      node.tracker.onFinalizeVote(a);
+    } catch (e) {
+      if (!(e instanceof FinalityError)) throw e;
+    }
+    node.forkChoice.updateCheckpoints(node.tracker.justified, node.tracker.finalized);
+    return;
+  }
   try {
     node.forkChoice.onAttestation(a.validatorIndex, a.data.headRoot, a.data.slot);
   } catch (e) {
@@ -103,6 +117,8 @@ interface Scenario {
   byzantineToAll: boolean;
   /** Every node receives the same votes in the same order (identical views); otherwise orders are shuffled. */
   sameOrder: boolean;
+  /** Validators cast the second vote of the slot (finalize votes); without, only the 2-chain rule finalizes. */
+  finalizeVotes: boolean;
 }
 
 /** Drops the heaviest byzantine validators until they hold strictly less than 1/3 of the total weight. */
@@ -131,13 +147,13 @@ function simulate(sc: Scenario, capByzantine = true) {
     weights.set(weights.size, w);
   }
   const nodes = Array.from({ length: sc.nodes }, () => createNode(weights));
-  const held: IndexedAttestation[][] = nodes.map(() => []);
+  const held: Vote[][] = nodes.map(() => []);
   const heldBlocks: { root: Root; parent: Root; slot: number }[][] = nodes.map(() => []);
   // The whole tree, never pruned: the oracle for "conflicting".
   const global = new ForkChoice({ anchor: GENESIS });
   const blocks: { root: Root; slot: number }[] = [{ root: GENESIS.root, slot: 0 }];
-  const honestVotes: IndexedAttestation[] = [];
-  const allVotes: IndexedAttestation[] = [];
+  const honestVotes: Vote[] = [];
+  const allVotes: Vote[] = [];
   let nextRoot = 1;
   let protectionRefusals = 0;
   const finalizedPerSlot: number[] = [];
@@ -159,9 +175,39 @@ function simulate(sc: Scenario, capByzantine = true) {
       else heldBlocks[i].push(block);
     });
   };
-  const send = (a: IndexedAttestation, to: readonly Node[]) => {
+  const send = (a: Vote, to: readonly Node[]) => {
     allVotes.push(a);
     for (const node of to) node.inbox.push(a);
+  };
+
+  /** Slashing protection on the half-slot grid: false (and counted) when `vote` is slashable with an earlier one. */
+  const protect = (v: number, vote: Vote): boolean => {
+    const own = honestVotes.filter((b) => b.validatorIndex === v);
+    const slashable = own.some((b) =>
+      isFinalize(b) || isFinalize(vote)
+        ? detectFinalizerSlashing<IndexedFinalizeVote, IndexedAttestation>(b, vote) !== undefined
+        : detectAttesterSlashing(b, vote) !== undefined,
+    );
+    if (slashable) protectionRefusals++;
+    return !slashable;
+  };
+  const honestSend = (vote: Vote, home: number, partitioned: boolean) => {
+    honestVotes.push(vote);
+    if (partitioned) {
+      send(vote, [nodes[home] as Node]);
+      nodes.forEach((_, i) => {
+        if (i !== home) held[i].push(vote);
+      });
+    } else {
+      send(vote, nodes);
+    }
+  };
+  const deliverInboxes = () => {
+    for (const n of nodes) {
+      const now = n.inbox.filter(() => rand.chance(sc.deliverPct / 100));
+      n.inbox = n.inbox.filter((a) => !now.includes(a));
+      for (const a of sc.sameOrder ? now : rand.shuffle(now)) deliver(n, a);
+    }
   };
 
   for (let t = 1; t <= sc.slots; t++) {
@@ -205,20 +251,8 @@ function simulate(sc: Scenario, capByzantine = true) {
       const data: AttestationData = { slot: t, headRoot: head, source, target: { slot: t, root: head } };
       const a = { validatorIndex: v, data };
       // Slashing protection, as a validator client keeps it: never sign a vote slashable with one's own earlier votes.
-      const own = honestVotes.filter((b) => b.validatorIndex === v);
-      if (own.some((b) => detectAttesterSlashing(b, a) !== undefined)) {
-        protectionRefusals++;
-        continue;
-      }
-      honestVotes.push(a);
-      if (partitioned) {
-        send(a, [n]);
-        nodes.forEach((_, i) => {
-          if (i !== home) held[i].push(a);
-        });
-      } else {
-        send(a, nodes);
-      }
+      if (!protect(v, a)) continue;
+      honestSend(a, home, partitioned);
     }
 
     for (const v of byzantine) {
@@ -250,10 +284,35 @@ function simulate(sc: Scenario, capByzantine = true) {
       }
     }
 
-    for (const n of nodes) {
-      const now = n.inbox.filter(() => rand.chance(sc.deliverPct / 100));
-      n.inbox = n.inbox.filter((a) => !now.includes(a));
-      for (const a of sc.sameOrder ? now : rand.shuffle(now)) deliver(n, a);
+    deliverInboxes();
+
+    if (sc.finalizeVotes) {
+      // The second vote: an honest validator whose node sees this slot's checkpoint justified votes to finalize it.
+      for (const v of honest) {
+        if (!rand.chance(sc.attestPct / 100)) continue;
+        const home = v % nodes.length;
+        const justified = (nodes[home] as Node).tracker.justified;
+        if (justified.slot !== t) continue;
+        const f: IndexedFinalizeVote = { validatorIndex: v, checkpoint: justified };
+        if (!protect(v, f)) continue;
+        honestSend(f, home, partitioned);
+      }
+      for (const v of byzantine) {
+        // Mirror each node's justified checkpoint, and finalize-vote arbitrary checkpoints.
+        for (const n of sc.byzantineToAll ? [rand.pick(nodes)] : nodes) {
+          if (!rand.chance(sc.mirrorPct / 100)) continue;
+          send({ validatorIndex: v, checkpoint: n.tracker.justified }, sc.byzantineToAll ? nodes : [n]);
+        }
+        for (let k = rand.int(3); k > 0; k--) {
+          const slot = 1 + rand.int(t);
+          const root = global.getAncestorAtSlot(rand.pick(blocks).root, slot) ?? GENESIS.root;
+          send(
+            { validatorIndex: v, checkpoint: { slot, root } },
+            sc.byzantineToAll ? nodes : nodes.filter(() => rand.chance(0.5)),
+          );
+        }
+      }
+      deliverInboxes();
     }
     finalizedPerSlot.push(Math.min(...nodes.map((n) => n.tracker.finalized.slot)));
   }
@@ -281,6 +340,7 @@ const scenarioArb = (minByzantine: number, maxByzantine: number): fc.Arbitrary<S
     mirrorPct: fc.integer({ min: 0, max: 100 }),
     byzantineToAll: fc.boolean(),
     sameOrder: fc.boolean(),
+    finalizeVotes: fc.boolean(),
   });
 
 /** Two nodes split by a long partition, byzantine validators often holding >= 1/3 and supporting both sides. */
@@ -310,7 +370,7 @@ describe("finality under byzantine validators (< 1/3 of the weight)", () => {
         }
         // Honest validators following the protocol are never slashable.
         const index = new EquivocationIndex();
-        for (const a of honestVotes) expect(index.ingestAttestation(a)).toEqual([]);
+        for (const a of honestVotes) expect(ingest(index, a)).toEqual([]);
         runs++;
         if (finalized.some((c) => c.slot > 0)) runsWithFinality++;
         if (sc.forkPct > 0 && finalized.some((c) => c.slot > 1)) runsWithForkedFinality++;
@@ -335,7 +395,7 @@ describe("finality under byzantine validators (< 1/3 of the weight)", () => {
           nodes.some((n) => n.tracker.conflicts.length > 0) ||
           finalized.some((a) => finalized.some((b) => checkpointsConflict(global, a, b)));
         const index = new EquivocationIndex();
-        for (const a of allVotes) index.ingestAttestation(a);
+        for (const a of allVotes) ingest(index, a);
         for (const a of honestVotes) expect(index.slashable.has(a.validatorIndex)).toBe(false);
         runs++;
         if (!conflict) return;
@@ -354,7 +414,7 @@ describe("finality under byzantine validators (< 1/3 of the weight)", () => {
     expect(runsWithConflict).toBeGreaterThan(0);
   });
 
-  it("justifies every slot and finalizes its predecessor when >= 2/3 are honest, online and timely", () => {
+  it("justifies and finalizes every slot within the slot when >= 2/3 are honest, online and timely", () => {
     fc.assert(
       fc.property(scenarioArb(0, 4), (sc) => {
         const { nodes, finalizedPerSlot } = simulate({
@@ -366,6 +426,33 @@ describe("finality under byzantine validators (< 1/3 of the weight)", () => {
           partitionSlots: 0,
           byzantineToAll: true,
           sameOrder: true,
+          finalizeVotes: true,
+        });
+        finalizedPerSlot.forEach((finalizedSlot, i) => {
+          expect(finalizedSlot).toBe(i + 1); // by the end of slot i + 1, slot i + 1 itself is finalized
+        });
+        for (const n of nodes) {
+          expect(n.tracker.justified.slot).toBe(sc.slots);
+          expect(n.tracker.finalized.slot).toBe(sc.slots);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("without finalize votes (a slow network), the 2-chain rule still finalizes every slot's predecessor", () => {
+    fc.assert(
+      fc.property(scenarioArb(0, 4), (sc) => {
+        const { nodes, finalizedPerSlot } = simulate({
+          ...sc,
+          nodes: 2,
+          attestPct: 100,
+          deliverPct: 100,
+          divergePct: 0,
+          partitionSlots: 0,
+          byzantineToAll: true,
+          sameOrder: true,
+          finalizeVotes: false,
         });
         finalizedPerSlot.forEach((finalizedSlot, i) => {
           expect(finalizedSlot).toBe(i); // after slot i + 1, slot i is finalized
@@ -377,5 +464,44 @@ describe("finality under byzantine validators (< 1/3 of the weight)", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+function ingest(index: EquivocationIndex, vote: Vote): unknown[] {
+  return isFinalize(vote) ? index.ingestFinalizeVote(vote) : index.ingestAttestation(vote);
+}
+
+describe("the finalize-surround slashing condition", () => {
+  it("is what convicts validators who fast-finalize a checkpoint and then justify a conflicting one", () => {
+    // G(0) ─ A(1)                 slot 1: all four attest G -> (1, A) and finalize-vote (1, A): A is final on node X.
+    //   └─── B3(3) ─ B4(4)        slots 3-4: v0-v2 attest G -> (3, B3), then (3, B3) -> (4, B4): B3 final on node Y.
+    // No two of a validator's attestations are a double or surround vote ((0,1), (0,3), (3,4)); only the attestation
+    // G -> (3, B3), whose grid link 0 -> 6 surrounds the finalize vote's 2 -> 3, is slashable.
+    const weights = new Map([0, 1, 2, 3].map((v) => [v, 1n] as [number, bigint]));
+    const [X, Y] = [createNode(weights), createNode(weights)];
+    for (const n of [X, Y]) {
+      n.forkChoice.onBlock(r(1), GENESIS.root, 1);
+      n.forkChoice.onBlock(r(3), GENESIS.root, 3);
+      n.forkChoice.onBlock(r(4), r(3), 4);
+    }
+    const A = { slot: 1, root: r(1) };
+    const B3 = { slot: 3, root: r(3) };
+    const B4 = { slot: 4, root: r(4) };
+    const votes: Vote[] = [];
+    for (const v of [0, 1, 2, 3])
+      votes.push({ validatorIndex: v, data: { slot: 1, headRoot: A.root, source: GENESIS, target: A } });
+    for (const v of [0, 1, 2, 3]) votes.push({ validatorIndex: v, checkpoint: A });
+    for (const v of [0, 1, 2])
+      votes.push({ validatorIndex: v, data: { slot: 3, headRoot: B3.root, source: GENESIS, target: B3 } });
+    for (const v of [0, 1, 2])
+      votes.push({ validatorIndex: v, data: { slot: 4, headRoot: B4.root, source: B3, target: B4 } });
+    for (const vote of votes.slice(0, 8)) deliver(X, vote);
+    for (const vote of votes.slice(8)) deliver(Y, vote);
+    expect(X.tracker.finalized).toEqual(A);
+    expect(Y.tracker.finalized).toEqual(B3);
+    const index = new EquivocationIndex();
+    const evidence = votes.flatMap((v) => ingest(index, v) as { kind: string; validatorIndex: number }[]);
+    expect(new Set(evidence.map((e) => e.kind))).toEqual(new Set(["finalize_surround"]));
+    expect(index.slashable).toEqual(new Set([0, 1, 2]));
   });
 });

@@ -1,14 +1,27 @@
-// Slashing conditions (docs/consensus.md, "Slashing"):
-//   double vote      two different attestations by one validator with the same target slot;
-//   surround vote    two attestations by one validator where one's source is strictly before the other's and its
-//                    target strictly after: s1 < s2 and t2 < t1 (so s1 < s2 < t2 < t1);
-//   double proposal  two different block headers by one proposer for the same slot.
+// Slashing conditions (docs/consensus.md, "Slashing"). Votes are judged as links on the half-slot grid
+// (shared/src/consensus/grid.ts: attestation S -> T is 2S -> 2T, a finalize vote at s is 2s -> 2s + 1):
+//   double vote        two different attestations by one validator with the same target slot;
+//   surround vote      two attestations by one validator where one's source is strictly before the other's and its
+//                      target strictly after: s1 < s2 and t2 < t1 (so s1 < s2 < t2 < t1);
+//   double finalize    two finalize votes by one validator for the same slot and different roots;
+//   finalize surround  a finalize vote at slot s and an attestation by the same validator with source slot < s <
+//                      target slot (the attestation's link surrounds the finalize vote's on the grid);
+//   double proposal    two different block headers by one proposer for the same slot.
 // The detectors are pure functions over plain objects; they are generic so signatures and other fields the caller
 // attaches travel into the evidence unchanged.
 import {
+  attestationLink,
+  finalizeLink,
+  type GridLink,
+  surrounds as gridSurrounds,
+  sameTarget,
+} from "@rustchain/shared/consensus/grid";
+import {
   type AttestationData,
   attestationDataEquals,
+  checkpointEquals,
   type IndexedAttestation,
+  type IndexedFinalizeVote,
   isRoot,
   isSlot,
   type Root,
@@ -51,17 +64,42 @@ export type AttesterEvidence<A extends IndexedAttestation = IndexedAttestation> 
   | DoubleVoteEvidence<A>
   | SurroundVoteEvidence<A>;
 
+export interface DoubleFinalizeEvidence<F extends IndexedFinalizeVote = IndexedFinalizeVote> {
+  readonly kind: "double_finalize";
+  readonly validatorIndex: number;
+  readonly vote1: F;
+  readonly vote2: F;
+}
+
+export interface FinalizeSurroundEvidence<
+  F extends IndexedFinalizeVote = IndexedFinalizeVote,
+  A extends IndexedAttestation = IndexedAttestation,
+> {
+  readonly kind: "finalize_surround";
+  readonly validatorIndex: number;
+  /** The finalize vote at slot s. */
+  readonly finalize: F;
+  /** The attestation with source slot < s < target slot. */
+  readonly attestation: A;
+}
+
+export type FinalizerEvidence<
+  F extends IndexedFinalizeVote = IndexedFinalizeVote,
+  A extends IndexedAttestation = IndexedAttestation,
+> = DoubleFinalizeEvidence<F> | FinalizeSurroundEvidence<F, A>;
+
 export type SlashingEvidence<
   A extends IndexedAttestation = IndexedAttestation,
   H extends ProposalHeader = ProposalHeader,
-> = AttesterEvidence<A> | DoubleProposalEvidence<H>;
+  F extends IndexedFinalizeVote = IndexedFinalizeVote,
+> = AttesterEvidence<A> | DoubleProposalEvidence<H> | FinalizerEvidence<F, A>;
 
 /** Double vote: same validator, same target slot, different attestation data. */
 export function detectDoubleVote<A extends IndexedAttestation>(a1: A, a2: A): DoubleVoteEvidence<A> | undefined {
   checkAttestation(a1);
   checkAttestation(a2);
   if (a1.validatorIndex !== a2.validatorIndex) return undefined;
-  if (a1.data.target.slot !== a2.data.target.slot || attestationDataEquals(a1.data, a2.data)) return undefined;
+  if (!sameTarget(linkOf(a1.data), linkOf(a2.data)) || attestationDataEquals(a1.data, a2.data)) return undefined;
   return { kind: "double_vote", validatorIndex: a1.validatorIndex, attestation1: a1, attestation2: a2 };
 }
 
@@ -80,6 +118,43 @@ export function detectAttesterSlashing<A extends IndexedAttestation>(a1: A, a2: 
   return detectDoubleVote(a1, a2) ?? detectSurroundVote(a1, a2);
 }
 
+/** Double finalize: same validator, two finalize votes for one slot (same grid target) with different roots. */
+export function detectDoubleFinalize<F extends IndexedFinalizeVote>(
+  f1: F,
+  f2: F,
+): DoubleFinalizeEvidence<F> | undefined {
+  checkFinalizeVote(f1);
+  checkFinalizeVote(f2);
+  if (f1.validatorIndex !== f2.validatorIndex) return undefined;
+  if (!sameTarget(finalizeLink(f1.checkpoint.slot), finalizeLink(f2.checkpoint.slot))) return undefined;
+  if (checkpointEquals(f1.checkpoint, f2.checkpoint)) return undefined;
+  return { kind: "double_finalize", validatorIndex: f1.validatorIndex, vote1: f1, vote2: f2 };
+}
+
+/** Finalize surround: the attestation's grid link surrounds the finalize vote's (source slot < s < target slot). */
+export function detectFinalizeSurround<F extends IndexedFinalizeVote, A extends IndexedAttestation>(
+  f: F,
+  a: A,
+): FinalizeSurroundEvidence<F, A> | undefined {
+  checkFinalizeVote(f);
+  checkAttestation(a);
+  if (f.validatorIndex !== a.validatorIndex) return undefined;
+  if (!gridSurrounds(linkOf(a.data), finalizeLink(f.checkpoint.slot))) return undefined;
+  return { kind: "finalize_surround", validatorIndex: f.validatorIndex, finalize: f, attestation: a };
+}
+
+/** Either finalizer condition between two votes of any kind (undefined for two attestations: see the above). */
+export function detectFinalizerSlashing<F extends IndexedFinalizeVote, A extends IndexedAttestation>(
+  v1: F | A,
+  v2: F | A,
+): FinalizerEvidence<F, A> | undefined {
+  const isFinalize = (v: F | A): v is F => "checkpoint" in v;
+  if (isFinalize(v1) && isFinalize(v2)) return detectDoubleFinalize(v1, v2);
+  if (isFinalize(v1) && !isFinalize(v2)) return detectFinalizeSurround(v1, v2);
+  if (!isFinalize(v1) && isFinalize(v2)) return detectFinalizeSurround(v2, v1);
+  return undefined;
+}
+
 /** Double proposal: same proposer, same slot, different header roots. */
 export function detectDoubleProposal<H extends ProposalHeader>(h1: H, h2: H): DoubleProposalEvidence<H> | undefined {
   checkHeader(h1);
@@ -89,7 +164,11 @@ export function detectDoubleProposal<H extends ProposalHeader>(h1: H, h2: H): Do
 }
 
 function surrounds(outer: AttestationData, inner: AttestationData): boolean {
-  return outer.source.slot < inner.source.slot && inner.target.slot < outer.target.slot;
+  return gridSurrounds(linkOf(outer), linkOf(inner));
+}
+
+function linkOf(d: AttestationData): GridLink {
+  return attestationLink(d.source.slot, d.target.slot);
 }
 
 /**
@@ -101,9 +180,12 @@ function surrounds(outer: AttestationData, inner: AttestationData): boolean {
 export class EquivocationIndex<
   A extends IndexedAttestation = IndexedAttestation,
   H extends ProposalHeader = ProposalHeader,
+  F extends IndexedFinalizeVote = IndexedFinalizeVote,
 > {
   /** validator -> target slot -> first attestation seen. */
   private readonly attestations = new Map<number, Map<number, A>>();
+  /** validator -> slot -> first finalize vote seen. */
+  private readonly finalizeVotes = new Map<number, Map<number, F>>();
   /** "proposer:slot" -> first header seen. */
   private readonly proposals = new Map<string, H>();
   /** Evidence already reported, keyed by its content, with the lowest slot it involves (for pruning). */
@@ -115,8 +197,8 @@ export class EquivocationIndex<
     return this.offenders;
   }
 
-  /** Records an attestation; returns the evidence it creates against attestations recorded earlier. */
-  ingestAttestation(attestation: A): AttesterEvidence<A>[] {
+  /** Records an attestation; returns the evidence it creates against the votes recorded earlier. */
+  ingestAttestation(attestation: A): (AttesterEvidence<A> | FinalizeSurroundEvidence<F, A>)[] {
     checkAttestation(attestation);
     const v = attestation.validatorIndex;
     let byTarget = this.attestations.get(v);
@@ -124,10 +206,16 @@ export class EquivocationIndex<
       byTarget = new Map();
       this.attestations.set(v, byTarget);
     }
-    const found: AttesterEvidence<A>[] = [];
+    const found: (AttesterEvidence<A> | FinalizeSurroundEvidence<F, A>)[] = [];
     const first = byTarget.get(attestation.data.target.slot);
     if (first !== undefined) {
       if (attestationDataEquals(first.data, attestation.data)) return found;
+    }
+    for (const f of this.finalizeVotes.get(v)?.values() ?? []) {
+      const evidence = detectFinalizeSurround(f, attestation);
+      if (evidence !== undefined) this.reportFinalizer(evidence, found);
+    }
+    if (first !== undefined) {
       const evidence = detectDoubleVote(first, attestation);
       if (evidence !== undefined) this.report(evidence, found);
     }
@@ -136,6 +224,31 @@ export class EquivocationIndex<
       if (evidence !== undefined) this.report(evidence, found);
     }
     if (first === undefined) byTarget.set(attestation.data.target.slot, attestation);
+    return found;
+  }
+
+  /** Records a finalize vote; returns the evidence it creates against the votes recorded earlier. */
+  ingestFinalizeVote(vote: F): FinalizerEvidence<F, A>[] {
+    checkFinalizeVote(vote);
+    const v = vote.validatorIndex;
+    let bySlot = this.finalizeVotes.get(v);
+    if (bySlot === undefined) {
+      bySlot = new Map();
+      this.finalizeVotes.set(v, bySlot);
+    }
+    const found: FinalizerEvidence<F, A>[] = [];
+    const first = bySlot.get(vote.checkpoint.slot);
+    if (first !== undefined) {
+      if (checkpointEquals(first.checkpoint, vote.checkpoint)) return found;
+      const evidence = detectDoubleFinalize(first, vote);
+      if (evidence !== undefined) this.reportFinalizer(evidence, found);
+    } else {
+      bySlot.set(vote.checkpoint.slot, vote);
+    }
+    for (const a of this.attestations.get(v)?.values() ?? []) {
+      const evidence = detectFinalizeSurround(vote, a);
+      if (evidence !== undefined) this.reportFinalizer(evidence, found);
+    }
     return found;
   }
 
@@ -163,11 +276,15 @@ export class EquivocationIndex<
       for (const slot of byTarget.keys()) if (slot < minSlot) byTarget.delete(slot);
       if (byTarget.size === 0) this.attestations.delete(v);
     }
+    for (const [v, bySlot] of this.finalizeVotes) {
+      for (const slot of bySlot.keys()) if (slot < minSlot) bySlot.delete(slot);
+      if (bySlot.size === 0) this.finalizeVotes.delete(v);
+    }
     for (const [key, header] of this.proposals) if (header.slot < minSlot) this.proposals.delete(key);
     for (const [id, slot] of this.reported) if (slot < minSlot) this.reported.delete(id);
   }
 
-  private report(evidence: AttesterEvidence<A>, out: AttesterEvidence<A>[]): void {
+  private report(evidence: AttesterEvidence<A>, out: SlashingEvidence<A, H, F>[]): void {
     const d1 = evidence.attestation1.data;
     const d2 = evidence.attestation2.data;
     const id = `${evidence.kind}:${evidence.validatorIndex}:${dataKey(d1)}|${dataKey(d2)}`;
@@ -176,6 +293,23 @@ export class EquivocationIndex<
     this.offenders.add(evidence.validatorIndex);
     out.push(evidence);
   }
+
+  private reportFinalizer(evidence: FinalizerEvidence<F, A>, out: SlashingEvidence<A, H, F>[]): void {
+    const id =
+      evidence.kind === "double_finalize"
+        ? `df:${evidence.validatorIndex}:${cpKey(evidence.vote1)}|${cpKey(evidence.vote2)}`
+        : `fs:${evidence.validatorIndex}:${cpKey(evidence.finalize)}|${dataKey(evidence.attestation.data)}`;
+    if (this.reported.has(id)) return;
+    const slot =
+      evidence.kind === "double_finalize" ? evidence.vote1.checkpoint.slot : evidence.finalize.checkpoint.slot;
+    this.reported.set(id, slot);
+    this.offenders.add(evidence.validatorIndex);
+    out.push(evidence);
+  }
+}
+
+function cpKey(f: IndexedFinalizeVote): string {
+  return `${f.checkpoint.slot}/${f.checkpoint.root}`;
 }
 
 function dataKey(d: AttestationData): string {
@@ -189,6 +323,16 @@ function checkAttestation(a: IndexedAttestation): void {
   if (typeof d !== "object" || d === null || !isSlot(d.slot) || !isRoot(d.headRoot)) throw bad("attestation data");
   for (const cp of [d.source, d.target]) {
     if (typeof cp !== "object" || cp === null || !isSlot(cp.slot) || !isRoot(cp.root)) throw bad("checkpoint");
+  }
+}
+
+function checkFinalizeVote(f: IndexedFinalizeVote): void {
+  const cp = f?.checkpoint;
+  if (typeof f !== "object" || f === null || !isSlot(f.validatorIndex)) {
+    throw new SlashingError({ code: "SLASHING_MALFORMED_INPUT", reason: "validator index" });
+  }
+  if (typeof cp !== "object" || cp === null || !isSlot(cp.slot) || !isRoot(cp.root)) {
+    throw new SlashingError({ code: "SLASHING_MALFORMED_INPUT", reason: "finalize checkpoint" });
   }
 }
 

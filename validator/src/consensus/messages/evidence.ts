@@ -4,9 +4,13 @@
 //   evidence          = rlp([kind, message1, message2])      each message an RLP byte string holding
 //   kind 1            double proposal: encodeHeader(header1), encodeHeader(header2)   (shared/block.ts)
 //   kind 2            attester:        encodeSignedAttestation(a1), encodeSignedAttestation(a2)
+//   kind 3            double finalize: encodeSignedFinalizeVote(f1), encodeSignedFinalizeVote(f2)
+//   kind 4            finalize surround: encodeSignedFinalizeVote(f), encodeSignedAttestation(a)
 //   evidenceId        = blake3("RUSTCHAIN_EVIDENCE_V1" ‖ kind ‖ min(m1, m2) ‖ max(m1, m2)), where m is
 //                         kind 1: blockHash(header)            (the signature is deterministic and excluded)
 //                         kind 2: blake3(u64(validatorIndex) ‖ rlp(data))   (rlp(data) as in attestation.ts)
+//                         kind 3: blake3(u64(validatorIndex) ‖ rlp([slot, root])) of each finalize vote
+//                         kind 4: those of the finalize vote and of the attestation
 //
 // The id names the offence, not the bytes: the same two messages in either order, or re-encoded, give the same id,
 // so a block includes each offence once. A validator caught several times (three conflicting votes make three
@@ -32,22 +36,34 @@ import {
   rlpUint,
 } from "@rustchain/shared";
 import { blockSigningRoot } from "../../chain/chain.ts";
-import { detectAttesterSlashing, detectDoubleProposal } from "../forkChoice/slashing.ts";
+import { detectAttesterSlashing, detectDoubleProposal, detectFinalizerSlashing } from "../forkChoice/slashing.ts";
 import {
   attestationSigningRoot,
   checkAttestationData,
   decodeSignedAttestation,
+  decodeSignedFinalizeVote,
   encodeAttestationData,
+  encodeFinalizeData,
   encodeSignedAttestation,
+  encodeSignedFinalizeVote,
+  finalizeSigningRoot,
   MAX_SIGNED_ATTESTATION_BYTES,
+  MAX_SIGNED_FINALIZE_VOTE_BYTES,
   MAX_VALIDATOR_COUNT,
   type SignedAttestation,
+  type SignedFinalizeVote,
 } from "./attestation.ts";
 import { EvidenceError, MessageError } from "./errors.ts";
 
 export type Evidence =
   | { readonly kind: "double_proposal"; readonly header1: BlockHeader; readonly header2: BlockHeader }
-  | { readonly kind: "attester"; readonly a1: SignedAttestation; readonly a2: SignedAttestation };
+  | { readonly kind: "attester"; readonly a1: SignedAttestation; readonly a2: SignedAttestation }
+  | { readonly kind: "double_finalize"; readonly f1: SignedFinalizeVote; readonly f2: SignedFinalizeVote }
+  | {
+      readonly kind: "finalize_surround";
+      readonly finalize: SignedFinalizeVote;
+      readonly attestation: SignedAttestation;
+    };
 
 export interface EvidenceContext {
   readonly chainId: bigint;
@@ -58,7 +74,7 @@ export interface EvidenceContext {
 export interface VerifiedEvidence {
   /** The validator to slash. */
   readonly offender: number;
-  readonly kind: "double_proposal" | "double_vote" | "surround_vote";
+  readonly kind: "double_proposal" | "double_vote" | "surround_vote" | "double_finalize" | "finalize_surround";
 }
 
 export const EVIDENCE_DOMAIN = new TextEncoder().encode("RUSTCHAIN_EVIDENCE_V1");
@@ -68,6 +84,8 @@ export const MAX_EVIDENCE_BYTES = 2 * MAX_HEADER_BYTES + 32;
 
 const KIND_DOUBLE_PROPOSAL = 1;
 const KIND_ATTESTER = 2;
+const KIND_DOUBLE_FINALIZE = 3;
+const KIND_FINALIZE_SURROUND = 4;
 
 export function encodeEvidence(ev: Evidence): Uint8Array {
   if (ev.kind === "double_proposal") {
@@ -77,6 +95,12 @@ export function encodeEvidence(ev: Evidence): Uint8Array {
   }
   if (ev.kind === "attester") {
     return rlpEncode([KIND_ATTESTER, encodeAttestation(ev.a1), encodeAttestation(ev.a2)]);
+  }
+  if (ev.kind === "double_finalize") {
+    return rlpEncode([KIND_DOUBLE_FINALIZE, encodeFinalize(ev.f1), encodeFinalize(ev.f2)]);
+  }
+  if (ev.kind === "finalize_surround") {
+    return rlpEncode([KIND_FINALIZE_SURROUND, encodeFinalize(ev.finalize), encodeAttestation(ev.attestation)]);
   }
   throw malformed("unknown kind");
 }
@@ -98,6 +122,18 @@ export function decodeEvidence(bytes: Uint8Array): Evidence {
         a1: decodeSignedAttestation(rlpBytes(m1, "attestation 1", MAX_SIGNED_ATTESTATION_BYTES)),
         a2: decodeSignedAttestation(rlpBytes(m2, "attestation 2", MAX_SIGNED_ATTESTATION_BYTES)),
       };
+    } else if (tag === BigInt(KIND_DOUBLE_FINALIZE)) {
+      ev = {
+        kind: "double_finalize",
+        f1: decodeSignedFinalizeVote(rlpBytes(m1, "finalize vote 1", MAX_SIGNED_FINALIZE_VOTE_BYTES)),
+        f2: decodeSignedFinalizeVote(rlpBytes(m2, "finalize vote 2", MAX_SIGNED_FINALIZE_VOTE_BYTES)),
+      };
+    } else if (tag === BigInt(KIND_FINALIZE_SURROUND)) {
+      ev = {
+        kind: "finalize_surround",
+        finalize: decodeSignedFinalizeVote(rlpBytes(m1, "finalize vote", MAX_SIGNED_FINALIZE_VOTE_BYTES)),
+        attestation: decodeSignedAttestation(rlpBytes(m2, "attestation", MAX_SIGNED_ATTESTATION_BYTES)),
+      };
     } else {
       throw malformed("unknown kind");
     }
@@ -118,6 +154,8 @@ export function verifyEvidence(ev: Evidence, ctx: EvidenceContext): VerifiedEvid
   if (typeof ev !== "object" || ev === null) throw malformed("not an object");
   if (ev.kind === "double_proposal") return verifyDoubleProposal(ev.header1, ev.header2, ctx);
   if (ev.kind === "attester") return verifyAttester(ev.a1, ev.a2, ctx);
+  if (ev.kind === "double_finalize") return verifyFinalizer(ev.f1, ev.f2, ctx);
+  if (ev.kind === "finalize_surround") return verifyFinalizer(ev.finalize, ev.attestation, ctx);
   throw malformed("unknown kind");
 }
 
@@ -139,6 +177,18 @@ export function evidenceId(ev: Evidence): string {
     checkAttestation(ev.a2);
     m1 = attestationId(ev.a1);
     m2 = attestationId(ev.a2);
+  } else if (ev.kind === "double_finalize") {
+    kind = KIND_DOUBLE_FINALIZE;
+    checkFinalize(ev.f1);
+    checkFinalize(ev.f2);
+    m1 = finalizeId(ev.f1);
+    m2 = finalizeId(ev.f2);
+  } else if (ev.kind === "finalize_surround") {
+    kind = KIND_FINALIZE_SURROUND;
+    checkFinalize(ev.finalize);
+    checkAttestation(ev.attestation);
+    m1 = finalizeId(ev.finalize);
+    m2 = attestationId(ev.attestation);
   } else {
     throw malformed("unknown kind");
   }
@@ -172,6 +222,49 @@ function verifyAttester(a1: SignedAttestation, a2: SignedAttestation, ctx: Evide
   if (!blsVerify(pubkey, attestationSigningRoot(ctx.chainId, a1.data), a1.signature)) throw badSignature(1);
   if (!blsVerify(pubkey, attestationSigningRoot(ctx.chainId, a2.data), a2.signature)) throw badSignature(2);
   return { offender: found.validatorIndex, kind: found.kind };
+}
+
+/** Two votes of which at least one is a finalize vote: a double finalize or a finalize surround, both signed. */
+function verifyFinalizer(
+  v1: SignedFinalizeVote,
+  v2: SignedFinalizeVote | SignedAttestation,
+  ctx: EvidenceContext,
+): VerifiedEvidence {
+  checkFinalize(v1);
+  if ("checkpoint" in v2) checkFinalize(v2);
+  else checkAttestation(v2);
+  // Same validator, two finalize votes for one slot, or an attestation surrounding the finalize vote on the grid.
+  const found = detectFinalizerSlashing<SignedFinalizeVote, SignedAttestation>(v1, v2);
+  if (found === undefined) throw notSlashable("neither a double finalize vote nor a finalize vote surrounded");
+  const pubkey = pubkeyOrThrow(ctx, found.validatorIndex);
+  if (!blsVerify(pubkey, finalizeSigningRoot(ctx.chainId, v1.checkpoint), v1.signature)) throw badSignature(1);
+  const root2 =
+    "checkpoint" in v2 ? finalizeSigningRoot(ctx.chainId, v2.checkpoint) : attestationSigningRoot(ctx.chainId, v2.data);
+  if (!blsVerify(pubkey, root2, v2.signature)) throw badSignature(2);
+  return { offender: found.validatorIndex, kind: found.kind };
+}
+
+function finalizeId(f: SignedFinalizeVote): Uint8Array {
+  const index = new Uint8Array(8);
+  new DataView(index.buffer).setBigUint64(0, BigInt(f.validatorIndex));
+  return blake3(concatBytes(index, encodeFinalizeData(f.checkpoint)));
+}
+
+function encodeFinalize(f: SignedFinalizeVote): Uint8Array {
+  try {
+    return encodeSignedFinalizeVote(f);
+  } catch (e) {
+    throw asMalformed(e);
+  }
+}
+
+function checkFinalize(f: SignedFinalizeVote): void {
+  try {
+    if (typeof f !== "object" || f === null) throw malformed("finalize vote");
+    encodeSignedFinalizeVote(f);
+  } catch (e) {
+    throw asMalformed(e);
+  }
 }
 
 function proposal(h: BlockHeader, hash: Uint8Array) {

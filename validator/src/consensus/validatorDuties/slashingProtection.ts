@@ -52,6 +52,7 @@
 // as slots: too high, so still safe, but it refuses to attest until the chain gets there.
 import { join } from "node:path";
 import { bytesToHex, equalBytes, hexToBytes, RustChainError } from "@rustchain/shared";
+import { attestationLink, finalizeLink } from "@rustchain/shared/consensus/grid";
 import { type BucketId, Database, WriteBatch } from "../../db/database.ts";
 
 export const SIGNING_ROOT_LENGTH = 32;
@@ -172,14 +173,16 @@ export interface GridVote {
   signingRoot: Uint8Array;
 }
 
-/** The attestation (S, T) is the grid link 2S → 2T. */
+/** The attestation (S, T) is the grid link 2S → 2T (shared/src/consensus/grid.ts). */
 export function attestationGridVote(att: AttestationRequest): GridVote {
-  return { sourceEpoch: 2n * att.sourceSlot, targetEpoch: 2n * att.targetSlot, signingRoot: att.signingRoot };
+  const link = attestationLink(att.sourceSlot, att.targetSlot);
+  return { sourceEpoch: link.source, targetEpoch: link.target, signingRoot: att.signingRoot };
 }
 
 /** The finalize vote at slot s is the grid link 2s → 2s+1: after the attestation of s, before any of s+1. */
 export function finalizeGridVote(vote: FinalizeVoteRequest): GridVote {
-  return { sourceEpoch: 2n * vote.slot, targetEpoch: 2n * vote.slot + 1n, signingRoot: vote.signingRoot };
+  const link = finalizeLink(vote.slot);
+  return { sourceEpoch: link.source, targetEpoch: link.target, signingRoot: vote.signingRoot };
 }
 
 /** EIP-3076 interchange, format version 5 (u64 values as decimal strings, bytes as 0x-hex). */

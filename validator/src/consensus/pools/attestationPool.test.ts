@@ -11,7 +11,7 @@ import {
   type SignedAttestation,
   signAttestation,
   verifyAggregate,
-} from "./attestation.ts";
+} from "../messages/attestation.ts";
 import { AttestationPool, AttestationPoolError } from "./attestationPool.ts";
 
 const CHAIN_ID = 7n;

@@ -19,7 +19,7 @@ import {
   checkAttestationData,
   participantCount,
   type SignedAttestation,
-} from "./attestation.ts";
+} from "../messages/attestation.ts";
 
 export interface AttestationPoolOptions {
   /** Slots kept, and how far back `forBlock` looks: data.slot >= slot - maxSlotsKept. */
@@ -135,6 +135,11 @@ export class AttestationPool {
     }
     candidates.sort((a, b) => b.entry.count - a.entry.count || b.slot - a.slot || a.entry.seq - b.entry.seq);
     return candidates.slice(0, Math.max(0, maxCount)).map((c) => c.entry.aggregate);
+  }
+
+  /** Every pooled aggregate whose data passes `matches` (e.g. the votes of one FFG link, for a certificate). */
+  aggregatesFor(slot: number, matches: (data: AttestationData) => boolean): AggregateAttestation[] {
+    return [...(this.bySlot.get(slot)?.values() ?? [])].map((e) => e.aggregate).filter((a) => matches(a.data));
   }
 
   /** Forgets every slot below `minSlot` and refuses attestations for them from now on. */

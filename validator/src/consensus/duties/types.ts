@@ -1,0 +1,17 @@
+// What the validator duties share: this node's validator key and its guards, and where its messages go.
+import type { BlockProducer } from "../../chain/blockProducer.ts";
+import type { GossipTopicName } from "../../network/topics.ts";
+import type { SlashingProtection } from "../validatorDuties/slashingProtection.ts";
+
+export interface LocalValidator {
+  index: number;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  protection: SlashingProtection;
+  producer: BlockProducer;
+}
+
+/** Where our own consensus messages are published (the network, or a test wrapper around it). */
+export interface GossipPublisher {
+  publish(topic: GossipTopicName, data: Uint8Array): Promise<unknown>;
+}

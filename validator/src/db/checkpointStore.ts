@@ -1,0 +1,98 @@
+// Consensus checkpoints and finality certificates on disk: the one owner of their keys and encodings.
+//
+//   meta "consensus-finalized"    u64 slot ‖ root[32]   the finalized checkpoint (fork choice's anchor on restart)
+//   meta "consensus-justified"    u64 slot ‖ root[32]   the latest justified checkpoint, written before any vote uses
+//                                                       it as a source (its votes may never reach a block)
+//   finalityCertificates          u64 slot → certificate (shared/src/consensus/finalityCertificate.ts) of the
+//                                 finalized checkpoint at that slot
+//   certificateIndex              u64 block number → u64 slot of the certificate whose checkpoint block it is
+//
+// The finalized checkpoint and its certificate are written in one atomic batch, so a certificate never names a
+// checkpoint the node does not consider final, and a crash leaves either both or neither.
+import { bytesToHex, hexToBytes } from "@rustchain/shared";
+import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
+import { Bucket, type Database, u64Key, WriteBatch } from "./database.ts";
+
+const META_FINALIZED = new TextEncoder().encode("consensus-finalized");
+const META_JUSTIFIED = new TextEncoder().encode("consensus-justified");
+
+export interface StoredCertificate {
+  readonly slot: number;
+  readonly encoded: Uint8Array;
+}
+
+export class CheckpointStore {
+  constructor(private readonly db: Database) {}
+
+  async finalized(): Promise<Checkpoint | undefined> {
+    return decodeCheckpoint(await this.db.get(Bucket.meta, META_FINALIZED));
+  }
+
+  async justified(): Promise<Checkpoint | undefined> {
+    return decodeCheckpoint(await this.db.get(Bucket.meta, META_JUSTIFIED));
+  }
+
+  writeJustified(cp: Checkpoint): Promise<void> {
+    return this.db.write(new WriteBatch().put(Bucket.meta, META_JUSTIFIED, encodeCheckpoint(cp)));
+  }
+
+  /** The finalized checkpoint, with its certificate when there is one (for the block `number`), in one batch. */
+  writeFinalized(cp: Checkpoint, certificate?: { number: bigint; encoded: Uint8Array }): Promise<void> {
+    const batch = new WriteBatch().put(Bucket.meta, META_FINALIZED, encodeCheckpoint(cp));
+    if (certificate) this.putCertificate(batch, cp.slot, certificate.number, certificate.encoded);
+    return this.db.write(batch);
+  }
+
+  /** A certificate built after its checkpoint was finalized (its signatures arrived later). */
+  writeCertificate(slot: number, number: bigint, encoded: Uint8Array): Promise<void> {
+    const batch = new WriteBatch();
+    this.putCertificate(batch, slot, number, encoded);
+    return this.db.write(batch);
+  }
+
+  private putCertificate(batch: WriteBatch, slot: number, number: bigint, encoded: Uint8Array): void {
+    batch.put(Bucket.finalityCertificates, u64Key(BigInt(slot)), encoded);
+    batch.put(Bucket.certificateIndex, u64Key(number), u64Key(BigInt(slot)));
+  }
+
+  async certificateAt(slot: number): Promise<StoredCertificate | undefined> {
+    const encoded = await this.db.get(Bucket.finalityCertificates, u64Key(BigInt(slot)));
+    return encoded ? { slot, encoded } : undefined;
+  }
+
+  /**
+   * The certificate that proves block `number` final: the one of the first certified checkpoint at or above that
+   * block (a block between two certified checkpoints is final as an ancestor of the later one).
+   */
+  async certificateCovering(number: bigint): Promise<StoredCertificate | undefined> {
+    for await (const [, slotKey] of this.db.range(Bucket.certificateIndex, { from: u64Key(number), limit: 1 })) {
+      return this.certificateAt(Number(new DataView(slotKey.buffer, slotKey.byteOffset).getBigUint64(0)));
+    }
+    return undefined;
+  }
+
+  /** Certificates in slot order from `slot` on, at most `limit` (a certificate chain's segment). */
+  async certificatesFrom(slot: number, limit: number): Promise<StoredCertificate[]> {
+    const out: StoredCertificate[] = [];
+    for await (const [key, encoded] of this.db.range(Bucket.finalityCertificates, {
+      from: u64Key(BigInt(slot)),
+      limit,
+    })) {
+      out.push({ slot: Number(new DataView(key.buffer, key.byteOffset).getBigUint64(0)), encoded });
+    }
+    return out;
+  }
+}
+
+function encodeCheckpoint(cp: Checkpoint): Uint8Array {
+  const value = new Uint8Array(40);
+  new DataView(value.buffer).setBigUint64(0, BigInt(cp.slot));
+  value.set(hexToBytes(cp.root), 8);
+  return value;
+}
+
+function decodeCheckpoint(value: Uint8Array | undefined): Checkpoint | undefined {
+  if (value?.length !== 40) return undefined;
+  const slot = new DataView(value.buffer, value.byteOffset).getBigUint64(0);
+  return { slot: Number(slot), root: bytesToHex(value.subarray(8, 40)) };
+}

@@ -1,0 +1,163 @@
+// Gossip wiring (docs/consensus.md, "Gossip validation"): per topic, the pure validator that decides accept / IGNORE /
+// REJECT inside gossipsub's callback (consensus/validation/*), and the handler that processes an accepted message
+// afterwards. Blocks are imported after acceptance, outside the callback; an import that then fails on a rule costs
+// the sender its score, and a missing parent starts a sync with it.
+import type { EventEmitter } from "node:events";
+import type { PeerId } from "@libp2p/interface";
+import { decodeBlock, type RustChainError, type SignedTransaction } from "@rustchain/shared";
+import type { Logger } from "pino";
+import type { Chain } from "../chain/chain.ts";
+import { verifyAiProofOnChain } from "../consensus/ai/verifyOnChain.ts";
+import type { ChainView } from "../consensus/chainView.ts";
+import type { SlotClock } from "../consensus/clock.ts";
+import type { ConsensusState } from "../consensus/consensusState.ts";
+import type { ConsensusEngine } from "../consensus/engine.ts";
+import { blockImportFault } from "../consensus/errors.ts";
+import type { ConsensusOptions } from "../consensus/options.ts";
+import type { AiProofPool } from "../consensus/pools/aiProofPool.ts";
+import type { EvidencePool } from "../consensus/pools/evidencePool.ts";
+import { validateGossipAiProof } from "../consensus/validation/aiProof.ts";
+import { validateGossipAttestation } from "../consensus/validation/attestation.ts";
+import { validateGossipBlock } from "../consensus/validation/block.ts";
+import type { BlockGossipContext } from "../consensus/validation/context.ts";
+import { validateGossipEvidence } from "../consensus/validation/evidence.ts";
+import { validateGossipFinalizeVote } from "../consensus/validation/finalizeVote.ts";
+import type { VoteProcessor } from "../consensus/voteProcessor.ts";
+import type { SenderRecovery } from "../execution/senderRecovery.ts";
+import type { Mempool } from "../mempool/mempool.ts";
+import { GossipValidationError } from "../network/errors.ts";
+import type { GossipValidator } from "../network/gossipValidatorFn.ts";
+import type { Network } from "../network/network.ts";
+import type { GossipTopicName } from "../network/topics.ts";
+
+export interface GossipModules {
+  chain: Chain;
+  view: ChainView;
+  state: ConsensusState;
+  votes: VoteProcessor;
+  pools: { evidence: EvidencePool; aiProofs: AiProofPool };
+  mempool: Mempool;
+  recovery: SenderRecovery;
+  clock: SlotClock;
+  logger: Logger;
+}
+
+export interface GossipEvents {
+  /** A gossiped block's parent is unknown: `peer` has blocks we lack. */
+  unknownParent: [PeerId];
+}
+
+/** The validators of every topic, and the transactions they accepted (so we do not gossip those back). */
+export function createGossipValidators(
+  opts: ConsensusOptions,
+  modules: GossipModules,
+  events: EventEmitter<GossipEvents>,
+): Record<GossipTopicName, GossipValidator> {
+  const { chain, view, state, pools, votes } = modules;
+  const genesis = chain.genesis;
+  const clockCtx = {
+    chainId: genesis.params.chainId,
+    currentSlot: () => modules.clock.currentSlot(),
+    finalizedSlot: () => state.finality.finalized.slot,
+    futureSlotTolerance: opts.futureSlotTolerance,
+    voteWindowSlots: opts.attestationWindowSlots,
+    pubkeyOf: (i: number) => genesis.validators[i]?.blsPublicKey,
+  };
+  const blockCtx: BlockGossipContext = {
+    ...clockCtx,
+    view,
+    hasBlock: (hash) => chain.hasBlock(hash),
+    header: (hash) => view.header(hash),
+    feeRecipientOf: (i) => genesis.validators[i]?.feeRecipient,
+  };
+  return {
+    blocks: async (_t, data, from) => {
+      try {
+        await validateGossipBlock(blockCtx, data);
+      } catch (e) {
+        if (e instanceof GossipValidationError && e.type.code === "BLOCK_UNKNOWN_PARENT")
+          events.emit("unknownParent", from);
+        throw e;
+      }
+    },
+    attestations: async (_t, data) => {
+      votes.onAttestation(validateGossipAttestation(clockCtx, data));
+    },
+    finalize_votes: async (_t, data) => {
+      votes.onFinalizeVote(validateGossipFinalizeVote(clockCtx, data));
+    },
+    slashings: async (_t, data) => {
+      const { evidence, offender } = validateGossipEvidence(
+        {
+          ...clockCtx,
+          isKnown: (id) => pools.evidence.has(id),
+          poolFull: () => pools.evidence.size >= opts.maxPooledEvidence,
+        },
+        data,
+      );
+      pools.evidence.add(evidence, offender);
+    },
+    ai_proofs: async (_t, data) => {
+      const proof = await validateGossipAiProof(
+        {
+          enabled: genesis.ai !== undefined,
+          currentEpoch: () => view.epochOf(clockCtx.currentSlot()),
+          isKnownExactly: (p, d) => pools.aiProofs.hasExactly(p, d),
+          hasProofFor: (p) => pools.aiProofs.get(p.miner, p.epoch) !== undefined,
+          poolFull: () => pools.aiProofs.size >= opts.maxPooledAiProofs,
+          verify: (p) => verifyAiProofOnChain(view, p, chain.headHash),
+        },
+        data,
+      );
+      pools.aiProofs.add(proof, data);
+    },
+    txs: transactionValidator(modules),
+  };
+}
+
+/** Transactions accepted into our pool are gossiped; gossiped ones are checked like RPC submissions. */
+const fromGossip = new WeakSet<SignedTransaction>();
+
+function transactionValidator(modules: GossipModules): GossipValidator {
+  return async (_t, data) => {
+    const [r] = await modules.recovery.recover([data]);
+    if (!r || !("tx" in r)) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
+    fromGossip.add(r);
+    try {
+      await modules.mempool.add(r);
+    } catch (e) {
+      throw new GossipValidationError("IGNORE", { code: (e as RustChainError<{ code: string }>).type?.code ?? "TX" });
+    }
+  };
+}
+
+/**
+ * After validation: accepted blocks are imported (an import that fails on a rule costs the sender), our own pool's
+ * new transactions are gossiped, and the consensus topics are subscribed to.
+ */
+export function wireGossip(
+  network: Network,
+  modules: { chain: Chain; engine: ConsensusEngine; mempool: Mempool; logger: Logger },
+): void {
+  const { chain, engine, mempool, logger } = modules;
+  network.onGossip(async (topic, data, from) => {
+    if (topic !== "blocks") return;
+    const block = decodeBlock(data);
+    try {
+      await chain.importBlock(block);
+      await engine.updateHead();
+    } catch (e) {
+      const { code, fault } = blockImportFault(e);
+      if (fault === "invalid" || fault === "irrelevant") network.reportPeer(from, code, fault);
+      else if (fault === "ours")
+        logger.warn({ err: (e as Error).message, slot: Number(block.header.slot) }, "Gossip block import failed");
+      else logger.debug({ code, slot: Number(block.header.slot) }, "Gossip block not imported");
+    }
+  });
+  for (const t of ["blocks", "attestations", "finalize_votes", "slashings", "ai_proofs", "txs"] as const)
+    network.subscribe(t);
+  mempool.on("added", (stx: SignedTransaction) => {
+    if (fromGossip.has(stx)) return;
+    network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
+  });
+}
