@@ -318,7 +318,7 @@ describe("four honest validators, 1 s slots", () => {
       {
         name: "block correctly signed by validator 1, which was not elected (VRF proof over another seed)",
         topic: "blocks",
-        code: "BLOCK_INVALID_CONSENSUS",
+        code: "BLOCK_PROPOSER_NOT_ELECTED",
         data: async () => {
           const slot = BigInt(currentSlot(c));
           const proof = computeVrf(c.nodes[1]!.secretKey, CHAIN_ID, randomBytes(32), slot).proof;

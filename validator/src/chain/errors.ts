@@ -3,7 +3,6 @@ import { RustChainError } from "@rustchain/shared";
 export type BlockErrorType =
   | { code: "BLOCK_UNKNOWN_PARENT"; parentHash: string }
   | { code: "BLOCK_NOT_ON_HEAD"; parentHash: string }
-  | { code: "BLOCK_INVALID_CONSENSUS"; reason: string }
   | { code: "BLOCK_EXTRAS_ROOT_MISMATCH" }
   | { code: "BLOCK_CONFLICTS_CHECKPOINT"; number: bigint; expected: string }
   | { code: "BLOCK_BEFORE_FINALIZED"; slot: bigint }

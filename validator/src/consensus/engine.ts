@@ -10,6 +10,7 @@
 // finalize-vote it;  t = slot/2 the head follows fork choice. What happens on justification and finalization
 // (persistence, certificates, metrics) is here, as reactions to the consensus state's events.
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
+import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
 import type { CheckpointStore } from "../db/checkpointStore.ts";
@@ -275,6 +276,10 @@ export class ConsensusEngine {
   }
 
   private async buildCertificate(cp: Checkpoint, how: Finalization, weights: WeightTable) {
+    // Finality learned from a peer's certificate (sync): that certificate is the proof; keep it.
+    if (how.kind === "certificate") {
+      return { number: decodeFinalityCertificate(how.certificate).header.number, encoded: how.certificate };
+    }
     const built = await this.modules.certificates.build(cp, how, weights);
     if (built) this.modules.metrics?.onCertificate?.(built.kind);
     return built;

@@ -1,13 +1,26 @@
 // Range sync: a node that starts late, restarts, or comes back from a partition asks its peers for their status and
 // downloads the canonical blocks it lacks, 64 at a time, from its own finalized block upward (blocks it already has
 // are skipped), importing each through the chain's one import path. Then gossip keeps it at the head.
+// Finality sync: when the peer has finalized further, the node fetches the peer's finality certificates from its own
+// finalized checkpoint on, verifies each (shared/src/consensus/certificateVerifier.ts) and adopts the checkpoints they
+// prove. Blocks carry attestations but never finalize votes, so a node that missed a slot's finalize votes (down,
+// cut off) could otherwise not finalize what the others did, nor switch to the weights they switched to.
 import type { PeerId } from "@libp2p/interface";
 import { type Block, blockHash, decodeBlock, encodeBlock, hexToBytes } from "@rustchain/shared";
+import { CertificateVerifier } from "@rustchain/shared/consensus/certificateVerifier";
+import { checkpointEquals } from "@rustchain/shared/consensus/checkpoint";
+import { CertificateError, decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
+import { nativeCertificateCrypto } from "@rustchain/shared/crypto/native";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
 import type { CheckpointStore } from "../db/checkpointStore.ts";
 import type { Network } from "../network/network.ts";
-import { MAX_REQUEST_BLOCKS, type ReqRespHandlers, type Status } from "../network/reqRespCodec.ts";
+import {
+  MAX_REQUEST_BLOCKS,
+  MAX_REQUEST_CERTIFICATES,
+  type ReqRespHandlers,
+  type Status,
+} from "../network/reqRespCodec.ts";
 import type { ConsensusState } from "./consensusState.ts";
 import { blockImportFault } from "./errors.ts";
 
@@ -85,7 +98,10 @@ export class RangeSync {
         network.reportPeer(peer, "SYNC_OTHER_GENESIS", "irrelevant");
         return;
       }
-      if (status.headNumber <= chain.head.number && (await chain.hasBlock(status.headHash))) return;
+      if (status.headNumber <= chain.head.number && (await chain.hasBlock(status.headHash))) {
+        if (status.finalizedNumber > state.finalizedNumber) await this.syncFinality(peer);
+        return;
+      }
       let start = state.finalizedNumber + 1n;
       let imported = 0;
       for (let batch = 0; batch < this.opts.maxBatchesPerRound && start <= status.headNumber; batch++) {
@@ -118,6 +134,7 @@ export class RangeSync {
         }
         start += BigInt(raw.length);
       }
+      if (status.finalizedNumber > state.finalizedNumber) await this.syncFinality(peer);
       if (imported > 0) {
         await this.modules.updateHead();
         this.log.info({ imported, head: Number(chain.head.number), peer: peer.toString() }, "Synced blocks");
@@ -128,7 +145,50 @@ export class RangeSync {
       this.running = false;
     }
   }
+
+  /**
+   * Adopt the peer's finality beyond ours, certificate by certificate: each must name our finalized checkpoint as its
+   * parent, verify, and finalize a block we hold. A certificate that does not verify costs the peer.
+   */
+  private async syncFinality(peer: PeerId): Promise<void> {
+    const { chain, state, network } = this.modules;
+    let adopted = 0;
+    for (let batch = 0; batch < MAX_CERTIFICATE_BATCHES; batch++) {
+      const from = state.finality.finalized;
+      const certs = await network.requestFinalityCertificates(peer, BigInt(from.slot), MAX_REQUEST_CERTIFICATES);
+      let progressed = false;
+      for (const encoded of certs) {
+        const ours = state.finality.finalized;
+        let next: ReturnType<typeof decodeFinalityCertificate>;
+        try {
+          next = decodeFinalityCertificate(encoded);
+          if (!checkpointEquals(next.parent, ours)) continue; // another part of the peer's history
+          const verifier = new CertificateVerifier(
+            { chainId: chain.chainId, validators: chain.genesis.validators, crypto: nativeCertificateCrypto },
+            { checkpoint: ours },
+          );
+          await verifier.verifyNext(encoded);
+        } catch (e) {
+          if (!(e instanceof CertificateError)) throw e;
+          this.log.warn({ code: e.type.code, peer: peer.toString() }, "Sync: a peer's finality certificate is invalid");
+          network.reportPeer(peer, e.type.code, "invalid");
+          return;
+        }
+        // The block must be ours already (blocks are synced first).
+        if (!state.finality.adoptFinalized(next.checkpoint, encoded)) break;
+        adopted++;
+        progressed = true;
+      }
+      if (!progressed || certs.length < MAX_REQUEST_CERTIFICATES) break;
+    }
+    if (adopted > 0) {
+      this.log.info({ adopted, finalized: state.finality.finalized, peer: peer.toString() }, "Synced finality");
+    }
+  }
 }
+
+/** Most certificate requests in one finality sync round. */
+const MAX_CERTIFICATE_BATCHES = 8;
 
 /**
  * What this node serves to peers: status, canonical blocks and finality certificates. Used only once the chain is

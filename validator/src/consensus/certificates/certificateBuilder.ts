@@ -77,7 +77,7 @@ export class CertificateBuilder {
     const parentHeader = await view.header(hexToBytes(how.parent.root));
     if (!header || !parentHeader) return undefined;
     // The way it was finalized first; the other way when its signatures happen to be at hand instead.
-    const tries: CertificateKind[] = how.kind === "fast" ? ["fast", "link"] : ["link", "fast"];
+    const tries: CertificateKind[] = how.kind === "link" ? ["link", "fast"] : ["fast", "link"];
     for (const kind of tries) {
       const chosen = kind === "fast" ? this.fastAggregates(cp, weights) : this.linkAggregates(cp, how, weights);
       if (chosen === undefined) continue;

@@ -46,7 +46,9 @@ export type Finalization =
       readonly target: Checkpoint;
       readonly voters: ReadonlySet<number>;
     }
-  | { readonly kind: "fast"; readonly parent: Checkpoint; readonly voters: ReadonlySet<number> };
+  | { readonly kind: "fast"; readonly parent: Checkpoint; readonly voters: ReadonlySet<number> }
+  /** Finality learned from a verified finality certificate (sync), which is the proof. */
+  | { readonly kind: "certificate"; readonly parent: Checkpoint; readonly certificate: Uint8Array };
 
 export interface FinalityTrackerModules {
   /** Block ancestry, normally the node's `ForkChoice`. */
@@ -289,6 +291,23 @@ export class FinalityTracker {
     return "counted";
   }
 
+  /**
+   * Finalizes `cp` on the word of a verified finality certificate (a node that missed the votes: they may only ever
+   * have been gossiped). Only a checkpoint after the finalized one and on its chain is taken; it is justified and
+   * finalized as if its votes had been counted. Returns whether it was.
+   */
+  adoptFinalized(cp: Checkpoint, certificate: Uint8Array): boolean {
+    if (!isRoot(cp.root) || !isSlot(cp.slot) || cp.slot <= this.finalizedCp.slot) return false;
+    const blockSlot = this.blocks.getBlockSlot(cp.root);
+    if (blockSlot === undefined || blockSlot > cp.slot) return false;
+    if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return false;
+    const checkpoint = { slot: cp.slot, root: cp.root };
+    if (!this.justifiedSet.has(checkpointKey(checkpoint))) this.justify(checkpoint);
+    this.finalize(checkpoint, { kind: "certificate", parent: this.finalizedCp, certificate });
+    this.settle();
+    return this.finalizedCp.slot === cp.slot && this.finalizedCp.root === cp.root;
+  }
+
   /** Weight of the finalize votes counted for `cp` (0 once pruned by finalization, or while `cp` is not justified). */
   getFinalizeWeight(cp: Checkpoint): bigint {
     return this.finalizeTallies.get(checkpointKey(cp))?.weight ?? 0n;
@@ -476,7 +495,7 @@ export class FinalityTracker {
     this.finalizedCp = cp;
     this.finalizedLog.push(cp);
     // Voter sets are live tallies that pruning drops: hand out copies.
-    const proof: Finalization = { ...how, voters: new Set(how.voters) };
+    const proof: Finalization = how.kind === "certificate" ? how : { ...how, voters: new Set(how.voters) };
     this.pruneBefore(cp);
     // From now on votes weigh as at the new finalized block (applied by settle(), after this update).
     const next = this.hooks.weightsAt?.(cp);

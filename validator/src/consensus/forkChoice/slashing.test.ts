@@ -2,12 +2,15 @@
 // (source never moving back, target always moving forward) never are.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AttestationData, IndexedAttestation, Root } from "./checkpoint.ts";
+import type { AttestationData, IndexedAttestation, IndexedFinalizeVote, Root } from "./checkpoint.ts";
 import { SlashingError } from "./errors.ts";
 import {
   detectAttesterSlashing,
+  detectDoubleFinalize,
   detectDoubleProposal,
   detectDoubleVote,
+  detectFinalizerSlashing,
+  detectFinalizeSurround,
   detectSurroundVote,
   EquivocationIndex,
 } from "./slashing.ts";
@@ -162,5 +165,150 @@ describe("EquivocationIndex", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("finalize vote slashing (half-slot grid)", () => {
+  const fin = (validatorIndex: number, slot: number, root = slot): IndexedFinalizeVote => ({
+    validatorIndex,
+    checkpoint: { slot, root: r(root) },
+  });
+
+  function slashingCode(fn: () => unknown): string {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SlashingError);
+      return (e as SlashingError).type.code;
+    }
+    return "no error";
+  }
+
+  it("detectDoubleFinalize: same validator and slot, other root", () => {
+    const f1 = fin(2, 7, 7);
+    const f2 = fin(2, 7, 8);
+    expect(detectDoubleFinalize(f1, f2)).toEqual({ kind: "double_finalize", validatorIndex: 2, vote1: f1, vote2: f2 });
+    expect(detectFinalizerSlashing(f2, f1)).toEqual({
+      kind: "double_finalize",
+      validatorIndex: 2,
+      vote1: f2,
+      vote2: f1,
+    });
+    expect(detectDoubleFinalize(f1, fin(2, 7, 7))).toBeUndefined(); // the same checkpoint twice
+    expect(detectDoubleFinalize(f1, fin(3, 7, 8))).toBeUndefined(); // another validator
+    expect(detectDoubleFinalize(f1, fin(2, 8, 8))).toBeUndefined(); // another slot
+    expect(detectDoubleFinalize(f1, fin(2, 8, 7))).toBeUndefined(); // another slot, same root (an empty slot)
+  });
+
+  it("detectFinalizeSurround: the attestation's source slot < s < its target slot", () => {
+    const f = fin(4, 5);
+    const a = att(4, 4, 6);
+    const expected = { kind: "finalize_surround", validatorIndex: 4, finalize: f, attestation: a };
+    expect(detectFinalizeSurround(f, a)).toEqual(expected);
+    expect(detectFinalizerSlashing(f, a)).toEqual(expected);
+    expect(detectFinalizerSlashing(a, f)).toEqual(expected);
+    expect(detectFinalizeSurround(f, att(4, 0, 20))?.kind).toBe("finalize_surround");
+    expect(detectFinalizeSurround(f, att(4, 5, 6))).toBeUndefined(); // source == s
+    expect(detectFinalizeSurround(f, att(4, 4, 5))).toBeUndefined(); // target == s
+    expect(detectFinalizeSurround(f, att(4, 6, 9))).toBeUndefined(); // after s
+    expect(detectFinalizeSurround(f, att(4, 1, 3))).toBeUndefined(); // before s
+    expect(detectFinalizeSurround(f, att(5, 4, 6))).toBeUndefined(); // another validator
+    expect(detectFinalizerSlashing(att(4, 1, 9), att(4, 4, 6))).toBeUndefined(); // two attestations: not its rule
+  });
+
+  it("detectFinalizeSurround matches source < s < target on random pairs", () => {
+    fc.assert(
+      fc.property(fc.nat(8), fc.nat(8), fc.integer({ min: 1, max: 5 }), fc.nat(1), (s, source, dt, v) => {
+        const found = detectFinalizeSurround(fin(0, s), att(v, source, source + dt)) !== undefined;
+        expect(found).toBe(v === 0 && source < s && s < source + dt);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("EquivocationIndex reports a finalize surround once, finalize vote first", () => {
+    const index = new EquivocationIndex();
+    expect(index.ingestFinalizeVote(fin(1, 5))).toEqual([]);
+    expect(index.ingestAttestation(att(1, 5, 8))).toEqual([]); // source == s: honest
+    expect(index.slashable.size).toBe(0);
+    const found = index.ingestAttestation(att(1, 4, 7));
+    expect(found).toEqual([
+      { kind: "finalize_surround", validatorIndex: 1, finalize: fin(1, 5), attestation: att(1, 4, 7) },
+    ]);
+    expect(index.ingestAttestation(att(1, 4, 7))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(1, 5))).toEqual([]);
+    expect([...index.slashable]).toEqual([1]);
+  });
+
+  it("EquivocationIndex reports a finalize surround once, attestation first", () => {
+    const index = new EquivocationIndex();
+    expect(index.ingestAttestation(att(2, 4, 7))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(2, 7))).toEqual([]); // s == target: honest
+    expect(index.ingestFinalizeVote(fin(2, 4))).toEqual([]); // s == source: honest
+    expect(index.slashable.size).toBe(0);
+    const found = index.ingestFinalizeVote(fin(2, 5));
+    expect(found).toEqual([
+      { kind: "finalize_surround", validatorIndex: 2, finalize: fin(2, 5), attestation: att(2, 4, 7) },
+    ]);
+    expect(index.ingestFinalizeVote(fin(2, 5))).toEqual([]);
+    expect(index.ingestAttestation(att(2, 4, 7))).toEqual([]);
+    expect([...index.slashable]).toEqual([2]);
+  });
+
+  it("EquivocationIndex reports a double finalize once, and not for the same checkpoint or another validator", () => {
+    const index = new EquivocationIndex();
+    expect(index.ingestFinalizeVote(fin(3, 9, 9))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(3, 9, 9))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(0, 9, 8))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(3, 10, 8))).toEqual([]);
+    expect(index.slashable.size).toBe(0);
+    const found = index.ingestFinalizeVote(fin(3, 9, 8));
+    expect(found).toEqual([{ kind: "double_finalize", validatorIndex: 3, vote1: fin(3, 9, 9), vote2: fin(3, 9, 8) }]);
+    expect(index.ingestFinalizeVote(fin(3, 9, 8))).toEqual([]);
+    expect([...index.slashable]).toEqual([3]);
+  });
+
+  it("honest validators (a finalize vote only for a slot justified, which becomes the next source) are never flagged", () => {
+    const index = new EquivocationIndex();
+    let justified = 0;
+    for (let slot = 1; slot <= 20; slot++) {
+      const finalizes = slot % 3 === 0;
+      for (let v = 0; v < 3; v++) {
+        expect(index.ingestAttestation(att(v, justified, slot))).toEqual([]);
+        if (finalizes) expect(index.ingestFinalizeVote(fin(v, slot))).toEqual([]);
+      }
+      if (finalizes) justified = slot;
+    }
+    expect(index.slashable.size).toBe(0);
+    // The rule bites as soon as a later vote reaches back before a finalized slot: source 17 < 18 < target 21 (which
+    // also surrounds the votes 18 -> 19 and 18 -> 20).
+    expect(index.ingestAttestation(att(0, 17, 21)).map((e) => e.kind)).toEqual([
+      "finalize_surround",
+      "surround_vote",
+      "surround_vote",
+    ]);
+    expect([...index.slashable]).toEqual([0]);
+  });
+
+  it("malformed input throws SLASHING_MALFORMED_INPUT and records nothing", () => {
+    const bad = { validatorIndex: 1, checkpoint: { slot: 5, root: "0x1" } };
+    expect(slashingCode(() => detectDoubleFinalize(bad, fin(1, 5)))).toBe("SLASHING_MALFORMED_INPUT");
+    expect(slashingCode(() => detectDoubleFinalize(fin(1, 5), { ...fin(1, 5, 6), validatorIndex: -1 }))).toBe(
+      "SLASHING_MALFORMED_INPUT",
+    );
+    expect(slashingCode(() => detectFinalizeSurround(bad, att(1, 4, 6)))).toBe("SLASHING_MALFORMED_INPUT");
+    const badAtt = { validatorIndex: 1, data: { ...att(1, 4, 6).data, source: { slot: 1.5, root: r(1) } } };
+    expect(slashingCode(() => detectFinalizeSurround(fin(1, 5), badAtt))).toBe("SLASHING_MALFORMED_INPUT");
+    expect(slashingCode(() => detectDoubleFinalize(null as unknown as IndexedFinalizeVote, fin(1, 5)))).toBe(
+      "SLASHING_MALFORMED_INPUT",
+    );
+    const index = new EquivocationIndex();
+    expect(
+      slashingCode(() => index.ingestFinalizeVote({ validatorIndex: 1, checkpoint: { slot: -5, root: r(5) } })),
+    ).toBe("SLASHING_MALFORMED_INPUT");
+    expect(slashingCode(() => index.ingestFinalizeVote(bad))).toBe("SLASHING_MALFORMED_INPUT");
+    // Nothing was recorded: a later vote for slot 5 is the first one seen.
+    expect(index.ingestFinalizeVote(fin(1, 5, 6))).toEqual([]);
+    expect(index.ingestFinalizeVote(fin(1, 5, 6))).toEqual([]);
   });
 });

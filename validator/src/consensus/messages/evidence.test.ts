@@ -14,8 +14,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockSigningRoot } from "../../chain/chain.ts";
 import type { AttestationData, Root } from "../forkChoice/checkpoint.ts";
-import { encodeSignedAttestation, type SignedAttestation, signAttestation } from "./attestation.ts";
-import { EvidenceError } from "./errors.ts";
+import {
+  encodeSignedAttestation,
+  encodeSignedFinalizeVote,
+  type SignedAttestation,
+  type SignedFinalizeVote,
+  signAttestation,
+  signFinalizeVote,
+} from "./attestation.ts";
+import { EvidenceError, type EvidenceErrorType } from "./errors.ts";
 import { decodeEvidence, type Evidence, encodeEvidence, evidenceId, verifyEvidence } from "./evidence.ts";
 
 const CHAIN_ID = 21076n;
@@ -243,5 +250,161 @@ describe("hostile bytes only produce EVIDENCE_MALFORMED", () => {
     ];
     for (const b of bombs) expect(codeOf(() => decodeEvidence(b))).toBe("EVIDENCE_MALFORMED");
     expect(codeOf(() => decodeEvidence(null as unknown as Uint8Array))).toBe("EVIDENCE_MALFORMED");
+  });
+});
+
+describe("finalize evidence: double finalize and finalize surround", () => {
+  function fin(v: number, slot: number, root = slot, signer = v, chainId = CHAIN_ID): SignedFinalizeVote {
+    const signed = signFinalizeVote(keys[signer]!.secretKey, chainId, v, { slot, root: r(root) });
+    return { ...signed, validatorIndex: v };
+  }
+  const doubleFinalize = (f1: SignedFinalizeVote, f2: SignedFinalizeVote): Evidence => ({
+    kind: "double_finalize",
+    f1,
+    f2,
+  });
+  const surround = (finalize: SignedFinalizeVote, attestation: SignedAttestation): Evidence => ({
+    kind: "finalize_surround",
+    finalize,
+    attestation,
+  });
+
+  function errorOf(fn: () => unknown): EvidenceErrorType | "no error" {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(EvidenceError);
+      return (e as EvidenceError).type;
+    }
+    return "no error";
+  }
+
+  it("encode and decode canonically: round trip, kinds 3 and 4 as specified, one encoding", () => {
+    const f1 = fin(1, 7, 7);
+    const f2 = fin(1, 7, 8);
+    const df = doubleFinalize(f1, f2);
+    const bytes = encodeEvidence(df);
+    expect(bytes).toEqual(rlpEncode([3, encodeSignedFinalizeVote(f1), encodeSignedFinalizeVote(f2)]));
+    expect(decodeEvidence(bytes)).toEqual(df);
+    expect(encodeEvidence(decodeEvidence(bytes))).toEqual(bytes);
+    const a = vote(1, 4, 9);
+    const fs = surround(fin(1, 6), a);
+    const fsBytes = encodeEvidence(fs);
+    expect(fsBytes).toEqual(rlpEncode([4, encodeSignedFinalizeVote(fin(1, 6)), encodeSignedAttestation(a)]));
+    expect(decodeEvidence(fsBytes)).toEqual(fs);
+    // Second encodings and misplaced messages are malformed.
+    const f1Bytes = encodeSignedFinalizeVote(f1);
+    const f2Bytes = encodeSignedFinalizeVote(f2);
+    expect(codeOf(() => decodeEvidence(rlpEncode([Uint8Array.of(0, 3), f1Bytes, f2Bytes])))).toBe("EVIDENCE_MALFORMED");
+    expect(codeOf(() => decodeEvidence(rlpEncode([4, encodeSignedAttestation(a), f1Bytes])))).toBe(
+      "EVIDENCE_MALFORMED",
+    );
+    expect(codeOf(() => decodeEvidence(rlpEncode([3, f1Bytes, encodeSignedAttestation(a)])))).toBe(
+      "EVIDENCE_MALFORMED",
+    );
+    expect(codeOf(() => decodeEvidence(rlpEncode([2, f1Bytes, f2Bytes])))).toBe("EVIDENCE_MALFORMED");
+    expect(codeOf(() => decodeEvidence(rlpEncode([3, f1Bytes, f2Bytes.subarray(1)])))).toBe("EVIDENCE_MALFORMED");
+  });
+
+  it("evidenceId: independent of message order for double_finalize, distinct per offence and per kind", () => {
+    const f1 = fin(1, 7, 7);
+    const f2 = fin(1, 7, 8);
+    const id = evidenceId(doubleFinalize(f1, f2));
+    expect(id).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(evidenceId(doubleFinalize(f2, f1))).toBe(id);
+    expect(evidenceId(decodeEvidence(encodeEvidence(doubleFinalize(f2, f1))))).toBe(id);
+    // The signature is not part of the offence.
+    expect(evidenceId(doubleFinalize({ ...f1, signature: new Uint8Array(96) }, f2))).toBe(id);
+    expect(evidenceId(doubleFinalize(f1, fin(1, 7, 9)))).not.toBe(id);
+    expect(evidenceId(doubleFinalize(fin(2, 7, 7), fin(2, 7, 8)))).not.toBe(id);
+    const fs = evidenceId(surround(fin(1, 6), vote(1, 4, 9)));
+    expect(fs).not.toBe(evidenceId(surround(fin(1, 6), vote(1, 5, 9))));
+    expect(fs).not.toBe(evidenceId(surround(fin(1, 7), vote(1, 4, 9))));
+    expect(fs).not.toBe(id);
+  });
+
+  it("verifyEvidence returns the offender and the kind", () => {
+    const df = doubleFinalize(fin(3, 7, 7), fin(3, 7, 8));
+    expect(verifyEvidence(df, ctx)).toEqual({ offender: 3, kind: "double_finalize" });
+    expect(verifyEvidence(decodeEvidence(encodeEvidence(df)), ctx)).toEqual({ offender: 3, kind: "double_finalize" });
+    const fs = surround(fin(2, 6), vote(2, 4, 9));
+    expect(verifyEvidence(fs, ctx)).toEqual({ offender: 2, kind: "finalize_surround" });
+    expect(verifyEvidence(surround(fin(0, 5), vote(0, 4, 6)), ctx)).toEqual({ offender: 0, kind: "finalize_surround" });
+  });
+
+  it("EVIDENCE_BAD_SIGNATURE names the message whose signature is not the validator's on this chain", () => {
+    const good1 = fin(3, 7, 7);
+    const good2 = fin(3, 7, 8);
+    expect(errorOf(() => verifyEvidence(doubleFinalize(fin(3, 7, 7, 0), good2), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 1,
+    });
+    expect(errorOf(() => verifyEvidence(doubleFinalize(good1, fin(3, 7, 8, 0)), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 2,
+    });
+    expect(errorOf(() => verifyEvidence(doubleFinalize(good1, fin(3, 7, 8, 3, CHAIN_ID + 1n)), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 2,
+    });
+    expect(errorOf(() => verifyEvidence(surround(fin(2, 6, 6, 1), vote(2, 4, 9)), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 1,
+    });
+    expect(errorOf(() => verifyEvidence(surround(fin(2, 6), vote(2, 4, 9, 9, 1)), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 2,
+    });
+    // An attestation's signature does not pass as a finalize vote's (domain separation).
+    const a = vote(2, 4, 6);
+    const disguised: SignedFinalizeVote = { validatorIndex: 2, checkpoint: a.data.target, signature: a.signature };
+    expect(errorOf(() => verifyEvidence(doubleFinalize(disguised, fin(2, 6, 7)), ctx))).toEqual({
+      code: "EVIDENCE_BAD_SIGNATURE",
+      message: 1,
+    });
+  });
+
+  it("EVIDENCE_NOT_SLASHABLE for pairs that break no rule; EVIDENCE_UNKNOWN_VALIDATOR outside the set", () => {
+    const f = fin(1, 6);
+    expect(codeOf(() => verifyEvidence(doubleFinalize(f, f), ctx))).toBe("EVIDENCE_NOT_SLASHABLE");
+    expect(codeOf(() => verifyEvidence(doubleFinalize(f, fin(1, 7)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE");
+    expect(codeOf(() => verifyEvidence(doubleFinalize(f, fin(2, 6, 8)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE");
+    expect(codeOf(() => verifyEvidence(surround(f, vote(1, 6, 9)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE"); // source == s
+    expect(codeOf(() => verifyEvidence(surround(f, vote(1, 4, 6)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE"); // target == s
+    expect(codeOf(() => verifyEvidence(surround(f, vote(1, 7, 9)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE");
+    expect(codeOf(() => verifyEvidence(surround(f, vote(2, 4, 9)), ctx))).toBe("EVIDENCE_NOT_SLASHABLE");
+    const ctx3 = { chainId: CHAIN_ID, pubkeyOf: (i: number) => (i < 3 ? keys[i]!.publicKey : undefined) };
+    expect(errorOf(() => verifyEvidence(doubleFinalize(fin(3, 7, 7), fin(3, 7, 8)), ctx3))).toEqual({
+      code: "EVIDENCE_UNKNOWN_VALIDATOR",
+      validatorIndex: 3,
+    });
+  });
+
+  it("hostile variants of finalize evidence only produce EVIDENCE_MALFORMED", () => {
+    const valid = [
+      encodeEvidence(doubleFinalize(fin(1, 7, 7), fin(1, 7, 8))),
+      encodeEvidence(surround(fin(2, 6), vote(2, 4, 9))),
+    ];
+    for (const v of valid) {
+      fc.assert(
+        fc.property(fc.nat(v.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(v.length), (at, value, cut) => {
+          for (const bytes of [
+            v.slice().fill(value, at, at + 1),
+            v.subarray(0, cut),
+            concatBytes(v, Uint8Array.of(value)),
+          ]) {
+            let ev: Evidence;
+            try {
+              ev = decodeEvidence(bytes);
+            } catch (e) {
+              expect((e as EvidenceError).type.code).toBe("EVIDENCE_MALFORMED");
+              continue;
+            }
+            expect(encodeEvidence(ev)).toEqual(bytes);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    }
   });
 });
