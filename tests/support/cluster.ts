@@ -104,6 +104,8 @@ export interface ClusterOptions {
   slotMs?: number;
   /** Validator indices started with --byzantine (RUSTCHAIN_ALLOW_BYZANTINE=1). */
   byzantine?: number[];
+  /** What they equivocate on (`--byzantine <kinds>`: blocks,attestations,finalize_votes); default all. */
+  byzantineKinds?: string;
   /** More `rustchain node` arguments, for every node or per node. */
   extraArgs?: string[] | ((i: number) => string[]);
   logLevel?: string;
@@ -156,8 +158,12 @@ export interface Cluster {
   finality(i: number): Promise<FinalityStatus>;
   validatorSet(i: number): Promise<ClusterValidator[]>;
   isRunning(i: number): boolean;
-  /** Indices of the nodes whose process is running. */
+  /** Indices of the nodes whose process is running and not frozen. */
   running(): number[];
+  /** SIGSTOP a node: it stays connected at the TCP level but does nothing until thawed. */
+  freeze(i: number): void;
+  /** SIGCONT a frozen node. */
+  thaw(i: number): void;
   /** Signal a node and wait for its process to exit. */
   kill(i: number, signal?: NodeJS.Signals): Promise<void>;
   /**
@@ -293,6 +299,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   /** The partition currently applied (re-applied to a node that restarts, since deny lists live in memory). */
   let denied: Map<number, string[]> | undefined;
   let stopped = false;
+  /** Nodes stopped with SIGSTOP (their RPC would not answer). */
+  const frozen = new Set<number>();
 
   const spawnNode = (i: number) => {
     const n = nodes[i]!;
@@ -310,7 +318,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       maxPeersPerPrefix: 64,
       logLevel,
       logName: n.name,
-      extra: ["--admin-addr", `127.0.0.1:${p.ports.admin}`, ...(n.byzantine ? ["--byzantine"] : []), ...extra],
+      extra: [
+        "--admin-addr",
+        `127.0.0.1:${p.ports.admin}`,
+        ...(n.byzantine ? ["--byzantine", ...(opts.byzantineKinds ? [opts.byzantineKinds] : [])] : []),
+        ...extra,
+      ],
     });
     const env = { ...process.env, ...(n.byzantine ? { RUSTCHAIN_ALLOW_BYZANTINE: "1" } : {}) };
     // The IPC channel makes the node stop by itself if this test process dies without stopping it.
@@ -490,7 +503,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }));
     },
     isRunning,
-    running: () => nodes.map((n) => n.index).filter(isRunning),
+    running: () => nodes.map((n) => n.index).filter((i) => isRunning(i) && !frozen.has(i)),
+    freeze: (i) => {
+      if (!isRunning(i)) throw new Error(`${nodes[i]!.name} is not running`);
+      nodes[i]!.logs.note("sending SIGSTOP");
+      nodes[i]!.proc.kill("SIGSTOP");
+      frozen.add(i);
+    },
+    thaw: (i) => {
+      nodes[i]!.logs.note("sending SIGCONT");
+      nodes[i]!.proc.kill("SIGCONT");
+      frozen.delete(i);
+    },
     kill,
     restart: async (i) => {
       if (isRunning(i)) throw new Error(`${nodes[i]!.name} is still running`);
@@ -525,6 +549,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       if (stopped) return;
       stopped = true;
       await Promise.all(followers.map((f) => f.stop()));
+      for (const i of frozen) cluster.thaw(i);
       for (const i of cluster.running()) nodes[i]!.proc.kill("SIGTERM");
       const all = Promise.all([...exits.values()]);
       const timer = setTimeout(() => {

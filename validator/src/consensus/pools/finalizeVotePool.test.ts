@@ -48,6 +48,17 @@ describe("FinalizeVotePool", () => {
     expect(verifyFinalizeAggregate({ ...agg, bits }, CHAIN_ID, pubkeys)).toBe(false);
   });
 
+  it("a vote of a validator outside the set is refused and changes nothing (no slot evicted, aggregate intact)", () => {
+    const small = new FinalizeVotePool({ maxSlotsKept: 2, maxCheckpointsPerSlot: 4 }, { validatorCount: () => 8 });
+    expect(small.add(vote(0, cp(5)))).toBe(true);
+    expect(small.add(vote(1, cp(6)))).toBe(true);
+    expect(small.add(vote(9, cp(5)))).toBe(false);
+    expect(small.add(vote(9, cp(7)))).toBe(false);
+    expect(aggregateParticipants(small.aggregateFor(cp(5))!)).toEqual([0]);
+    expect(verifyFinalizeAggregate(small.aggregateFor(cp(5))!, CHAIN_ID, pubkeys.slice(0, 8))).toBe(true);
+    expect(small.aggregateFor(cp(6))).toBeDefined(); // slot 5 and 6 kept: the refused slot-7 vote evicted nothing
+  });
+
   it("a repeated vote changes nothing and returns false", () => {
     const p = pool();
     const c = cp(5);

@@ -18,8 +18,14 @@ export class FinalizeVotePool {
     private readonly modules: { validatorCount(): number },
   ) {}
 
-  /** Folds a verified single vote into its checkpoint's aggregate; false when nothing changed or there is no room. */
+  /**
+   * Folds a verified single vote into its checkpoint's aggregate; false (and nothing changed) when it adds nothing,
+   * there is no room, or its validator is outside the set.
+   */
   add(vote: SignedFinalizeVote): boolean {
+    const count = this.modules.validatorCount();
+    if (!Number.isSafeInteger(vote.validatorIndex) || vote.validatorIndex < 0 || vote.validatorIndex >= count)
+      return false;
     const slot = vote.checkpoint.slot;
     let byCp = this.bySlot.get(slot);
     if (byCp === undefined) {
