@@ -2,12 +2,8 @@
 // certificates built and signed with the pure-JS crypto verifies from genesis, and forgeries are refused with the
 // same named errors as on Node (shared/src/consensus/certificateVerifier.test.ts).
 import { CertificateVerifier } from "@rustchain/shared/consensus/certificateVerifier";
-import {
-  CertificateError,
-  encodeFinalityCertificate,
-  type FinalityCertificate,
-} from "@rustchain/shared/consensus/finalityCertificate";
-import { buildCertificateFixture } from "@rustchain/shared/consensus/testCertificates";
+import { encodeFinalityCertificate, type FinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
+import { buildCertificateFixture, certificateRefusal } from "@rustchain/shared/consensus/testCertificates";
 import * as noble from "@rustchain/shared/crypto/noble";
 import { describe, expect, it } from "vitest";
 
@@ -18,16 +14,6 @@ const registry = (slashed: number[] = []) =>
     aiScoreBps: 0,
     slashed: slashed.includes(i),
   }));
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CertificateError) return e.type.code;
-    throw e;
-  }
-  throw new Error("expected a CertificateError");
-}
 
 describe("finality certificate verifier in workerd", () => {
   it("verifies a chain from genesis and refuses forged, underweight and mismatched certificates", async () => {
@@ -55,19 +41,19 @@ describe("finality certificate verifier in workerd", () => {
     // A forged signature.
     const forged = (first.aggregates[0] as Uint8Array).slice();
     forged[forged.length - 10] = (forged[forged.length - 10] as number) ^ 1;
-    expect(await refusal(make().verifyNext(encodeFinalityCertificate({ ...first, aggregates: [forged] })))).toBe(
-      "CERT_BAD_SIGNATURE",
-    );
+    expect(
+      await certificateRefusal(make().verifyNext(encodeFinalityCertificate({ ...first, aggregates: [forged] }))),
+    ).toBe("CERT_BAD_SIGNATURE");
     // Two of four signers: below 2/3.
     const short = encodeFinalityCertificate({ ...first, aggregates: [f.sign(1, [0, 1], "fast")] });
-    expect(await refusal(make().verifyNext(short))).toBe("CERT_INSUFFICIENT_WEIGHT");
+    expect(await certificateRefusal(make().verifyNext(short))).toBe("CERT_INSUFFICIENT_WEIGHT");
     // Validator 3 is slashed at block 1: certificate 2 cannot reach 2/3 by counting it.
     const afterFirst = make();
     await afterFirst.verifyNext(f.encoded[0] as Uint8Array);
     const withSlashed = encodeFinalityCertificate({ ...second, aggregates: [f.sign(2, [0, 3], "link")] });
-    expect(await refusal(afterFirst.verifyNext(withSlashed))).toBe("CERT_INSUFFICIENT_WEIGHT");
+    expect(await certificateRefusal(afterFirst.verifyNext(withSlashed))).toBe("CERT_INSUFFICIENT_WEIGHT");
     // Votes for another block than the certificate claims.
     const otherBlock = encodeFinalityCertificate({ ...first, aggregates: [f.sign(2, [0, 1, 2], "fast")] });
-    expect(await refusal(make().verifyNext(otherBlock))).toBe("CERT_VOTE_MISMATCH");
+    expect(await certificateRefusal(make().verifyNext(otherBlock))).toBe("CERT_VOTE_MISMATCH");
   });
 });

@@ -15,7 +15,12 @@ import {
   type FinalityCertificate,
 } from "./finalityCertificate.ts";
 import type { ValidatorRecord } from "./registry.ts";
-import { buildCertificateFixture, type CertificateFixture, type FixtureStep } from "./testCertificates.ts";
+import {
+  buildCertificateFixture,
+  type CertificateFixture,
+  certificateRefusal,
+  type FixtureStep,
+} from "./testCertificates.ts";
 
 const nativeFixtureCrypto = { blake3, blsSign, blsPublicKey, blsAggregateSignatures };
 const STAKE = 32n * 10n ** 18n;
@@ -28,16 +33,6 @@ async function fixture(steps: FixtureStep[], validatorCount = 4): Promise<Certif
 
 function verifier(f: CertificateFixture, crypto = nativeCertificateCrypto): CertificateVerifier {
   return new CertificateVerifier({ chainId: f.chainId, validators: f.validators, crypto }, f.start);
-}
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CertificateError) return e.type.code;
-    throw e;
-  }
-  throw new Error("expected a CertificateError");
 }
 
 const withCert = (f: CertificateFixture, i: number, patch: Partial<FinalityCertificate>) =>
@@ -74,20 +69,24 @@ describe("finality certificate chain", () => {
     // A bad signature is refused by both implementations.
     const bad = await fixture([{ registry: honest(4) }, { registry: honest(4), signers: [0, 1, 2] }]);
     const forged = forgeSignature(bad, 0);
-    expect(await refusal(verifier(bad, noble.nobleCertificateCrypto).verifyNext(forged))).toBe("CERT_BAD_SIGNATURE");
-    expect(await refusal(verifier(bad).verifyNext(forged))).toBe("CERT_BAD_SIGNATURE");
+    expect(await certificateRefusal(verifier(bad, noble.nobleCertificateCrypto).verifyNext(forged))).toBe(
+      "CERT_BAD_SIGNATURE",
+    );
+    expect(await certificateRefusal(verifier(bad).verifyNext(forged))).toBe("CERT_BAD_SIGNATURE");
   });
 
   it("refuses a forged signature (CERT_BAD_SIGNATURE)", async () => {
     const f = await fixture([{ registry: honest(4) }, { registry: honest(4), signers: [0, 1, 2, 3] }]);
-    expect(await refusal(verifier(f).verifyNext(forgeSignature(f, 0)))).toBe("CERT_BAD_SIGNATURE");
+    expect(await certificateRefusal(verifier(f).verifyNext(forgeSignature(f, 0)))).toBe("CERT_BAD_SIGNATURE");
   });
 
   it("refuses signers below 2/3 when a participant is missing (CERT_INSUFFICIENT_WEIGHT); exactly 2/3 passes", async () => {
     const f = await fixture([{ registry: honest(3) }, { registry: honest(3), signers: [0, 1] }], 3);
     await verifier(f).verifyNext(f.encoded[0] as Uint8Array); // 2 of 3 equal weights: exactly 2/3
     const g = await fixture([{ registry: honest(4) }, { registry: honest(4), signers: [0, 1] }]);
-    expect(await refusal(verifier(g).verifyNext(g.encoded[0] as Uint8Array))).toBe("CERT_INSUFFICIENT_WEIGHT");
+    expect(await certificateRefusal(verifier(g).verifyNext(g.encoded[0] as Uint8Array))).toBe(
+      "CERT_INSUFFICIENT_WEIGHT",
+    );
   });
 
   it("a slashed validator's vote counts for nothing: refused when only its weight would reach 2/3", async () => {
@@ -100,7 +99,7 @@ describe("finality certificate chain", () => {
     );
     const v = verifier(f);
     await v.verifyNext(f.encoded[0] as Uint8Array); // certificate 1: weights at genesis, v2 not yet slashed
-    expect(await refusal(v.verifyNext(f.encoded[1] as Uint8Array))).toBe("CERT_INSUFFICIENT_WEIGHT");
+    expect(await certificateRefusal(v.verifyNext(f.encoded[1] as Uint8Array))).toBe("CERT_INSUFFICIENT_WEIGHT");
     // v0 and v1 are all the remaining weight.
     await v.verifyNext(withCert(f, 1, { aggregates: [f.sign(2, [0, 1], "fast")] }));
     expect(v.verified.checkpoint).toEqual(f.checkpoints[2]);
@@ -109,7 +108,9 @@ describe("finality certificate chain", () => {
   it("weights are stake x (1 + AI score): signers holding 3/4 of the stake but 3/5 of the weight are refused", async () => {
     const scored = honest(4, { 0: { aiScoreBps: 10_000 } }); // weights 2, 1, 1, 1
     const f = await fixture([{ registry: scored }, { registry: scored, signers: [1, 2, 3] }]);
-    expect(await refusal(verifier(f).verifyNext(f.encoded[0] as Uint8Array))).toBe("CERT_INSUFFICIENT_WEIGHT");
+    expect(await certificateRefusal(verifier(f).verifyNext(f.encoded[0] as Uint8Array))).toBe(
+      "CERT_INSUFFICIENT_WEIGHT",
+    );
     const g = await fixture([{ registry: scored }, { registry: scored, signers: [0, 1, 2] }]); // 4 of 5
     await verifier(g).verifyNext(g.encoded[0] as Uint8Array);
   });
@@ -119,22 +120,22 @@ describe("finality certificate chain", () => {
     const other = await fixture([{ registry: honest(4) }, { registry: honest(4, { 1: { aiScoreBps: 5 } }) }]);
     // The other fork's block 1 (another state root, so another hash) with this fork's votes.
     const forkCert = withCert(f, 0, { header: other.headers[1], checkpoint: other.checkpoints[1] });
-    expect(await refusal(verifier(f).verifyNext(forkCert))).toBe("CERT_VOTE_MISMATCH");
+    expect(await certificateRefusal(verifier(f).verifyNext(forkCert))).toBe("CERT_VOTE_MISMATCH");
     // A link certificate whose votes have another source (genesis -> slot 1, not block 1 -> slot 2).
     const link = await fixture([{ registry: honest(4) }, { registry: honest(4), kind: "link" }]);
     const cert = link.certificates[0] as FinalityCertificate;
     const wrongSource = encodeFinalityCertificate({ ...cert, aggregates: [link.sign(0, [0, 1, 2, 3], "link")] });
-    expect(await refusal(verifier(link).verifyNext(wrongSource))).toBe("CERT_VOTE_MISMATCH");
+    expect(await certificateRefusal(verifier(link).verifyNext(wrongSource))).toBe("CERT_VOTE_MISMATCH");
   });
 
   it("refuses a header that is not the checkpoint's block, a wrong parent, and a slot not after the parent", async () => {
     const f = await fixture([{ registry: honest(4) }, { registry: honest(4) }, { registry: honest(4) }]);
     const headerOf2 = withCert(f, 0, { header: f.headers[2] });
-    expect(await refusal(verifier(f).verifyNext(headerOf2))).toBe("CERT_HEADER_MISMATCH");
+    expect(await certificateRefusal(verifier(f).verifyNext(headerOf2))).toBe("CERT_HEADER_MISMATCH");
     // Certificate 2 before certificate 1: its parent is not what was verified.
-    expect(await refusal(verifier(f).verifyNext(f.encoded[1] as Uint8Array))).toBe("CERT_PARENT_MISMATCH");
+    expect(await certificateRefusal(verifier(f).verifyNext(f.encoded[1] as Uint8Array))).toBe("CERT_PARENT_MISMATCH");
     const backwards = withCert(f, 0, { checkpoint: { ...f.checkpoints[1]!, slot: 0 } });
-    expect(await refusal(verifier(f).verifyNext(backwards))).toBe("CERT_NOT_AFTER_PARENT");
+    expect(await certificateRefusal(verifier(f).verifyNext(backwards))).toBe("CERT_NOT_AFTER_PARENT");
   });
 
   it("refuses a registry proof that does not match the parent's state root (CERT_REGISTRY_PROOF_INVALID)", async () => {
@@ -144,10 +145,10 @@ describe("finality certificate chain", () => {
       { registry: honest(4, { 0: { stake: 1n } }) },
     ]);
     // Block 2's registry proof presented against block 0's state root.
-    expect(await refusal(verifier(f).verifyNext(withCert(f, 0, { registryProof: f.registryProofs[2] })))).toBe(
-      "CERT_REGISTRY_PROOF_INVALID",
-    );
-    expect(await refusal(verifier(f).verifyNext(withCert(f, 0, { registryProof: [] })))).toBe(
+    expect(
+      await certificateRefusal(verifier(f).verifyNext(withCert(f, 0, { registryProof: f.registryProofs[2] }))),
+    ).toBe("CERT_REGISTRY_PROOF_INVALID");
+    expect(await certificateRefusal(verifier(f).verifyNext(withCert(f, 0, { registryProof: [] })))).toBe(
       "CERT_REGISTRY_PROOF_INVALID",
     );
   });
@@ -161,15 +162,19 @@ describe("finality certificate chain", () => {
     });
     // Aggregate bits sized for 9 validators against a set of 4.
     expect(
-      await refusal(verifier(f).verifyNext(withCert(f, 0, { aggregates: [eight.sign(1, [0, 1, 2, 8], "fast")] }))),
+      await certificateRefusal(
+        verifier(f).verifyNext(withCert(f, 0, { aggregates: [eight.sign(1, [0, 1, 2, 8], "fast")] })),
+      ),
     ).toBe("CERT_VOTE_MISMATCH");
     const enc = f.encoded[0] as Uint8Array;
-    expect(await refusal(verifier(f).verifyNext(enc.subarray(0, enc.length - 3)))).toBe("CERT_MALFORMED");
-    expect(await refusal(verifier(f).verifyNext(new Uint8Array(2 * 1024 * 1024)))).toBe("CERT_MALFORMED");
+    expect(await certificateRefusal(verifier(f).verifyNext(enc.subarray(0, enc.length - 3)))).toBe("CERT_MALFORMED");
+    expect(await certificateRefusal(verifier(f).verifyNext(new Uint8Array(2 * 1024 * 1024)))).toBe("CERT_MALFORMED");
     const v2 = enc.slice();
     const at = v2.indexOf(1, 1); // the version byte follows the list header
     v2[at] = 2;
-    expect(["CERT_UNSUPPORTED_VERSION", "CERT_MALFORMED"]).toContain(await refusal(verifier(f).verifyNext(v2)));
+    expect(["CERT_UNSUPPORTED_VERSION", "CERT_MALFORMED"]).toContain(
+      await certificateRefusal(verifier(f).verifyNext(v2)),
+    );
   });
 
   it("refuses a validator set with a key lacking its proof of possession", async () => {

@@ -3,13 +3,19 @@
 // (noble). Each step i is a block at slot i whose state holds the given registry; certificate i finalizes block i
 // with parent block i - 1 and weights proven against block i - 1's state.
 import { encodeAccount } from "../account.ts";
-import { BLOOM_BYTES, type BlockHeader, headerHash } from "../header.ts";
+import { type BlockHeader, headerHash } from "../header.ts";
 import { bytesToHex } from "../hex.ts";
 import { rlpEncode } from "../rlp.ts";
+import { testHeader } from "../testHeaders.ts";
 import { MerklePatriciaTrie, proofNodeReader } from "../trie.ts";
 import type { TrustedStart, TrustedValidator } from "./certificateVerifier.ts";
 import { type AttestationData, type Checkpoint, rootFromBytes } from "./checkpoint.ts";
-import { type CertificateKind, encodeFinalityCertificate, type FinalityCertificate } from "./finalityCertificate.ts";
+import {
+  CertificateError,
+  type CertificateKind,
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+} from "./finalityCertificate.ts";
 import { proofOfPossessionRoot } from "./proofOfPossession.ts";
 import { REGISTRY_ADDRESS, RegistryField, registrySlot, type ValidatorRecord } from "./registry.ts";
 import {
@@ -78,7 +84,6 @@ export async function buildCertificateFixture(
       testHeader({
         parentHash: i === 0 ? new Uint8Array(32) : headerHash(crypto.blake3, headers[i - 1] as BlockHeader),
         slot: BigInt(i),
-        number: BigInt(i),
         stateRoot,
       }),
     );
@@ -173,24 +178,13 @@ async function registryState(
   return { stateRoot: accountCommit.root, proof: [...nodes.values()] };
 }
 
-function testHeader(o: { parentHash: Uint8Array; slot: bigint; number: bigint; stateRoot: Uint8Array }): BlockHeader {
-  return {
-    parentHash: o.parentHash,
-    slot: o.slot,
-    number: o.number,
-    proposerIndex: 0n,
-    coinbase: new Uint8Array(20),
-    vrfProof: new Uint8Array(0),
-    stateRoot: o.stateRoot,
-    transactionsRoot: new Uint8Array(32),
-    receiptsRoot: new Uint8Array(32),
-    logsBloom: new Uint8Array(BLOOM_BYTES),
-    gasLimit: 30_000_000n,
-    gasUsed: 0n,
-    baseFeePerGas: 1_000_000_000n,
-    timestamp: 1_700_000_000n + o.slot,
-    extraData: new Uint8Array(0),
-    extrasRoot: new Uint8Array(32),
-    signature: new Uint8Array(96),
-  };
+/** The code of the CertificateError a verification rejects with, or "accepted". */
+export async function certificateRefusal(verification: Promise<unknown>): Promise<string> {
+  try {
+    await verification;
+  } catch (e) {
+    if (e instanceof CertificateError) return e.type.code;
+    throw e;
+  }
+  return "accepted";
 }

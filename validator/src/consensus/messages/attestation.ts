@@ -82,20 +82,10 @@ export function verifySignedFinalizeVote(vote: SignedFinalizeVote, chainId: bigi
  * validator set, has no participant, or anything is malformed.
  */
 export function verifyAggregate(agg: AggregateAttestation, chainId: bigint, pubkeys: readonly Uint8Array[]): boolean {
-  const participants = participantsIn(agg.bits, pubkeys.length);
-  if (participants === undefined) return false;
-  let root: Uint8Array;
-  try {
+  return verifyParticipants(agg.bits, agg.signature, pubkeys, () => {
     checkAttestationData(agg.data);
-    root = attestationSigningRoot(chainId, agg.data);
-  } catch {
-    return false;
-  }
-  return blsFastAggregateVerify(
-    participants.map((i) => pubkeys[i] as Uint8Array),
-    root,
-    agg.signature,
-  );
+    return attestationSigningRoot(chainId, agg.data);
+  });
 }
 
 /** As verifyAggregate, for an aggregate of finalize votes. */
@@ -104,17 +94,27 @@ export function verifyFinalizeAggregate(
   chainId: bigint,
   pubkeys: readonly Uint8Array[],
 ): boolean {
-  const participants = participantsIn(agg.bits, pubkeys.length);
+  return verifyParticipants(agg.bits, agg.signature, pubkeys, () => finalizeSigningRoot(chainId, agg.checkpoint));
+}
+
+/** One fast-aggregate verification of `signature` by the participants of `bits` over the root `signingRoot` gives. */
+function verifyParticipants(
+  bits: Uint8Array,
+  signature: Uint8Array,
+  pubkeys: readonly Uint8Array[],
+  signingRoot: () => Uint8Array,
+): boolean {
+  const participants = participantsIn(bits, pubkeys.length);
   if (participants === undefined) return false;
   let root: Uint8Array;
   try {
-    root = finalizeSigningRoot(chainId, agg.checkpoint);
+    root = signingRoot();
   } catch {
     return false;
   }
   return blsFastAggregateVerify(
     participants.map((i) => pubkeys[i] as Uint8Array),
     root,
-    agg.signature,
+    signature,
   );
 }

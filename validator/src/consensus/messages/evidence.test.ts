@@ -1,15 +1,8 @@
 // Slashing evidence: double proposals, double votes and surround votes signed by one validator are proven and name the
 // offender; pairs that are not slashable, signatures that do not verify and unknown validators are refused with their
 // codes; the id is the same whichever message comes first; hostile bytes only produce EVIDENCE_MALFORMED.
-import {
-  BLOOM_BYTES,
-  type BlockHeader,
-  blockHash,
-  blsKeypairFromSeed,
-  blsSign,
-  concatBytes,
-  rlpEncode,
-} from "@rustchain/shared";
+import { type BlockHeader, blockHash, blsKeypairFromSeed, blsSign, concatBytes, rlpEncode } from "@rustchain/shared";
+import { testHeader } from "@rustchain/shared/testHeaders";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockSigningRoot } from "../../chain/chain.ts";
@@ -31,25 +24,7 @@ const ctx = { chainId: CHAIN_ID, pubkeyOf: (i: number) => keys[i]?.publicKey };
 const r = (n: number): Root => `0x${n.toString(16).padStart(64, "0")}`;
 
 function header(proposer: number, slot: number, variant = 0, signer = proposer, chainId = CHAIN_ID): BlockHeader {
-  const h: BlockHeader = {
-    parentHash: new Uint8Array(32).fill(1),
-    slot: BigInt(slot),
-    number: BigInt(slot),
-    proposerIndex: BigInt(proposer),
-    coinbase: new Uint8Array(20).fill(2),
-    vrfProof: new Uint8Array(0),
-    stateRoot: new Uint8Array(32).fill(3 + variant),
-    transactionsRoot: new Uint8Array(32).fill(4),
-    receiptsRoot: new Uint8Array(32).fill(5),
-    logsBloom: new Uint8Array(BLOOM_BYTES),
-    gasLimit: 30_000_000n,
-    gasUsed: 0n,
-    baseFeePerGas: 1_000_000_000n,
-    timestamp: 1_700_000_000n + BigInt(slot),
-    extraData: new Uint8Array(0),
-    extrasRoot: new Uint8Array(32).fill(6),
-    signature: new Uint8Array(96),
-  };
+  const h = testHeader({ slot: BigInt(slot), proposerIndex: BigInt(proposer), variant });
   h.signature = blsSign(keys[signer]!.secretKey, blockSigningRoot(chainId, blockHash(h)));
   return h;
 }

@@ -1,7 +1,8 @@
 // Gossip validation of slashing evidence: every kind that proves an offence is accepted with its offender; evidence
 // that proves nothing (undecodable, not a slashable pair, two validators, a forged signature) is REJECTed; evidence
 // already pooled (in either message order) or arriving at a full pool is IGNOREd.
-import { BLOOM_BYTES, type BlockHeader, blockHash, blsKeypairFromSeed, blsSign, concatBytes } from "@rustchain/shared";
+import { type BlockHeader, blockHash, blsKeypairFromSeed, blsSign, concatBytes } from "@rustchain/shared";
+import { testHeader } from "@rustchain/shared/testHeaders";
 import { describe, expect, it } from "vitest";
 import { blockSigningRoot } from "../../chain/chain.ts";
 import { GossipValidationError } from "../../network/errors.ts";
@@ -30,25 +31,7 @@ function context(opts: { known?: ReadonlySet<string>; full?: boolean } = {}): Ev
 }
 
 function header(proposer: number, slot: number, variant = 0, signer = proposer): BlockHeader {
-  const h: BlockHeader = {
-    parentHash: new Uint8Array(32).fill(1),
-    slot: BigInt(slot),
-    number: BigInt(slot),
-    proposerIndex: BigInt(proposer),
-    coinbase: new Uint8Array(20).fill(2),
-    vrfProof: new Uint8Array(0),
-    stateRoot: new Uint8Array(32).fill(3 + variant),
-    transactionsRoot: new Uint8Array(32).fill(4),
-    receiptsRoot: new Uint8Array(32).fill(5),
-    logsBloom: new Uint8Array(BLOOM_BYTES),
-    gasLimit: 30_000_000n,
-    gasUsed: 0n,
-    baseFeePerGas: 1_000_000_000n,
-    timestamp: 1_700_000_000n + BigInt(slot),
-    extraData: new Uint8Array(0),
-    extrasRoot: new Uint8Array(32).fill(6),
-    signature: new Uint8Array(96),
-  };
+  const h = testHeader({ slot: BigInt(slot), proposerIndex: BigInt(proposer), variant });
   h.signature = blsSign(keys[signer]!.secretKey, blockSigningRoot(CHAIN_ID, blockHash(h)));
   return h;
 }

@@ -1,4 +1,0 @@
-export * from "./attestation.ts";
-
-export * from "./errors.ts";
-export * from "./evidence.ts";
