@@ -64,6 +64,7 @@ export const rpcMethods = {
   rustchain_aiScores: m(0),
   rustchain_feeParams: m(0),
   rustchain_getFinalityCertificate: m(1, p.blockId),
+  rustchain_getFinalityCertificates: m(1, p.quantity, p.quantity),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;

@@ -24,7 +24,7 @@ import {
   type Root,
   type WeightTable,
 } from "./forkChoice/index.ts";
-import { decodeAggregateAttestation, toIndexed } from "./messages/attestation.ts";
+import { type AggregateAttestation, decodeAggregateAttestation, toIndexed } from "./messages/attestation.ts";
 
 /** The stored chain, as restoring needs it. */
 export interface CanonicalChainReader {
@@ -65,8 +65,15 @@ export class ConsensusState extends EventEmitter<ConsensusStateEvents> {
     return this.tracker;
   }
 
-  /** Rebuild fork choice and finality from the database (see the file header). */
-  async restore(chain: CanonicalChainReader): Promise<void> {
+  /**
+   * Rebuild fork choice and finality from the database (see the file header). The aggregates of each replayed block
+   * go to `replayAggregates`, which must count their votes (countVotes); by default that is all it does.
+   */
+  async restore(
+    chain: CanonicalChainReader,
+    replayAggregates: (aggregates: AggregateAttestation[]) => void = (aggs) =>
+      this.countVotes(aggs.flatMap((a) => toIndexed(a))),
+  ): Promise<void> {
     const { view, checkpoints } = this.modules;
     view.init(chain.genesisHash);
     let anchor: Checkpoint = { slot: 0, root: toRoot(chain.genesisHash) };
@@ -110,7 +117,7 @@ export class ConsensusState extends EventEmitter<ConsensusStateEvents> {
     }
     for (const hash of replay) {
       const block = await chain.getBlock(hash);
-      for (const enc of block?.attestations ?? []) this.countVotes(toIndexed(decodeAggregateAttestation(enc)));
+      replayAggregates((block?.attestations ?? []).map((enc) => decodeAggregateAttestation(enc)));
     }
     const justified = await checkpoints.justified();
     if (justified && justified.slot > this.tracker.justified.slot && this.tracker.restoreJustified(justified)) {

@@ -11,7 +11,8 @@ import { BlockRules } from "./blockRules.ts";
 import { CertificateBuilder } from "./certificates/certificateBuilder.ts";
 import { ChainView } from "./chainView.ts";
 import { SlotClock } from "./clock.ts";
-import { ConsensusState } from "./consensusState.ts";
+import { type CanonicalChainReader, ConsensusState } from "./consensusState.ts";
+import { type FinalityMetrics, FinalityRecorder } from "./finalityRecorder.ts";
 import type { ConsensusOptions } from "./options.ts";
 import { AiProofPool } from "./pools/aiProofPool.ts";
 import { AttestationPool } from "./pools/attestationPool.ts";
@@ -23,7 +24,14 @@ export type ConsensusParts = ReturnType<typeof createConsensus>;
 
 export function createConsensus(
   opts: ConsensusOptions,
-  modules: { genesis: Genesis; db: Database; stateDb: StateDb; headers: HeaderStore; logger: Logger },
+  modules: {
+    genesis: Genesis;
+    db: Database;
+    stateDb: StateDb;
+    headers: HeaderStore;
+    logger: Logger;
+    metrics?: FinalityMetrics;
+  },
 ) {
   const { genesis, db, stateDb, headers, logger } = modules;
   const validatorCount = () => genesis.validators.length;
@@ -60,11 +68,20 @@ export function createConsensus(
     certificates,
     logger,
   });
+  // Listening from here on: what start-up replay finalizes is recorded too.
+  const recorder = new FinalityRecorder(
+    { certificateRetrySlots: opts.inclusionWindowSlots + 2 },
+    { state, checkpoints, certificates, clock, logger, metrics: modules.metrics },
+  );
+  votes.on("block", () => recorder.retryCertificates());
   const rules = new BlockRules(opts, {
     genesis,
     view,
     state,
     onImported: (hash, header, effects) => votes.onBlockImported(hash, header, effects),
   });
-  return { clock, view, checkpoints, state, pools, certificates, votes, rules };
+  /** Restore consensus state once the chain is open (before any block can be imported). */
+  const restore = (chain: CanonicalChainReader) =>
+    state.restore(chain, (aggregates) => votes.onReplayedAggregates(aggregates));
+  return { clock, view, checkpoints, state, pools, certificates, votes, recorder, rules, restore };
 }

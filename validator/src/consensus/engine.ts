@@ -10,13 +10,10 @@
 // finalize-vote it;  t = slot/2 the head follows fork choice. What happens on justification and finalization
 // (persistence, certificates, metrics) is here, as reactions to the consensus state's events.
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
-import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
-import type { CheckpointStore } from "../db/checkpointStore.ts";
 import type { StateDb } from "../state/stateDb.ts";
 import { verifyAiProofOnChain } from "./ai/verifyOnChain.ts";
-import type { CertificateBuilder } from "./certificates/certificateBuilder.ts";
 import type { ChainView } from "./chainView.ts";
 import { Scheduler, type SlotClock } from "./clock.ts";
 import type { ConsensusState } from "./consensusState.ts";
@@ -25,7 +22,8 @@ import { MinerDuty } from "./duties/miner.ts";
 import { ProposerDuty } from "./duties/proposer.ts";
 import type { GossipPublisher, LocalValidator } from "./duties/types.ts";
 import { blockImportFault } from "./errors.ts";
-import { type Checkpoint, type Finalization, slotTiming, type WeightTable } from "./forkChoice/index.ts";
+import type { FinalityRecorder } from "./finalityRecorder.ts";
+import { type Checkpoint, slotTiming } from "./forkChoice/index.ts";
 import { type Evidence, encodeEvidence } from "./messages/evidence.ts";
 import type { ConsensusOptions } from "./options.ts";
 import type { AiProofPool } from "./pools/aiProofPool.ts";
@@ -35,10 +33,7 @@ import type { FinalizeVotePool } from "./pools/finalizeVotePool.ts";
 import type { VoteProcessor } from "./voteProcessor.ts";
 
 export interface ConsensusMetrics {
-  onFinalized(slot: number, lagSlots: number): void;
-  onJustified(slot: number): void;
   onEvidence(): void;
-  onCertificate?(kind: string): void;
 }
 
 export interface FinalityStatus {
@@ -61,21 +56,12 @@ export interface ConsensusEngineModules {
     evidence: EvidencePool;
     aiProofs: AiProofPool;
   };
-  certificates: CertificateBuilder;
-  checkpoints: CheckpointStore;
+  recorder: FinalityRecorder;
   publisher?: GossipPublisher;
   validator?: LocalValidator;
   logger: Logger;
   metrics?: ConsensusMetrics;
   peerCount?: () => number;
-}
-
-/** A certificate whose signatures had not all arrived when its checkpoint was finalized. */
-interface PendingCertificate {
-  cp: Checkpoint;
-  how: Finalization;
-  weights: WeightTable;
-  untilSlot: bigint;
 }
 
 export class ConsensusEngine {
@@ -85,9 +71,6 @@ export class ConsensusEngine {
   private readonly attester: AttesterDuty | undefined;
   private readonly miner: MinerDuty | undefined;
   private lastSlotHandled = -1n;
-  /** Checkpoint and certificate writes, in order; votes that use a justified source wait for them. */
-  private writes: Promise<void> = Promise.resolve();
-  private readonly pendingCertificates = new Map<number, PendingCertificate>();
   private readonly log: Logger;
 
   constructor(
@@ -132,7 +115,7 @@ export class ConsensusEngine {
         votes,
         proposalSettled: () => proposer.settled(),
         updateHead,
-        justifiedPersisted: () => this.writes,
+        justifiedPersisted: () => modules.recorder.persisted(),
         logger,
       });
     }
@@ -146,10 +129,10 @@ export class ConsensusEngine {
         logger,
       });
     }
-    state.on("justified", (cp) => this.onJustified(cp));
-    state.on("finalized", (cp, how) => this.onFinalized(cp, how));
+    state.on("justified", (cp) => {
+      void this.attester?.onJustified(cp).catch((e) => this.log.error({ err: e }, "Finalize vote failed"));
+    });
     votes.on("evidence", (ev, offender) => this.onOwnEvidence(ev, offender));
-    votes.on("block", () => this.retryCertificates());
   }
 
   start(): void {
@@ -163,7 +146,7 @@ export class ConsensusEngine {
 
   /** Waits for pending checkpoint writes; the node calls it last, before closing the database. */
   async flush(): Promise<void> {
-    await this.writes;
+    await this.modules.recorder.persisted();
   }
 
   currentSlot(): bigint {
@@ -201,7 +184,7 @@ export class ConsensusEngine {
       this.modules.pools.attestations.prune(min);
       this.modules.pools.finalizeVotes.prune(min);
       this.modules.votes.prune(min);
-      this.modules.certificates.prune(min);
+      this.modules.recorder.pruneCertificateVotes(min);
     }
     this.modules.pools.aiProofs.prune(this.modules.view.epochOf(slot));
   }
@@ -242,73 +225,6 @@ export class ConsensusEngine {
     this.modules.metrics?.onEvidence();
     this.log.warn({ kind: evidence.kind, offender }, "Slashable offence detected");
     void this.modules.publisher?.publish("slashings", encodeEvidence(evidence)).catch(() => {});
-  }
-
-  private onJustified(cp: Checkpoint): void {
-    const { state, checkpoints, metrics } = this.modules;
-    metrics?.onJustified(cp.slot);
-    const latest = state.finality.justified;
-    if (latest.slot === cp.slot && latest.root === cp.root) {
-      // Written before any vote can use it as a source: the attester waits for this chain of writes.
-      this.persist(() => checkpoints.writeJustified(latest), "the justified checkpoint");
-    }
-    void this.attester?.onJustified(cp).catch((e) => this.log.error({ err: e }, "Finalize vote failed"));
-  }
-
-  private onFinalized(cp: Checkpoint, how: Finalization): void {
-    // The weights this finalization was judged under (the previous finalized block's): the certificate's.
-    const weights = this.modules.state.finality.weightTable;
-    const lag = Number(this.clock.currentSlot()) - cp.slot;
-    this.modules.metrics?.onFinalized(cp.slot, lag);
-    this.log.debug({ slot: cp.slot, root: cp.root, lag, kind: how.kind }, "Finalized");
-    this.persist(async () => {
-      const cert = await this.buildCertificate(cp, how, weights);
-      await this.modules.checkpoints.writeFinalized(cp, cert);
-      if (!cert) {
-        this.pendingCertificates.set(cp.slot, {
-          cp,
-          how,
-          weights,
-          untilSlot: this.clock.currentSlot() + BigInt(this.opts.inclusionWindowSlots + 2),
-        });
-      }
-    }, "the finalized checkpoint");
-  }
-
-  private async buildCertificate(cp: Checkpoint, how: Finalization, weights: WeightTable) {
-    // Finality learned from a peer's certificate (sync): that certificate is the proof; keep it.
-    if (how.kind === "certificate") {
-      return { number: decodeFinalityCertificate(how.certificate).header.number, encoded: how.certificate };
-    }
-    const built = await this.modules.certificates.build(cp, how, weights);
-    if (built) this.modules.metrics?.onCertificate?.(built.kind);
-    return built;
-  }
-
-  /** Certificates whose signatures were missing: blocks may have carried them since. */
-  private retryCertificates(): void {
-    if (this.pendingCertificates.size === 0) return;
-    const now = this.clock.currentSlot();
-    for (const [slot, p] of this.pendingCertificates) {
-      this.persist(async () => {
-        if (!this.pendingCertificates.has(slot)) return;
-        const cert = await this.buildCertificate(p.cp, p.how, p.weights);
-        if (cert) {
-          this.pendingCertificates.delete(slot);
-          await this.modules.checkpoints.writeCertificate(slot, cert.number, cert.encoded);
-        } else if (now > p.untilSlot) {
-          this.pendingCertificates.delete(slot);
-          this.log.warn(
-            { slot, root: p.cp.root },
-            "No finality certificate for a finalized checkpoint: too few signatures",
-          );
-        }
-      }, "a finality certificate");
-    }
-  }
-
-  private persist(fn: () => Promise<void>, what: string): void {
-    this.writes = this.writes.then(fn).catch((e: unknown) => this.log.error({ err: e }, `Could not persist ${what}`));
   }
 
   /** Finality status for RPC (`safe` = justified, `finalized`), sync and the `rustchain_` namespace. */

@@ -16,7 +16,12 @@ import {
   type ProposalHeader,
   type SlashingEvidence,
 } from "./forkChoice/index.ts";
-import type { SignedAttestation, SignedFinalizeVote } from "./messages/attestation.ts";
+import {
+  type AggregateAttestation,
+  type SignedAttestation,
+  type SignedFinalizeVote,
+  toIndexed,
+} from "./messages/attestation.ts";
 import type { Evidence } from "./messages/evidence.ts";
 import type { AttestationPool } from "./pools/attestationPool.ts";
 import type { FinalizeVotePool } from "./pools/finalizeVotePool.ts";
@@ -95,10 +100,17 @@ export class VoteProcessor extends EventEmitter<VoteProcessorEvents> {
         header,
       }),
     );
-    // Votes carried by blocks count toward fork choice and finality (a node that missed the gossip still finalizes).
-    state.countVotes(effects.votes);
+    // Votes carried by blocks count toward fork choice and finality (a node that missed the gossip still finalizes);
+    // their aggregates are kept first, for the certificate of whatever they finalize.
     certificates.recordBlockAggregates(effects.aggregates);
+    state.countVotes(effects.votes);
     this.emit("block", hash, header);
+  }
+
+  /** The aggregates of a stored block replayed on start-up (verified when it was imported). */
+  onReplayedAggregates(aggregates: readonly AggregateAttestation[]): void {
+    this.modules.certificates.recordBlockAggregates(aggregates);
+    this.modules.state.countVotes(aggregates.flatMap((a) => toIndexed(a)));
   }
 
   hasBlockInSlot(slot: bigint): boolean {

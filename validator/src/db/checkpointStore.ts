@@ -15,6 +15,8 @@ import { Bucket, type Database, u64Key, WriteBatch } from "./database.ts";
 
 const META_FINALIZED = new TextEncoder().encode("consensus-finalized");
 const META_JUSTIFIED = new TextEncoder().encode("consensus-justified");
+/** The meta keys of the two checkpoints (for tests that simulate a crash before they were written). */
+export const CHECKPOINT_META_KEYS = { finalized: META_FINALIZED, justified: META_JUSTIFIED } as const;
 
 export interface StoredCertificate {
   readonly slot: number;

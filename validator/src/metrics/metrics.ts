@@ -61,6 +61,12 @@ export class Metrics {
     buckets: [1, 2, 3, 4, 6, 8, 16, 32],
     registers: [this.registry],
   });
+  readonly finalityCertificatesTotal = new Counter({
+    name: "rustchain_finality_certificates_total",
+    help: "Finality certificates this node built, by kind (fast: finalize votes; link: the 2-chain rule)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
   readonly slashingEvidenceTotal = new Counter({
     name: "rustchain_slashing_evidence_total",
     help: "Slashable offences this node detected",

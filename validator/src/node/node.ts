@@ -109,6 +109,14 @@ export class RustChainNode {
       stateDb: state,
       headers,
       logger: logger.child({ module: "consensus" }),
+      metrics: {
+        onFinalized: (slot, lag) => {
+          metrics.finalizedSlot.set(slot);
+          metrics.finalityLagSlots.observe(lag);
+        },
+        onJustified: (slot) => metrics.justifiedSlot.set(slot),
+        onCertificate: (kind) => metrics.finalityCertificatesTotal.inc({ kind }),
+      },
     });
     const chain = new Chain(
       opts.genesis,
@@ -157,7 +165,7 @@ export class RustChainNode {
     }
 
     // Consensus state restored from the database, before anything can import a block.
-    await consensus.state.restore(chain);
+    await consensus.restore(chain);
     const consensusLogger = logger.child({ module: "consensus" });
     consensusLogger.info(
       {
@@ -209,20 +217,12 @@ export class RustChainNode {
       state: consensus.state,
       votes: consensus.votes,
       pools: consensus.pools,
-      certificates: consensus.certificates,
-      checkpoints: consensus.checkpoints,
+      recorder: consensus.recorder,
       publisher,
       validator,
       logger: consensusLogger,
       peerCount: () => network?.peers().length ?? 0,
-      metrics: {
-        onFinalized: (slot, lag) => {
-          metrics.finalizedSlot.set(slot);
-          metrics.finalityLagSlots.observe(lag);
-        },
-        onJustified: (slot) => metrics.justifiedSlot.set(slot),
-        onEvidence: () => metrics.slashingEvidenceTotal.inc(),
-      },
+      metrics: { onEvidence: () => metrics.slashingEvidenceTotal.inc() },
     });
 
     // Before sync and block production start, so the feed sees every block from here on.

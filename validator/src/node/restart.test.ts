@@ -5,10 +5,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blsKeypairFromSeed, parseGenesis } from "@rustchain/shared";
+import { blsKeypairFromSeed, bytesToHex, hexToBytes, parseGenesis } from "@rustchain/shared";
+import { verifyCertificateChain } from "@rustchain/shared/consensus/certificateVerifier";
+import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
+import { nativeCertificateCrypto } from "@rustchain/shared/crypto/native";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
+import { CHECKPOINT_META_KEYS } from "../db/checkpointStore.ts";
+import { Bucket, Database, WriteBatch } from "../db/database.ts";
 import { RustChainNode } from "./node.ts";
 
 const dirs: string[] = [];
@@ -57,6 +62,74 @@ describe("a node restarted on its datadir", () => {
       // And the validator keeps voting (its slashing protection accepts the restored source): finality moves on.
       for (let i = 0; i < 80 && (await second.engine.status()).finalized.slot <= justified.slot; i++) await sleep(100);
       expect((await second.engine.status()).finalized.slot).toBeGreaterThan(justified.slot);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("re-finalizes from stored blocks when the finalized checkpoint was never written, recording every certificate", async () => {
+    // A crash between a finalization and its write, as bad as it gets: neither checkpoint is on disk. Replaying the
+    // stored blocks' votes finalizes again, and each of those finalizations is recorded with its certificate, so the
+    // node's certificate chain still verifies from genesis (the chain a syncing node walks).
+    const datadir = await mkdtemp(join(tmpdir(), "rustchain-refinalize-"));
+    dirs.push(datadir);
+    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(22));
+    const genesis = parseGenesis(
+      devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
+    );
+    const start = () =>
+      RustChainNode.start(
+        { datadir, genesis, secretKey: validator.secretKey, rpc: { host: "127.0.0.1", port: 0 } },
+        pino({ level: "silent" }),
+      );
+    const first = await start();
+    for (let i = 0; i < 80 && (await first.engine.status()).finalized.slot < 8; i++) await sleep(100);
+    const before = first.consensus.finality.finalized;
+    expect(before.slot).toBeGreaterThanOrEqual(8);
+    await first.stop();
+    const db = await Database.open(join(datadir, "chaindata"));
+    await db.write(
+      new WriteBatch()
+        .del(Bucket.meta, CHECKPOINT_META_KEYS.finalized)
+        .del(Bucket.meta, CHECKPOINT_META_KEYS.justified),
+    );
+    await db.close();
+
+    const second = await start();
+    try {
+      // Restored by replay: the 2-chain rule over the votes blocks carry (slot s's attestations are in slot s + 1's
+      // block, and finalize slot s - 1), so up to two slots behind what finalize votes had reached.
+      const restored = second.consensus.finality.finalized;
+      expect(restored.slot).toBeGreaterThanOrEqual(before.slot - 2);
+      // Let a few more slots finalize, then walk the certificates back from the finalized block and verify them.
+      for (let i = 0; i < 40 && second.consensus.finality.finalized.slot < restored.slot + 3; i++) await sleep(100);
+      const rpc = async (method: string, params: unknown[]) => {
+        const r = await fetch(second.rpc.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+        });
+        return ((await r.json()) as { result: unknown }).result;
+      };
+      // The whole chain, in slot order, 64 at a time (rustchain_getFinalityCertificates).
+      const chain: string[] = [];
+      for (let from = 0n; chain.length < 10_000; ) {
+        const batch = (await rpc("rustchain_getFinalityCertificates", [`0x${from.toString(16)}`, "0x40"])) as string[];
+        chain.push(...batch);
+        if (batch.length < 64) break;
+        from = BigInt(decodeFinalityCertificate(hexToBytes(batch.at(-1)!)).checkpoint.slot + 1);
+      }
+      const latest = second.consensus.finality.finalized;
+      const verified = await verifyCertificateChain(
+        { chainId: genesis.params.chainId, validators: genesis.validators, crypto: nativeCertificateCrypto },
+        { checkpoint: { slot: 0, root: bytesToHex(second.chain.genesisHash) } },
+        chain.map((c) => hexToBytes(c)),
+      );
+      expect(verified.at(-1)?.checkpoint.slot).toBeGreaterThanOrEqual(latest.slot - 1);
+      // Every finalization has its certificate, the replayed ones (link kind) included.
+      const kinds = chain.map((c) => decodeFinalityCertificate(hexToBytes(c)).kind);
+      expect(kinds).toContain("link");
+      expect(verified.length).toBeGreaterThan(before.slot / 2);
     } finally {
       await second.stop();
     }

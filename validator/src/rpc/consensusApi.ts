@@ -65,6 +65,11 @@ export function createConsensusRpc(modules: {
       };
     },
 
+    async finalityCertificates(fromSlot: bigint, count: number) {
+      if (fromSlot > BigInt(Number.MAX_SAFE_INTEGER)) return [];
+      return (await checkpoints.certificatesFrom(Number(fromSlot), count)).map((c) => bytesToHex(c.encoded));
+    },
+
     async finalityCertificate(number: bigint) {
       // Only blocks at or below the finalized one are final; the covering certificate proves them.
       if (number > state.finalizedNumber) return null;

@@ -75,6 +75,8 @@ export interface ConsensusRpc {
   aiScores(): Promise<unknown>;
   /** The certificate proving canonical block `number` final (null while it is not), as JSON. */
   finalityCertificate(number: bigint): Promise<unknown>;
+  /** A segment of the certificate chain: certificates of checkpoints at slot >= `fromSlot`, in order, hex. */
+  finalityCertificates(fromSlot: bigint, count: number): Promise<unknown>;
 }
 
 export interface RpcContext {
@@ -312,6 +314,11 @@ export class EthApi {
       // Only a canonical block can be final: a hash off the canonical chain has no certificate.
       const block = await this.headerById("hash" in id ? { ...id, requireCanonical: true } : id);
       return block ? c.finalityCertificate(block.header.number) : null;
+    },
+    rustchain_getFinalityCertificates: ([fromSlot, count]) => {
+      const n = count ?? 64n;
+      if (n < 1n || n > 64n) throw new RpcError(RpcCode.INVALID_PARAMS, "count must be 1..64");
+      return this.consensusRpc().finalityCertificates(fromSlot, Number(n));
     },
     // What a replica needs to answer the fee methods exactly as this node does (edge/src/replica/reads.ts).
     rustchain_feeParams: () => {
