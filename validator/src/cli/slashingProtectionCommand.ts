@@ -27,7 +27,11 @@ async function genesisRootOf(datadir: string): Promise<Uint8Array> {
 export function registerSlashingProtectionCommand(program: Command): void {
   const sp = program
     .command("slashing-protection")
-    .description("export or import the slashing-protection history (EIP-3076 interchange v5)");
+    .description(
+      "export or import the slashing-protection history (EIP-3076 interchange v5; epochs are half-slots: an " +
+        "attestation S->T is (2S, 2T), a finalize vote at s is (2s, 2s+1); files exported before finalize votes " +
+        "existed carry slots and must be re-exported from an upgraded node)",
+    );
   sp.command("export")
     .description("write this datadir's signing history as an EIP-3076 v5 JSON file")
     .requiredOption("--datadir <dir>", "the validator's data directory (node stopped)")
