@@ -39,6 +39,8 @@ export interface GossipModules {
   mempool: Mempool;
   recovery: SenderRecovery;
   clock: SlotClock;
+  /** Transactions that came in by gossip (not gossiped back when they enter the pool); shared with wireGossip. */
+  txsFromGossip: WeakSet<SignedTransaction>;
   logger: Logger;
 }
 
@@ -115,14 +117,12 @@ export function createGossipValidators(
   };
 }
 
-/** Transactions accepted into our pool are gossiped; gossiped ones are checked like RPC submissions. */
-const fromGossip = new WeakSet<SignedTransaction>();
-
+/** Gossiped transactions are checked like RPC submissions (and those accepted into our pool are not sent back). */
 function transactionValidator(modules: GossipModules): GossipValidator {
   return async (_t, data) => {
     const [r] = await modules.recovery.recover([data]);
     if (!r || !("tx" in r)) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
-    fromGossip.add(r);
+    modules.txsFromGossip.add(r);
     try {
       await modules.mempool.add(r);
     } catch (e) {
@@ -137,7 +137,13 @@ function transactionValidator(modules: GossipModules): GossipValidator {
  */
 export function wireGossip(
   network: Network,
-  modules: { chain: Chain; engine: ConsensusEngine; mempool: Mempool; logger: Logger },
+  modules: {
+    chain: Chain;
+    engine: ConsensusEngine;
+    mempool: Mempool;
+    txsFromGossip: WeakSet<SignedTransaction>;
+    logger: Logger;
+  },
 ): void {
   const { chain, engine, mempool, logger } = modules;
   network.onGossip(async (topic, data, from) => {
@@ -157,7 +163,7 @@ export function wireGossip(
   for (const t of ["blocks", "attestations", "finalize_votes", "slashings", "ai_proofs", "txs"] as const)
     network.subscribe(t);
   mempool.on("added", (stx: SignedTransaction) => {
-    if (fromGossip.has(stx)) return;
+    if (modules.txsFromGossip.has(stx)) return;
     network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
   });
 }

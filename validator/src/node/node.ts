@@ -11,6 +11,7 @@ import {
   type Genesis,
   parseGenesis,
   RustChainError,
+  type SignedTransaction,
 } from "@rustchain/shared";
 import type { Logger } from "pino";
 import { BlockProducer } from "../chain/blockProducer.ts";
@@ -178,6 +179,7 @@ export class RustChainNode {
 
     let network: Network | undefined;
     const gossipEvents = new EventEmitter<GossipEvents>();
+    const txsFromGossip = new WeakSet<SignedTransaction>();
     if (opts.network) {
       network = createNetwork(networkOptions({ datadir: opts.datadir, ...opts.network }), {
         logger: logger.child({ module: "network" }),
@@ -194,6 +196,7 @@ export class RustChainNode {
             mempool,
             recovery,
             clock: consensus.clock,
+            txsFromGossip,
             logger: logger.child({ module: "gossip" }),
           },
           gossipEvents,
@@ -261,7 +264,7 @@ export class RustChainNode {
 
     let sync: RangeSync | undefined;
     if (network) {
-      wireGossip(network, { chain, engine, mempool, logger });
+      wireGossip(network, { chain, engine, mempool, txsFromGossip, logger });
       await network.start();
       const s = new RangeSync(
         { pollMs: Math.max(1000, opts.genesis.params.slotMs * 2), maxBatchesPerRound: 32 },
