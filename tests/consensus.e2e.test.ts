@@ -44,7 +44,13 @@ import { devnetFeeRecipient } from "../validator/src/cli/devnetGenesis.ts";
 import { encodeVrfClaim } from "../validator/src/consensus/chainView.ts";
 import { computeVrf } from "../validator/src/consensus/election/vrfElection.ts";
 import type { GossipTopicName } from "../validator/src/network/topics.ts";
-import { fetchCertificateChain, forOtherFork, resignedBy, withForgedSignature } from "./support/certificates.ts";
+import {
+  fetchCertificateChain,
+  fetchCertificateChainRpc,
+  forOtherFork,
+  resignedBy,
+  withForgedSignature,
+} from "./support/certificates.ts";
 import {
   type Cluster,
   type FinalityStatus,
@@ -665,6 +671,26 @@ describe("four honest validators, 1 s slots", () => {
     await finalizesAgain("all four killed, restarted");
     console.log(`faults healed: ${healTimes.join("; ")}`);
 
+    // Through all of it, every node kept a certificate for each of its finalizations: its chain verifies from
+    // genesis up to (about) its finalized checkpoint, which is what a node syncing from it walks.
+    const genesis = parseGenesis(c.genesis);
+    const genesisHash = ((await c.rpc(0, "eth_getBlockByNumber", ["0x0", false])) as { hash: string }).hash;
+    for (const i of all) {
+      const chain = await fetchCertificateChainRpc((m, p) => c.rpc(i, m, p));
+      const finalizedSlot = (await c.finality(i)).finalized.slot;
+      const verified = await verifyCertificateChain(
+        { chainId: CHAIN_ID, validators: genesis.validators, crypto: nativeCertificateCrypto },
+        { checkpoint: { slot: 0, root: genesisHash } },
+        chain,
+      ).catch((e: Error & { index?: number }) => {
+        const at = e.index !== undefined ? decodeFinalityCertificate(chain[e.index]!) : undefined;
+        throw new Error(
+          `v${i}'s certificate chain breaks at #${e.index} (checkpoint ${at?.checkpoint.slot}, parent ${at?.parent.slot}): ${e.message}`,
+        );
+      });
+      expect(verified.at(-1)!.checkpoint.slot, `v${i}'s last certificate`).toBeGreaterThanOrEqual(finalizedSlot - 2);
+    }
+
     // One chain: the same canonical hashes up to the lowest finalized block, and no finality violation at any sample.
     const f = await statuses(c, all);
     const upTo = Math.min(...f.map((x) => x.finalized.number));
@@ -710,8 +736,28 @@ describe("four honest validators, 1 s slots", () => {
       20_000,
       200,
     );
-    const fin = (await good.rpc("rustchain_finalityStatus").then(parseFinalityStatus)).finalized.number;
-    expect(fin).toBeGreaterThanOrEqual(checkpoint.number);
+    // Its finality follows too: from the votes blocks carry, and from the certificates of the peers it syncs from
+    // (finalize votes reach no block).
+    const fin = await waitUntil(
+      "the late node to finalize at least the checkpoint",
+      async () => {
+        const f = (await good.rpc("rustchain_finalityStatus").then(parseFinalityStatus)).finalized.number;
+        return f >= checkpoint.number ? f : undefined;
+      },
+      15_000,
+      200,
+    ).catch(async (e: Error) => {
+      const mine = await good.rpc("rustchain_finalityStatus").then(parseFinalityStatus);
+      const theirs = (await fetchCertificateChainRpc((m, p) => c.rpc(live[0]!, m, p)))
+        .map((x) => decodeFinalityCertificate(x))
+        .filter((x) => x.checkpoint.slot >= mine.finalized.slot - 2 && x.checkpoint.slot <= mine.finalized.slot + 12)
+        .map(
+          (x) => `${x.parent.slot}:${x.parent.root.slice(0, 8)}->${x.checkpoint.slot}:${x.checkpoint.root.slice(0, 8)}`,
+        );
+      throw new Error(
+        `${e.message}; late node finalized ${JSON.stringify(mine.finalized)}; node 0's certificates there: ${theirs.join(" ")}`,
+      );
+    });
     expect(await canonicalHashes(c, good, fin)).toEqual(await canonicalHashes(c, live[0]!, fin));
 
     // The node that trusts another checkpoint: it refuses the block at that height, bans each peer serving it, and

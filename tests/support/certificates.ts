@@ -9,6 +9,7 @@ import {
   bytesToHex,
   decodeHeader,
   encodeHeader,
+  hexToBytes,
 } from "@rustchain/shared";
 import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
 import {
@@ -36,6 +37,21 @@ export async function fetchCertificateChain(net: Network, peer: PeerId): Promise
     out.push(...batch);
     if (batch.length < 64) break;
     from = BigInt(decodeFinalityCertificate(batch.at(-1) as Uint8Array).checkpoint.slot + 1);
+  }
+  return out;
+}
+
+/** Every certificate a node holds, in slot order, over JSON-RPC (rustchain_getFinalityCertificates, 64 at a time). */
+export async function fetchCertificateChainRpc(
+  rpc: (method: string, params: unknown[]) => Promise<unknown>,
+): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  let from = 0n;
+  for (let round = 0; round < 1000; round++) {
+    const batch = (await rpc("rustchain_getFinalityCertificates", [`0x${from.toString(16)}`, "0x40"])) as string[];
+    out.push(...batch.map((h) => hexToBytes(h)));
+    if (batch.length < 64) break;
+    from = BigInt(decodeFinalityCertificate(out.at(-1) as Uint8Array).checkpoint.slot + 1);
   }
   return out;
 }

@@ -727,6 +727,7 @@ export async function startTestPeer(
           headNumber: 0n,
           finalizedHash: genesisHash,
           finalizedNumber: 0n,
+          finalizedSlot: 0n,
         }),
         blocksByRange: async () => [],
         blocksByRoot: async () => [],

@@ -33,8 +33,18 @@ export type ConsensusErrorType =
 /** A fault of this node's consensus machinery (used out of order, or its stored state unreadable). */
 export class ConsensusError extends RustChainError<ConsensusErrorType> {}
 
-/** Import refusals that only mean the block came too late or twice: a race, nobody's fault. */
-const RACES = new Set(["BLOCK_ALREADY_KNOWN", "BLOCK_BEFORE_FINALIZED", "BLOCK_UNKNOWN_PARENT", "BLOCK_NOT_ON_HEAD"]);
+/**
+ * Import refusals that only mean the block came too late or twice, or builds on what our finality excludes (a peer
+ * that has not learnt of our finalized checkpoint yet: it is behind, not wrong, and will adopt it from our
+ * certificates): nobody's fault.
+ */
+const RACES = new Set([
+  "BLOCK_ALREADY_KNOWN",
+  "BLOCK_BEFORE_FINALIZED",
+  "BLOCK_PARENT_NOT_ON_FINALIZED_CHAIN",
+  "BLOCK_UNKNOWN_PARENT",
+  "BLOCK_NOT_ON_HEAD",
+]);
 /** Refusals by our own configuration (a weak-subjectivity checkpoint): the peer serves a chain we will never take. */
 const IRRELEVANT = new Set(["BLOCK_CONFLICTS_CHECKPOINT"]);
 

@@ -98,8 +98,9 @@ export class RangeSync {
         network.reportPeer(peer, "SYNC_OTHER_GENESIS", "irrelevant");
         return;
       }
+      const aheadInFinality = () => status.finalizedSlot > BigInt(state.finality.finalized.slot);
       if (status.headNumber <= chain.head.number && (await chain.hasBlock(status.headHash))) {
-        if (status.finalizedNumber > state.finalizedNumber) await this.syncFinality(peer);
+        if (aheadInFinality()) await this.syncFinality(peer);
         return;
       }
       let start = state.finalizedNumber + 1n;
@@ -134,7 +135,7 @@ export class RangeSync {
         }
         start += BigInt(raw.length);
       }
-      if (status.finalizedNumber > state.finalizedNumber) await this.syncFinality(peer);
+      if (aheadInFinality()) await this.syncFinality(peer);
       if (imported > 0) {
         await this.modules.updateHead();
         this.log.info({ imported, head: Number(chain.head.number), peer: peer.toString() }, "Synced blocks");
@@ -174,8 +175,15 @@ export class RangeSync {
           network.reportPeer(peer, e.type.code, "invalid");
           return;
         }
-        // The block must be ours already (blocks are synced first).
-        if (!state.finality.adoptFinalized(next.checkpoint, encoded)) break;
+        // The block must be ours already (blocks are synced first), on our finalized chain.
+        const refused = state.finality.adoptFinalized(next.checkpoint, encoded);
+        if (refused !== undefined) {
+          this.log.debug(
+            { checkpoint: next.checkpoint, refused, peer: peer.toString() },
+            "Sync: certificate not adopted",
+          );
+          break;
+        }
         adopted++;
         progressed = true;
       }
@@ -208,6 +216,7 @@ export function createReqRespHandlers(modules: {
       headNumber: chain.head.number,
       finalizedHash: hexToBytes(state.finality.finalized.root),
       finalizedNumber: state.finalizedNumber,
+      finalizedSlot: BigInt(state.finality.finalized.slot),
     }),
     blocksByRange: async (start, count) => {
       const out: Uint8Array[] = [];

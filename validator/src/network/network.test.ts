@@ -28,6 +28,7 @@ const status: Status = {
   headNumber: 19n,
   finalizedHash: blake3(blocks[15]),
   finalizedNumber: 15n,
+  finalizedSlot: 17n,
 };
 const handlers: ReqRespHandlers = {
   status: async () => status,

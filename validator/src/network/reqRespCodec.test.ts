@@ -25,6 +25,7 @@ const status: Status = {
   headNumber: 1234n,
   finalizedHash: blake3(Uint8Array.of(2)),
   finalizedNumber: 0n,
+  finalizedSlot: 3n,
 };
 
 function codeOf(fn: () => unknown): string {

@@ -32,6 +32,8 @@ export interface Status {
   headNumber: bigint;
   finalizedHash: Uint8Array;
   finalizedNumber: bigint;
+  /** Slot of the finalized checkpoint (a block can be the checkpoint of several slots: this tells them apart). */
+  finalizedSlot: bigint;
 }
 
 export interface BlocksByRangeRequest {
@@ -81,12 +83,20 @@ export function decodeStatusRequest(data: Uint8Array): void {
 }
 
 export function encodeStatus(s: Status): Uint8Array {
-  return rlpEncode([s.chainId, s.genesisHash, s.headHash, s.headNumber, s.finalizedHash, s.finalizedNumber]);
+  return rlpEncode([
+    s.chainId,
+    s.genesisHash,
+    s.headHash,
+    s.headNumber,
+    s.finalizedHash,
+    s.finalizedNumber,
+    s.finalizedSlot,
+  ]);
 }
 
 export function decodeStatus(data: Uint8Array): Status {
   return decodeWith(() => {
-    const f = rlpList(rlpDecode(data, MAX_STATUS_BYTES), "status", 6);
+    const f = rlpList(rlpDecode(data, MAX_STATUS_BYTES), "status", 7);
     return {
       chainId: rlpUint(f[0], "chainId", 32),
       genesisHash: hash32(f[1], "genesisHash"),
@@ -94,6 +104,7 @@ export function decodeStatus(data: Uint8Array): Status {
       headNumber: rlpUint(f[3], "headNumber", 8),
       finalizedHash: hash32(f[4], "finalizedHash"),
       finalizedNumber: rlpUint(f[5], "finalizedNumber", 8),
+      finalizedSlot: rlpUint(f[6], "finalizedSlot", 8),
     };
   }, badResponse);
 }

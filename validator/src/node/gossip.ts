@@ -4,7 +4,7 @@
 // the sender its score, and a missing parent starts a sync with it.
 import type { EventEmitter } from "node:events";
 import type { PeerId } from "@libp2p/interface";
-import { decodeBlock, type RustChainError, type SignedTransaction } from "@rustchain/shared";
+import { bytesToHex, decodeBlock, type RustChainError, type SignedTransaction } from "@rustchain/shared";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
 import { verifyAiProofOnChain } from "../consensus/ai/verifyOnChain.ts";
@@ -71,6 +71,7 @@ export function createGossipValidators(
     hasBlock: (hash) => chain.hasBlock(hash),
     header: (hash) => view.header(hash),
     feeRecipientOf: (i) => genesis.validators[i]?.feeRecipient,
+    onFinalizedChain: (hash) => state.forkChoice.hasBlock(bytesToHex(hash)),
   };
   return {
     blocks: async (_t, data, from) => {

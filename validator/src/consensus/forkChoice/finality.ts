@@ -294,18 +294,22 @@ export class FinalityTracker {
   /**
    * Finalizes `cp` on the word of a verified finality certificate (a node that missed the votes: they may only ever
    * have been gossiped). Only a checkpoint after the finalized one and on its chain is taken; it is justified and
-   * finalized as if its votes had been counted. Returns whether it was.
+   * finalized as if its votes had been counted. Returns undefined when it was, or why not.
    */
-  adoptFinalized(cp: Checkpoint, certificate: Uint8Array): boolean {
-    if (!isRoot(cp.root) || !isSlot(cp.slot) || cp.slot <= this.finalizedCp.slot) return false;
+  adoptFinalized(
+    cp: Checkpoint,
+    certificate: Uint8Array,
+  ): undefined | "malformed" | "not_after_finalized" | "unknown_block" | "conflicts_with_finalized" | "pending" {
+    if (!isRoot(cp.root) || !isSlot(cp.slot)) return "malformed";
+    if (cp.slot <= this.finalizedCp.slot) return "not_after_finalized";
     const blockSlot = this.blocks.getBlockSlot(cp.root);
-    if (blockSlot === undefined || blockSlot > cp.slot) return false;
-    if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return false;
+    if (blockSlot === undefined || blockSlot > cp.slot) return "unknown_block";
+    if (!isCheckpointAncestor(this.blocks, this.finalizedCp, cp)) return "conflicts_with_finalized";
     const checkpoint = { slot: cp.slot, root: cp.root };
     if (!this.justifiedSet.has(checkpointKey(checkpoint))) this.justify(checkpoint);
     this.finalize(checkpoint, { kind: "certificate", parent: this.finalizedCp, certificate });
     this.settle();
-    return this.finalizedCp.slot === cp.slot && this.finalizedCp.root === cp.root;
+    return this.finalizedCp.slot === cp.slot && this.finalizedCp.root === cp.root ? undefined : "pending";
   }
 
   /** Weight of the finalize votes counted for `cp` (0 once pruned by finalization, or while `cp` is not justified). */

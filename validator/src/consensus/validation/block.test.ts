@@ -169,7 +169,9 @@ function block(o: BlockOptions): Block {
 
 const encoded = (o: BlockOptions) => encodeBlock(block(o));
 
-function context(o: { finalized?: number; known?: Uint8Array[]; now?: bigint } = {}): BlockGossipContext {
+function context(
+  o: { finalized?: number; known?: Uint8Array[]; now?: bigint; offFinalizedChain?: Uint8Array[] } = {},
+): BlockGossipContext {
   const known = new Set((o.known ?? []).map(bytesToHex));
   return {
     chainId: CHAIN_ID,
@@ -182,6 +184,7 @@ function context(o: { finalized?: number; known?: Uint8Array[]; now?: bigint } =
     hasBlock: async (hash) => known.has(bytesToHex(hash)),
     header: async (hash) => stored.get(bytesToHex(hash)),
     feeRecipientOf: (i) => genesis.validators[i]?.feeRecipient,
+    onFinalizedChain: (hash) => !(o.offFinalizedChain ?? []).some((h) => bytesToHex(h) === bytesToHex(hash)),
   };
 }
 
@@ -281,6 +284,14 @@ describe("validateGossipBlock", () => {
     const p = elected.eligible[0]!;
     const orphan = encoded({ slot: elected.slot, proposer: p, parentHash: new Uint8Array(32).fill(0x77) });
     expect(await verdict(orphan)).toBe("IGNORE BLOCK_UNKNOWN_PARENT");
+  });
+
+  it("IGNORE BLOCK_PARENT_NOT_ON_FINALIZED_CHAIN: a block on a branch our finality excludes is not its sender's fault", async () => {
+    const o = { slot: elected.slot, proposer: elected.eligible[0]! };
+    // The same block is accepted while its parent (genesis here) is on the finalized chain.
+    expect(await verdict(encoded(o))).toBe("accept");
+    const ctx = context({ offFinalizedChain: [GENESIS_HASH] });
+    expect(await verdict(encoded(o), ctx)).toBe("IGNORE BLOCK_PARENT_NOT_ON_FINALIZED_CHAIN");
   });
 
   it("REJECT BLOCK_INVALID_SLOT for a slot not after the parent's", async () => {

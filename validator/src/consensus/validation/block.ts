@@ -38,6 +38,11 @@ export async function validateGossipBlock(ctx: BlockGossipContext, data: Uint8Ar
   // Rule: the parent is known (else we lack blocks: the caller asks the sender for them).
   const parent = await ctx.header(h.parentHash);
   if (!parent) throw new GossipValidationError("IGNORE", { code: "BLOCK_UNKNOWN_PARENT" });
+  // Rule: the parent is on our finalized chain (a block on another branch is one our finality already excludes: the
+  // sender may not know our finalized checkpoint yet, so it is not its fault).
+  if (!ctx.onFinalizedChain(h.parentHash)) {
+    throw new GossipValidationError("IGNORE", { code: "BLOCK_PARENT_NOT_ON_FINALIZED_CHAIN" });
+  }
   // Rule: the slot is after the parent's.
   if (h.slot <= parent.slot) throw new GossipValidationError("REJECT", { code: "BLOCK_INVALID_SLOT" });
   // Rule: the proposer was elected for the slot on this chain (VRF under the epoch seed, weights at the parent).

@@ -26,4 +26,6 @@ export interface BlockGossipContext extends GossipClockContext {
   header(hash: Uint8Array): Promise<BlockHeader | undefined>;
   /** The fee recipient registered for a validator (the block's coinbase must be it). */
   feeRecipientOf(index: number): Uint8Array | undefined;
+  /** Whether a stored block is on our finalized chain (fork choice holds it). */
+  onFinalizedChain(hash: Uint8Array): boolean;
 }
