@@ -23,19 +23,25 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A one-validator chain (250 ms slots) in a fresh datadir, and how to start its node (again) on that datadir. */
+async function singleValidatorNode(seed: number) {
+  const datadir = await mkdtemp(join(tmpdir(), "rustchain-restart-"));
+  dirs.push(datadir);
+  const validator = blsKeypairFromSeed(new Uint8Array(32).fill(seed));
+  const genesis = parseGenesis(
+    devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
+  );
+  const start = () =>
+    RustChainNode.start(
+      { datadir, genesis, secretKey: validator.secretKey, rpc: { host: "127.0.0.1", port: 0 } },
+      pino({ level: "silent" }),
+    );
+  return { datadir, genesis, start };
+}
+
 describe("a node restarted on its datadir", () => {
   it("resumes with the finalized and justified checkpoints it had, and keeps finalizing", async () => {
-    const datadir = await mkdtemp(join(tmpdir(), "rustchain-restart-"));
-    dirs.push(datadir);
-    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(21));
-    const genesis = parseGenesis(
-      devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-    );
-    const start = () =>
-      RustChainNode.start(
-        { datadir, genesis, secretKey: validator.secretKey, rpc: { host: "127.0.0.1", port: 0 } },
-        pino({ level: "silent" }),
-      );
+    const { start } = await singleValidatorNode(21);
 
     const first = await start();
     for (let i = 0; i < 80 && (await first.engine.status()).finalized.slot < 6; i++) await sleep(100);
@@ -71,17 +77,7 @@ describe("a node restarted on its datadir", () => {
     // A crash between a finalization and its write, as bad as it gets: neither checkpoint is on disk. Replaying the
     // stored blocks' votes finalizes again, and each of those finalizations is recorded with its certificate, so the
     // node's certificate chain still verifies from genesis (the chain a syncing node walks).
-    const datadir = await mkdtemp(join(tmpdir(), "rustchain-refinalize-"));
-    dirs.push(datadir);
-    const validator = blsKeypairFromSeed(new Uint8Array(32).fill(22));
-    const genesis = parseGenesis(
-      devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-    );
-    const start = () =>
-      RustChainNode.start(
-        { datadir, genesis, secretKey: validator.secretKey, rpc: { host: "127.0.0.1", port: 0 } },
-        pino({ level: "silent" }),
-      );
+    const { datadir, genesis, start } = await singleValidatorNode(22);
     const first = await start();
     for (let i = 0; i < 80 && (await first.engine.status()).finalized.slot < 8; i++) await sleep(100);
     const before = first.consensus.finality.finalized;
