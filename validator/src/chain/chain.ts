@@ -36,13 +36,14 @@ import { Bucket, type Database, u64Key, WriteBatch } from "../db/database.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import { applyTransaction, type BlockEnv, makeReceipt } from "../execution/transactionExecutor.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
-import { type Account, EMPTY_TRIE_ROOT } from "../state/account.ts";
+import type { Account } from "../state/account.ts";
 import type { FlatChange, StateDb, WorldState } from "../state/stateDb.ts";
+import { META_GENESIS, META_HEAD, META_HISTORY_START } from "./chainMeta.ts";
 import { BlockError } from "./errors.ts";
+import { buildGenesisBlock } from "./genesisBlock.ts";
 import { HeaderStore } from "./headerStore.ts";
-import { REGISTRY_ADDRESS, RegistryField, registrySlot, u256 } from "./validatorRegistry.ts";
 
-const ZERO_HASH = new Uint8Array(32);
+const _ZERO_HASH = new Uint8Array(32);
 const BLOCK_SIGNING_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLOCK_V1");
 
 /** What the proposer signs: the block hash bound to this chain and domain. */
@@ -121,9 +122,6 @@ export interface ChainOptions {
   checkpoint?: { number: bigint; hash: Uint8Array };
 }
 
-const META_HEAD = new TextEncoder().encode("head");
-const META_GENESIS = new TextEncoder().encode("genesis");
-
 function encodeFlatDiff(diff: FlatChange[]): Uint8Array {
   const e = (v: Uint8Array | null) => v ?? new Uint8Array(0);
   return rlpEncode(diff.map((c) => [c.bucket, c.key, e(c.before), e(c.after)]));
@@ -165,6 +163,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   head!: BlockHeader;
   headHash!: Uint8Array;
   genesisHash!: Uint8Array;
+  /** The first block whose body and receipts this node stores (above 0 after a warp sync). */
+  historyStart = 0n;
   private readonly hooks: ConsensusHooks | undefined;
   private readonly headers: HeaderStore;
   /** importBlock and setHead run one at a time: both read the head and write the canonical index. */
@@ -217,6 +217,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     if (!head) throw new BlockError({ code: "BLOCK_UNKNOWN_PARENT", parentHash: bytesToHex(headHash) });
     this.head = head;
     this.headHash = headHash;
+    const historyStart = await db.get(Bucket.meta, META_HISTORY_START);
+    this.historyStart = historyStart ? new DataView(historyStart.buffer, historyStart.byteOffset).getBigUint64(0) : 0n;
     const cp = this.opts.checkpoint;
     if (cp && cp.number <= head.number) {
       const have = await this.canonicalHash(cp.number);
@@ -228,47 +230,9 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   }
 
   private async buildGenesis(): Promise<{ block: Block; batch: WriteBatch }> {
-    const g = this.genesis;
-    const ws = this.modules.state.overlay(EMPTY_TRIE_ROOT, false);
-    for (const a of g.alloc) {
-      const acc = await ws.getAccount(a.address);
-      acc.balance = a.balance;
-      acc.nonce = a.nonce;
-      ws.setAccount(a.address, acc);
-    }
-    // The validator registry: genesis stakes (AI scores start at 0).
-    const registry = await ws.getAccount(REGISTRY_ADDRESS);
-    registry.nonce = 1n;
-    ws.setAccount(REGISTRY_ADDRESS, registry);
-    for (const [i, v] of g.validators.entries()) {
-      await ws.setStorage(REGISTRY_ADDRESS, registrySlot(i, RegistryField.stake), u256(v.stake));
-    }
-    const batch = new WriteBatch();
-    const stateRoot = await ws.commit(batch, true);
-    const emptyRoot = await orderedListRoot([]);
-    const header: BlockHeader = {
-      parentHash: ZERO_HASH,
-      slot: 0n,
-      number: 0n,
-      proposerIndex: 0n,
-      coinbase: new Uint8Array(20),
-      vrfProof: new Uint8Array(0),
-      stateRoot,
-      transactionsRoot: emptyRoot,
-      receiptsRoot: emptyRoot,
-      logsBloom: new Uint8Array(BLOOM_BYTES),
-      gasLimit: g.gasLimit,
-      gasUsed: 0n,
-      baseFeePerGas: g.baseFeePerGas,
-      timestamp: g.timestamp,
-      extraData: g.extraData,
-      extrasRoot: blockExtrasRoot(EMPTY_EXTRAS),
-      signature: new Uint8Array(0),
-    };
-    const block: Block = { header, transactions: [], ...EMPTY_EXTRAS };
-    const hash = blockHash(header);
+    const { block, hash, batch } = await buildGenesisBlock(this.genesis, this.modules.state);
     this.writeBlockData(batch, block, hash, [], []);
-    this.writeCanonical(batch, header.number, hash, []);
+    this.writeCanonical(batch, block.header.number, hash, []);
     batch.put(Bucket.meta, META_HEAD, hash);
     batch.put(Bucket.meta, META_GENESIS, hash);
     return { block, batch };

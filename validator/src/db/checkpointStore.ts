@@ -52,6 +52,20 @@ export class CheckpointStore {
     return this.db.write(batch);
   }
 
+  /**
+   * A warp sync's verified certificate chain, ending at the finalized checkpoint it adopts, added to `batch` (which
+   * also anchors the chain): the node then serves these certificates to the next node that syncs.
+   */
+  putSnapshotFinality(
+    batch: WriteBatch,
+    finalized: Checkpoint,
+    certificates: readonly { slot: number; number: bigint; encoded: Uint8Array }[],
+  ): void {
+    batch.put(Bucket.meta, META_FINALIZED, encodeCheckpoint(finalized));
+    batch.put(Bucket.meta, META_JUSTIFIED, encodeCheckpoint(finalized));
+    for (const c of certificates) this.putCertificate(batch, c.slot, c.number, c.encoded);
+  }
+
   private putCertificate(batch: WriteBatch, slot: number, number: bigint, encoded: Uint8Array): void {
     batch.put(Bucket.finalityCertificates, u64Key(BigInt(slot)), encoded);
     batch.put(Bucket.certificateIndex, u64Key(number), u64Key(BigInt(slot)));
@@ -69,6 +83,14 @@ export class CheckpointStore {
   async certificateCovering(number: bigint): Promise<StoredCertificate | undefined> {
     for await (const [, slotKey] of this.db.range(Bucket.certificateIndex, { from: u64Key(number), limit: 1 })) {
       return this.certificateAt(Number(new DataView(slotKey.buffer, slotKey.byteOffset).getBigUint64(0)));
+    }
+    return undefined;
+  }
+
+  /** The certificate of the latest certified checkpoint (a snapshot is pinned to its block). */
+  async latestCertificate(): Promise<StoredCertificate | undefined> {
+    for await (const [key, encoded] of this.db.range(Bucket.finalityCertificates, { reverse: true, limit: 1 })) {
+      return { slot: Number(new DataView(key.buffer, key.byteOffset).getBigUint64(0)), encoded };
     }
     return undefined;
   }

@@ -19,6 +19,8 @@ export const Bucket = {
   flatDiffs: 0x0c, // block hash → flat-view changes of the block with previous values (apply and undo on reorg)
   finalityCertificates: 0x0d, // checkpoint slot (8 bytes BE) → finality certificate (db/checkpointStore.ts)
   certificateIndex: 0x0e, // block number (8 bytes BE) → slot of the certified checkpoint whose block it is
+  preimages: 0x0f, // BLAKE3(address) → address, BLAKE3(slot) → slot: trie keys back to flat keys (snapshot export)
+  warpSync: 0x10, // warp-sync progress: verified chunk index (4 bytes BE) → what it proved (snapshot/warpSyncStore.ts)
 } as const;
 export type BucketId = (typeof Bucket)[keyof typeof Bucket];
 

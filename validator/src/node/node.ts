@@ -125,6 +125,8 @@ export class RustChainNode {
       { checkpoint: opts.checkpoint },
     );
     await chain.init();
+    const preimages = await state.ensurePreimages();
+    if (preimages > 0) logger.info({ keys: preimages }, "Recorded trie key preimages of an older datadir");
     metrics.headNumber.set(Number(chain.head.number));
 
     const mempool = new Mempool(defaultMempoolOptions, {

@@ -12,7 +12,7 @@ import {
   type TrieNodeReader,
 } from "@rustchain/shared";
 import { decodeStorageWord } from "@rustchain/shared/account";
-import { Bucket, type Database, type WriteBatch } from "../db/database.ts";
+import { Bucket, type Database, WriteBatch } from "../db/database.ts";
 import {
   type Account,
   decodeAccount,
@@ -29,6 +29,8 @@ export interface StateDbOptions {
   accountCacheSize: number;
 }
 export const defaultStateDbOptions: StateDbOptions = { nodeCacheSize: 1_000_000, accountCacheSize: 500_000 };
+
+const META_PREIMAGES = new TextEncoder().encode("preimages-v1");
 
 const hexKey = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
@@ -151,6 +153,33 @@ export class StateDb {
    */
   overlay(root: Uint8Array, isHead: boolean): WorldState {
     return new WorldState(this, root, isHead);
+  }
+
+  /**
+   * Datadirs from before preimages were recorded: fill them in once from the flat view (the head's keys; a key that
+   * only older roots hold has no preimage, and an export at such a root says so).
+   */
+  async ensurePreimages(): Promise<number> {
+    const { db } = this.modules;
+    if (await db.get(Bucket.meta, META_PREIMAGES)) return 0;
+    let written = 0;
+    let batch = new WriteBatch();
+    const flush = async () => {
+      await db.write(batch);
+      batch = new WriteBatch();
+    };
+    for await (const [address] of db.range(Bucket.flatAccounts)) {
+      batch.put(Bucket.preimages, blake3(address), address);
+      if (++written % 10_000 === 0) await flush();
+    }
+    for await (const [key] of db.range(Bucket.flatStorage)) {
+      const slot = key.subarray(20);
+      batch.put(Bucket.preimages, blake3(slot), slot);
+      if (++written % 10_000 === 0) await flush();
+    }
+    batch.put(Bucket.meta, META_PREIMAGES, Uint8Array.of(1));
+    await flush();
+    return written;
   }
 
   /** Record nodes written by a commit so the next block finds them in memory. */
@@ -337,7 +366,10 @@ export class WorldState {
             before: before.every((b) => b === 0) ? null : before,
             after: isZero ? null : value,
           });
-          await storageTrie.put(blake3(slot), isZero ? new Uint8Array(0) : encodeStorageValue(value));
+          const slotKey = blake3(slot);
+          await storageTrie.put(slotKey, isZero ? new Uint8Array(0) : encodeStorageValue(value));
+          // A new key's preimage, so a snapshot of any later root can name the slot (trie keys are hashes).
+          if (!isZero && before.every((b) => b === 0)) batch.put(Bucket.preimages, slotKey, slot);
           if (writeFlat) {
             if (isZero) batch.del(Bucket.flatStorage, concatBytes(address, slot));
             else batch.put(Bucket.flatStorage, concatBytes(address, slot), value);
@@ -349,16 +381,18 @@ export class WorldState {
       }
       const prior = await this.baseAccount(address);
       const before = isEmptyAccount(prior) ? null : encodeAccount(prior);
+      const accountKey = blake3(address);
       if (isEmptyAccount(account)) {
         // EIP-161: touched empty accounts are removed.
         this.flatDiff.push({ bucket: Bucket.flatAccounts, key: address, before, after: null });
-        await trie.del(blake3(address));
+        await trie.del(accountKey);
         if (writeFlat) batch.del(Bucket.flatAccounts, address);
         this.accountUpdates.push([address, null]);
       } else {
         const enc = encodeAccount(account);
         this.flatDiff.push({ bucket: Bucket.flatAccounts, key: address, before, after: enc });
-        await trie.put(blake3(address), enc);
+        await trie.put(accountKey, enc);
+        if (before === null) batch.put(Bucket.preimages, accountKey, address);
         if (writeFlat) batch.put(Bucket.flatAccounts, address, enc);
         this.accountUpdates.push([address, account]);
       }

@@ -1,0 +1,59 @@
+// Where snapshot manifests and chunks come from: an object store (S3 or a directory) or peers (snapSync.ts). No
+// source is trusted: whatever one returns is checked against the manifest's hashes and the certified state root.
+
+import { SnapshotError } from "@rustchain/shared/snapshot/errors";
+import {
+  type ChunkEntry,
+  MAX_MANIFEST_BYTES,
+  SNAPSHOT_ID_PATTERN,
+  snapshotKeys,
+} from "@rustchain/shared/snapshot/manifest";
+import type { ObjectStore } from "./objectStore.ts";
+
+export interface SnapshotSource {
+  /** For logs and errors: s3://bucket/prefix, a directory, or peer:<id>. */
+  readonly name: string;
+  /** Snapshot ids this source holds, oldest first. */
+  list(): Promise<string[]>;
+  manifest(id: string): Promise<Uint8Array>;
+  chunk(id: string, entry: ChunkEntry, signal?: AbortSignal): Promise<Uint8Array>;
+  /** The source served a chunk that failed verification (a peer is scored down; a store is just reported). */
+  reportBad?(reason: string): void;
+}
+
+/** Snapshot ids in a store: the directories that have a manifest (an export writes it last). */
+export async function listSnapshotIds(store: ObjectStore): Promise<string[]> {
+  const objects = await store.list("");
+  const ids = objects
+    .map((o) => o.key.split("/"))
+    .filter((parts) => parts.length === 2 && parts[1] === "manifest.json" && SNAPSHOT_ID_PATTERN.test(parts[0] ?? ""))
+    .map((parts) => parts[0] as string);
+  return ids.sort();
+}
+
+export function storeSource(store: ObjectStore): SnapshotSource {
+  return {
+    name: store.location,
+    list: () => listSnapshotIds(store),
+    manifest: (id) => store.get(snapshotKeys.manifest(id), { maxBytes: MAX_MANIFEST_BYTES }),
+    chunk: (id, entry, signal) => store.get(snapshotKeys.chunk(id, entry), { maxBytes: entry.size, signal }),
+  };
+}
+
+/** The newest snapshot id any source lists (or the one asked for), and the sources that have it. */
+export async function pickSnapshot(
+  sources: readonly SnapshotSource[],
+  wanted?: string,
+): Promise<{ id: string; sources: SnapshotSource[] }> {
+  const listed = await Promise.all(sources.map((s) => s.list().catch(() => [] as string[])));
+  let id = wanted;
+  if (!id) id = listed.flat().sort().at(-1);
+  const having = sources.filter((_, i) => id !== undefined && listed[i]?.includes(id));
+  if (!id || having.length === 0) {
+    throw new SnapshotError({
+      code: "SNAPSHOT_NOT_FOUND",
+      location: `${sources.map((s) => s.name).join(", ")}${wanted ? ` (snapshot ${wanted})` : ""}`,
+    });
+  }
+  return { id, sources: having };
+}

@@ -1,0 +1,412 @@
+// Warp sync (docs/sync.md): restore the state of a certified finalized block from a snapshot instead of replaying
+// history. Order of trust:
+//   1. the manifest is parsed (bounded) and must be for our chain id and genesis;
+//   2. its certificate chain verifies from our genesis (or a weak-subjectivity checkpoint) and ends at the manifest's
+//      block; the headers link from genesis to that block. Only now is the state root trusted;
+//   3. state chunks are downloaded in parallel, each checked against the manifest hash, decompressed (bounded) and
+//      proven against the state root the moment it arrives, then written with its progress marker in one batch;
+//   4. the proven ranges must tile the whole state (coverage.ts); then one batch anchors the chain at the block.
+// A refused chunk writes nothing. Killed at any point, the next run skips the chunks whose markers it finds.
+import { promisify } from "node:util";
+import { zstdDecompress } from "node:zlib";
+import {
+  type BlockHeader,
+  blake3,
+  bytesToHex,
+  concatBytes,
+  describeError,
+  equalBytes,
+  type Genesis,
+} from "@rustchain/shared";
+import { type CertificateCrypto, CertificateVerifier } from "@rustchain/shared/consensus/certificateVerifier";
+import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
+import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
+import { headerHash } from "@rustchain/shared/header";
+import {
+  checkChunkHash,
+  decodeSummary,
+  encodeSummary,
+  MAX_CHUNK_BYTES,
+  type VerifiedChunk,
+  verifyChunk,
+} from "@rustchain/shared/snapshot/chunks";
+import { SnapshotCoverage } from "@rustchain/shared/snapshot/coverage";
+import { SnapshotError } from "@rustchain/shared/snapshot/errors";
+import { type ChunkEntry, decodeManifest, type SnapshotManifest } from "@rustchain/shared/snapshot/manifest";
+import type { Logger } from "pino";
+import { buildGenesisBlock } from "../chain/genesisBlock.ts";
+import { HeaderStore } from "../chain/headerStore.ts";
+import { hasChain, writeSnapshotAnchor } from "../chain/snapshotAnchor.ts";
+import { CheckpointStore } from "../db/checkpointStore.ts";
+import { Bucket, type Database, WriteBatch } from "../db/database.ts";
+import type { StateDb } from "../state/stateDb.ts";
+import type { SyncProgress } from "./progress.ts";
+import { pickSnapshot, type SnapshotSource } from "./sources.ts";
+import { WarpSyncStore } from "./warpSyncStore.ts";
+
+const decompress = promisify(zstdDecompress);
+
+export interface WarpSyncOptions {
+  /** Chunks downloaded and verified at once. */
+  concurrency: number;
+  /** Attempts per chunk across all sources before giving up (I/O failures back off exponentially). */
+  attempts: number;
+  /** A snapshot id to sync; default the newest any source lists. */
+  snapshotId?: string;
+  /** Weak-subjectivity checkpoint: verify certificates from this block instead of genesis. */
+  checkpoint?: { number: bigint; hash: Uint8Array };
+}
+export const defaultWarpSyncOptions: WarpSyncOptions = { concurrency: 4, attempts: 6 };
+
+export interface WarpSyncModules {
+  db: Database;
+  state: StateDb;
+  genesis: Genesis;
+  sources: readonly SnapshotSource[];
+  crypto: CertificateCrypto;
+  logger: Logger;
+  progress?: SyncProgress;
+}
+
+export interface WarpSyncResult {
+  id: string;
+  number: bigint;
+  hash: Uint8Array;
+  /** Chunks fetched in this run, and chunks a previous (interrupted) run had already verified. */
+  downloaded: number;
+  resumed: number;
+}
+
+const STATE_KINDS = new Set(["accounts", "storage", "code"]);
+
+/** Run a warp sync into an empty (or interrupted) datadir. Undefined when the datadir already holds a chain. */
+export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promise<WarpSyncResult | undefined> {
+  const { db, logger } = m;
+  const progressStore = new WarpSyncStore(db);
+  const underway = await progressStore.current();
+  if (!underway && (await hasChain(db))) return undefined;
+
+  const { id, sources } = await pickSnapshot(m.sources, underway?.id ?? opts.snapshotId);
+  const manifestBytes = await firstAnswer(sources, (s) => s.manifest(id));
+  const manifestHash = blake3(manifestBytes);
+  if (underway && !equalBytes(underway.manifestHash, manifestHash)) {
+    throw new SnapshotError({
+      code: "SNAPSHOT_MANIFEST_INVALID",
+      reason: `snapshot ${id} changed since this datadir started syncing it; delete the datadir to start over`,
+    });
+  }
+  const manifest = decodeManifest(manifestBytes);
+  const genesisHash = (await buildGenesisBlock(m.genesis, m.state)).hash;
+  if (manifest.chainId !== m.genesis.params.chainId) {
+    throw new SnapshotError({
+      code: "SNAPSHOT_WRONG_CHAIN",
+      reason: `chain id ${manifest.chainId}, ours is ${m.genesis.params.chainId}`,
+    });
+  }
+  if (!equalBytes(manifest.genesisHash, genesisHash)) {
+    throw new SnapshotError({
+      code: "SNAPSHOT_WRONG_CHAIN",
+      reason: `genesis ${bytesToHex(manifest.genesisHash)}, ours is ${bytesToHex(genesisHash)}`,
+    });
+  }
+  logger.info(
+    { id, number: Number(manifest.block.number), chunks: manifest.chunks.length, sources: sources.map((s) => s.name) },
+    underway ? "Resuming warp sync" : "Warp sync started",
+  );
+  if (!underway) await progressStore.begin(id, manifestHash);
+
+  const done = await progressStore.done();
+  const fetcher = new ChunkFetcher(opts, id, manifest, sources, logger);
+  const totalBytes = manifest.chunks.reduce((n, c) => n + c.size, 0);
+  const doneBytes = manifest.chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.size, 0);
+  m.progress?.start(manifest.chunks.length, totalBytes, done.size, doneBytes);
+  let downloaded = 0;
+  try {
+    // 2. The certificate chain and the headers: until they verify, the state root means nothing.
+    const chainEntries = manifest.chunks.filter((c) => !STATE_KINDS.has(c.kind));
+    const chainChunks = new Map<number, VerifiedChunk>();
+    const fresh: { entry: ChunkEntry; raw: Uint8Array }[] = [];
+    await runPool(chainEntries, opts.concurrency, async (entry) => {
+      const stored = done.get(entry.index);
+      if (stored) {
+        chainChunks.set(entry.index, await verifyChunk(entry, stored, manifest.stateRoot));
+        return;
+      }
+      const { verified, raw } = await fetcher.fetch(entry);
+      downloaded++;
+      chainChunks.set(entry.index, verified);
+      fresh.push({ entry, raw });
+    });
+    const anchor = await verifyChain(opts, m, manifest, genesisHash, chainEntries, chainChunks);
+    const batch = new WriteBatch();
+    for (const { entry, raw } of fresh) {
+      progressStore.markDone(batch, entry.index, raw);
+      m.progress?.chunkDone(entry.size);
+    }
+    await db.write(batch);
+
+    // 3. State chunks, proven against the certified state root as they arrive.
+    const stateEntries = manifest.chunks.filter((c) => STATE_KINDS.has(c.kind) && !done.has(c.index));
+    await runPool(stateEntries, opts.concurrency, async (entry) => {
+      const { verified } = await fetcher.fetch(entry);
+      const b = new WriteBatch();
+      writeStateChunk(b, verified);
+      progressStore.markDone(b, entry.index, encodeSummary(verified.summary));
+      await db.write(b);
+      downloaded++;
+      m.progress?.chunkDone(entry.size);
+    });
+
+    // 4. Complete? Then anchor the chain at the snapshot block, in one batch.
+    const coverage = new SnapshotCoverage();
+    const records = await progressStore.done();
+    for (const c of manifest.chunks) {
+      if (STATE_KINDS.has(c.kind)) coverage.add(decodeSummary(records.get(c.index) as Uint8Array));
+    }
+    coverage.check();
+    const final = new WriteBatch();
+    writeSnapshotAnchor(final, new HeaderStore(db), anchor.headers);
+    new CheckpointStore(db).putSnapshotFinality(final, anchor.finalized, anchor.certificates);
+    progressStore.finish(final);
+    await db.write(final);
+    await progressStore.clear();
+  } finally {
+    m.progress?.stop();
+  }
+  const result = {
+    id,
+    number: manifest.block.number,
+    hash: manifest.block.hash,
+    downloaded,
+    resumed: done.size,
+  };
+  logger.info(
+    { id, number: Number(result.number), hash: bytesToHex(result.hash), downloaded, resumed: done.size },
+    "Warp sync finished",
+  );
+  return result;
+}
+
+function writeStateChunk(batch: WriteBatch, v: VerifiedChunk): void {
+  switch (v.kind) {
+    case "accounts":
+      for (const a of v.accounts) {
+        batch.put(Bucket.flatAccounts, a.address, a.encoded);
+        batch.put(Bucket.preimages, blake3(a.address), a.address);
+      }
+      for (const [h, enc] of v.nodes) batch.put(Bucket.stateNodes, h, enc);
+      return;
+    case "storage":
+      for (const s of v.slots) {
+        batch.put(Bucket.flatStorage, concatBytes(s.address, s.slot), s.value);
+        batch.put(Bucket.preimages, blake3(s.slot), s.slot);
+      }
+      for (const [h, enc] of v.nodes) batch.put(Bucket.stateNodes, h, enc);
+      return;
+    case "code":
+      for (const c of v.codes) batch.put(Bucket.code, c.hash, c.code);
+      return;
+    default:
+      return;
+  }
+}
+
+interface VerifiedAnchor {
+  headers: BlockHeader[];
+  finalized: Checkpoint;
+  certificates: { slot: number; number: bigint; encoded: Uint8Array }[];
+}
+
+/** The certificate chain from genesis (or the checkpoint) ends at the manifest's block; headers link genesis to it. */
+async function verifyChain(
+  opts: WarpSyncOptions,
+  m: WarpSyncModules,
+  manifest: SnapshotManifest,
+  genesisHash: Uint8Array,
+  entries: ChunkEntry[],
+  chunks: Map<number, VerifiedChunk>,
+): Promise<VerifiedAnchor> {
+  const certs: { index: number; encoded: Uint8Array }[] = [];
+  const headers: { index: number; header: BlockHeader }[] = [];
+  for (const e of entries) {
+    const v = chunks.get(e.index);
+    if (v?.kind === "certificates") for (const c of v.certificates) certs.push({ index: e.index, encoded: c });
+    if (v?.kind === "headers") for (const h of v.headers) headers.push({ index: e.index, header: h });
+  }
+  const certificateError = (index: number, reason: string) =>
+    new SnapshotError({ code: "SNAPSHOT_CERTIFICATE_INVALID", index, reason });
+
+  // Where trust starts: genesis, or the certificate whose checkpoint is the weak-subjectivity block.
+  let start: Checkpoint = { slot: 0, root: bytesToHex(genesisHash) };
+  let first = 0;
+  const cp = opts.checkpoint;
+  if (cp) {
+    const at = certs.findIndex((c) => {
+      const d = decodeFinalityCertificate(c.encoded);
+      return d.checkpoint.root === bytesToHex(cp.hash) && d.header.number === cp.number;
+    });
+    if (at < 0) {
+      throw new SnapshotError({
+        code: "SNAPSHOT_WRONG_CHAIN",
+        reason: `the checkpoint ${cp.number}:${bytesToHex(cp.hash)} is not a certified checkpoint of this snapshot`,
+      });
+    }
+    start = decodeFinalityCertificate((certs[at] as { encoded: Uint8Array }).encoded).checkpoint;
+    first = at + 1;
+  }
+  const verifier = new CertificateVerifier(
+    { chainId: m.genesis.params.chainId, validators: m.genesis.validators, crypto: m.crypto },
+    { checkpoint: start },
+  );
+  const adopted: VerifiedAnchor["certificates"] = [];
+  for (const [i, c] of certs.entries()) {
+    const decoded = decodeFinalityCertificate(c.encoded);
+    if (i >= first) {
+      try {
+        await verifier.verifyNext(c.encoded);
+      } catch (e) {
+        throw certificateError(c.index, `certificate for slot ${decoded.checkpoint.slot}: ${describeError(e)}`);
+      }
+    }
+    adopted.push({ slot: decoded.checkpoint.slot, number: decoded.header.number, encoded: c.encoded });
+  }
+  const verified = verifier.verified;
+  const last = certs.at(-1);
+  if (
+    verified.checkpoint.root !== bytesToHex(manifest.block.hash) ||
+    !last ||
+    !equalBytes(last.encoded, manifest.certificate)
+  ) {
+    throw certificateError(last?.index ?? 0, "the certificate chain does not end at the snapshot's block");
+  }
+
+  // Headers: numbers 0..N in order, genesis first, each the parent of the next, the last the snapshot block.
+  for (const [n, { index, header }] of headers.entries()) {
+    if (header.number !== BigInt(n)) {
+      throw new SnapshotError({
+        code: "SNAPSHOT_CHUNK_MISMATCH",
+        index,
+        reason: `header ${header.number} at position ${n}`,
+      });
+    }
+    const expectedParent = n === 0 ? undefined : headerHash(blake3, (headers[n - 1] as { header: BlockHeader }).header);
+    if (
+      n === 0
+        ? !equalBytes(headerHash(blake3, header), genesisHash)
+        : !equalBytes(header.parentHash, expectedParent as Uint8Array)
+    ) {
+      throw new SnapshotError({
+        code: "SNAPSHOT_CHUNK_PROOF_INVALID",
+        index,
+        reason: n === 0 ? "the first header is not our genesis" : `header ${n} does not link to header ${n - 1}`,
+      });
+    }
+  }
+  const top = headers.at(-1);
+  if (!top || !equalBytes(headerHash(blake3, top.header), manifest.block.hash)) {
+    throw new SnapshotError({
+      code: "SNAPSHOT_CHUNK_PROOF_INVALID",
+      index: top?.index ?? 0,
+      reason: "the headers do not end at the snapshot's block",
+    });
+  }
+  return { headers: headers.map((h) => h.header), finalized: verified.checkpoint, certificates: adopted };
+}
+
+/** Fetches one chunk from the sources, verifying it; rotates sources on failures and backs off on I/O errors. */
+class ChunkFetcher {
+  constructor(
+    private readonly opts: WarpSyncOptions,
+    private readonly id: string,
+    private readonly manifest: SnapshotManifest,
+    private readonly sources: readonly SnapshotSource[],
+    private readonly logger: Logger,
+  ) {}
+  private next = 0;
+
+  async fetch(entry: ChunkEntry): Promise<{ verified: VerifiedChunk; raw: Uint8Array }> {
+    if (entry.rawSize > MAX_CHUNK_BYTES) {
+      throw new SnapshotError({
+        code: "SNAPSHOT_CHUNK_MALFORMED",
+        index: entry.index,
+        reason: "rawSize above the limit",
+      });
+    }
+    const refused = new Set<SnapshotSource>();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
+      const candidates = this.sources.filter((s) => !refused.has(s));
+      if (candidates.length === 0) break;
+      const source = candidates[this.next++ % candidates.length] as SnapshotSource;
+      let stored: Uint8Array;
+      try {
+        stored = await source.chunk(this.id, entry);
+      } catch (e) {
+        lastError = e;
+        this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(e) }, "Chunk download failed");
+        await sleep(Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2));
+        continue;
+      }
+      try {
+        checkChunkHash(entry, stored);
+        let raw: Uint8Array;
+        try {
+          raw = new Uint8Array(await decompress(stored, { maxOutputLength: Math.max(1, entry.rawSize) }));
+        } catch (e) {
+          throw new SnapshotError({
+            code: "SNAPSHOT_CHUNK_MALFORMED",
+            index: entry.index,
+            reason: `zstd: ${(e as Error).message}`,
+          });
+        }
+        return { verified: await verifyChunk(entry, raw, this.manifest.stateRoot), raw };
+      } catch (e) {
+        if (!(e instanceof SnapshotError)) throw e;
+        // Bad data, not bad luck: this source is not asked for this chunk again.
+        lastError = e;
+        refused.add(source);
+        source.reportBad?.(describeError(e));
+        this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(e) }, "Chunk refused");
+      }
+    }
+    if (lastError instanceof SnapshotError) throw lastError;
+    throw new SnapshotError({
+      code: "SNAPSHOT_INCOMPLETE",
+      reason: `chunk ${entry.index} could not be fetched: ${describeError(lastError)}`,
+    });
+  }
+}
+
+async function firstAnswer<T>(sources: readonly SnapshotSource[], fn: (s: SnapshotSource) => Promise<T>): Promise<T> {
+  let lastError: unknown;
+  for (const s of sources) {
+    try {
+      return await fn(s);
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+/** Run `task` over `items` with at most `concurrency` at once; the first failure stops new work and is thrown. */
+async function runPool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failed && i < items.length) {
+      const item = items[i++] as T;
+      try {
+        await task(item);
+      } catch (e) {
+        failed ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failed) throw failed.error;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
