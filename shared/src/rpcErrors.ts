@@ -14,6 +14,8 @@ export const RpcCode = {
   TRANSACTION_REJECTED: -32003,
   METHOD_NOT_SUPPORTED: -32004,
   LIMIT_EXCEEDED: -32005,
+  /** geth (EIP-4444): a block before the node's first stored block body ("pruned history unavailable"). */
+  PRUNED_HISTORY_UNAVAILABLE: 4444,
   /** execution-apis: execution reverted, with the revert data in `data`. */
   EXECUTION_REVERTED: 3,
 } as const;

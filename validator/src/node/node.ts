@@ -40,6 +40,9 @@ import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
 import { ContractRuntime, checkDeployData } from "../runtime/contractRuntime.ts";
+import { defaultSnapshotExportOptions, type SnapshotExportOptions } from "../snapshot/exporter.ts";
+import type { ObjectStore } from "../snapshot/objectStore.ts";
+import { SnapshotService } from "../snapshot/snapshotService.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
 
@@ -65,6 +68,8 @@ export interface NodeOptions {
    * served on the admin address when `admin` is set. Both authenticate with the HMAC `key`.
    */
   replication?: { key: Uint8Array; pushTo?: string };
+  /** Snapshots of finalized state (docs/sync.md): exported every `every` finalized blocks to each store. */
+  snapshots?: { every: number; keep: number; stores: ObjectStore[]; export?: Partial<SnapshotExportOptions> };
 }
 
 export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
@@ -84,6 +89,7 @@ export class RustChainNode {
     readonly network: Network | undefined,
     readonly admin: AdminServer | undefined,
     readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
+    readonly snapshots: SnapshotService | undefined,
     private readonly parts: {
       db: Database;
       recovery: SenderRecovery;
@@ -320,8 +326,33 @@ export class RustChainNode {
       );
       await admin.listen();
     }
+    let snapshots: SnapshotService | undefined;
+    if (opts.snapshots) {
+      snapshots = new SnapshotService(
+        {
+          every: opts.snapshots.every,
+          keep: opts.snapshots.keep,
+          pollMs: Math.max(250, opts.genesis.params.slotMs),
+          export: { ...defaultSnapshotExportOptions, ...opts.snapshots.export },
+        },
+        {
+          source: {
+            db,
+            headers,
+            checkpoints: consensus.checkpoints,
+            genesisHash: chain.genesisHash,
+            chainId: chain.chainId,
+            canonicalHash: (n) => chain.canonicalHash(n),
+          },
+          stores: opts.snapshots.stores,
+          finalizedNumber: () => consensus.state.finalizedNumber,
+          logger: logger.child({ module: "snapshot" }),
+        },
+      );
+      snapshots.start();
+    }
     engine.start();
-    return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, {
+    return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, snapshots, {
       db,
       recovery,
       filters,
@@ -336,6 +367,7 @@ export class RustChainNode {
     const p = this.parts;
     await this.engine.stop();
     p.sync?.stop();
+    await this.snapshots?.stop();
     await this.replication?.pusher?.stop();
     await this.replication?.feed.stop();
     await this.admin?.close();

@@ -150,8 +150,20 @@ export class EthApi {
     return state.accountAt(resolved.header.stateRoot, address);
   }
 
-  loadBlock(hash: Uint8Array): Promise<LoadedBlock | undefined> {
-    return loadBlock(this.modules.chain, hash);
+  /** A stored block; below the node's history start (a warp-synced node) the error names the first available one. */
+  async loadBlock(hash: Uint8Array): Promise<LoadedBlock | undefined> {
+    const { chain } = this.modules;
+    const b = await loadBlock(chain, hash);
+    if (b || chain.historyStart === 0n) return b;
+    const header = await chain.getHeader(hash);
+    if (header && header.number < chain.historyStart) {
+      throw new RpcError(
+        RpcCode.PRUNED_HISTORY_UNAVAILABLE,
+        `pruned history unavailable: block ${header.number} is before this node's history (it was warp-synced); the first available block is ${chain.historyStart}`,
+        { firstAvailableBlock: toQuantity(chain.historyStart) },
+      );
+    }
+    return undefined;
   }
 
   private async loadBlockByTag(tag: BlockTag): Promise<LoadedBlock | undefined> {

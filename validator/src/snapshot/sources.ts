@@ -8,7 +8,7 @@ import {
   SNAPSHOT_ID_PATTERN,
   snapshotKeys,
 } from "@rustchain/shared/snapshot/manifest";
-import type { ObjectStore } from "./objectStore.ts";
+import { type ObjectStore, ObjectStoreError } from "./objectStore.ts";
 
 export interface SnapshotSource {
   /** For logs and errors: s3://bucket/prefix, a directory, or peer:<id>. */
@@ -36,7 +36,22 @@ export function storeSource(store: ObjectStore): SnapshotSource {
     name: store.location,
     list: () => listSnapshotIds(store),
     manifest: (id) => store.get(snapshotKeys.manifest(id), { maxBytes: MAX_MANIFEST_BYTES }),
-    chunk: (id, entry, signal) => store.get(snapshotKeys.chunk(id, entry), { maxBytes: entry.size, signal }),
+    chunk: async (id, entry, signal) => {
+      try {
+        return await store.get(snapshotKeys.chunk(id, entry), { maxBytes: entry.size, signal });
+      } catch (e) {
+        // Larger than the manifest says: bad data (another chunk under this name), not a failure worth retrying.
+        if (e instanceof ObjectStoreError && e.type.code === "OBJECT_TOO_LARGE") {
+          throw new SnapshotError({
+            code: "SNAPSHOT_CHUNK_HASH_MISMATCH",
+            index: entry.index,
+            expected: `${entry.size} bytes`,
+            got: "a larger object",
+          });
+        }
+        throw e;
+      }
+    },
   };
 }
 

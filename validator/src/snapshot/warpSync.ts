@@ -17,6 +17,7 @@ import {
   describeError,
   equalBytes,
   type Genesis,
+  RustChainError,
 } from "@rustchain/shared";
 import { type CertificateCrypto, CertificateVerifier } from "@rustchain/shared/consensus/certificateVerifier";
 import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
@@ -265,7 +266,8 @@ async function verifyChain(
       try {
         await verifier.verifyNext(c.encoded);
       } catch (e) {
-        throw certificateError(c.index, `certificate for slot ${decoded.checkpoint.slot}: ${describeError(e)}`);
+        const code = e instanceof RustChainError ? `${(e.type as { code: string }).code}: ` : "";
+        throw certificateError(c.index, `certificate for slot ${decoded.checkpoint.slot}: ${code}${describeError(e)}`);
       }
     }
     adopted.push({ slot: decoded.checkpoint.slot, number: decoded.header.number, encoded: c.encoded });
