@@ -720,6 +720,8 @@ export async function startTestPeer(
       chainId: 21076n,
       // The node's own genesis as head: the node never syncs from it (and keeps it, as a peer on its chain).
       handlers: {
+        snapshotManifest: async () => undefined,
+        snapshotChunk: async () => undefined,
         status: async () => ({
           chainId: 21076n,
           genesisHash,

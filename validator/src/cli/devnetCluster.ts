@@ -25,6 +25,8 @@ export interface ClusterOptions {
   logLevel: string;
   miner: boolean;
   logger: Logger;
+  /** Extra `rustchain node` arguments per validator index (snapshot flags: only the first uploads to S3). */
+  extraArgs?: (index: number) => string[];
 }
 
 /**
@@ -149,7 +151,7 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<boolean> {
       maxPeersPerPrefix: Math.max(8, o.nodes.length * 2),
       logLevel: o.logLevel,
       logName: `v${i}`,
-      extra: o.miner ? ["--miner"] : [],
+      extra: [...(o.miner ? ["--miner"] : []), ...(o.extraArgs?.(i) ?? [])],
     });
     const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     children.push(child);

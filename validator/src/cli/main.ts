@@ -21,10 +21,17 @@ import { BYZANTINE_KINDS, type ByzantineKind } from "../consensus/testing/byzant
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
+import { parseCheckpoint } from "./argParsers.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
 import { registerSlashingProtectionCommand } from "./slashingProtectionCommand.ts";
+import {
+  addSnapshotExportOptions,
+  addWarpSyncOptions,
+  registerSnapshotCommand,
+  snapshotNodeOptions,
+} from "./snapshotCommand.ts";
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -128,7 +135,7 @@ class CliError extends Error {}
 const program = new Command();
 program.name("rustchain").description("RustChain validator node and tools").version("0.1.0");
 
-program
+const devnetCommand = program
   .command("devnet")
   .description("run a local chain of N validators with 10 funded dev accounts (chain id 21076)")
   .option("--datadir <dir>", "data directory (created on first start)", ".rustchain/devnet")
@@ -159,7 +166,9 @@ program
     checkHostPort,
   )
   .option("--reset", "delete the data directory first", false)
-  .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+  .option("--log-level <level>", "trace, debug, info, warn, error", "info");
+addSnapshotExportOptions(devnetCommand);
+devnetCommand
   .addHelpText(
     "after",
     `\nDev accounts: the first 10 accounts of the mnemonic "${DEVNET_MNEMONIC}", 10,000 RTC each.\nThe devnet keeps dev-only keystore passwords in its data directory; never use them for real keys.\nWith --validators N > 1, validator i runs in its own process with datadir <datadir>/node-i; RPC and metrics\nare on the first one, the others pick free ports. Ctrl-C stops them all.`,
@@ -169,6 +178,12 @@ program
     const count = o.validators as number;
     if (count < 1 || count > 64) program.error("error: --validators must be between 1 and 64");
     if (o.reset) await rm(datadir, { recursive: true, force: true });
+    let snapshotOptions: ReturnType<typeof snapshotNodeOptions>;
+    try {
+      snapshotOptions = snapshotNodeOptions(o);
+    } catch (e) {
+      return program.error(`error: ${describeError(e)}`);
+    }
     const logger = makeLogger(o.logLevel);
     const prepared = await prepareDevnet(datadir, count, o.slotMs, o.ai, logger);
     if (count > 1) {
@@ -182,6 +197,16 @@ program
         logLevel: o.logLevel,
         miner: o.miner,
         logger,
+        extraArgs: (i) =>
+          o.snapshotEvery
+            ? [
+                "--snapshot-every",
+                String(o.snapshotEvery),
+                "--snapshot-keep",
+                String(o.snapshotKeep),
+                ...(i === 0 && o.snapshotTo ? ["--snapshot-to", o.snapshotTo] : []),
+              ]
+            : [],
       });
       if (!clean) process.exitCode = 1;
       return;
@@ -198,6 +223,7 @@ program
         metrics: parseHostPort(o.metricsAddr),
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
+        ...snapshotOptions,
         replication: o.replicateTo
           ? {
               key: await loadReplicationKey(resolve(o.replicationKeyFile ?? `${datadir}/replication-key`), true),
@@ -220,12 +246,6 @@ async function minerOptions(address: Uint8Array) {
   return { address, artefacts: { wasm: circuit.artefacts.wasm, zkey: circuit.artefacts.zkey } };
 }
 
-function parseCheckpoint(value: string): { number: bigint; hash: Uint8Array } {
-  const m = /^(\d{1,20}):(0x[0-9a-fA-F]{64})$/.exec(value);
-  if (!m) throw new InvalidArgumentError("expected <block number>:<0x block hash>");
-  return { number: BigInt(m[1] as string), hash: hexToBytes((m[2] as string).toLowerCase()) };
-}
-
 function checkUrl(value: string): string {
   let u: URL;
   try {
@@ -241,7 +261,7 @@ function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").filter((s) => s.length > 0)];
 }
 
-program
+const nodeCommand = program
   .command("node")
   .description("run a validator node from a genesis file and an encrypted BLS keystore")
   .requiredOption("--datadir <dir>", "data directory")
@@ -278,7 +298,10 @@ program
     "hex HMAC key of the replication feed; also serves GET /replication/* on --admin-addr",
   )
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
-  .option("--log-name <name>", "name added to every log line (to tell processes apart)")
+  .option("--log-name <name>", "name added to every log line (to tell processes apart)");
+addSnapshotExportOptions(nodeCommand);
+addWarpSyncOptions(nodeCommand);
+nodeCommand
   .addOption(
     new Option(
       "--byzantine [kinds]",
@@ -298,6 +321,13 @@ program
       if (unknown.length > 0) program.error(`error: --byzantine: unknown kind ${unknown.join(",")}`);
       byzantine = new Set(kinds as ByzantineKind[]);
     }
+    let snapshotOptions: ReturnType<typeof snapshotNodeOptions>;
+    try {
+      snapshotOptions = snapshotNodeOptions(o);
+    } catch (e) {
+      return program.error(`error: ${describeError(e)}`);
+    }
+    if (o.syncMode === "snap" && !o.p2p) program.error("error: --sync-mode snap needs the network (drop --no-p2p)");
     const logger = makeLogger(o.logLevel, o.logName);
     const genesis = await loadGenesisFile(o.genesis);
     const secretKey = o.key ? (await loadValidatorKey(o.key, o.passwordFile)).secretKey : undefined;
@@ -342,6 +372,7 @@ program
           : undefined,
         consensus: miner ? { miner } : {},
         byzantine,
+        ...snapshotOptions,
       },
       logger,
     );
@@ -424,6 +455,7 @@ program
 
 registerKeysCommand(program);
 registerSlashingProtectionCommand(program);
+registerSnapshotCommand(program);
 
 try {
   await program.parseAsync(process.argv);

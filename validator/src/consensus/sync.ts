@@ -206,7 +206,7 @@ export function createReqRespHandlers(modules: {
   chain: Chain;
   state: ConsensusState;
   checkpoints: CheckpointStore;
-}): ReqRespHandlers {
+}): Omit<ReqRespHandlers, "snapshotManifest" | "snapshotChunk"> {
   const { chain, state, checkpoints } = modules;
   return {
     status: async (): Promise<Status> => ({

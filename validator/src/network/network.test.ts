@@ -30,8 +30,14 @@ const status: Status = {
   finalizedNumber: 15n,
   finalizedSlot: 17n,
 };
+/** A served snapshot: its manifest stand-in and three chunks of 1-3 MiB (over the 10 s / 4 MiB block limits' reach). */
+const SNAPSHOT = "000000000012-abcdef01";
+const snapshotChunkBytes = (index: number) => new Uint8Array((index + 1) * 1024 * 1024).fill(index + 1);
 const handlers: ReqRespHandlers = {
   status: async () => status,
+  snapshotManifest: async (id) =>
+    id === undefined || id === SNAPSHOT ? new TextEncoder().encode(`{"id":"${SNAPSHOT}"}`) : undefined,
+  snapshotChunk: async (id, index) => (id === SNAPSHOT && index < 3 ? snapshotChunkBytes(index) : undefined),
   blocksByRange: async (start, count) => blocks.slice(Number(start), Number(start) + count),
   blocksByRoot: async (hashes) =>
     hashes.flatMap((h) => {
@@ -229,6 +235,20 @@ describe("network (3 nodes on 127.0.0.1)", () => {
     expect(await codeOf(b.requestFinalityCertificates(a.peerId, 0n, 65))).toBe("REQ_INVALID_REQUEST");
     expect(a.peerScore(b.peerId)).toBe(0);
     expect(b.peerScore(a.peerId)).toBeCloseTo(-20, 0); // unchanged: only gossip penalties so far
+  });
+
+  it("snapshot_manifest and snapshot_chunk carry megabyte payloads; what a peer lacks is an empty answer", async () => {
+    const manifest = await b.requestSnapshotManifest(a.peerId, undefined);
+    expect(new TextDecoder().decode(manifest)).toContain(SNAPSHOT);
+    expect(await b.requestSnapshotManifest(a.peerId, "000000000013-abcdef01")).toBeUndefined();
+    expect(await b.requestSnapshotChunk(a.peerId, SNAPSHOT, 3)).toBeUndefined();
+    // One request at a time per peer (snap sync spreads its parallelism over peers).
+    const chunks = [];
+    for (const i of [0, 1, 2]) chunks.push(await b.requestSnapshotChunk(a.peerId, SNAPSHOT, i));
+    expect(chunks.map((c) => c?.length)).toEqual([1, 2, 3].map((n) => n * 1024 * 1024));
+    expect(chunks[2]).toEqual(snapshotChunkBytes(2));
+    // A malformed snapshot id is refused before it is sent.
+    expect(await codeOf(b.requestSnapshotChunk(a.peerId, "../../etc/passwd", 0))).toBe("REQ_INVALID_REQUEST");
   });
 
   it("refuses more than 64 blocks per request, locally and on the wire", async () => {

@@ -430,6 +430,14 @@ export class Network {
     return this.startedReqResp().finalityCertificates(peer, fromSlot, count);
   }
 
+  async requestSnapshotManifest(peer: PeerId, id: string | undefined): Promise<Uint8Array | undefined> {
+    return this.startedReqResp().snapshotManifest(peer, id);
+  }
+
+  async requestSnapshotChunk(peer: PeerId, id: string, index: number): Promise<Uint8Array | undefined> {
+    return this.startedReqResp().snapshotChunk(peer, id, index);
+  }
+
   private topicScoreParams(): TopicScoreParams {
     const g = this.opts.gossipScore;
     return createTopicScoreParams({

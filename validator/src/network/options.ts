@@ -35,6 +35,10 @@ export interface ReqRespOptions {
   maxBlockBytes: number;
   /** Concurrent inbound streams per protocol per connection. */
   maxInboundStreams: number;
+  /** Deadline of one snapshot request (a chunk of a few MiB to a slow peer; docs/sync.md), client and server. */
+  snapshotTimeoutMs: number;
+  /** Largest snapshot chunk or manifest (one response payload) accepted by the client. */
+  maxSnapshotBytes: number;
 }
 
 export interface NetworkOptions {
@@ -103,7 +107,14 @@ export const defaultNetworkOptions: NetworkOptions = {
     halfLifeMs: 10 * 60_000,
     maxTrackedPeers: 4096,
   },
-  reqResp: { timeoutMs: 10_000, maxRequestBytes: 4 * KiB, maxBlockBytes: 4 * MiB, maxInboundStreams: 4 },
+  reqResp: {
+    timeoutMs: 10_000,
+    maxRequestBytes: 4 * KiB,
+    maxBlockBytes: 4 * MiB,
+    maxInboundStreams: 4,
+    snapshotTimeoutMs: 30_000,
+    maxSnapshotBytes: 16 * MiB,
+  },
   discovery: { targetPeers: 16, intervalMs: 10_000, maxConcurrentDials: 4 },
   dht: { enabled: true, clientMode: false, allowPrivateAddresses: true },
 };

@@ -13,11 +13,15 @@ import {
   decodeBlocksByRootRequest,
   decodeCertificatesRequest,
   decodeResponseChunk,
+  decodeSnapshotChunkRequest,
+  decodeSnapshotManifestRequest,
   decodeStatus,
   decodeStatusRequest,
   encodeBlocksByRangeRequest,
   encodeBlocksByRootRequest,
   encodeCertificatesRequest,
+  encodeSnapshotChunkRequest,
+  encodeSnapshotManifestRequest,
   encodeStatus,
   errorChunk,
   MAX_ERROR_MESSAGE_BYTES,
@@ -88,6 +92,37 @@ export class ReqResp {
     return this.request(peer, "finality_certificates", request, count, MAX_CERTIFICATE_BYTES);
   }
 
+  /** A peer's snapshot manifest (newest when `id` is undefined); undefined when it has none. Unverified. */
+  async snapshotManifest(peer: PeerId, id: string | undefined): Promise<Uint8Array | undefined> {
+    const chunks = await this.request(
+      peer,
+      "snapshot_manifest",
+      encodeSnapshotManifestRequest(id),
+      1,
+      this.opts.maxSnapshotBytes,
+    );
+    return chunks[0];
+  }
+
+  /** One stored snapshot chunk from a peer; undefined when it does not have it. Unverified. */
+  async snapshotChunk(peer: PeerId, id: string, index: number): Promise<Uint8Array | undefined> {
+    const chunks = await this.request(
+      peer,
+      "snapshot_chunk",
+      encodeSnapshotChunkRequest(id, index),
+      1,
+      this.opts.maxSnapshotBytes,
+    );
+    return chunks[0];
+  }
+
+  /** Snapshot transfers move megabytes: they get their own deadline (docs/sync.md), every other protocol the global one. */
+  private timeoutFor(name: ReqRespProtocolName): number {
+    return name === "snapshot_manifest" || name === "snapshot_chunk"
+      ? this.opts.snapshotTimeoutMs
+      : this.opts.timeoutMs;
+  }
+
   private invalidResponse(peer: PeerId, reason: string): never {
     this.modules.onInvalid(peer, "REQ_INVALID_RESPONSE");
     throw new ReqRespError({ code: "REQ_INVALID_RESPONSE", reason });
@@ -101,7 +136,7 @@ export class ReqResp {
     maxChunks: number,
     maxPayload: number,
   ): Promise<Uint8Array[]> {
-    const { timeoutMs } = this.opts;
+    const timeoutMs = this.timeoutFor(name);
     const signal = AbortSignal.timeout(timeoutMs);
     let stream: Stream;
     try {
@@ -134,7 +169,7 @@ export class ReqResp {
   // --- server ---
 
   private async serve(name: ReqRespProtocolName, stream: Stream, peer: PeerId): Promise<void> {
-    const { timeoutMs } = this.opts;
+    const timeoutMs = this.timeoutFor(name);
     const signal = AbortSignal.timeout(timeoutMs);
     const onAbort = (): void => stream.abort(new ReqRespError({ code: "REQ_TIMEOUT", timeoutMs }));
     signal.addEventListener("abort", onAbort, { once: true });
@@ -186,6 +221,15 @@ export class ReqResp {
           .slice(0, count)
           .filter((c) => c.length <= MAX_CERTIFICATE_BYTES)
           .map(successChunk);
+      }
+      case "snapshot_manifest": {
+        const manifest = await handlers.snapshotManifest(decodeSnapshotManifestRequest(request));
+        return manifest && manifest.length <= this.opts.maxSnapshotBytes ? [successChunk(manifest)] : [];
+      }
+      case "snapshot_chunk": {
+        const { id, index } = decodeSnapshotChunkRequest(request);
+        const chunk = await handlers.snapshotChunk(id, index);
+        return chunk && chunk.length <= this.opts.maxSnapshotBytes ? [successChunk(chunk)] : [];
       }
     }
   }

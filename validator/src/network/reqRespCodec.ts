@@ -8,6 +8,8 @@ export const REQ_RESP_PROTOCOL_NAMES = [
   "blocks_by_range",
   "blocks_by_root",
   "finality_certificates",
+  "snapshot_manifest",
+  "snapshot_chunk",
 ] as const;
 export type ReqRespProtocolName = (typeof REQ_RESP_PROTOCOL_NAMES)[number];
 
@@ -48,6 +50,10 @@ export interface ReqRespHandlers {
   blocksByRoot(hashes: Uint8Array[]): Promise<Uint8Array[]>;
   /** Encoded finality certificates of checkpoints at slot >= `fromSlot`, in slot order, at most `count`. */
   finalityCertificates(fromSlot: bigint, count: number): Promise<Uint8Array[]>;
+  /** The manifest of a local snapshot (`id`, or the newest when undefined); undefined when there is none. */
+  snapshotManifest(id: string | undefined): Promise<Uint8Array | undefined>;
+  /** A stored (compressed) chunk of a local snapshot; undefined when there is none. */
+  snapshotChunk(id: string, index: number): Promise<Uint8Array | undefined>;
 }
 
 const HASH_BYTES = 32;
@@ -203,4 +209,41 @@ export function decodeResponseChunk(chunk: Uint8Array): Uint8Array {
     throw new ReqRespError({ code: "REQ_SERVER_ERROR", message: text });
   }
   throw badResponse(`unknown result code ${result}`);
+}
+
+// --- snapshot_manifest: [id] (empty id: the newest); snapshot_chunk: [id, index] ---
+
+const SNAPSHOT_ID = /^\d{12}-[0-9a-f]{8}$/;
+const MAX_SNAPSHOT_REQUEST_BYTES = 64;
+
+function snapshotIdFrom(item: Parameters<typeof rlpBytes>[0], allowEmpty: boolean): string | undefined {
+  const id = new TextDecoder().decode(rlpBytes(item, "snapshot id", 21));
+  if (id === "" && allowEmpty) return undefined;
+  if (!SNAPSHOT_ID.test(id)) throw new ChainError({ code: "RLP_INVALID", reason: "snapshot id: not <number>-<hash>" });
+  return id;
+}
+
+export function encodeSnapshotManifestRequest(id: string | undefined): Uint8Array {
+  if (id !== undefined && !SNAPSHOT_ID.test(id)) throw invalid("snapshot id: not <number>-<hash>");
+  return rlpEncode([new TextEncoder().encode(id ?? "")]);
+}
+
+export function decodeSnapshotManifestRequest(data: Uint8Array): string | undefined {
+  return decodeWith(() => {
+    const f = rlpList(rlpDecode(data, MAX_SNAPSHOT_REQUEST_BYTES), "snapshot_manifest request", 1);
+    return snapshotIdFrom(f[0], true);
+  }, invalid);
+}
+
+export function encodeSnapshotChunkRequest(id: string, index: number): Uint8Array {
+  if (!SNAPSHOT_ID.test(id)) throw invalid("snapshot id: not <number>-<hash>");
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** 32) throw invalid("chunk index out of range");
+  return rlpEncode([new TextEncoder().encode(id), index]);
+}
+
+export function decodeSnapshotChunkRequest(data: Uint8Array): { id: string; index: number } {
+  return decodeWith(() => {
+    const f = rlpList(rlpDecode(data, MAX_SNAPSHOT_REQUEST_BYTES), "snapshot_chunk request", 2);
+    return { id: snapshotIdFrom(f[0], false) as string, index: Number(rlpUint(f[1], "index", 4)) };
+  }, invalid);
 }

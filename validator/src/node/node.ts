@@ -2,7 +2,7 @@
 // election, attestations, slashing, Proof of AI), the libp2p network with range sync, JSON-RPC, the admin API and
 // metrics.
 import { EventEmitter } from "node:events";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import {
   blsPublicKey,
@@ -41,7 +41,9 @@ import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
 import { ContractRuntime, checkDeployData } from "../runtime/contractRuntime.ts";
 import { defaultSnapshotExportOptions, type SnapshotExportOptions } from "../snapshot/exporter.ts";
-import type { ObjectStore } from "../snapshot/objectStore.ts";
+import { createDirStore, type ObjectStore } from "../snapshot/objectStore.ts";
+import { type RestoreOptions, restoreSnapshot } from "../snapshot/restoreSnapshot.ts";
+import { snapshotHandlers } from "../snapshot/snapSync.ts";
 import { SnapshotService } from "../snapshot/snapshotService.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
@@ -68,8 +70,16 @@ export interface NodeOptions {
    * served on the admin address when `admin` is set. Both authenticate with the HMAC `key`.
    */
   replication?: { key: Uint8Array; pushTo?: string };
-  /** Snapshots of finalized state (docs/sync.md): exported every `every` finalized blocks to each store. */
+  /**
+   * Snapshots of finalized state (docs/sync.md): exported every `every` finalized blocks to <datadir>/snapshots
+   * (served to peers for snap sync) and to each of `stores` (S3), keeping the newest `keep` in each.
+   */
   snapshots?: { every: number; keep: number; stores: ObjectStore[]; export?: Partial<SnapshotExportOptions> };
+  /**
+   * Before the chain opens, restore state from a snapshot (docs/sync.md) if the datadir holds no chain yet (or an
+   * interrupted sync): from `stores` (warp sync), from peers (snap sync, needs `network`), or both.
+   */
+  warpSync?: Pick<RestoreOptions, "stores" | "fromPeers" | "options" | "peerWaitMs">;
 }
 
 export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
@@ -103,9 +113,24 @@ export class RustChainNode {
 
   static async start(opts: NodeOptions, logger: Logger): Promise<RustChainNode> {
     checkProofsOfPossession(opts.genesis.validators);
+    await mkdir(opts.datadir, { recursive: true, mode: 0o700 });
     const db = await Database.open(`${opts.datadir}/chaindata`);
     const metrics = new Metrics();
     const state = new StateDb(defaultStateDbOptions, { db });
+    if (opts.warpSync) {
+      await restoreSnapshot(
+        {
+          ...opts.warpSync,
+          genesis: opts.genesis,
+          datadir: opts.datadir,
+          network: opts.network,
+          checkpoint: opts.checkpoint,
+        },
+        { db, state },
+        logger,
+      );
+    }
+    const localSnapshots = opts.snapshots ? createDirStore(`${opts.datadir}/snapshots`) : undefined;
     const recovery = createRecoveryPool();
     const runtime = new ContractRuntime();
     const consensusOptions = { ...defaultConsensusOptions(opts.genesis.params.slotMs), ...opts.consensus };
@@ -192,7 +217,10 @@ export class RustChainNode {
       network = createNetwork(networkOptions({ datadir: opts.datadir, ...opts.network }), {
         logger: logger.child({ module: "network" }),
         chainId: chain.chainId,
-        handlers: createReqRespHandlers({ chain, state: consensus.state, checkpoints: consensus.checkpoints }),
+        handlers: {
+          ...createReqRespHandlers({ chain, state: consensus.state, checkpoints: consensus.checkpoints }),
+          ...snapshotHandlers(localSnapshots),
+        },
         validators: createGossipValidators(
           consensusOptions,
           {
@@ -344,7 +372,7 @@ export class RustChainNode {
             chainId: chain.chainId,
             canonicalHash: (n) => chain.canonicalHash(n),
           },
-          stores: opts.snapshots.stores,
+          stores: [localSnapshots as ObjectStore, ...opts.snapshots.stores],
           finalizedNumber: () => consensus.state.finalizedNumber,
           logger: logger.child({ module: "snapshot" }),
         },

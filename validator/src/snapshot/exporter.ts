@@ -40,7 +40,7 @@ import {
 import { createRangeProof, iterateTrie } from "@rustchain/shared/trieRange";
 import type { Logger } from "pino";
 import type { HeaderStore } from "../chain/headerStore.ts";
-import type { CheckpointStore } from "../db/checkpointStore.ts";
+import type { CheckpointStore, StoredCertificate } from "../db/checkpointStore.ts";
 import { Bucket, type Database } from "../db/database.ts";
 import type { ObjectStore } from "./objectStore.ts";
 
@@ -112,7 +112,7 @@ function nextKey(key: Uint8Array): Uint8Array {
 }
 
 /**
- * Export a snapshot at the latest certified checkpoint block. Returns undefined when there is no certificate yet;
+ * Export a snapshot at the block of `pin` (default: the latest certificate). Returns undefined when there is none;
  * skips the work when every store already has that snapshot's manifest.
  */
 export async function exportSnapshot(
@@ -120,8 +120,9 @@ export async function exportSnapshot(
   src: ExportSource,
   stores: readonly ObjectStore[],
   logger: Logger,
+  pin?: StoredCertificate,
 ): Promise<ExportResult | undefined> {
-  const latest = await src.checkpoints.latestCertificate();
+  const latest = pin ?? (await src.checkpoints.latestCertificate());
   if (!latest) return undefined;
   const cert = decodeFinalityCertificate(latest.encoded);
   const header = cert.header;

@@ -58,14 +58,20 @@ export class SnapshotService {
   }
 
   private async maybeExport(): Promise<void> {
-    const { stores, logger } = this.modules;
+    const { stores, logger, source } = this.modules;
+    const every = BigInt(this.opts.every);
     if (this.lastNumber === undefined) {
       const ids = (await Promise.all(stores.map((s) => listSnapshotIds(s)))).flat().sort();
       const last = ids.at(-1);
-      this.lastNumber = last ? BigInt(last.slice(0, 12)) : -BigInt(this.opts.every);
+      this.lastNumber = last ? BigInt(last.slice(0, 12)) : -1n;
     }
-    if (this.modules.finalizedNumber() < this.lastNumber + BigInt(this.opts.every)) return;
-    const result = await exportSnapshot(this.opts.export, this.modules.source, stores, logger);
+    // Snapshots are pinned to the first certified block at or above each multiple of `every`, so validators that
+    // export independently pin the same blocks and peers can serve a snap-syncing node the same chunks.
+    const target = (this.lastNumber / every + 1n) * every;
+    if (this.modules.finalizedNumber() < target) return;
+    const pin = await source.checkpoints.certificateCovering(target);
+    if (!pin) return;
+    const result = await exportSnapshot(this.opts.export, source, stores, logger, pin);
     if (!result) return;
     this.lastNumber = BigInt(result.id.slice(0, 12));
     if (result.manifest) {

@@ -40,9 +40,9 @@ import { HeaderStore } from "../chain/headerStore.ts";
 import { hasChain, writeSnapshotAnchor } from "../chain/snapshotAnchor.ts";
 import { CheckpointStore } from "../db/checkpointStore.ts";
 import { Bucket, type Database, WriteBatch } from "../db/database.ts";
-import type { StateDb } from "../state/stateDb.ts";
+import { StateDb } from "../state/stateDb.ts";
 import type { SyncProgress } from "./progress.ts";
-import { pickSnapshot, type SnapshotSource } from "./sources.ts";
+import { agreeingSources, pickSnapshot, type SnapshotSource } from "./sources.ts";
 import { WarpSyncStore } from "./warpSyncStore.ts";
 
 const decompress = promisify(zstdDecompress);
@@ -56,6 +56,8 @@ export interface WarpSyncOptions {
   snapshotId?: string;
   /** Weak-subjectivity checkpoint: verify certificates from this block instead of genesis. */
   checkpoint?: { number: bigint; hash: Uint8Array };
+  /** Download and verify everything, write nothing (`rustchain snapshot verify`). */
+  dryRun?: boolean;
 }
 export const defaultWarpSyncOptions: WarpSyncOptions = { concurrency: 4, attempts: 6 };
 
@@ -84,18 +86,23 @@ const STATE_KINDS = new Set(["accounts", "storage", "code"]);
 export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promise<WarpSyncResult | undefined> {
   const { db, logger } = m;
   const progressStore = new WarpSyncStore(db);
-  const underway = await progressStore.current();
-  if (!underway && (await hasChain(db))) return undefined;
+  const underway = opts.dryRun ? undefined : await progressStore.current();
+  if (!underway && !opts.dryRun && (await hasChain(db))) return undefined;
 
-  const { id, sources } = await pickSnapshot(m.sources, underway?.id ?? opts.snapshotId);
-  const manifestBytes = await firstAnswer(sources, (s) => s.manifest(id));
-  const manifestHash = blake3(manifestBytes);
-  if (underway && !equalBytes(underway.manifestHash, manifestHash)) {
+  const picked = await pickSnapshot(m.sources, underway?.id ?? opts.snapshotId);
+  const id = picked.id;
+  const { sources, manifest: manifestBytes } = await agreeingSources(id, picked.sources, underway?.manifestHash);
+  if (!manifestBytes) {
     throw new SnapshotError({
-      code: "SNAPSHOT_MANIFEST_INVALID",
-      reason: `snapshot ${id} changed since this datadir started syncing it; delete the datadir to start over`,
-    });
+      code: underway ? "SNAPSHOT_MANIFEST_INVALID" : "SNAPSHOT_NOT_FOUND",
+      ...(underway
+        ? {
+            reason: `no source has the manifest of snapshot ${id} this datadir started syncing; delete the datadir to start over`,
+          }
+        : { location: picked.sources.map((s) => s.name).join(", ") }),
+    } as ConstructorParameters<typeof SnapshotError>[0]);
   }
+  const manifestHash = blake3(manifestBytes);
   const manifest = decodeManifest(manifestBytes);
   const genesisHash = (await buildGenesisBlock(m.genesis, m.state)).hash;
   if (manifest.chainId !== m.genesis.params.chainId) {
@@ -114,9 +121,11 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
     { id, number: Number(manifest.block.number), chunks: manifest.chunks.length, sources: sources.map((s) => s.name) },
     underway ? "Resuming warp sync" : "Warp sync started",
   );
-  if (!underway) await progressStore.begin(id, manifestHash);
+  if (!underway && !opts.dryRun) await progressStore.begin(id, manifestHash);
 
-  const done = await progressStore.done();
+  const done = opts.dryRun ? new Map<number, Uint8Array>() : await progressStore.done();
+  /** What each state chunk proved: from this run, and from the markers of an earlier one. */
+  const summaries = new Map<number, Uint8Array>();
   const fetcher = new ChunkFetcher(opts, id, manifest, sources, logger);
   const totalBytes = manifest.chunks.reduce((n, c) => n + c.size, 0);
   const doneBytes = manifest.chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.size, 0);
@@ -144,30 +153,36 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
       progressStore.markDone(batch, entry.index, raw);
       m.progress?.chunkDone(entry.size);
     }
-    await db.write(batch);
+    if (!opts.dryRun) await db.write(batch);
 
     // 3. State chunks, proven against the certified state root as they arrive.
     const stateEntries = manifest.chunks.filter((c) => STATE_KINDS.has(c.kind) && !done.has(c.index));
     await runPool(stateEntries, opts.concurrency, async (entry) => {
       const { verified } = await fetcher.fetch(entry);
-      const b = new WriteBatch();
-      writeStateChunk(b, verified);
-      progressStore.markDone(b, entry.index, encodeSummary(verified.summary));
-      await db.write(b);
+      const summary = encodeSummary(verified.summary);
+      summaries.set(entry.index, summary);
+      if (!opts.dryRun) {
+        const b = new WriteBatch();
+        writeStateChunk(b, verified);
+        progressStore.markDone(b, entry.index, summary);
+        await db.write(b);
+      }
       downloaded++;
       m.progress?.chunkDone(entry.size);
     });
 
     // 4. Complete? Then anchor the chain at the snapshot block, in one batch.
     const coverage = new SnapshotCoverage();
-    const records = await progressStore.done();
     for (const c of manifest.chunks) {
-      if (STATE_KINDS.has(c.kind)) coverage.add(decodeSummary(records.get(c.index) as Uint8Array));
+      const summary = summaries.get(c.index) ?? done.get(c.index);
+      if (STATE_KINDS.has(c.kind)) coverage.add(decodeSummary(summary as Uint8Array));
     }
     coverage.check();
+    if (opts.dryRun) return { id, number: manifest.block.number, hash: manifest.block.hash, downloaded, resumed: 0 };
     const final = new WriteBatch();
     writeSnapshotAnchor(final, new HeaderStore(db), anchor.headers);
     new CheckpointStore(db).putSnapshotFinality(final, anchor.finalized, anchor.certificates);
+    StateDb.markPreimagesRecorded(final);
     progressStore.finish(final);
     await db.write(final);
     await progressStore.clear();
@@ -325,6 +340,26 @@ class ChunkFetcher {
     private readonly logger: Logger,
   ) {}
   private next = 0;
+  private readonly inFlight = new Map<SnapshotSource, number>();
+  private waiters: (() => void)[] = [];
+
+  /** A source with a free request slot (a peer serves one chunk at a time), waiting for one if need be. */
+  private async acquire(candidates: SnapshotSource[]): Promise<SnapshotSource> {
+    for (;;) {
+      const free = candidates.filter((s) => (this.inFlight.get(s) ?? 0) < (s.maxInFlight ?? Number.POSITIVE_INFINITY));
+      if (free.length > 0) {
+        const source = free[this.next++ % free.length] as SnapshotSource;
+        this.inFlight.set(source, (this.inFlight.get(source) ?? 0) + 1);
+        return source;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private release(source: SnapshotSource): void {
+    this.inFlight.set(source, (this.inFlight.get(source) ?? 1) - 1);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
 
   async fetch(entry: ChunkEntry): Promise<{ verified: VerifiedChunk; raw: Uint8Array }> {
     if (entry.rawSize > MAX_CHUNK_BYTES) {
@@ -339,10 +374,10 @@ class ChunkFetcher {
     for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
       const candidates = this.sources.filter((s) => !refused.has(s));
       if (candidates.length === 0) break;
-      const source = candidates[this.next++ % candidates.length] as SnapshotSource;
+      const source = await this.acquire(candidates);
       let stored: Uint8Array;
       try {
-        stored = await source.chunk(this.id, entry);
+        stored = await source.chunk(this.id, entry).finally(() => this.release(source));
       } catch (e) {
         lastError = e;
         this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(e) }, "Chunk download failed");
@@ -377,18 +412,6 @@ class ChunkFetcher {
       reason: `chunk ${entry.index} could not be fetched: ${describeError(lastError)}`,
     });
   }
-}
-
-async function firstAnswer<T>(sources: readonly SnapshotSource[], fn: (s: SnapshotSource) => Promise<T>): Promise<T> {
-  let lastError: unknown;
-  for (const s of sources) {
-    try {
-      return await fn(s);
-    } catch (e) {
-      lastError = e;
-    }
-  }
-  throw lastError;
 }
 
 /** Run `task` over `items` with at most `concurrency` at once; the first failure stops new work and is thrown. */

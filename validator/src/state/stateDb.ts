@@ -182,6 +182,11 @@ export class StateDb {
     return written;
   }
 
+  /** A datadir filled by warp sync has every preimage already (chunks carry them): no back-fill needed. */
+  static markPreimagesRecorded(batch: WriteBatch): void {
+    batch.put(Bucket.meta, META_PREIMAGES, Uint8Array.of(1));
+  }
+
   /** Record nodes written by a commit so the next block finds them in memory. */
   rememberNodes(nodes: [Uint8Array, Uint8Array][]): void {
     for (const [h, enc] of nodes) this.cacheNode(h, enc);
