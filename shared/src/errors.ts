@@ -32,7 +32,9 @@ export type ChainErrorType =
   | { code: "RLP_TOO_LARGE"; size: number; limit: number }
   | { code: "INVALID_SIGNATURE"; reason: string }
   | { code: "INVALID_BLS_KEY" }
-  | { code: "INVALID_GENESIS"; reason: string };
+  | { code: "INVALID_GENESIS"; reason: string }
+  /** A trie range proof (snap-sync style: keys, values and edge proofs) that does not prove its range. */
+  | { code: "TRIE_RANGE_INVALID"; reason: string };
 
 /** Errors from shared codecs and crypto: malformed input that was rejected before it changed anything. */
 export class ChainError extends RustChainError<ChainErrorType> {}

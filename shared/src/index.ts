@@ -14,3 +14,4 @@ export * from "./rpcErrors.ts";
 export * from "./secp256k1.ts";
 export * from "./transaction.ts";
 export * from "./trie.ts";
+export * from "./trieRange.ts";

@@ -4,7 +4,7 @@
 // match @ethereumjs/trie given the same hash function (property-tested).
 import { ChainError } from "./errors.ts";
 import { bytesToHex } from "./hex.ts";
-import { type RlpDecoded, type RlpInput, rlpDecode, rlpEncode } from "./rlp.ts";
+import { type RlpDecoded, rlpDecode, rlpEncode } from "./rlp.ts";
 
 export type HashFn = (data: Uint8Array) => Uint8Array;
 
@@ -13,33 +13,41 @@ export interface TrieNodeReader {
   getNode(hash: Uint8Array): Promise<Uint8Array | undefined> | Uint8Array | undefined;
 }
 
-type Nibbles = Uint8Array;
+/** One nibble (0..15) per element, high nibble of each key byte first. */
+export type Nibbles = Uint8Array;
 interface LeafNode {
   t: 0;
   key: Nibbles;
   value: Uint8Array;
   enc?: Uint8Array;
-  ref?: RlpInput;
+  ref?: Uint8Array;
 }
 interface ExtNode {
   t: 1;
   key: Nibbles;
   child: TrieNode;
   enc?: Uint8Array;
-  ref?: RlpInput;
+  ref?: Uint8Array;
 }
 interface BranchNode {
   t: 2;
   children: (TrieNode | null)[];
   value: Uint8Array | null;
   enc?: Uint8Array;
-  ref?: RlpInput;
+  ref?: Uint8Array;
 }
 interface HashNode {
   t: 3;
   hash: Uint8Array;
 }
-type TrieNode = LeafNode | ExtNode | BranchNode | HashNode;
+/**
+ * An in-memory node: leaf (t 0), extension (t 1), branch (t 2), or a reference by hash not yet read (t 3). `enc` and
+ * `ref` cache the encoding and the parent's reference: the 32-byte hash, or for an encoding under 32 bytes the
+ * encoding itself, embedded in the parent as is (never 32 bytes long, so the two cannot be confused). A node without
+ * them is dirty. Exported for trieRange.ts, which reshapes partial trees from range proofs. Updates copy nodes; only
+ * the enc/ref caches are ever filled in place.
+ */
+export type TrieNode = LeafNode | ExtNode | BranchNode | HashNode;
 
 const EMPTY = new Uint8Array(0);
 
@@ -143,6 +151,21 @@ export class MerklePatriciaTrie {
     this.root = opts.root && Buffer.compare(opts.root, empty) !== 0 ? { t: 3, hash: opts.root } : null;
   }
 
+  /**
+   * A trie over an in-memory tree that may still hold hash references (read through `reader` when reached). For
+   * trieRange.ts: a range proof's edge paths, pruned, then filled with the range by put() and hashed by commit().
+   */
+  static fromRootNode(opts: { hash: HashFn; reader?: TrieNodeReader }, root: TrieNode | null): MerklePatriciaTrie {
+    const trie = new MerklePatriciaTrie(opts);
+    trie.root = root;
+    return trie;
+  }
+
+  /** The in-memory root; after commit() every in-memory node carries `enc` and `ref`. */
+  rootNode(): TrieNode | null {
+    return this.root;
+  }
+
   private async resolve(node: TrieNode): Promise<Exclude<TrieNode, HashNode>> {
     if (node.t !== 3) return node;
     const enc = await this.reader.getNode(node.hash);
@@ -185,7 +208,8 @@ export class MerklePatriciaTrie {
 
   private async insert(node: TrieNode | null, path: Nibbles, value: Uint8Array): Promise<TrieNode> {
     if (node === null) return { t: 0, key: path, value };
-    const n = await this.resolve(node);
+    // Awaiting only for nodes still to be read saves a promise per level: commit-sized batches insert in memory.
+    const n = node.t === 3 ? await this.resolve(node) : node;
     if (n.t === 2) {
       const children = n.children.slice();
       if (path.length === 0) return { t: 2, children, value };
@@ -278,7 +302,7 @@ export class MerklePatriciaTrie {
     if (this.root.t === 3) return this.root.hash;
     const ref = this.refOf(this.root, this.pending);
     const enc = this.root.enc as Uint8Array;
-    if (ref instanceof Uint8Array && ref.length === 32 && enc.length >= 32) return ref;
+    if (ref.length === 32 && enc.length >= 32) return ref;
     // A root shorter than 32 bytes is still stored and referenced by its hash.
     const root = this.hash(enc);
     if (this.shortRootHashed !== this.root) {
@@ -288,20 +312,24 @@ export class MerklePatriciaTrie {
     return root;
   }
 
-  private refOf(node: TrieNode, out: [Uint8Array, Uint8Array][]): RlpInput {
+  /** The node's reference in its parent (see TrieNode), encoding and hashing it and its dirty descendants first. */
+  private refOf(node: TrieNode, out: [Uint8Array, Uint8Array][]): Uint8Array {
     if (node.t === 3) return node.hash;
     if (node.ref !== undefined) return node.ref;
-    let item: RlpInput;
-    if (node.t === 0) item = [hexPrefix(node.key, true), node.value];
-    else if (node.t === 1) item = [hexPrefix(node.key, false), this.refOf(node.child, out)];
+    let enc: Uint8Array;
+    if (node.t === 0) enc = encodeShortNode(hexPrefix(node.key, true), node.value, false);
+    else if (node.t === 1) enc = encodeShortNode(hexPrefix(node.key, false), this.refOf(node.child, out), true);
     else {
-      item = node.children.map((c) => (c ? this.refOf(c, out) : EMPTY));
-      item.push(node.value ?? EMPTY);
+      const refs: (Uint8Array | null)[] = new Array(16);
+      for (let i = 0; i < 16; i++) {
+        const c = node.children[i];
+        refs[i] = c ? this.refOf(c, out) : null;
+      }
+      enc = encodeBranch(refs, node.value);
     }
-    const enc = rlpEncode(item);
     node.enc = enc;
     if (enc.length < 32) {
-      node.ref = item;
+      node.ref = enc;
     } else {
       const h = this.hash(enc);
       out.push([h, enc]);
@@ -333,6 +361,79 @@ export class MerklePatriciaTrie {
     }
     return proof;
   }
+}
+
+// Node encodings written directly (the same bytes as rlpEncode of the node's item list): commit() encodes every dirty
+// node, and building item lists for the generic encoder cost more than hashing them.
+
+function rlpStringSize(b: Uint8Array): number {
+  if (b.length === 1 && (b[0] as number) < 0x80) return 1;
+  return rlpHeaderSize(b.length) + b.length;
+}
+
+function rlpHeaderSize(length: number): number {
+  if (length < 56) return 1;
+  let n = 1;
+  for (let l = length; l > 0; l = Math.floor(l / 256)) n++;
+  return n;
+}
+
+/** Write an RLP string (offset 0x80) or list (0xc0) header for a payload of `length` bytes; returns the new offset. */
+function writeRlpHeader(out: Uint8Array, pos: number, length: number, offset: number): number {
+  if (length < 56) {
+    out[pos] = offset + length;
+    return pos + 1;
+  }
+  const size = rlpHeaderSize(length) - 1;
+  out[pos] = offset + 55 + size;
+  for (let i = size, l = length; i > 0; i--, l = Math.floor(l / 256)) out[pos + i] = l % 256;
+  return pos + 1 + size;
+}
+
+function writeRlpString(out: Uint8Array, pos: number, b: Uint8Array): number {
+  if (b.length === 1 && (b[0] as number) < 0x80) {
+    out[pos] = b[0] as number;
+    return pos + 1;
+  }
+  const p = writeRlpHeader(out, pos, b.length, 0x80);
+  out.set(b, p);
+  return p + b.length;
+}
+
+/** A child reference inside its parent: a hash is an RLP string, an inline node's encoding goes in as is. */
+function refSize(ref: Uint8Array): number {
+  return ref.length === 32 ? 33 : ref.length;
+}
+
+function writeRef(out: Uint8Array, pos: number, ref: Uint8Array): number {
+  if (ref.length === 32) return writeRlpString(out, pos, ref);
+  out.set(ref, pos);
+  return pos + ref.length;
+}
+
+/** [path, value] for a leaf, [path, child reference] for an extension. */
+function encodeShortNode(path: Uint8Array, second: Uint8Array, secondIsRef: boolean): Uint8Array {
+  const payload = rlpStringSize(path) + (secondIsRef ? refSize(second) : rlpStringSize(second));
+  const out = new Uint8Array(rlpHeaderSize(payload) + payload);
+  let pos = writeRlpHeader(out, 0, payload, 0xc0);
+  pos = writeRlpString(out, pos, path);
+  if (secondIsRef) writeRef(out, pos, second);
+  else writeRlpString(out, pos, second);
+  return out;
+}
+
+function encodeBranch(refs: (Uint8Array | null)[], value: Uint8Array | null): Uint8Array {
+  const v = value ?? EMPTY;
+  let payload = rlpStringSize(v);
+  for (const ref of refs) payload += ref ? refSize(ref) : 1;
+  const out = new Uint8Array(rlpHeaderSize(payload) + payload);
+  let pos = writeRlpHeader(out, 0, payload, 0xc0);
+  for (const ref of refs) {
+    if (ref) pos = writeRef(out, pos, ref);
+    else out[pos++] = 0x80;
+  }
+  writeRlpString(out, pos, v);
+  return out;
 }
 
 function concatNibbles(a: Nibbles, b: Nibbles): Nibbles {

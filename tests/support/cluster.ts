@@ -106,6 +106,8 @@ export interface ClusterOptions {
   byzantine?: number[];
   /** What they equivocate on (`--byzantine <kinds>`: blocks,attestations,finalize_votes); default all. */
   byzantineKinds?: string;
+  /** More funded accounts in genesis (address → balance as a hex quantity). */
+  extraAlloc?: Record<string, { balance: string }>;
   /** More `rustchain node` arguments, for every node or per node. */
   extraArgs?: string[] | ((i: number) => string[]);
   logLevel?: string;
@@ -179,7 +181,7 @@ export interface Cluster {
    * Start a node without a validator key (a full node joining late) on its own datadir and ports, bootstrapped from
    * every validator, with more `rustchain node` flags (e.g. --checkpoint). Stopped by stop() at the latest.
    */
-  startFollower(name: string, extraArgs?: string[]): Promise<Follower>;
+  startFollower(name: string, extraArgs?: string[], opts?: { waitForRpc?: boolean }): Promise<Follower>;
   /** The last `lines` log lines of one node, or of every node, as one printable string. */
   dumpLogs(i?: number, lines?: number): string;
   /** SIGTERM all, wait, SIGKILL whatever is left after a grace period, remove the temp directory. */
@@ -276,6 +278,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     prepared.push({ datadir, passwordPath, keystorePath, peerId, ports, secretKey: key.secretKey });
   }
   const genesis = devnetGenesis(keys, slotMs, opts.ai);
+  Object.assign(genesis.alloc, opts.extraAlloc ?? {});
   const genesisPath = join(dir, "genesis.json");
   await writeFile(genesisPath, `${JSON.stringify(genesis, null, 2)}\n`);
 
@@ -436,7 +439,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
 
   const followers: Follower[] = [];
-  const startFollower = async (name: string, extraArgs: string[] = []): Promise<Follower> => {
+  const startFollower = async (
+    name: string,
+    extraArgs: string[] = [],
+    startOpts: { waitForRpc?: boolean } = {},
+  ): Promise<Follower> => {
     if (stopped) throw new Error("the cluster is stopped");
     const datadir = join(dir, name);
     await mkdir(datadir, { recursive: true, mode: 0o700 });
@@ -469,6 +476,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
     };
     followers.push(follower);
+    if (startOpts.waitForRpc === false) return follower;
     await waitUntil(
       `${name} to answer RPC`,
       async () => {

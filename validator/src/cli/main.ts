@@ -204,6 +204,8 @@ devnetCommand
                 String(o.snapshotEvery),
                 "--snapshot-keep",
                 String(o.snapshotKeep),
+                "--snapshot-chunk-bytes",
+                String(o.snapshotChunkBytes),
                 ...(i === 0 && o.snapshotTo ? ["--snapshot-to", o.snapshotTo] : []),
               ]
             : [],

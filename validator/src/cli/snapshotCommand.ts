@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
 import { Database } from "../db/database.ts";
 import { loadGenesisFile, type NodeOptions } from "../node/node.ts";
+import { defaultSnapshotExportOptions } from "../snapshot/exporter.ts";
 import { openObjectStore } from "../snapshot/objectStore.ts";
 import { createSyncProgress } from "../snapshot/progress.ts";
 import { listSnapshotIds, storeSource } from "../snapshot/sources.ts";
@@ -50,7 +51,13 @@ export function addSnapshotExportOptions(cmd: Command): Command {
       positiveInt,
     )
     .option("--snapshot-to <s3-url>", "also upload snapshots to s3://bucket/prefix (or a directory)", checkLocation)
-    .option("--snapshot-keep <n>", "snapshots kept in each store (older ones are deleted)", positiveInt, 3);
+    .option("--snapshot-keep <n>", "snapshots kept in each store (older ones are deleted)", positiveInt, 3)
+    .option(
+      "--snapshot-chunk-bytes <n>",
+      "decompressed bytes per snapshot chunk (smaller: finer resume and progress, more objects)",
+      positiveInt,
+      defaultSnapshotExportOptions.chunkBytes,
+    );
 }
 
 export function addWarpSyncOptions(cmd: Command): Command {
@@ -68,11 +75,19 @@ export function addWarpSyncOptions(cmd: Command): Command {
         return v;
       },
       "full",
+    )
+    .option(
+      "--warp-sync-concurrency <n>",
+      "snapshot chunks downloaded at once",
+      positiveInt,
+      defaultWarpSyncOptions.concurrency,
     );
 }
 
 type SnapshotFlags = {
   snapshotEvery?: number;
+  snapshotChunkBytes?: number;
+  warpSyncConcurrency?: number;
   snapshotTo?: string;
   snapshotKeep: number;
   warpSync?: string;
@@ -88,6 +103,7 @@ export function snapshotNodeOptions(o: SnapshotFlags): Pick<NodeOptions, "snapsh
       every: o.snapshotEvery,
       keep: o.snapshotKeep,
       stores: o.snapshotTo ? [openObjectStore(o.snapshotTo)] : [],
+      export: o.snapshotChunkBytes ? { chunkBytes: o.snapshotChunkBytes } : {},
     };
   }
   if (o.warpSync || o.syncMode === "snap") {
@@ -95,7 +111,10 @@ export function snapshotNodeOptions(o: SnapshotFlags): Pick<NodeOptions, "snapsh
     out.warpSync = {
       stores: split ? [openObjectStore(split.location)] : [],
       fromPeers: o.syncMode === "snap",
-      options: split?.id ? { snapshotId: split.id } : {},
+      options: {
+        ...(split?.id ? { snapshotId: split.id } : {}),
+        ...(o.warpSyncConcurrency ? { concurrency: o.warpSyncConcurrency } : {}),
+      },
     };
   }
   return out;

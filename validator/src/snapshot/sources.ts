@@ -1,12 +1,14 @@
 // Where snapshot manifests and chunks come from: an object store (S3 or a directory) or peers (snapSync.ts). No
 // source is trusted: whatever one returns is checked against the manifest's hashes and the certified state root.
 
-import { blake3, bytesToHex } from "@rustchain/shared";
+import { blake3, bytesToHex, describeError, equalBytes } from "@rustchain/shared";
 import { SnapshotError } from "@rustchain/shared/snapshot/errors";
 import {
   type ChunkEntry,
+  decodeManifest,
   MAX_MANIFEST_BYTES,
   SNAPSHOT_ID_PATTERN,
+  type SnapshotManifest,
   snapshotKeys,
 } from "@rustchain/shared/snapshot/manifest";
 import { type ObjectStore, ObjectStoreError } from "./objectStore.ts";
@@ -83,35 +85,62 @@ export async function pickSnapshot(
   return { id, sources: having };
 }
 
+/** Where the chunks of one snapshot can come from. */
+export interface SnapshotSourcing {
+  /** The manifest to sync (the most common one, or the one an interrupted sync started with). */
+  manifest: Uint8Array | undefined;
+  /** Every source with a manifest for the same block and state root. */
+  sources: SnapshotSource[];
+  /** Whether a source holds chunk `entry` of that manifest: the same index with the same hash. */
+  holds(source: SnapshotSource, entry: ChunkEntry): boolean;
+}
+
 /**
- * The sources that agree on one manifest: among those listing the chosen snapshot, the largest group with the same
- * manifest bytes (exports of one block by different validators can differ in their certificate chunks, whose
- * aggregates each node builds itself; state chunks are the same everywhere). Sources outside the group are dropped.
+ * Fetch each source's manifest of snapshot `id` and pick one. Exports of one block by different validators agree on
+ * the state, header and code chunks (deterministic for a chunk budget) but not on the certificate chunks, whose
+ * aggregates each node assembles itself; so a source serves exactly the chunks its own manifest lists with the same
+ * hash as the chosen one. Ties go to a manifest an operator's store holds.
  */
-export async function agreeingSources(
+export async function snapshotSourcing(
   id: string,
   sources: readonly SnapshotSource[],
   expected?: Uint8Array,
-): Promise<{ sources: SnapshotSource[]; manifest: Uint8Array | undefined }> {
-  const groups = new Map<string, SnapshotSource[]>();
-  const bodies = new Map<string, Uint8Array>();
+): Promise<SnapshotSourcing> {
+  const found: { source: SnapshotSource; bytes: Uint8Array; key: string; manifest: SnapshotManifest }[] = [];
+  let refusal: unknown;
   await Promise.all(
-    sources.map(async (s) => {
-      const bytes = await s.manifest(id).catch(() => undefined);
+    sources.map(async (source) => {
+      const bytes = await source.manifest(id).catch(() => undefined);
       if (!bytes) return;
-      const k = bytesToHex(blake3(bytes));
-      if (expected && k !== bytesToHex(expected)) return;
-      bodies.set(k, bytes);
-      groups.set(k, [...(groups.get(k) ?? []), s]);
+      try {
+        found.push({ source, bytes, key: bytesToHex(blake3(bytes)), manifest: decodeManifest(bytes) });
+      } catch (e) {
+        refusal ??= e;
+        source.reportBad?.(`manifest: ${describeError(e)}`);
+      }
     }),
   );
-  // Ties go to the group with a store in it (an operator chose that store), then to the first found.
-  const ranked = [...groups.values()].sort(
-    (a, b) =>
-      b.length - a.length ||
-      Number(b.some((s) => !s.name.startsWith("peer:"))) - Number(a.some((s) => !s.name.startsWith("peer:"))),
+  const count = (key: string) => found.filter((f) => f.key === key).length;
+  const isStore = (f: { source: SnapshotSource }) => !f.source.name.startsWith("peer:");
+  const chosen = expected
+    ? found.find((f) => f.key === bytesToHex(expected))
+    : [...found].sort((a, b) => count(b.key) - count(a.key) || Number(isStore(b)) - Number(isStore(a)))[0];
+  if (!chosen) {
+    // Nothing usable: say why when a source served a manifest we had to refuse.
+    if (refusal) throw refusal;
+    return { manifest: undefined, sources: [], holds: () => false };
+  }
+  const same = found.filter(
+    (f) =>
+      equalBytes(f.manifest.block.hash, chosen.manifest.block.hash) &&
+      equalBytes(f.manifest.stateRoot, chosen.manifest.stateRoot),
   );
-  const best = ranked[0] ?? [];
-  const manifest = [...bodies.entries()].find(([k]) => groups.get(k) === best)?.[1];
-  return { sources: best, manifest };
+  const held = new Map(
+    same.map((f) => [f.source, new Map(f.manifest.chunks.map((c) => [c.index, bytesToHex(c.hash)]))]),
+  );
+  return {
+    manifest: chosen.bytes,
+    sources: same.map((f) => f.source),
+    holds: (source, entry) => held.get(source)?.get(entry.index) === bytesToHex(entry.hash),
+  };
 }

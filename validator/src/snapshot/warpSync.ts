@@ -42,7 +42,7 @@ import { CheckpointStore } from "../db/checkpointStore.ts";
 import { Bucket, type Database, WriteBatch } from "../db/database.ts";
 import { StateDb } from "../state/stateDb.ts";
 import type { SyncProgress } from "./progress.ts";
-import { agreeingSources, pickSnapshot, type SnapshotSource } from "./sources.ts";
+import { pickSnapshot, type SnapshotSource, type SnapshotSourcing, snapshotSourcing } from "./sources.ts";
 import { WarpSyncStore } from "./warpSyncStore.ts";
 
 const decompress = promisify(zstdDecompress);
@@ -91,7 +91,8 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
 
   const picked = await pickSnapshot(m.sources, underway?.id ?? opts.snapshotId);
   const id = picked.id;
-  const { sources, manifest: manifestBytes } = await agreeingSources(id, picked.sources, underway?.manifestHash);
+  const sourcing = await snapshotSourcing(id, picked.sources, underway?.manifestHash);
+  const { sources, manifest: manifestBytes } = sourcing;
   if (!manifestBytes) {
     throw new SnapshotError({
       code: underway ? "SNAPSHOT_MANIFEST_INVALID" : "SNAPSHOT_NOT_FOUND",
@@ -126,7 +127,7 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
   const done = opts.dryRun ? new Map<number, Uint8Array>() : await progressStore.done();
   /** What each state chunk proved: from this run, and from the markers of an earlier one. */
   const summaries = new Map<number, Uint8Array>();
-  const fetcher = new ChunkFetcher(opts, id, manifest, sources, logger);
+  const fetcher = new ChunkFetcher(opts, id, manifest, sourcing, logger);
   const totalBytes = manifest.chunks.reduce((n, c) => n + c.size, 0);
   const doneBytes = manifest.chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.size, 0);
   m.progress?.start(manifest.chunks.length, totalBytes, done.size, doneBytes);
@@ -167,6 +168,7 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
         progressStore.markDone(b, entry.index, summary);
         await db.write(b);
       }
+      logger.debug({ chunk: entry.index, kind: entry.kind, bytes: entry.size }, "Chunk verified");
       downloaded++;
       m.progress?.chunkDone(entry.size);
     });
@@ -336,7 +338,7 @@ class ChunkFetcher {
     private readonly opts: WarpSyncOptions,
     private readonly id: string,
     private readonly manifest: SnapshotManifest,
-    private readonly sources: readonly SnapshotSource[],
+    private readonly sourcing: SnapshotSourcing,
     private readonly logger: Logger,
   ) {}
   private next = 0;
@@ -372,7 +374,7 @@ class ChunkFetcher {
     const refused = new Set<SnapshotSource>();
     let lastError: unknown;
     for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
-      const candidates = this.sources.filter((s) => !refused.has(s));
+      const candidates = this.sourcing.sources.filter((s) => !refused.has(s) && this.sourcing.holds(s, entry));
       if (candidates.length === 0) break;
       const source = await this.acquire(candidates);
       let stored: Uint8Array;
