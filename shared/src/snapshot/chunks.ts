@@ -305,7 +305,7 @@ async function verifyStorage(entry: ChunkEntry, items: RlpDecoded[], stateRoot: 
         proof,
       ),
     );
-    nodes.push(...verified.nodes);
+    for (const n of verified.nodes) nodes.push(n);
     for (const s of slotItems) slots.push({ address, slot: s.slot, value: s.value });
     ranges.push({ account: accountKey, root, first: firstKey, last: keys.at(-1) ?? firstKey, more: verified.more });
   }

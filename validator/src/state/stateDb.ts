@@ -382,7 +382,7 @@ export class WorldState {
         }
         const c = storageTrie.commit();
         account.storageRoot = c.root;
-        allNodes.push(...c.nodes);
+        for (const n of c.nodes) allNodes.push(n);
       }
       const prior = await this.baseAccount(address);
       const before = isEmptyAccount(prior) ? null : encodeAccount(prior);
@@ -403,7 +403,8 @@ export class WorldState {
       }
     }
     const c = trie.commit();
-    allNodes.push(...c.nodes);
+    // Not push(...nodes): a large genesis or block commits more nodes than a call has argument slots.
+    for (const n of c.nodes) allNodes.push(n);
     for (const [h, enc] of allNodes) batch.put(Bucket.stateNodes, h, enc);
     for (const [h, code] of this.newCode) batch.put(Bucket.code, Buffer.from(h, "hex"), code);
     this.state.rememberNodes(allNodes);
