@@ -37,13 +37,17 @@ import {
 } from "@rustchain/shared/consensus/votes";
 import { nativeCertificateCrypto } from "@rustchain/shared/crypto/native";
 import { encodeCertificatesChunk } from "@rustchain/shared/snapshot/chunks";
+import type { ChunkEntry } from "@rustchain/shared/snapshot/manifest";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
 import { Bucket, Database } from "../db/database.ts";
+import { createNetwork, type Network } from "../network/network.ts";
+import { networkOptions } from "../network/options.ts";
 import { RustChainNode } from "../node/node.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { createDirStore } from "./objectStore.ts";
+import { peerSources, snapshotHandlers } from "./snapSync.ts";
 import { type SnapshotSource, storeSource } from "./sources.ts";
 import { defaultWarpSyncOptions, type WarpSyncOptions, type WarpSyncResult, warpSync } from "./warpSync.ts";
 
@@ -358,4 +362,98 @@ describe("warp sync from an exported snapshot", () => {
       await node.stop();
     }
   }, 60_000);
+});
+
+describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
+  const networks: Network[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(networks.map((n) => n.stop()));
+  });
+
+  /** A libp2p node serving the snapshots in `dir` (or nothing), bootstrapped from `bootstrap`. */
+  async function peer(dir: string | undefined, bootstrap: string[] = []): Promise<Network> {
+    const genesisHash = new Uint8Array(32);
+    const net = createNetwork(
+      networkOptions({
+        listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
+        bootstrap,
+        bootstrapDelayMs: 50,
+        dht: { enabled: false },
+      }),
+      {
+        logger: silent,
+        chainId: genesis.params.chainId,
+        handlers: {
+          status: async () => ({
+            chainId: genesis.params.chainId,
+            genesisHash,
+            headHash: genesisHash,
+            headNumber: 0n,
+            finalizedHash: genesisHash,
+            finalizedNumber: 0n,
+            finalizedSlot: 0n,
+          }),
+          blocksByRange: async () => [],
+          blocksByRoot: async () => [],
+          finalityCertificates: async () => [],
+          ...snapshotHandlers(dir ? createDirStore(dir) : undefined),
+        },
+      },
+    );
+    await net.start();
+    networks.push(net);
+    return net;
+  }
+
+  it("fetches from several peers at once, reaches the same root, and scores down a peer that serves a bad chunk", async () => {
+    const honest = await peer(snapshotDir);
+    // The liar serves the same manifest, but every one of its account chunks has been altered (so whichever of
+    // them it is asked for, it lies).
+    const lie = await copySnapshot();
+    const victims: number[] = [];
+    for (const [i, c] of (lie.manifest.chunks as { kind: string }[]).entries()) {
+      if (c.kind !== "accounts") continue;
+      victims.push(i);
+      const file = join(lie.chunkDir, lie.chunkFiles[i] as string);
+      const bytes = await readFile(file);
+      bytes[10] = (bytes[10] as number) ^ 0x01;
+      await writeFile(file, bytes);
+    }
+    const victim = victims[0] as number;
+    const liar = await peer(lie.dir);
+    const client = await peer(undefined, [honest.multiaddrs()[0] as string, liar.multiaddrs()[0] as string]);
+    const sources = await peerSources(client, silent, { min: 2, waitMs: 10_000 });
+    expect(sources).toHaveLength(2);
+
+    const served = new Map<string, number>();
+    const counted = sources.map((s) => ({
+      ...s,
+      chunk: async (id: string, entry: ChunkEntry) => {
+        served.set(s.name, (served.get(s.name) ?? 0) + 1);
+        return s.chunk(id, entry);
+      },
+    }));
+    const { dir, result } = await sync(counted, { snapshotId, attempts: 4 });
+    if (result instanceof Error) throw result;
+    // Both peers served chunks; the liar's bad chunk was refused and fetched from the honest peer.
+    expect([...served.values()].every((n) => n > 0)).toBe(true);
+    expect(client.peerScore(liar.peerId)).toBeLessThan(0);
+    expect(client.peerScore(honest.peerId)).toBe(0);
+    const node = await RustChainNode.start({ datadir: dir, genesis, rpc: { host: "127.0.0.1", port: 0 } }, silent);
+    try {
+      const number = node.chain.head.number;
+      const sourceHeader = await source.chain.getHeader((await source.chain.canonicalHash(number)) as Uint8Array);
+      expect(bytesToHex(node.chain.head.stateRoot)).toBe(bytesToHex(sourceHeader?.stateRoot as Uint8Array));
+    } finally {
+      await node.stop();
+    }
+
+    // The liar alone: refused at its bad chunk, which is not kept.
+    const alone = await peer(undefined, [liar.multiaddrs()[0] as string]);
+    const only = await peerSources(alone, silent, { min: 1, waitMs: 10_000 });
+    const r = await sync(only, { snapshotId });
+    expect(codeOf(r.result)).toBe("SNAPSHOT_CHUNK_HASH_MISMATCH");
+    expect(r.markers).not.toContain(victim);
+    expect(alone.peerScore(liar.peerId)).toBeLessThan(0);
+  }, 90_000);
 });
