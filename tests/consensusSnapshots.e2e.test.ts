@@ -5,6 +5,9 @@
 //     eth_getProof / eth_call exactly as validator 0 does;
 //   - killed (SIGKILL) mid-download and started again: resumes without fetching verified chunks again;
 //   - from peers alone (--sync-mode snap): same root, follows the head.
+
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { createPublicClient, createWalletClient, encodeFunctionData, erc20Abi, type Hex, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +30,8 @@ let token: Hex;
 const holders: Hex[] = [];
 const sampled: string[] = [];
 const savedEnv = { ...process.env };
+/** Validator 3 restarts with --warp-sync (the last test wipes its chain data). */
+let rejoinByWarpSync = false;
 
 const hexNum = (v: unknown) => Number(BigInt(v as string));
 
@@ -48,11 +53,13 @@ beforeAll(async () => {
     extraAlloc,
     waitForPeers: "connected",
     extraArgs: (i) =>
-      i === 0
-        ? ["--snapshot-every", "16", "--snapshot-to", S3_URL, "--snapshot-chunk-bytes", "262144"]
-        : i === 1
-          ? ["--snapshot-every", "16", "--snapshot-chunk-bytes", "262144"]
-          : [],
+      i === 3 && rejoinByWarpSync
+        ? ["--warp-sync", S3_URL]
+        : i === 0
+          ? ["--snapshot-every", "16", "--snapshot-to", S3_URL, "--snapshot-chunk-bytes", "262144"]
+          : i === 1
+            ? ["--snapshot-every", "16", "--snapshot-chunk-bytes", "262144"]
+            : [],
   });
 
   // Contract storage: an ERC-20 with balances spread over a few holders.
@@ -218,4 +225,41 @@ describe("a new node joins a live devnet from a snapshot", () => {
     await followsHead(f, snapshotBlock);
     await f.stop();
   }, 180_000);
+
+  it("a validator that lost its chain data rejoins by warp sync, then attests and proposes again", async () => {
+    const v3 = cluster.nodes[3]!;
+    await cluster.kill(3);
+    // The chain data is gone; the keystore, p2p key and slashing protection are not.
+    await rm(join(v3.datadir, "chaindata"), { recursive: true, force: true });
+    rejoinByWarpSync = true;
+    const mark = v3.logs.mark();
+    await cluster.restart(3);
+    const finished = v3.logs.since(mark).find((l) => l.includes('"msg":"Warp sync finished"'));
+    expect(finished, cluster.dumpLogs(3, 40)).toBeDefined();
+    const from = JSON.parse(finished!.slice(finished!.indexOf("{"))).number as number;
+    // It proposes again: a block after the snapshot with its fee recipient as coinbase, on every node's chain.
+    const feeRecipient = String(cluster.genesis.validators[3]?.feeRecipient).toLowerCase();
+    const proposed = await waitUntil(
+      "a block proposed by the rejoined validator",
+      async () => {
+        const head = hexNum(await cluster.rpc(0, "eth_blockNumber"));
+        for (let n = head; n > from; n--) {
+          const b = (await cluster.rpc(0, "eth_getBlockByNumber", [`0x${n.toString(16)}`, false])) as { miner: string };
+          if (b.miner.toLowerCase() === feeRecipient) return n;
+        }
+        return undefined;
+      },
+      120_000,
+    );
+    expect(proposed).toBeGreaterThan(from);
+    // And finality goes on with it: a block after its proposal becomes final on validator 3 and on validator 0.
+    await waitUntil(
+      "finality past the rejoined validator's block",
+      async () => {
+        const [a, b] = await Promise.all([cluster.finality(0), cluster.finality(3)]);
+        return a.finalized.number > proposed && b.finalized.number > proposed ? true : undefined;
+      },
+      60_000,
+    );
+  }, 240_000);
 });

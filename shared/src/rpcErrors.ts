@@ -63,6 +63,8 @@ export function toRpcError(err: unknown): RpcError {
         return new RpcError(RpcCode.INVALID_INPUT, `rlp: input of ${t.size} bytes exceeds limit ${t.limit}`);
       case "INVALID_SIGNATURE":
         return new RpcError(RpcCode.INVALID_INPUT, "invalid transaction v, r, s values");
+      case "TRIE_RANGE_INVALID":
+        return new RpcError(RpcCode.INVALID_INPUT, `range proof: ${t.reason}`);
       case "INVALID_BLS_KEY":
       case "INVALID_GENESIS":
         return new RpcError(RpcCode.INTERNAL_ERROR, "internal error");
