@@ -18,6 +18,7 @@ import type { NetworkError } from "../../validator/src/network/errors.ts";
 import { createNetwork, type Network } from "../../validator/src/network/network.ts";
 import { networkOptions } from "../../validator/src/network/options.ts";
 import { loadOrCreatePeerKey } from "../../validator/src/network/peerKey.ts";
+import { genesisOnlyHandlers } from "../../validator/src/network/reqRespCodec.ts";
 import type { GossipTopicName } from "../../validator/src/network/topics.ts";
 import { freePort } from "./devnet.ts";
 
@@ -727,22 +728,7 @@ export async function startTestPeer(
       logger: pino({ level: "silent" }),
       chainId: 21076n,
       // The node's own genesis as head: the node never syncs from it (and keeps it, as a peer on its chain).
-      handlers: {
-        snapshotManifest: async () => undefined,
-        snapshotChunk: async () => undefined,
-        status: async () => ({
-          chainId: 21076n,
-          genesisHash,
-          headHash: genesisHash,
-          headNumber: 0n,
-          finalizedHash: genesisHash,
-          finalizedNumber: 0n,
-          finalizedSlot: 0n,
-        }),
-        blocksByRange: async () => [],
-        blocksByRoot: async () => [],
-        finalityCertificates: async () => [],
-      },
+      handlers: genesisOnlyHandlers(21076n, genesisHash),
     },
   );
   await net.start();

@@ -56,6 +56,29 @@ export interface ReqRespHandlers {
   snapshotChunk(id: string, index: number): Promise<Uint8Array | undefined>;
 }
 
+/**
+ * What a node with no chain yet serves (a node that is snap-syncing, a test peer): its genesis as head and finalized
+ * block, and nothing else.
+ */
+export function genesisOnlyHandlers(chainId: bigint, genesisHash: Uint8Array): ReqRespHandlers {
+  return {
+    status: async () => ({
+      chainId,
+      genesisHash,
+      headHash: genesisHash,
+      headNumber: 0n,
+      finalizedHash: genesisHash,
+      finalizedNumber: 0n,
+      finalizedSlot: 0n,
+    }),
+    blocksByRange: async () => [],
+    blocksByRoot: async () => [],
+    finalityCertificates: async () => [],
+    snapshotManifest: async () => undefined,
+    snapshotChunk: async () => undefined,
+  };
+}
+
 const HASH_BYTES = 32;
 const MAX_STATUS_BYTES = 256;
 

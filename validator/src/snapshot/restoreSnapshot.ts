@@ -7,7 +7,7 @@ import { buildGenesisBlock } from "../chain/genesisBlock.ts";
 import type { Database } from "../db/database.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
-import type { ReqRespHandlers } from "../network/reqRespCodec.ts";
+import { genesisOnlyHandlers } from "../network/reqRespCodec.ts";
 import type { StateDb } from "../state/stateDb.ts";
 import type { ObjectStore } from "./objectStore.ts";
 import { createSyncProgress } from "./progress.ts";
@@ -28,30 +28,6 @@ export interface RestoreOptions {
   checkpoint?: { number: bigint; hash: Uint8Array };
 }
 
-/** What a node serves while it snap-syncs: its genesis as head, and nothing else. */
-function bootstrapHandlers(chainId: bigint, genesisHash: Uint8Array): ReqRespHandlers {
-  return {
-    status: async () => ({
-      chainId,
-      genesisHash,
-      headHash: genesisHash,
-      headNumber: 0n,
-      finalizedHash: genesisHash,
-      finalizedNumber: 0n,
-      finalizedSlot: 0n,
-    }),
-    blocksByRange: async () => [],
-    blocksByRoot: async () => [],
-    finalityCertificates: async () => [],
-    snapshotManifest: async () => undefined,
-    snapshotChunk: async () => undefined,
-  };
-}
-
-/**
- * Warp or snap sync into this datadir (a no-op once it holds a chain). For snap sync a short-lived libp2p node with
- * the node's own identity asks the bootstrap peers for snapshots; it stops before the real network starts.
- */
 export async function restoreSnapshot(
   opts: RestoreOptions,
   parts: { db: Database; state: StateDb },
@@ -66,7 +42,7 @@ export async function restoreSnapshot(
     network = createNetwork(networkOptions({ datadir: opts.datadir, ...opts.network }), {
       logger: logger.child({ module: "network" }),
       chainId: opts.genesis.params.chainId,
-      handlers: bootstrapHandlers(opts.genesis.params.chainId, genesisHash),
+      handlers: genesisOnlyHandlers(opts.genesis.params.chainId, genesisHash),
     });
     await network.start();
     sources.push(...(await peerSources(network, log, { min: 1, waitMs: w.peerWaitMs ?? 15_000 })));

@@ -44,6 +44,7 @@ import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
 import { Bucket, Database } from "../db/database.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { networkOptions } from "../network/options.ts";
+import { genesisOnlyHandlers } from "../network/reqRespCodec.ts";
 import { RustChainNode } from "../node/node.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { createDirStore } from "./objectStore.ts";
@@ -129,6 +130,24 @@ async function forgeFirstCertificate(mutate: (c: FinalityCertificate) => Finalit
   await writeFile(join(copy.chunkDir, `000000-${newEntry.hash.slice(2)}.zst`), stored);
   await writeFile(copy.manifestPath, JSON.stringify(copy.manifest));
   return copy.dir;
+}
+
+/** Every aggregate of `c` signed again by `secretKey` alone, over the same votes (with other participant `bits`). */
+function resign(c: FinalityCertificate, secretKey: Uint8Array, bits?: Uint8Array): FinalityCertificate {
+  const chainId = genesis.params.chainId;
+  return {
+    ...c,
+    aggregates: c.aggregates.map((enc) => {
+      if (c.kind === "fast") {
+        const agg = decodeFinalizeAggregate(enc);
+        const signature = blsSign(secretKey, finalizeSigningRoot(blake3, chainId, agg.checkpoint));
+        return encodeFinalizeAggregate({ ...agg, bits: bits ?? agg.bits, signature });
+      }
+      const agg = decodeAggregateAttestation(enc);
+      const signature = blsSign(secretKey, attestationSigningRoot(blake3, chainId, agg.data));
+      return encodeAggregateAttestation({ ...agg, bits: bits ?? agg.bits, signature });
+    }),
+  };
 }
 
 /** A copy of the snapshot directory to tamper with, and its manifest. */
@@ -284,38 +303,14 @@ describe("warp sync from an exported snapshot", () => {
 
   it("refuses a certificate below 2/3 of the weight, and one signed by unknown keys", async () => {
     // The votes of the 1-wei validator alone, correctly signed: far below 2/3 of the weight.
-    const minority = await forgeFirstCertificate((c) => ({
-      ...c,
-      aggregates: c.aggregates.map((enc) => {
-        if (c.kind === "fast") {
-          const agg = decodeFinalizeAggregate(enc);
-          const root = finalizeSigningRoot(blake3, genesis.params.chainId, agg.checkpoint);
-          return encodeFinalizeAggregate({ ...agg, bits: Uint8Array.of(2), signature: blsSign(minor, root) });
-        }
-        const agg = decodeAggregateAttestation(enc);
-        const root = attestationSigningRoot(blake3, genesis.params.chainId, agg.data);
-        return encodeAggregateAttestation({ ...agg, bits: Uint8Array.of(2), signature: blsSign(minor, root) });
-      }),
-    }));
+    const minority = await forgeFirstCertificate((c) => resign(c, minor, Uint8Array.of(2)));
     const r1 = await sync([storeSource(createDirStore(minority))], { snapshotId });
     expect(codeOf(r1.result)).toBe("SNAPSHOT_CERTIFICATE_INVALID");
     expect(describeError(r1.result)).toContain("CERT_INSUFFICIENT_WEIGHT");
     expect(r1.flatAccounts).toBe(0);
     // The same votes signed by a key outside the validator set.
     const stranger = blsKeypairFromSeed(new Uint8Array(32).fill(99)).secretKey;
-    const resigned = await forgeFirstCertificate((c) => ({
-      ...c,
-      aggregates: c.aggregates.map((enc) => {
-        if (c.kind === "fast") {
-          const agg = decodeFinalizeAggregate(enc);
-          const root = finalizeSigningRoot(blake3, genesis.params.chainId, agg.checkpoint);
-          return encodeFinalizeAggregate({ ...agg, signature: blsSign(stranger, root) });
-        }
-        const agg = decodeAggregateAttestation(enc);
-        const root = attestationSigningRoot(blake3, genesis.params.chainId, agg.data);
-        return encodeAggregateAttestation({ ...agg, signature: blsSign(stranger, root) });
-      }),
-    }));
+    const resigned = await forgeFirstCertificate((c) => resign(c, stranger));
     const r2 = await sync([storeSource(createDirStore(resigned))], { snapshotId });
     expect(codeOf(r2.result)).toBe("SNAPSHOT_CERTIFICATE_INVALID");
     expect(describeError(r2.result)).toContain("CERT_BAD_SIGNATURE");
@@ -384,18 +379,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
         logger: silent,
         chainId: genesis.params.chainId,
         handlers: {
-          status: async () => ({
-            chainId: genesis.params.chainId,
-            genesisHash,
-            headHash: genesisHash,
-            headNumber: 0n,
-            finalizedHash: genesisHash,
-            finalizedNumber: 0n,
-            finalizedSlot: 0n,
-          }),
-          blocksByRange: async () => [],
-          blocksByRoot: async () => [],
-          finalityCertificates: async () => [],
+          ...genesisOnlyHandlers(genesis.params.chainId, genesisHash),
           ...snapshotHandlers(dir ? createDirStore(dir) : undefined),
         },
       },
@@ -434,7 +418,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
       },
     }));
     const { dir, result } = await sync(counted, { snapshotId, attempts: 4 });
-    if (result instanceof Error) throw result;
+    if (result instanceof Error) throw new Error(describeError(result));
     // Both peers served chunks; the liar's bad chunk was refused and fetched from the honest peer.
     expect([...served.values()].every((n) => n > 0)).toBe(true);
     expect(client.peerScore(liar.peerId)).toBeLessThan(0);

@@ -372,16 +372,21 @@ class ChunkFetcher {
       });
     }
     const refused = new Set<SnapshotSource>();
+    /** Sources that failed this chunk with an I/O error: the others are tried first (a peer may have gone). */
+    const failed = new Set<SnapshotSource>();
     let lastError: unknown;
     for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
-      const candidates = this.sourcing.sources.filter((s) => !refused.has(s) && this.sourcing.holds(s, entry));
-      if (candidates.length === 0) break;
+      const holding = this.sourcing.sources.filter((s) => !refused.has(s) && this.sourcing.holds(s, entry));
+      if (holding.length === 0) break;
+      const untried = holding.filter((s) => !failed.has(s));
+      const candidates = untried.length > 0 ? untried : holding;
       const source = await this.acquire(candidates);
       let stored: Uint8Array;
       try {
         stored = await source.chunk(this.id, entry).finally(() => this.release(source));
       } catch (e) {
         lastError = e;
+        failed.add(source);
         this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(e) }, "Chunk download failed");
         await sleep(Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2));
         continue;
