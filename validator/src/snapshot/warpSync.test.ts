@@ -317,6 +317,26 @@ describe("warp sync from an exported snapshot", () => {
     expect(r2.flatAccounts).toBe(0);
   }, 30_000);
 
+  it("verifies from a weak-subjectivity checkpoint instead of genesis, and refuses one the snapshot does not hold", async () => {
+    // A certified checkpoint block of the source chain, below the snapshot's block.
+    const number = BigInt(snapshotId.slice(0, 12));
+    const certs = (await rpc(source, "rustchain_getFinalityCertificates", ["0x1", "0x40"])).result as string[];
+    const below = certs
+      .map((c) => decodeFinalityCertificate(hexToBytes(c)))
+      .filter((c) => c.header.number > 0n && c.header.number < number);
+    const decoded = below[0] as FinalityCertificate;
+    expect(decoded).toBeDefined();
+    const checkpoint = { number: decoded.header.number, hash: hexToBytes(decoded.checkpoint.root) };
+    const ok = await sync([storeSource(createDirStore(snapshotDir))], { snapshotId, checkpoint });
+    if (ok.result instanceof Error) throw new Error(describeError(ok.result));
+    expect((ok.result as WarpSyncResult).number).toBe(number);
+
+    const unknown = { number: checkpoint.number, hash: new Uint8Array(32).fill(7) };
+    const bad = await sync([storeSource(createDirStore(snapshotDir))], { snapshotId, checkpoint: unknown });
+    expect(codeOf(bad.result)).toBe("SNAPSHOT_WRONG_CHAIN");
+    expect(bad.flatAccounts).toBe(0);
+  }, 30_000);
+
   it("resumes an interrupted sync without fetching verified chunks again", async () => {
     const store = storeSource(createDirStore(snapshotDir));
     let fetched = 0;
@@ -406,8 +426,10 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
     const victim = victims[0] as number;
     const liar = await peer(lie.dir);
     const client = await peer(undefined, [honest.multiaddrs()[0] as string, liar.multiaddrs()[0] as string]);
-    const sources = await peerSources(client, silent, { min: 2, waitMs: 10_000 });
-    expect(sources).toHaveLength(2);
+    const peers = await peerSources(client, silent, { min: 2, waitMs: 10_000 });
+    expect(peers).toHaveLength(2);
+    // S3 (here its directory twin) and peers together.
+    const sources = [...peers, storeSource(createDirStore(snapshotDir))];
 
     const served = new Map<string, number>();
     const counted = sources.map((s) => ({
@@ -419,7 +441,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
     }));
     const { dir, result } = await sync(counted, { snapshotId, attempts: 4 });
     if (result instanceof Error) throw new Error(describeError(result));
-    // Both peers served chunks; the liar's bad chunk was refused and fetched from the honest peer.
+    // Every source served chunks; the liar's bad chunks were refused and fetched elsewhere.
     expect([...served.values()].every((n) => n > 0)).toBe(true);
     expect(client.peerScore(liar.peerId)).toBeLessThan(0);
     expect(client.peerScore(honest.peerId)).toBe(0);
