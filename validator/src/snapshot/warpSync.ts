@@ -7,13 +7,11 @@
 //      proven against the state root the moment it arrives, then written with its progress marker in one batch;
 //   4. the proven ranges must tile the whole state (coverage.ts); then one batch anchors the chain at the block.
 // A refused chunk writes nothing. Killed at any point, the next run skips the chunks whose markers it finds.
-import { promisify } from "node:util";
-import { zstdDecompress } from "node:zlib";
+import { availableParallelism } from "node:os";
 import {
   type BlockHeader,
   blake3,
   bytesToHex,
-  concatBytes,
   describeError,
   equalBytes,
   type Genesis,
@@ -23,29 +21,22 @@ import { type CertificateCrypto, CertificateVerifier } from "@rustchain/shared/c
 import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
 import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
 import { headerHash } from "@rustchain/shared/header";
-import {
-  checkChunkHash,
-  decodeSummary,
-  encodeSummary,
-  MAX_CHUNK_BYTES,
-  type VerifiedChunk,
-  verifyChunk,
-} from "@rustchain/shared/snapshot/chunks";
+import { decodeSummary, MAX_CHUNK_BYTES, type VerifiedChunk, verifyChunk } from "@rustchain/shared/snapshot/chunks";
 import { SnapshotCoverage } from "@rustchain/shared/snapshot/coverage";
 import { SnapshotError } from "@rustchain/shared/snapshot/errors";
 import { type ChunkEntry, decodeManifest, type SnapshotManifest } from "@rustchain/shared/snapshot/manifest";
 import type { Logger } from "pino";
+import { Piscina } from "piscina";
 import { buildGenesisBlock } from "../chain/genesisBlock.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
 import { hasChain, writeSnapshotAnchor } from "../chain/snapshotAnchor.ts";
 import { CheckpointStore } from "../db/checkpointStore.ts";
-import { Bucket, type Database, WriteBatch } from "../db/database.ts";
+import { Bucket, type BucketId, type Database, WriteBatch } from "../db/database.ts";
 import { StateDb } from "../state/stateDb.ts";
+import { type ChunkTask, type ChunkTaskResult, unpackWrites, verifyStoredChunk, WriteTarget } from "./chunkWorker.ts";
 import type { SyncProgress } from "./progress.ts";
 import { pickSnapshot, type SnapshotSource, type SnapshotSourcing, snapshotSourcing } from "./sources.ts";
 import { WarpSyncStore } from "./warpSyncStore.ts";
-
-const decompress = promisify(zstdDecompress);
 
 export interface WarpSyncOptions {
   /** Chunks downloaded and verified at once. */
@@ -56,10 +47,16 @@ export interface WarpSyncOptions {
   snapshotId?: string;
   /** Weak-subjectivity checkpoint: verify certificates from this block instead of genesis. */
   checkpoint?: { number: bigint; hash: Uint8Array };
+  /** Worker threads verifying state chunks (decompression and proofs run off the event loop). */
+  verifyThreads: number;
   /** Download and verify everything, write nothing (`rustchain snapshot verify`). */
   dryRun?: boolean;
 }
-export const defaultWarpSyncOptions: WarpSyncOptions = { concurrency: 4, attempts: 6 };
+export const defaultWarpSyncOptions: WarpSyncOptions = {
+  concurrency: 4,
+  attempts: 6,
+  verifyThreads: Math.max(1, Math.min(4, availableParallelism())),
+};
 
 export interface WarpSyncModules {
   db: Database;
@@ -69,6 +66,8 @@ export interface WarpSyncModules {
   crypto: CertificateCrypto;
   logger: Logger;
   progress?: SyncProgress;
+  /** Default: a pool of `verifyThreads` workers for this sync. */
+  verifier?: ChunkVerifier;
 }
 
 export interface WarpSyncResult {
@@ -127,7 +126,8 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
   const done = opts.dryRun ? new Map<number, Uint8Array>() : await progressStore.done();
   /** What each state chunk proved: from this run, and from the markers of an earlier one. */
   const summaries = new Map<number, Uint8Array>();
-  const fetcher = new ChunkFetcher(opts, id, manifest, sourcing, logger);
+  const verifier = m.verifier ?? createChunkVerifierPool(opts.verifyThreads);
+  const fetcher = new ChunkFetcher(opts, id, manifest, sourcing, verifier, logger);
   const totalBytes = manifest.chunks.reduce((n, c) => n + c.size, 0);
   const doneBytes = manifest.chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.size, 0);
   m.progress?.start(manifest.chunks.length, totalBytes, done.size, doneBytes);
@@ -143,9 +143,9 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
         chainChunks.set(entry.index, await verifyChunk(entry, stored, manifest.stateRoot));
         return;
       }
-      const { verified, raw } = await fetcher.fetch(entry);
+      const { raw } = await fetcher.fetch(entry);
       downloaded++;
-      chainChunks.set(entry.index, verified);
+      chainChunks.set(entry.index, await verifyChunk(entry, raw, manifest.stateRoot));
       fresh.push({ entry, raw });
     });
     const anchor = await verifyChain(opts, m, manifest, genesisHash, chainEntries, chainChunks);
@@ -159,12 +159,11 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
     // 3. State chunks, proven against the certified state root as they arrive.
     const stateEntries = manifest.chunks.filter((c) => STATE_KINDS.has(c.kind) && !done.has(c.index));
     await runPool(stateEntries, opts.concurrency, async (entry) => {
-      const { verified } = await fetcher.fetch(entry);
-      const summary = encodeSummary(verified.summary);
+      const { summary, writes } = await fetcher.fetch(entry);
       summaries.set(entry.index, summary);
       if (!opts.dryRun) {
         const b = new WriteBatch();
-        writeStateChunk(b, verified);
+        applyWrites(b, writes);
         progressStore.markDone(b, entry.index, summary);
         await db.write(b);
       }
@@ -190,6 +189,7 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
     await progressStore.clear();
   } finally {
     m.progress?.stop();
+    if (!m.verifier) await verifier.close();
   }
   const result = {
     id,
@@ -205,28 +205,39 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
   return result;
 }
 
-function writeStateChunk(batch: WriteBatch, v: VerifiedChunk): void {
-  switch (v.kind) {
-    case "accounts":
-      for (const a of v.accounts) {
-        batch.put(Bucket.flatAccounts, a.address, a.encoded);
-        batch.put(Bucket.preimages, blake3(a.address), a.address);
-      }
-      for (const [h, enc] of v.nodes) batch.put(Bucket.stateNodes, h, enc);
-      return;
-    case "storage":
-      for (const s of v.slots) {
-        batch.put(Bucket.flatStorage, concatBytes(s.address, s.slot), s.value);
-        batch.put(Bucket.preimages, blake3(s.slot), s.slot);
-      }
-      for (const [h, enc] of v.nodes) batch.put(Bucket.stateNodes, h, enc);
-      return;
-    case "code":
-      for (const c of v.codes) batch.put(Bucket.code, c.hash, c.code);
-      return;
-    default:
-      return;
-  }
+const BUCKET_OF: Record<WriteTarget, BucketId> = {
+  [WriteTarget.flatAccount]: Bucket.flatAccounts,
+  [WriteTarget.flatStorage]: Bucket.flatStorage,
+  [WriteTarget.preimage]: Bucket.preimages,
+  [WriteTarget.trieNode]: Bucket.stateNodes,
+  [WriteTarget.code]: Bucket.code,
+};
+
+/** A verified chunk's writes (chunkWorker.ts packs them) into the batch: flat view, preimages, trie nodes, code. */
+function applyWrites(batch: WriteBatch, packed: Uint8Array): void {
+  for (const [target, key, value] of unpackWrites(packed)) batch.put(BUCKET_OF[target], key, value);
+}
+
+/** Verifies stored chunks: a worker-thread pool in a node, inline in small tools. */
+export interface ChunkVerifier {
+  verify(task: ChunkTask): Promise<ChunkTaskResult>;
+  close(): Promise<void>;
+}
+
+export const inlineChunkVerifier: ChunkVerifier = { verify: verifyStoredChunk, close: async () => {} };
+
+export function createChunkVerifierPool(threads: number): ChunkVerifier {
+  const pool = new Piscina({
+    filename: new URL("./chunkWorker.ts", import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
+  return {
+    // One buffer each way (the stored chunk, the packed writes), so the structured clone stays cheap.
+    verify: (task) => pool.run(task) as Promise<ChunkTaskResult>,
+    close: () => pool.destroy(),
+  };
 }
 
 interface VerifiedAnchor {
@@ -339,6 +350,7 @@ class ChunkFetcher {
     private readonly id: string,
     private readonly manifest: SnapshotManifest,
     private readonly sourcing: SnapshotSourcing,
+    private readonly verifier: ChunkVerifier,
     private readonly logger: Logger,
   ) {}
   private next = 0;
@@ -363,7 +375,8 @@ class ChunkFetcher {
     for (const wake of this.waiters.splice(0)) wake();
   }
 
-  async fetch(entry: ChunkEntry): Promise<{ verified: VerifiedChunk; raw: Uint8Array }> {
+  /** The chunk, verified: what it proved (encoded summary), its writes (packed) and its decompressed bytes. */
+  async fetch(entry: ChunkEntry): Promise<{ summary: Uint8Array; writes: Uint8Array; raw: Uint8Array }> {
     if (entry.rawSize > MAX_CHUNK_BYTES) {
       throw new SnapshotError({
         code: "SNAPSHOT_CHUNK_MALFORMED",
@@ -391,27 +404,14 @@ class ChunkFetcher {
         await sleep(Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2));
         continue;
       }
-      try {
-        checkChunkHash(entry, stored);
-        let raw: Uint8Array;
-        try {
-          raw = new Uint8Array(await decompress(stored, { maxOutputLength: Math.max(1, entry.rawSize) }));
-        } catch (e) {
-          throw new SnapshotError({
-            code: "SNAPSHOT_CHUNK_MALFORMED",
-            index: entry.index,
-            reason: `zstd: ${(e as Error).message}`,
-          });
-        }
-        return { verified: await verifyChunk(entry, raw, this.manifest.stateRoot), raw };
-      } catch (e) {
-        if (!(e instanceof SnapshotError)) throw e;
-        // Bad data, not bad luck: this source is not asked for this chunk again.
-        lastError = e;
-        refused.add(source);
-        source.reportBad?.(describeError(e));
-        this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(e) }, "Chunk refused");
-      }
+      const outcome = await this.verifier.verify({ entry, stored, stateRoot: this.manifest.stateRoot });
+      if (outcome.ok) return outcome;
+      // Bad data, not bad luck: this source is not asked for this chunk again.
+      const refusal = new SnapshotError(outcome.error);
+      lastError = refusal;
+      refused.add(source);
+      source.reportBad?.(describeError(refusal));
+      this.logger.warn({ chunk: entry.index, source: source.name, err: describeError(refusal) }, "Chunk refused");
     }
     if (lastError instanceof SnapshotError) throw lastError;
     throw new SnapshotError({
