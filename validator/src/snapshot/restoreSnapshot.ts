@@ -45,7 +45,8 @@ export async function restoreSnapshot(
       handlers: genesisOnlyHandlers(opts.genesis.params.chainId, genesisHash),
     });
     await network.start();
-    sources.push(...(await peerSources(network, log, { min: 1, waitMs: w.peerWaitMs ?? 15_000 })));
+    const want = Math.max(1, opts.network.bootstrap?.length ?? 1);
+    sources.push(...(await peerSources(network, log, { want, settleMs: 3_000, waitMs: w.peerWaitMs ?? 15_000 })));
   }
   try {
     await warpSync(

@@ -84,13 +84,23 @@ export function peerSource(network: Network, peer: PeerId, logger: Logger): Snap
   };
 }
 
-/** Wait until the network has `min` peers (or the deadline passes), then make a source of each. */
+/**
+ * Wait for peers, then make a source of each: until `want` peers are connected, or `settleMs` after the first one
+ * (so one fast peer does not leave the others out), or `waitMs` in all.
+ */
 export async function peerSources(
   network: Network,
   logger: Logger,
-  opts: { min: number; waitMs: number },
+  opts: { want: number; settleMs: number; waitMs: number },
 ): Promise<SnapshotSource[]> {
   const deadline = Date.now() + opts.waitMs;
-  while (network.peers().length < opts.min && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  let firstAt: number | undefined;
+  for (;;) {
+    const n = network.peers().length;
+    if (n > 0) firstAt ??= Date.now();
+    if (n >= opts.want || Date.now() >= deadline || (firstAt !== undefined && Date.now() - firstAt >= opts.settleMs))
+      break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return network.peers().map((p) => peerSource(network, p, logger));
 }

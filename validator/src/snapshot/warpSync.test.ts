@@ -426,7 +426,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
     const victim = victims[0] as number;
     const liar = await peer(lie.dir);
     const client = await peer(undefined, [honest.multiaddrs()[0] as string, liar.multiaddrs()[0] as string]);
-    const peers = await peerSources(client, silent, { min: 2, waitMs: 10_000 });
+    const peers = await peerSources(client, silent, { want: 2, settleMs: 10_000, waitMs: 10_000 });
     expect(peers).toHaveLength(2);
     // S3 (here its directory twin) and peers together.
     const sources = [...peers, storeSource(createDirStore(snapshotDir))];
@@ -456,7 +456,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
 
     // The liar alone: refused at its bad chunk, which is not kept.
     const alone = await peer(undefined, [liar.multiaddrs()[0] as string]);
-    const only = await peerSources(alone, silent, { min: 1, waitMs: 10_000 });
+    const only = await peerSources(alone, silent, { want: 1, settleMs: 0, waitMs: 10_000 });
     const r = await sync(only, { snapshotId });
     expect(codeOf(r.result)).toBe("SNAPSHOT_CHUNK_HASH_MISMATCH");
     expect(r.markers).not.toContain(victim);
