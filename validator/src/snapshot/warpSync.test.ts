@@ -150,6 +150,18 @@ function resign(c: FinalityCertificate, secretKey: Uint8Array, bits?: Uint8Array
   };
 }
 
+/** A node started on `datadir` has, at its head, the state root the source node has at that block. */
+async function expectSourceStateRoot(datadir: string): Promise<void> {
+  const node = await RustChainNode.start({ datadir, genesis, rpc: { host: "127.0.0.1", port: 0 } }, silent);
+  try {
+    const number = node.chain.head.number;
+    const sourceHeader = await source.chain.getHeader((await source.chain.canonicalHash(number)) as Uint8Array);
+    expect(bytesToHex(node.chain.head.stateRoot)).toBe(bytesToHex(sourceHeader?.stateRoot as Uint8Array));
+  } finally {
+    await node.stop();
+  }
+}
+
 /** A copy of the snapshot directory to tamper with, and its manifest. */
 async function copySnapshot() {
   const dir = await tempDir("rustchain-snapcopy-");
@@ -365,17 +377,7 @@ describe("warp sync from an exported snapshot", () => {
     for (const index of first.markers) expect(requested).not.toContain(index);
     expect(result.resumed).toBe(first.markers.length);
     expect(result.downloaded + result.resumed).toBe(requested.length + first.markers.length);
-    const node = await RustChainNode.start(
-      { datadir: first.dir, genesis, rpc: { host: "127.0.0.1", port: 0 } },
-      silent,
-    );
-    try {
-      const number = node.chain.head.number;
-      const sourceHeader = await source.chain.getHeader((await source.chain.canonicalHash(number)) as Uint8Array);
-      expect(bytesToHex(node.chain.head.stateRoot)).toBe(bytesToHex(sourceHeader?.stateRoot as Uint8Array));
-    } finally {
-      await node.stop();
-    }
+    await expectSourceStateRoot(first.dir);
   }, 60_000);
 });
 
@@ -445,14 +447,7 @@ describe("snap sync from peers (libp2p on 127.0.0.1)", () => {
     expect([...served.values()].every((n) => n > 0)).toBe(true);
     expect(client.peerScore(liar.peerId)).toBeLessThan(0);
     expect(client.peerScore(honest.peerId)).toBe(0);
-    const node = await RustChainNode.start({ datadir: dir, genesis, rpc: { host: "127.0.0.1", port: 0 } }, silent);
-    try {
-      const number = node.chain.head.number;
-      const sourceHeader = await source.chain.getHeader((await source.chain.canonicalHash(number)) as Uint8Array);
-      expect(bytesToHex(node.chain.head.stateRoot)).toBe(bytesToHex(sourceHeader?.stateRoot as Uint8Array));
-    } finally {
-      await node.stop();
-    }
+    await expectSourceStateRoot(dir);
 
     // The liar alone: refused at its bad chunk, which is not kept.
     const alone = await peer(undefined, [liar.multiaddrs()[0] as string]);
