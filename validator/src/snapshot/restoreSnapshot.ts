@@ -46,7 +46,7 @@ export async function restoreSnapshot(
     });
     await network.start();
     const want = Math.max(1, opts.network.bootstrap?.length ?? 1);
-    sources.push(...(await peerSources(network, log, { want, settleMs: 3_000, waitMs: w.peerWaitMs ?? 15_000 })));
+    sources.push(...(await peerSources(network, log, { want, settleMs: 5_000, waitMs: w.peerWaitMs ?? 15_000 })));
   }
   try {
     await warpSync(

@@ -102,5 +102,7 @@ export async function peerSources(
       break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return network.peers().map((p) => peerSource(network, p, logger));
+  const peers = network.peers();
+  logger.info({ peers: peers.length, want: opts.want }, "Snapshot peers connected");
+  return peers.map((p) => peerSource(network, p, logger));
 }

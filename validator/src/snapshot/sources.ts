@@ -67,8 +67,9 @@ export function storeSource(store: ObjectStore): SnapshotSource {
 export async function pickSnapshot(
   sources: readonly SnapshotSource[],
   wanted?: string,
-): Promise<{ id: string; sources: SnapshotSource[] }> {
+): Promise<{ id: string; sources: SnapshotSource[]; offered: Record<string, string[]> }> {
   const listed = await Promise.all(sources.map((s) => s.list().catch(() => [] as string[])));
+  const offered = Object.fromEntries(sources.map((s, i) => [s.name, listed[i] ?? []]));
   let id = wanted;
   if (!id) {
     const counts = new Map<string, number>();
@@ -82,7 +83,7 @@ export async function pickSnapshot(
       location: `${sources.map((s) => s.name).join(", ")}${wanted ? ` (snapshot ${wanted})` : ""}`,
     });
   }
-  return { id, sources: having };
+  return { id, sources: having, offered };
 }
 
 /** Where the chunks of one snapshot can come from. */

@@ -90,6 +90,7 @@ export async function warpSync(opts: WarpSyncOptions, m: WarpSyncModules): Promi
 
   const picked = await pickSnapshot(m.sources, underway?.id ?? opts.snapshotId);
   const id = picked.id;
+  logger.info({ offered: picked.offered, picked: id }, "Snapshots offered");
   const sourcing = await snapshotSourcing(id, picked.sources, underway?.manifestHash);
   const { sources, manifest: manifestBytes } = sourcing;
   if (!manifestBytes) {
