@@ -22,6 +22,7 @@ export default defineConfig({
             "tests/**/*.test.ts",
             "contracts/**/*.test.ts",
             "edge/src/**/*.test.ts",
+            "bridge-relayer/**/*.test.ts",
           ],
           exclude: ["**/node_modules/**", CONSENSUS],
           pool: "forks",
