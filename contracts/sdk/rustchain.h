@@ -92,6 +92,10 @@ int32_t rc_host_ai_mlp_forward(const uint8_t *model, uint32_t model_len, const i
 RC_IMPORT("groth16_verify")
 int32_t rc_host_groth16_verify(const uint8_t *vk, uint32_t vk_len, const uint8_t *proof, const uint8_t *inputs,
                                uint32_t input_count);
+RC_IMPORT("secp256k1_recover")
+int32_t rc_host_secp256k1_recover(const uint8_t *hash32, const uint8_t *sig65, uint8_t *out20);
+RC_IMPORT("sha256") void rc_host_sha256(const void *ptr, uint32_t len, uint8_t *out32);
+RC_IMPORT("code_hash") void rc_host_code_hash(const uint8_t *addr20, uint8_t *out32);
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* The few libc functions clang may call (struct copies, zero-initialisation). Weak, so a contract may bring    */
@@ -428,6 +432,23 @@ RC_FN void word_from_address(uint8_t out[32], const rc_address *a) {
 
 RC_FN void keccak256(const void *ptr, uint32_t len, uint8_t out[32]) { rc_host_keccak256(ptr, len, out); }
 RC_FN void blake3(const void *ptr, uint32_t len, uint8_t out[32]) { rc_host_blake3(ptr, len, out); }
+RC_FN void sha256(const void *ptr, uint32_t len, uint8_t out[32]) { rc_host_sha256(ptr, len, out); }
+
+/* The Ethereum address that signed `hash` (no message prefix): sig = r 32 | s 32 | v 1 with v the recovery id 0 or 1.
+   Returns 1 and writes the address, or 0 for an invalid signature (r or s out of range, s > n/2, v > 1, no point).
+   Never traps on a bad signature. */
+RC_FN int secp256k1_recover(const uint8_t hash[32], const uint8_t sig[65], rc_address *out) {
+  return rc_host_secp256k1_recover(hash, sig, out->b) == 1;
+}
+
+/* EXTCODEHASH: keccak256 of the account's code as eth_getCode returns it; 32 zero bytes for an account without code.
+   A call to an address without code succeeds with empty return data, so check this before trusting such a call. */
+RC_FN void code_hash_of(const rc_address *a, uint8_t out[32]) { rc_host_code_hash(a->b, out); }
+RC_FN int has_code(const rc_address *a) {
+  uint8_t h[32];
+  rc_host_code_hash(a->b, h);
+  return !word_is_zero(h, 32);
+}
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Context                                                                                                      */

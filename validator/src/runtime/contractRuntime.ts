@@ -2,6 +2,7 @@
 // Host functions that read state are async (RocksDB); they are imported through JSPI (WebAssembly.Suspending), so a
 // contract suspends on a cold read and resumes when it arrives, deterministically. Contract failures (revert, trap,
 // out-of-gas) are values in FrameResult, never exceptions of the node.
+import { sha256 } from "@noble/hashes/sha2";
 import {
   bigintToBytes32,
   blake3,
@@ -9,6 +10,7 @@ import {
   keccak256,
   type Log,
   RustChainError,
+  recoverAddress,
   rlpEncode,
 } from "@rustchain/shared";
 import type { WorldState } from "../state/stateDb.ts";
@@ -17,7 +19,7 @@ import type { BlockEnv } from "./blockEnv.ts";
 import { Gas, MAX_CALL_DEPTH, MAX_LOG_DATA, MAX_RETURN_DATA } from "./gasSchedule.ts";
 import { verifyGroth16 } from "./groth16/groth16.ts";
 import { ModuleCache } from "./wasm/compileCache.ts";
-import { validateModule } from "./wasm/validateModule.ts";
+import { type HostImportName, validateModule } from "./wasm/validateModule.ts";
 
 export const ARTEFACT_MAGIC = Uint8Array.of(0xef, 0x52, 0x57, 0x00);
 
@@ -111,11 +113,56 @@ export interface ContractRuntimeOptions {
 }
 export const defaultContractRuntimeOptions: ContractRuntimeOptions = { moduleCacheSize: 256 };
 
+/** 32 zero bytes: `code_hash` of an account without code. */
+const NO_CODE_HASH = new Uint8Array(32);
+
 export class ContractRuntime {
   readonly cache: ModuleCache;
+  /** keccak256 of stored code by its BLAKE3 code hash (hex), so `code_hash` hashes a module once, not per call. */
+  private readonly keccakOfCode = new Map<string, Uint8Array>();
+  /** Code hashed by `code_hash` in each transaction (TxContext), for its per-word price. */
+  private readonly hashedInTx = new WeakMap<TxContext, Set<string>>();
 
   constructor(opts: ContractRuntimeOptions = defaultContractRuntimeOptions) {
     this.cache = new ModuleCache(opts.moduleCacheSize);
+  }
+
+  /**
+   * keccak256 of an account's code (`code`, whose BLAKE3 hash is `codeHash`), or 32 zero bytes for no code: what
+   * `code_hash` returns. Memoised (bounded LRU); the gas never depends on the memo.
+   */
+  codeKeccak(codeHash: Uint8Array, code: Uint8Array): Uint8Array {
+    if (code.length === 0) return NO_CODE_HASH;
+    const key = hex(codeHash);
+    const cached = this.keccakOfCode.get(key);
+    if (cached !== undefined) {
+      this.keccakOfCode.delete(key);
+      this.keccakOfCode.set(key, cached);
+      return cached;
+    }
+    const hash = keccak256(code);
+    this.keccakOfCode.set(key, hash);
+    if (this.keccakOfCode.size > this.cache.capacity * 4) {
+      const oldest = this.keccakOfCode.keys().next().value;
+      if (oldest !== undefined) this.keccakOfCode.delete(oldest);
+    }
+    return hash;
+  }
+
+  /**
+   * Whether `code_hash` has already hashed this code in this transaction (and records that it now has): the first
+   * time pays the hash per word of code, later times only the warm access.
+   */
+  codeHashedInTx(ctx: TxContext, codeHash: Uint8Array): boolean {
+    let seen = this.hashedInTx.get(ctx);
+    if (seen === undefined) {
+      seen = new Set();
+      this.hashedInTx.set(ctx, seen);
+    }
+    const key = hex(codeHash);
+    if (seen.has(key)) return true;
+    seen.add(key);
+    return false;
   }
 
   /**
@@ -324,7 +371,8 @@ class HostState {
   imports(): WebAssembly.ModuleImports {
     const { ctx, frame } = this;
     const suspending = (fn: (...args: never[]) => Promise<unknown>) => new WebAssembly.Suspending(fn);
-    const imports: Record<string, unknown> = {
+    // Typed by the host import list (validateModule.ts): a missing or extra host function is a type error.
+    const imports: Record<HostImportName, unknown> = {
       calldata_size: () => {
         this.charge(Gas.hostCall);
         return frame.calldata.length;
@@ -495,6 +543,42 @@ class HostState {
           return 0;
         }
       },
+      secp256k1_recover: (hashPtr: number, sigPtr: number, outPtr: number) => {
+        this.charge(Gas.secp256k1Recover);
+        const hash = this.read(hashPtr, 32);
+        const sig = this.read(sigPtr, 65);
+        const v = sig[64]!;
+        // A bad signature is an answer (0), never a trap: the contract decides what an invalid signature means.
+        if (v > 1) return 0;
+        let address: Uint8Array;
+        try {
+          // EIP-2: r and s in range, s ≤ n/2 (recoverAddress refuses the malleable high-s twin).
+          address = recoverAddress(hash, {
+            r: bytesToBigint(sig.subarray(0, 32)),
+            s: bytesToBigint(sig.subarray(32, 64)),
+            yParity: v as 0 | 1,
+          });
+        } catch {
+          return 0;
+        }
+        this.write(outPtr, address);
+        return 1;
+      },
+      sha256: (ptr: number, len: number, out: number) => {
+        this.charge(Gas.sha256Base + Gas.sha256Word * BigInt(Math.ceil(len / 32)));
+        this.write(out, sha256(this.read(ptr, len)));
+      },
+      code_hash: suspending(async (addrPtr: number, outPtr: number) => {
+        const address = this.read(addrPtr, 20);
+        this.charge(this.addressAccess(address) ? Gas.balanceWarm : Gas.balanceCold);
+        const { codeHash } = await ctx.ws.getAccount(address);
+        const code = await ctx.ws.getCode(address);
+        // Hashing a 120 KiB module takes ~0.4 ms: the first hash of a code in a transaction pays keccak256's per-word
+        // price, as if the contract hashed it itself (docs/runtime.md).
+        if (code.length > 0 && !this.runtime.codeHashedInTx(ctx, codeHash))
+          this.charge(Gas.hashWord * BigInt(Math.ceil(code.length / 32)));
+        this.write(outPtr, this.runtime.codeKeccak(codeHash, code));
+      }),
     };
     return imports as WebAssembly.ModuleImports;
   }

@@ -23,6 +23,9 @@ export const Gas = {
   mlpLayer: 100n,
   groth16Base: 8_000_000n,
   groth16PerInput: 100_000n,
+  secp256k1Recover: 3_000n,
+  sha256Base: 40n,
+  sha256Word: 8n,
 } as const;
 
 /** Deepest cross-contract call stack. */

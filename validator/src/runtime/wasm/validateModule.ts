@@ -60,7 +60,7 @@ const fn = (params: readonly ("i32" | "i64")[], results: readonly ("i32" | "i64"
 const ptrs = (n: number) => Array<"i32">(n).fill("i32");
 
 /** The host API of docs/runtime.md: import name → exact signature. Pointers and lengths are i32. */
-export const HOST_IMPORTS: Readonly<Record<string, HostSignature>> = Object.freeze({
+export const HOST_IMPORTS = Object.freeze({
   calldata_size: fn([], ["i32"]),
   calldata_copy: fn(ptrs(3)),
   finish: fn(ptrs(2)),
@@ -88,12 +88,18 @@ export const HOST_IMPORTS: Readonly<Record<string, HostSignature>> = Object.free
   ai_argmax_i8: fn(ptrs(2), ["i32"]),
   ai_mlp_forward: fn(ptrs(4), ["i32"]),
   groth16_verify: fn(ptrs(5), ["i32"]),
-});
+  secp256k1_recover: fn(ptrs(3), ["i32"]),
+  sha256: fn(ptrs(3)),
+  code_hash: fn(ptrs(2)),
+} as const satisfies Record<string, HostSignature>);
+
+/** The name of a host function; the runtime's import object is typed by it, so the two lists cannot drift apart. */
+export type HostImportName = keyof typeof HOST_IMPORTS;
 
 /** Export names the metering instrumentation adds; a contract may not use them. */
 export const RESERVED_EXPORTS: readonly string[] = ["__gas_left", "__stack_height"];
 
-export function isHostImport(name: string): boolean {
+export function isHostImport(name: string): name is HostImportName {
   return Object.hasOwn(HOST_IMPORTS, name);
 }
 

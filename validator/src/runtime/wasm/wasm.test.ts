@@ -342,13 +342,21 @@ describe("validateModule", () => {
   });
 
   it("lists the host API of docs/runtime.md", () => {
-    expect(Object.keys(HOST_IMPORTS)).toHaveLength(27);
+    expect(Object.keys(HOST_IMPORTS)).toHaveLength(30);
     expect(HOST_IMPORTS.call).toEqual({ params: ["i32", "i32", "i64", "i32", "i32"], results: ["i32"] });
     expect(HOST_IMPORTS.block_number).toEqual({ params: [], results: ["i64"] });
     expect(HOST_IMPORTS.gas_left.results).toEqual(["i64"]);
     expect(HOST_IMPORTS.calldata_size).toEqual({ params: [], results: ["i32"] });
     expect(HOST_IMPORTS.ai_matmul_i8.params).toHaveLength(6);
-    for (const name of ["returndata_size", "ai_argmax_i8", "ai_mlp_forward", "groth16_verify"]) {
+    expect(HOST_IMPORTS.code_hash).toEqual({ params: ["i32", "i32"], results: [] });
+    expect(HOST_IMPORTS.sha256).toEqual({ params: ["i32", "i32", "i32"], results: [] });
+    for (const name of [
+      "returndata_size",
+      "ai_argmax_i8",
+      "ai_mlp_forward",
+      "groth16_verify",
+      "secp256k1_recover",
+    ] as const) {
       expect(HOST_IMPORTS[name].results).toEqual(["i32"]);
     }
   });
