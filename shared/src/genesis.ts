@@ -7,6 +7,7 @@ const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "hex quantity");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "20-byte hex address");
 const blsKey = z.string().regex(/^0x[0-9a-fA-F]{96}$/, "48-byte hex BLS public key");
 const blsSignature = z.string().regex(/^0x[0-9a-fA-F]{192}$/, "96-byte hex BLS signature");
+const ecdsaSignature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "65-byte hex secp256k1 signature");
 
 export const genesisSchema = z.object({
   chainId: z
@@ -58,6 +59,11 @@ export const genesisSchema = z.object({
         proofOfPossession: blsSignature,
         stake: hexQuantity,
         feeRecipient: address,
+        /**
+         * The validator's secp256k1 bridge key (docs/bridge.md, "The committee"), as its address, with the key's
+         * signature binding it to this validator's BLS key (`bridgeKeyProof`, checked by `checkBridgeKeyProofs`).
+         */
+        bridge: z.object({ address, proof: ecdsaSignature }).optional(),
       }),
     )
     .min(1, "at least one validator")
@@ -88,6 +94,8 @@ export interface GenesisValidator {
   proofOfPossession: Uint8Array;
   stake: bigint;
   feeRecipient: Uint8Array;
+  /** The bridge key's address and its proof (a member of the bridge committee); absent: not a member. */
+  bridge?: { address: Uint8Array; proof: Uint8Array };
 }
 
 export interface Genesis {
@@ -109,7 +117,17 @@ export function parseGenesis(json: unknown): Genesis {
   }
   const g = parsed.data;
   const seen = new Map<string, number>();
+  const bridgeKeys = new Map<string, number>();
   for (const [i, v] of g.validators.entries()) {
+    if (v.bridge) {
+      const other = bridgeKeys.get(v.bridge.address.toLowerCase());
+      if (other !== undefined)
+        throw new ChainError({
+          code: "INVALID_GENESIS",
+          reason: `validators.${i}.bridge.address: same bridge key as validators.${other}`,
+        });
+      bridgeKeys.set(v.bridge.address.toLowerCase(), i);
+    }
     const key = v.blsPublicKey.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) {
@@ -150,6 +168,9 @@ export function parseGenesis(json: unknown): Genesis {
       proofOfPossession: hexToBytes(v.proofOfPossession),
       stake: BigInt(v.stake),
       feeRecipient: hexToBytes(v.feeRecipient.toLowerCase()),
+      ...(v.bridge
+        ? { bridge: { address: hexToBytes(v.bridge.address.toLowerCase()), proof: hexToBytes(v.bridge.proof) } }
+        : {}),
     })),
   };
 }

@@ -7,7 +7,9 @@ import {
   DEVNET_ACCOUNTS,
   DEVNET_CHAIN_ID,
   type GenesisJson,
+  privateKeyToAddress,
 } from "@rustchain/shared";
+import { signBridgeKeyProof } from "@rustchain/shared/bridge/committee";
 
 const ONE_RTC = 10n ** 18n;
 /** Where the first devnet validator's tips go: a fixed address that is none of the dev accounts. */
@@ -17,6 +19,8 @@ export interface DevnetValidatorKey {
   /** Used here only to derive the public key and sign its proof of possession. */
   secretKey: Uint8Array;
   feeRecipient: string;
+  /** The validator's bridge key (secp256k1), registered with its proof: the validator joins the bridge committee. */
+  bridgePrivateKey?: Uint8Array;
 }
 
 /** Fee recipient of devnet validator `i`: 0x5254…0001, 0x5254…0002, … (none of them a dev account). */
@@ -40,11 +44,22 @@ export function devnetGenesis(
     params: { slotMs, minBaseFeePerGas: "0x3b9aca00", slotsPerEpoch: 8, expectedLeadersPerSlot: 1 },
     alloc,
     ...(ai ? { ai: { model: bytesToHex(ai.model), verifyingKey: bytesToHex(ai.verifyingKey) } } : {}),
-    validators: validators.map((v) => ({
-      blsPublicKey: bytesToHex(blsPublicKey(v.secretKey)),
-      proofOfPossession: bytesToHex(blsProofOfPossession(v.secretKey)),
-      stake: `0x${(32n * ONE_RTC).toString(16)}`,
-      feeRecipient: v.feeRecipient,
-    })),
+    validators: validators.map((v) => {
+      const publicKey = blsPublicKey(v.secretKey);
+      return {
+        blsPublicKey: bytesToHex(publicKey),
+        proofOfPossession: bytesToHex(blsProofOfPossession(v.secretKey)),
+        stake: `0x${(32n * ONE_RTC).toString(16)}`,
+        feeRecipient: v.feeRecipient,
+        ...(v.bridgePrivateKey
+          ? {
+              bridge: {
+                address: bytesToHex(privateKeyToAddress(v.bridgePrivateKey)),
+                proof: bytesToHex(signBridgeKeyProof(v.bridgePrivateKey, BigInt(DEVNET_CHAIN_ID), publicKey)),
+              },
+            }
+          : {}),
+      };
+    }),
   };
 }

@@ -18,6 +18,7 @@ import {
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type Logger, pino } from "pino";
 import { BYZANTINE_KINDS, type ByzantineKind } from "../consensus/testing/byzantinePublisher.ts";
+import { createBridgeKey, writeBridgeKeystore } from "../keys/bridgeKeystore.ts";
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
@@ -89,6 +90,7 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
   const files = Array.from({ length: count }, (_, i) => ({
     datadir: nodeDir(i),
     keystorePath: `${nodeDir(i)}/validator-keystore.json`,
+    bridgeKeystorePath: `${nodeDir(i)}/bridge-keystore.json`,
     passwordPath: `${nodeDir(i)}/dev-password.txt`,
   }));
   if (existsSync(genesisPath)) {
@@ -115,7 +117,13 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
     const password = randomBytes(16).toString("hex");
     await writeFile(f.passwordPath, `${password}\n`, { mode: 0o600 });
     await writeKeystoreFile(f.keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
-    keys.push({ secretKey: key.secretKey, feeRecipient: devnetFeeRecipient(i) });
+    const bridgeKey = createBridgeKey();
+    await writeBridgeKeystore(f.bridgeKeystorePath, bridgeKey, password, true);
+    keys.push({
+      secretKey: key.secretKey,
+      feeRecipient: devnetFeeRecipient(i),
+      bridgePrivateKey: bridgeKey.privateKey,
+    });
   }
   let ai: { model: Uint8Array; verifyingKey: Uint8Array } | undefined;
   if (withAi) {

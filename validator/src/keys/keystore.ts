@@ -166,7 +166,11 @@ export function parseKeystore(json: unknown): KeystoreJson {
 /** Write a keystore as a new 0600 file: temp file, fsync, then a no-clobber atomic publish. */
 export async function writeKeystoreFile(path: string, json: unknown): Promise<void> {
   const keystore = parseKeystore(json);
-  const data = `${JSON.stringify(keystore, null, 2)}\n`;
+  await writeKeyFile(path, `${JSON.stringify(keystore, null, 2)}\n`);
+}
+
+/** Write a key file 0600, atomically (temp file, fsync, no-clobber link), never over an existing file. */
+export async function writeKeyFile(path: string, data: string): Promise<void> {
   const dir = dirname(path);
   const io = (err: unknown) => ioError(err, "keystore", path);
   try {
@@ -197,7 +201,7 @@ export async function writeKeystoreFile(path: string, json: unknown): Promise<vo
 
 /** Read and parse a keystore file (at most MAX_KEY_FILE_BYTES); validation is left to decryptBlsKey/parseKeystore. */
 export async function readKeystoreFile(path: string): Promise<unknown> {
-  const text = await readKeyFileText(path, "keystore");
+  const text = await readKeystoreText(path);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -272,6 +276,11 @@ function checkedPublicKey(secretKey: Uint8Array): Uint8Array {
   } catch {
     throw new KeystoreError({ code: "KEYSTORE_INVALID_SECRET_KEY", reason: "not a valid BLS12-381 secret key" });
   }
+}
+
+/** A keystore file's text (bounded, UTF-8), for formats other than EIP-2335 (the bridge key's v3 keystore). */
+export function readKeystoreText(path: string): Promise<string> {
+  return readKeyFileText(path, "keystore");
 }
 
 async function readKeyFileText(path: string, kind: KeyFileKind): Promise<string> {

@@ -13,6 +13,7 @@ import {
   RustChainError,
   type SignedTransaction,
 } from "@rustchain/shared";
+import { checkBridgeKeyProofs } from "@rustchain/shared/bridge/committee";
 import type { Logger } from "pino";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { Chain } from "../chain/chain.ts";
@@ -113,6 +114,7 @@ export class RustChainNode {
 
   static async start(opts: NodeOptions, logger: Logger): Promise<RustChainNode> {
     checkProofsOfPossession(opts.genesis.validators);
+    checkBridgeKeyProofs(opts.genesis);
     await mkdir(opts.datadir, { recursive: true, mode: 0o700 });
     const db = await Database.open(`${opts.datadir}/chaindata`);
     const metrics = new Metrics();
