@@ -1,19 +1,21 @@
-// Builds the example contracts (contracts/examples/*.c) into deploy artefacts in contracts/build/ (gitignored).
+// Builds the contracts (contracts/examples/*.c and the bridge's contracts/bridge/*.c) into deploy artefacts in
+// contracts/build/ (gitignored). Names are unique across the two directories.
 //
 // For each <name>.c, with clang + wasm-ld (LLVM 14 or later) targeting wasm32 MVP:
 //   <name>.module.wasm   the raw WebAssembly module (what the chain stores as code)
 //   <name>.wasm          the deploy artefact: 0xEF 0x52 0x57 0x00 ‖ u32 BE module length ‖ module (docs/runtime.md)
-//   <name>.abi.json      the hand-written Ethereum JSON ABI (copied from examples/<name>.abi.json)
+//   <name>.abi.json      the hand-written Ethereum JSON ABI (copied from <dir>/<name>.abi.json)
 //   <name>.json          { abi, bytecode: "0x<artefact>" } for viem's deployContract / ethers' ContractFactory
 //
 // Checks, so a broken contract fails here rather than at deploy:
 //   - every RC_SEL("sig", 0x…) / RC_TOPIC("sig", "\x…") in the sources equals keccak256(sig), and the selectors and
-//     topics of a contract match its ABI (every ABI function and event is dispatched / emitted, and nothing else);
+//     topics of a contract (its source and the local headers it includes, such as sdk/erc20_core.h) match its ABI
+//     (every ABI function and event is dispatched / emitted, and nothing else);
 //   - the module imports only functions of the "rustchain" host module, exports exactly `memory`, `call` and, when
 //     the ABI has a constructor with arguments, `deploy`; it has no start function, ≤ 64 memory pages, no f32/f64
 //     types and only MVP opcodes (a quick scan: the full validator is validator/src/runtime/wasm).
 //
-// Fast and idempotent: a module is recompiled only when its source, the SDK header, the flags or the compiler change
+// Fast and idempotent: a module is recompiled only when its source, its headers, the flags or the compiler change
 // (a stamp holds their hash), and outputs are rewritten only when their content changes.
 //
 // Usage: npm run contracts:build [-- --force]
@@ -21,7 +23,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import {
@@ -44,6 +46,9 @@ const run = promisify(execFile);
 
 export const CONTRACTS_DIR = dirname(fileURLToPath(import.meta.url));
 export const EXAMPLES_DIR = join(CONTRACTS_DIR, "examples");
+export const BRIDGE_DIR = join(CONTRACTS_DIR, "bridge");
+/** The directories whose *.c files (each with its <name>.abi.json) the build compiles. */
+export const SOURCE_DIRS: readonly string[] = [EXAMPLES_DIR, BRIDGE_DIR];
 export const SDK_HEADER = join(CONTRACTS_DIR, "sdk", "rustchain.h");
 export const BUILD_DIR = join(CONTRACTS_DIR, "build");
 
@@ -599,10 +604,17 @@ export async function compileContract(sourcePath: string, options: CompileOption
     readFile(sourcePath, "utf8"),
     findToolchain(),
   ]);
+  const headers = await localHeaders(sourcePath, source);
   checkConstants("sdk/rustchain.h", parseConstants(header));
-  checkConstants(`${name}.c`, parseConstants(source), options.abi);
+  // The contract's constants are those of its source and of the headers it includes (sdk/erc20_core.h…).
+  const constants = [source, ...headers.map((h) => h.text)].map(parseConstants);
+  checkConstants(
+    `${name}.c`,
+    { selectors: constants.flatMap((c) => c.selectors), topics: constants.flatMap((c) => c.topics) },
+    options.abi,
+  );
   const stamp = createHash("sha256")
-    .update(JSON.stringify([CLANG_FLAGS, version, header, source]))
+    .update(JSON.stringify([CLANG_FLAGS, version, header, source, headers]))
     .digest("hex");
   const module = await compile(name, sourcePath, outDir, stamp, options.force ?? false);
   const ctor = options.abi?.find((i) => i.type === "constructor");
@@ -610,31 +622,65 @@ export async function compileContract(sourcePath: string, options: CompileOption
   return module;
 }
 
-/** Names of the example contracts (contracts/examples/*.c). */
+/**
+ * The local headers a source includes with `#include "…"`, transitively, except the SDK header (stamped on its own):
+ * their text is part of the stamp and their RC_SEL / RC_TOPIC constants part of the contract's.
+ */
+async function localHeaders(sourcePath: string, source: string): Promise<{ path: string; text: string }[]> {
+  const found: { path: string; text: string }[] = [];
+  const seen = new Set([resolve(sourcePath), resolve(SDK_HEADER)]);
+  const visit = async (from: string, text: string): Promise<void> => {
+    for (const m of stripCComments(text).matchAll(/^\s*#\s*include\s*"([^"]+)"/gm)) {
+      const path = resolve(dirname(from), m[1]!);
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const included = await readIfExists(path);
+      if (!included) throw new ContractBuildError(`${basename(from)}: #include "${m[1]}" not found`);
+      found.push({ path: relative(CONTRACTS_DIR, path), text: included.toString() });
+      await visit(path, included.toString());
+    }
+  };
+  await visit(sourcePath, source);
+  return found;
+}
+
+/** Names of the contracts (contracts/examples/*.c and contracts/bridge/*.c). */
 export async function contractNames(): Promise<string[]> {
-  return (await readdir(EXAMPLES_DIR))
-    .filter((f) => f.endsWith(".c"))
-    .map((f) => basename(f, ".c"))
-    .sort();
+  return [...(await contractSources()).keys()].sort();
+}
+
+/** Each contract's name → the directory holding its <name>.c and <name>.abi.json. */
+async function contractSources(): Promise<Map<string, string>> {
+  const sources = new Map<string, string>();
+  for (const dir of SOURCE_DIRS) {
+    for (const f of (await readdir(dir)).filter((f) => f.endsWith(".c"))) {
+      const name = basename(f, ".c");
+      if (sources.has(name)) throw new ContractBuildError(`${name}: defined in both ${sources.get(name)} and ${dir}`);
+      sources.set(name, dir);
+    }
+  }
+  return sources;
 }
 
 /**
- * Compiles every example contract and writes its artefacts to contracts/build/.
+ * Compiles every contract (examples and bridge) and writes its artefacts to contracts/build/.
  * Returns, by name, the ABI, the deploy artefact as hex (`bytecode`) and the raw module.
  */
 export async function buildContracts(options: BuildOptions = {}): Promise<Record<string, BuiltContract>> {
-  const names = (await contractNames()).filter((n) => !options.only || options.only.includes(n));
+  const sources = await contractSources();
+  const names = [...sources.keys()].sort().filter((n) => !options.only || options.only.includes(n));
   const built = await Promise.all(
     names.map(async (name): Promise<[string, BuiltContract]> => {
-      const abiText = await readIfExists(join(EXAMPLES_DIR, `${name}.abi.json`));
-      if (!abiText) throw new ContractBuildError(`${name}: missing examples/${name}.abi.json`);
+      const dir = sources.get(name)!;
+      const abiText = await readIfExists(join(dir, `${name}.abi.json`));
+      if (!abiText) throw new ContractBuildError(`${name}: missing ${relative(CONTRACTS_DIR, dir)}/${name}.abi.json`);
       let abi: Abi;
       try {
         abi = JSON.parse(abiText.toString()) as Abi;
       } catch (e) {
         throw new ContractBuildError(`${name}.abi.json: ${(e as Error).message}`);
       }
-      const module = await compileContract(join(EXAMPLES_DIR, `${name}.c`), { abi, force: options.force });
+      const module = await compileContract(join(dir, `${name}.c`), { abi, force: options.force });
       const artefact = toArtefact(module);
       const bytecode = bytesToHex(artefact);
       await Promise.all([

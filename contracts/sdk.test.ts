@@ -283,8 +283,15 @@ beforeAll(async () => {
 });
 
 describe("contracts:build", () => {
-  it("builds every example into an artefact, a module, an ABI and a {abi, bytecode} JSON", async () => {
-    expect(Object.keys(built).sort()).toEqual(["classifier", "counter", "erc20", "groth16_verifier"]);
+  it("builds every example and bridge contract into an artefact, a module, an ABI and a {abi, bytecode} JSON", async () => {
+    expect(Object.keys(built).sort()).toEqual([
+      "classifier",
+      "counter",
+      "erc20",
+      "gateway",
+      "groth16_verifier",
+      "wrapped_token",
+    ]);
     for (const [name, c] of Object.entries(built)) {
       const artefact = hexToBytes(c.bytecode);
       expect(artefact.subarray(0, 4)).toEqual(ARTEFACT_MAGIC);
