@@ -65,6 +65,9 @@ export const rpcMethods = {
   rustchain_feeParams: m(0),
   rustchain_getFinalityCertificate: m(1, p.blockId),
   rustchain_getFinalityCertificates: m(1, p.quantity, p.quantity),
+  // The bridge (docs/bridge.md): a message and the committee signatures this node holds, its VAA once a quorum signed.
+  rustchain_getBridgeSignatures: m(1, p.hash32),
+  rustchain_getBridgeMessage: m(3, p.quantity, p.hash32, p.quantity),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;

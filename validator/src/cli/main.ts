@@ -23,6 +23,7 @@ import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keys
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
 import { parseCheckpoint } from "./argParsers.ts";
+import { addBridgeOptions, bridgeArgs, bridgeNodeOptions } from "./bridgeOptions.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
@@ -176,6 +177,7 @@ const devnetCommand = program
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info");
 addSnapshotExportOptions(devnetCommand);
+addBridgeOptions(devnetCommand, false);
 devnetCommand
   .addHelpText(
     "after",
@@ -205,8 +207,8 @@ devnetCommand
         logLevel: o.logLevel,
         miner: o.miner,
         logger,
-        extraArgs: (i) =>
-          o.snapshotEvery
+        extraArgs: (i) => [
+          ...(o.snapshotEvery
             ? [
                 "--snapshot-every",
                 String(o.snapshotEvery),
@@ -216,13 +218,29 @@ devnetCommand
                 String(o.snapshotChunkBytes),
                 ...(i === 0 && o.snapshotTo ? ["--snapshot-to", o.snapshotTo] : []),
               ]
-            : [],
+            : []),
+          ...(existsSync(prepared.files[i]!.bridgeKeystorePath)
+            ? ["--bridge-keystore", prepared.files[i]!.bridgeKeystorePath]
+            : []),
+          ...bridgeArgs(o),
+        ],
       });
       if (!clean) process.exitCode = 1;
       return;
     }
     const files = prepared.files[0]!;
     const { secretKey } = await loadValidatorKey(files.keystorePath, files.passwordPath);
+    let bridge: Awaited<ReturnType<typeof bridgeNodeOptions>>;
+    try {
+      bridge = await bridgeNodeOptions({
+        ...o,
+        ...(existsSync(files.bridgeKeystorePath)
+          ? { bridgeKeystore: files.bridgeKeystorePath, passwordFile: files.passwordPath }
+          : {}),
+      });
+    } catch (e) {
+      return program.error(`error: ${describeError(e)}`);
+    }
     const genesis = await loadGenesisFile(prepared.genesisPath);
     const node = await RustChainNode.start(
       {
@@ -234,6 +252,7 @@ devnetCommand
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
         ...snapshotOptions,
+        bridge,
         replication: o.replicateTo
           ? {
               key: await loadReplicationKey(resolve(o.replicationKeyFile ?? `${datadir}/replication-key`), true),
@@ -311,6 +330,7 @@ const nodeCommand = program
   .option("--log-name <name>", "name added to every log line (to tell processes apart)");
 addSnapshotExportOptions(nodeCommand);
 addWarpSyncOptions(nodeCommand);
+addBridgeOptions(nodeCommand, true);
 nodeCommand
   .addOption(
     new Option(
@@ -332,8 +352,10 @@ nodeCommand
       byzantine = new Set(kinds as ByzantineKind[]);
     }
     let snapshotOptions: ReturnType<typeof snapshotNodeOptions>;
+    let bridge: Awaited<ReturnType<typeof bridgeNodeOptions>>;
     try {
       snapshotOptions = snapshotNodeOptions(o);
+      bridge = await bridgeNodeOptions(o);
     } catch (e) {
       return program.error(`error: ${describeError(e)}`);
     }
@@ -383,6 +405,7 @@ nodeCommand
         consensus: miner ? { miner } : {},
         byzantine,
         ...snapshotOptions,
+        bridge,
       },
       logger,
     );

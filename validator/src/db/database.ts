@@ -21,6 +21,7 @@ export const Bucket = {
   certificateIndex: 0x0e, // block number (8 bytes BE) → slot of the certified checkpoint whose block it is
   preimages: 0x0f, // BLAKE3(address) → address, BLAKE3(slot) → slot: trie keys back to flat keys (snapshot export)
   warpSync: 0x10, // warp-sync progress: verified chunk index (4 bytes BE) → what it proved (snapshot/warpSyncStore.ts)
+  bridge: 0x11, // bridge messages, their committee signatures, watcher cursors (bridge/bridgeStore.ts)
 } as const;
 export type BucketId = (typeof Bucket)[keyof typeof Bucket];
 

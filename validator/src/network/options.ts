@@ -97,6 +97,7 @@ export const defaultNetworkOptions: NetworkOptions = {
     finalize_votes: 4 * KiB,
     slashings: 16 * KiB,
     ai_proofs: 4 * KiB,
+    bridge_signatures: 72 * KiB, // a 64 KiB payload (the VAA bound) plus the body's fixed part and the signature
   },
   gossipScore: { invalidMessageDeliveriesWeight: -10, invalidMessageDeliveriesDecay: 0.9, appSpecificWeight: 1 },
   peerScore: {

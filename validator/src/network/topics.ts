@@ -8,6 +8,7 @@ export const GOSSIP_TOPIC_NAMES = [
   "finalize_votes",
   "slashings",
   "ai_proofs",
+  "bridge_signatures",
 ] as const;
 export type GossipTopicName = (typeof GOSSIP_TOPIC_NAMES)[number];
 

@@ -6,6 +6,7 @@ import type { EventEmitter } from "node:events";
 import type { PeerId } from "@libp2p/interface";
 import { bytesToHex, decodeBlock, type RustChainError, type SignedTransaction } from "@rustchain/shared";
 import type { Logger } from "pino";
+import type { BridgeService } from "../bridge/bridgeService.ts";
 import type { Chain } from "../chain/chain.ts";
 import { verifyAiProofOnChain } from "../consensus/ai/verifyOnChain.ts";
 import type { ChainView } from "../consensus/chainView.ts";
@@ -28,7 +29,7 @@ import type { Mempool } from "../mempool/mempool.ts";
 import { GossipValidationError } from "../network/errors.ts";
 import type { GossipValidator } from "../network/gossipValidatorFn.ts";
 import type { Network } from "../network/network.ts";
-import type { GossipTopicName } from "../network/topics.ts";
+import { GOSSIP_TOPIC_NAMES, type GossipTopicName } from "../network/topics.ts";
 
 export interface GossipModules {
   chain: Chain;
@@ -41,6 +42,8 @@ export interface GossipModules {
   clock: SlotClock;
   /** Transactions that came in by gossip (not gossiped back when they enter the pool); shared with wireGossip. */
   txsFromGossip: WeakSet<SignedTransaction>;
+  /** Collects the bridge committee's signatures (every node serves them). */
+  bridge: BridgeService;
   logger: Logger;
 }
 
@@ -115,6 +118,7 @@ export function createGossipValidators(
       pools.aiProofs.add(proof, data);
     },
     txs: transactionValidator(modules),
+    bridge_signatures: (_t, data) => modules.bridge.onGossip(data),
   };
 }
 
@@ -161,8 +165,7 @@ export function wireGossip(
       else logger.debug({ code, slot: Number(block.header.slot) }, "Gossip block not imported");
     }
   });
-  for (const t of ["blocks", "attestations", "finalize_votes", "slashings", "ai_proofs", "txs"] as const)
-    network.subscribe(t);
+  for (const t of GOSSIP_TOPIC_NAMES) network.subscribe(t);
   mempool.on("added", (stx: SignedTransaction) => {
     if (modules.txsFromGossip.has(stx)) return;
     network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));

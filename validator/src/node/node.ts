@@ -14,7 +14,9 @@ import {
   type SignedTransaction,
 } from "@rustchain/shared";
 import { checkBridgeKeyProofs } from "@rustchain/shared/bridge/committee";
+import { isRpcMethod, parseParams, type RpcMethodName } from "@rustchain/shared/rpc/methods";
 import type { Logger } from "pino";
+import { type BridgeOptions, BridgeService, defaultBridgeOptions } from "../bridge/bridgeService.ts";
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { Chain } from "../chain/chain.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
@@ -81,6 +83,11 @@ export interface NodeOptions {
    * interrupted sync): from `stores` (warp sync), from peers (snap sync, needs `network`), or both.
    */
   warpSync?: Pick<RestoreOptions, "stores" | "fromPeers" | "options" | "peerWaitMs">;
+  /**
+   * The bridge (docs/bridge.md): every node collects and serves the committee's signatures; with a bridge key in the
+   * committee and the gateways set, the node also watches both chains and signs final messages.
+   */
+  bridge?: Partial<BridgeOptions>;
 }
 
 export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
@@ -102,6 +109,7 @@ export class RustChainNode {
     readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
     readonly snapshots: SnapshotService | undefined,
     private readonly parts: {
+      bridge: BridgeService;
       db: Database;
       recovery: SenderRecovery;
       filters: FilterManager;
@@ -213,6 +221,23 @@ export class RustChainNode {
     );
 
     let network: Network | undefined;
+    // The RustChain watcher reads this node's chain through its own RPC handlers, made below.
+    let rpcHandlers: EthApi["handlers"] | undefined;
+    const bridge = new BridgeService(
+      { ...defaultBridgeOptions, pollMs: Math.max(250, opts.genesis.params.slotMs), ...opts.bridge },
+      {
+        db,
+        genesis: opts.genesis,
+        rustchainRpc: async (method, params) => {
+          const name = method as RpcMethodName;
+          if (!rpcHandlers || !isRpcMethod(name)) throw new Error(`${method}: not available`);
+          const handler = rpcHandlers[name] as (p: unknown, ctx: object) => unknown;
+          return handler(parseParams(name, params), {});
+        },
+        publish: (data) => network?.publish("bridge_signatures", data) ?? Promise.resolve(),
+        logger: logger.child({ module: "bridge" }),
+      },
+    );
     const gossipEvents = new EventEmitter<GossipEvents>();
     const txsFromGossip = new WeakSet<SignedTransaction>();
     if (opts.network) {
@@ -235,6 +260,7 @@ export class RustChainNode {
             recovery,
             clock: consensus.clock,
             txsFromGossip,
+            bridge,
             logger: logger.child({ module: "gossip" }),
           },
           gossipEvents,
@@ -335,7 +361,9 @@ export class RustChainNode {
         checkpoints: consensus.checkpoints,
         peerCount: () => network?.peers().length ?? 0,
       }),
+      bridge,
     });
+    rpcHandlers = api.handlers;
     const rpc = new RpcServer(
       { ...defaultRpcServerOptions, ...opts.rpc },
       { api, chain, mempool, filters, logger: logger.child({ module: "rpc" }), metrics },
@@ -381,8 +409,10 @@ export class RustChainNode {
       );
       snapshots.start();
     }
+    bridge.start();
     engine.start();
     return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, snapshots, {
+      bridge,
       db,
       recovery,
       filters,
@@ -396,6 +426,7 @@ export class RustChainNode {
   async stop(): Promise<void> {
     const p = this.parts;
     await this.engine.stop();
+    await p.bridge.stop();
     p.sync?.stop();
     await this.snapshots?.stop();
     await this.replication?.pusher?.stop();

@@ -64,6 +64,13 @@ export interface EthApiModules {
   filters: FilterManager;
   /** Finality and validator information from consensus; without it `safe` and `finalized` are the head. */
   consensus?: ConsensusRpc;
+  /** Bridge messages and the committee's signatures (bridge/bridgeService.ts). */
+  bridge?: BridgeRpc;
+}
+
+export interface BridgeRpc {
+  messageByDigest(digest: Uint8Array): Promise<unknown>;
+  messageById(emitterChain: number, emitter: Uint8Array, sequence: bigint): Promise<unknown>;
 }
 
 export interface ConsensusRpc {
@@ -95,6 +102,12 @@ export class EthApi {
     private readonly opts: EthApiOptions,
     private readonly modules: EthApiModules,
   ) {}
+
+  private bridgeRpc(): BridgeRpc {
+    const b = this.modules.bridge;
+    if (!b) throw new RpcError(RpcCode.METHOD_NOT_FOUND, "the bridge is not enabled on this node");
+    return b;
+  }
 
   private consensusRpc(): ConsensusRpc {
     const c = this.modules.consensus;
@@ -331,6 +344,12 @@ export class EthApi {
       const n = count ?? 64n;
       if (n < 1n || n > 64n) throw new RpcError(RpcCode.INVALID_PARAMS, "count must be 1..64");
       return this.consensusRpc().finalityCertificates(fromSlot, Number(n));
+    },
+    rustchain_getBridgeSignatures: ([digest]) => this.bridgeRpc().messageByDigest(digest),
+    rustchain_getBridgeMessage: ([chain, emitter, sequence]) => {
+      if (chain > 0xffffn) throw new RpcError(RpcCode.INVALID_PARAMS, "emitter chain is a u16");
+      if (sequence >= 2n ** 64n) throw new RpcError(RpcCode.INVALID_PARAMS, "sequence is a u64");
+      return this.bridgeRpc().messageById(Number(chain), emitter, sequence);
     },
     // What a replica needs to answer the fee methods exactly as this node does (edge/src/replica/reads.ts).
     rustchain_feeParams: () => {
