@@ -2,6 +2,7 @@
 // transactions: deposits and their LogMessagePublished, inbound transfers signed by test guardian keys, every
 // refusal with its docs/bridge.md error code, governance, the governor's queue, pause, cancel and refund.
 import { join } from "node:path";
+import { BRIDGE_ERROR_CODES } from "@rustchain/shared/bridge/errors";
 import {
   encodeGuardianSetUpgrade,
   encodeRegisterChain,
@@ -17,6 +18,7 @@ import {
   encodeTransferWithPayload,
 } from "@rustchain/shared/bridge/payloads";
 import { WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
+import fc from "fast-check";
 import {
   type Abi,
   type Address,
@@ -130,6 +132,26 @@ class Contract {
       throw e;
     }
     throw new Error(`${functionName} did not revert`);
+  }
+
+  /** "ok" when a transaction would succeed, else its revert reason (nothing is sent). */
+  async outcome(from: Wallet, functionName: string, args: unknown[] = []): Promise<string> {
+    try {
+      await node.client.estimateContractGas({
+        account: from.account,
+        address: this.address,
+        abi: this.abi,
+        functionName,
+        args,
+      });
+      return "ok";
+    } catch (e) {
+      if (e instanceof BaseError) {
+        const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
+        if (reverted instanceof ContractFunctionRevertedError) return reverted.reason ?? "<no reason>";
+      }
+      throw e;
+    }
   }
 
   events(receipt: TransactionReceipt, eventName: string) {
@@ -879,5 +901,117 @@ describe("pause, cancel and refund", () => {
       to: alice.account.address,
     });
     expect(await gateway.revert(relayer, "refund", [transfer.vaa])).toMatch(/^VAA_PAYLOAD/);
+  });
+});
+
+describe("bad input", () => {
+  const documented = (reason: string) => BRIDGE_ERROR_CODES.some((code) => reason.startsWith(code));
+
+  it("a corrupted VAA (byte changed, cut or extended) is refused with a documented code, never a panic", async () => {
+    const { gateway } = await gatewayWithWrtc();
+    const good = hexToBytes(
+      transferVaa({ amount: 5n, tokenChain: RUSTCHAIN, tokenAddress: ZERO32, to: bob.account.address }).vaa,
+    );
+    expect(await gateway.outcome(relayer, "completeTransfer", [bytesToHex(good)])).toBe("ok");
+    const mutation = fc.oneof(
+      fc.record({ at: fc.nat({ max: good.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }).map(({ at, xor }) => {
+        const v = good.slice();
+        v[at] = v[at]! ^ xor;
+        return v;
+      }),
+      fc.nat({ max: good.length - 1 }).map((cut) => good.slice(0, cut)),
+      fc.uint8Array({ minLength: 1, maxLength: 40 }).map((extra) => Uint8Array.from([...good, ...extra])),
+    );
+    await fc.assert(
+      fc.asyncProperty(mutation, async (vaa) => {
+        const reason = await gateway.outcome(relayer, "completeTransfer", [bytesToHex(vaa)]);
+        expect(reason, `completeTransfer(${bytesToHex(vaa)})`).not.toBe("ok");
+        expect(documented(reason), reason).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("any validly signed payload either goes through or is refused with a documented code", async () => {
+    const { gateway } = await gatewayWithWrtc();
+    const near = (n: number) => fc.integer({ min: Math.max(0, n - 2), max: n + 2 });
+    const tokenPayload = fc
+      .tuple(fc.constantFrom(1, 2, 3, 0x81, 0, 4), fc.oneof(near(132), near(99), near(40), fc.nat({ max: 200 })))
+      .chain(([id, len]) =>
+        fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => Uint8Array.of(id, ...rest)),
+      );
+    const moduleName = fc.constantFrom("Core", "TokenBridge", "RustChainBridge", "Other");
+    const governancePayload = fc
+      .tuple(
+        moduleName,
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(0, ETH_CHAIN, RUSTCHAIN),
+        fc.oneof(near(34), near(35), near(102), near(25), fc.nat({ max: 120 })),
+      )
+      .chain(([name, action, chain, len]) =>
+        fc.uint8Array({ minLength: len, maxLength: len }).map((rest) => {
+          const module = new Uint8Array(32);
+          module.set(new TextEncoder().encode(name), 32 - name.length);
+          return Uint8Array.of(...module, action, chain >> 8, chain & 0xff, ...rest);
+        }),
+      );
+    const call = fc.oneof(
+      fc.record({
+        fn: fc.constantFrom("completeTransfer", "createWrapped", "cancelTransfer", "refund"),
+        payload: tokenPayload,
+        emitter: fc.constant(REMOTE),
+      }),
+      fc.record({ fn: fc.constant("submitGovernance"), payload: governancePayload, emitter: fc.constant(GOVERNANCE) }),
+      fc.record({
+        fn: fc.constant("submitGovernance"),
+        payload: fc.uint8Array({ maxLength: 80 }),
+        emitter: fc.constant(GOVERNANCE),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(call, async ({ fn, payload, emitter }) => {
+        const { vaa } = makeVaa(emitter, payload, set0);
+        const reason = await gateway.outcome(relayer, fn, [vaa]);
+        expect(reason === "ok" || documented(reason), `${fn}(${bytesToHex(payload)}): ${reason}`).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("gas with a Wormhole-sized guardian set", () => {
+  it("completeTransfer verified by 13 of 19 guardians", async () => {
+    const set19 = guardianSet("set19", 19);
+    const signers = set19.slice(0, 13);
+    const gateway = await deployGateway({ guardians: set19 });
+    await gateway.send(relayer, "createWrapped", [
+      makeVaa(
+        REMOTE,
+        encodeAssetMeta({
+          tokenChain: RUSTCHAIN,
+          tokenAddress: ZERO32,
+          decimals: 18,
+          symbol: "wRTC",
+          name: "RustChain",
+        }),
+        set19,
+        { signers },
+      ).vaa,
+    ]);
+    expect(
+      await gateway.outcome(relayer, "completeTransfer", [
+        transferVaa(
+          { amount: 1n, tokenChain: RUSTCHAIN, tokenAddress: ZERO32, to: bob.account.address },
+          { set: set19, signers: signers.slice(0, 12) },
+        ).vaa,
+      ]),
+    ).toMatch(/^VAA_QUORUM/);
+    const r = await gateway.send(relayer, "completeTransfer", [
+      transferVaa(
+        { amount: 1n, tokenChain: RUSTCHAIN, tokenAddress: ZERO32, to: bob.account.address },
+        { set: set19, signers },
+      ).vaa,
+    ]);
+    gas.completeTransferMint13of19 = r.gasUsed;
   });
 });

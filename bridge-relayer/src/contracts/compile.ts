@@ -5,7 +5,8 @@
 //   node_modules through solc's import callback, every other import relative to the importing file.
 // - Cached: a stamp holds the hash of the sources (ours and every imported file), the compiler version and the
 //   settings; when it matches and every artefact is present, the artefacts are read back without compiling.
-// - Settings: optimizer on (200 runs), EVM version cancun (mainnet, Sepolia and hardhat node all run it), viaIR.
+// - Settings: optimizer on (200 runs), EVM version cancun (mainnet, Sepolia and hardhat node all run it), viaIR (the
+//   legacy pipeline runs out of stack in the VAA signature loop).
 //
 // `compileSolidity` does the same for any directory of .sol files (the tests compile their fixtures with it).
 //
@@ -205,7 +206,13 @@ async function writeAtomic(path: string, content: string): Promise<void> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { force: { type: "boolean", default: false } } });
   const started = performance.now();
-  const result = await compileSolidity({ sourceDir: CONTRACTS_DIR, outDir: BUILD_DIR, force: values.force });
+  let result: CompileResult;
+  try {
+    result = await compileSolidity({ sourceDir: CONTRACTS_DIR, outDir: BUILD_DIR, force: values.force });
+  } catch (e) {
+    console.error(e instanceof CompileError ? e.message : e);
+    process.exit(1);
+  }
   for (const w of result.warnings) console.warn(w);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   for (const [name, c] of Object.entries(result.contracts)) {
