@@ -17,7 +17,7 @@ import {
   encodeTransfer,
   encodeTransferWithPayload,
 } from "@rustchain/shared/bridge/payloads";
-import { WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
+import { encodeVaaBody, signVaa, type VaaBody, vaaDigest, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import fc from "fast-check";
 import {
   type Abi,
@@ -1013,5 +1013,94 @@ describe("gas with a Wormhole-sized guardian set", () => {
       ).vaa,
     ]);
     gas.completeTransferMint13of19 = r.gasUsed;
+  });
+});
+
+describe("two gateways, messages built from their logs", () => {
+  /** What a validator does: the body from a LogMessagePublished and its block's timestamp, signed by the set. */
+  async function vaaFromLog(gateway: Contract, emitterChain: number, receipt: TransactionReceipt) {
+    const msg = published(gateway, receipt);
+    const block = await node.client.getBlock({ blockNumber: receipt.blockNumber });
+    const body: VaaBody = {
+      timestamp: Number(block.timestamp),
+      nonce: msg.nonce,
+      emitterChain,
+      emitterAddress: bytes32Of(gateway.address),
+      sequence: msg.sequence,
+      consistencyLevel: msg.consistencyLevel,
+      payload: hexToBytes(msg.payload),
+    };
+    return { vaa: bytesToHex(signVaa(body, 0, set0)), body, msg };
+  }
+
+  it("ETH out and back, and a transfer cancelled on the far side refunded at home", async () => {
+    // A is the Ethereum gateway; B stands in for RustChain's (same ABI), deployed as chain 21075 on the same node.
+    const a = await deployGateway();
+    const b = await deploy("RustChainBridge", [RUSTCHAIN, set0.map((g) => g.address), 0n, ETH_CHAIN, hex32(a.address)]);
+    await a.send(relayer, "submitGovernance", [
+      governanceVaa(
+        encodeRegisterChain({ chain: ETH_CHAIN, emitterChain: RUSTCHAIN, emitterAddress: bytes32Of(b.address) }),
+      ).vaa,
+    ]);
+
+    const attest = await vaaFromLog(a, ETH_CHAIN, await a.send(alice, "attestToken", [`0x${"0".repeat(40)}`, 0]));
+    await b.send(relayer, "createWrapped", [attest.vaa]);
+    const weth = new Contract(
+      await b.read<Address>("wrappedAsset", [ETH_CHAIN, bytesToHex(ZERO32)]),
+      artifacts.WrappedToken!.abi,
+    );
+    expect(await weth.read("decimals")).toBe(8);
+    expect(await weth.read("symbol")).toBe("ETH");
+
+    // out: 1 ETH and some dust from alice to bob on B, 100 units of fee to the relayer
+    const out = await vaaFromLog(
+      a,
+      ETH_CHAIN,
+      await a.send(alice, "transferNative", [RUSTCHAIN, hex32(bob.account.address), 100n, 7], 10n ** 18n + 99n),
+    );
+    await b.send(relayer, "completeTransfer", [out.vaa]);
+    expect(await weth.read("balanceOf", [bob.account.address])).toBe(10n ** 8n - 100n);
+    expect(await weth.read("balanceOf", [relayer.account.address])).toBe(100n);
+
+    // back: bob sends half to carol on A, who receives exactly that many wei
+    const carol = getAddress(`0x${"cb".repeat(20)}`);
+    await weth.send(bob, "approve", [b.address, 5n * 10n ** 7n]);
+    const back = await vaaFromLog(
+      b,
+      RUSTCHAIN,
+      await b.send(bob, "transferTokens", [weth.address, 5n * 10n ** 7n, ETH_CHAIN, hex32(carol), 0n, 0]),
+    );
+    await a.send(relayer, "completeTransfer", [back.vaa]);
+    expect(await ethBalance(carol)).toBe(5n * 10n ** 17n);
+    expect(await weth.read("totalSupply")).toBe(5n * 10n ** 7n);
+
+    // cancelled: ETH paused on B; the transfer is cancelled there and refunded on A to alice, the digests agree
+    await b.send(relayer, "submitGovernance", [
+      governanceVaa(encodeSetPaused({ chain: RUSTCHAIN, tokenChain: ETH_CHAIN, tokenAddress: ZERO32, paused: true }))
+        .vaa,
+    ]);
+    const stuck = await vaaFromLog(
+      a,
+      ETH_CHAIN,
+      await a.send(alice, "transferNative", [RUSTCHAIN, hex32(bob.account.address), 0n, 0], 3n * 10n ** 18n),
+    );
+    expect(await b.revert(relayer, "completeTransfer", [stuck.vaa])).toMatch(/^ASSET_PAUSED/);
+    const cancel = await vaaFromLog(b, RUSTCHAIN, await b.send(relayer, "cancelTransfer", [stuck.vaa]));
+    expect(cancel.msg.decoded).toEqual({
+      payloadId: 0x81,
+      originalSequence: stuck.msg.sequence,
+      originalDigest: vaaDigest(encodeVaaBody(stuck.body)),
+    });
+    const aliceBefore = await ethBalance(alice.account.address);
+    await a.send(relayer, "refund", [cancel.vaa]);
+    expect(await ethBalance(alice.account.address)).toBe(aliceBefore + 3n * 10n ** 18n);
+    expect(await a.read("outbound", [stuck.msg.sequence])).toEqual([
+      alice.account.address,
+      `0x${"0".repeat(40)}`,
+      3n * 10n ** 18n,
+      true,
+    ]);
+    expect(await a.revert(relayer, "refund", [cancel.vaa])).toMatch(/^ALREADY_REFUNDED/);
+    expect(await b.revert(relayer, "completeTransfer", [stuck.vaa])).toMatch(/^VAA_CONSUMED/);
   });
 });
