@@ -27,7 +27,18 @@ import {WrappedToken} from "./WrappedToken.sol";
 ///     once (ALREADY_REFUNDED).
 ///   - Governance: VAAs from (21075, 0x..04) signed by the current guardian set, for chain 0 or this chain, consumed by
 ///     digest: Core/2 GuardianSetUpgrade, TokenBridge/1 RegisterChain, RustChainBridge/1 SetPaused, /2 SetGovernor.
-/// Every revert text begins with the error code of docs/bridge.md ("Errors").
+/// Every revert of the gateway's own checks is Error(string) beginning with a code of docs/bridge.md ("Errors"); a
+/// token's own revert (e.g. OpenZeppelin's ERC20InsufficientAllowance) bubbles up unchanged.
+///
+/// Where docs/bridge.md leaves a choice, this contract:
+///   - emits TransferCompleted with the payload's normalised amount and fee (the same figures on both chains);
+///   - refuses an outbound transfer to a chain without a registered gateway (VAA_WRONG_CHAIN: nobody could complete
+///     or cancel it) and an amount above 2^96 normalised units (VAA_PAYLOAD: outbound records pack it in 96 bits);
+///   - reverts with NOT_RECIPIENT when an address refuses ETH (recipient, fee payee, dust or refund);
+///   - does not count released queued transfers towards a day window (they waited instead);
+///   - checks the pause again when a queued transfer is released, and lets a paused queued transfer be cancelled;
+///   - pays refunds whether or not the asset is paused (a refund returns escrow; it is not a transfer);
+///   - refuses a second createWrapped for the same asset (VAA_PAYLOAD), and AssetMeta not emitted by its home chain.
 contract RustChainBridge is GuardianSets, BridgeGovernor, ReentrancyGuard {
     using SafeERC20 for IERC20;
 

@@ -424,6 +424,13 @@ describe("outbound transfers", () => {
       symbol: "T18",
       name: "Test Eighteen",
     });
+    // names over 32 bytes are cut on a UTF-8 character boundary (each "é" is 2 bytes: 31 bytes kept, not 32)
+    const long = await deploy("TestToken", [`${"a".repeat(29)}éé`, "Ü", 6, 1n], alice);
+    expect(published(gateway, await gateway.send(alice, "attestToken", [long.address, 0])).decoded).toMatchObject({
+      decimals: 6,
+      symbol: "Ü",
+      name: `${"a".repeat(29)}é`,
+    });
     const rEth = await gateway.send(alice, "attestToken", [`0x${"0".repeat(40)}`, 2]);
     expect(published(gateway, rEth).decoded).toEqual({
       payloadId: 2,
@@ -823,6 +830,25 @@ describe("pause, cancel and refund", () => {
     await setPaused(false);
     expect(await gateway.revert(relayer, "completeTransfer", [stuck.vaa])).toMatch(/^VAA_CONSUMED/);
     expect(await wrtc.read("balanceOf", [bob.account.address])).toBe(50n);
+  });
+
+  it("a transfer to a 32-byte address that is no EVM address cannot complete and can be cancelled", async () => {
+    const { gateway } = await gatewayWithWrtc();
+    const v = makeVaa(
+      REMOTE,
+      encodeTransfer({
+        amount: 1n,
+        tokenChain: RUSTCHAIN,
+        tokenAddress: ZERO32,
+        to: new Uint8Array(32).fill(0xab),
+        toChain: ETH_CHAIN,
+        fee: 0n,
+      }),
+      set0,
+    );
+    expect(await gateway.revert(relayer, "completeTransfer", [v.vaa])).toMatch(/^VAA_PAYLOAD/);
+    await gateway.send(relayer, "cancelTransfer", [v.vaa]);
+    expect(await gateway.read("isCompleted", [v.digest])).toBe(true);
   });
 
   it("a queued transfer whose asset gets paused can be cancelled instead of released", async () => {
