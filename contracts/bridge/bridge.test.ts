@@ -28,6 +28,7 @@ import {
   vaaDigest,
   WORMHOLE_CHAIN,
 } from "@rustchain/shared/bridge/vaa";
+import fc from "fast-check";
 import { pino } from "pino";
 import {
   type Abi,
@@ -405,6 +406,28 @@ describe("RustChain gateway (C) on a live node", () => {
       to: alice.address,
     });
     expect(await refusal("completeTransfer", [vaa(body(unknownAsset))])).toMatch(/^ASSET_UNKNOWN/);
+  });
+
+  it("any truncation or byte change of a valid VAA is refused with a documented code, never a trap", async () => {
+    const good = hexToBytes(vaa(body(ethTransfer(10n ** 8n, alice.address))));
+    const codes =
+      /^(VAA_MALFORMED|VAA_VERSION|VAA_UNKNOWN_GUARDIAN_SET|VAA_QUORUM|VAA_SIGNATURE_ORDER|VAA_BAD_SIGNATURE)/;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer({ min: 0, max: good.length - 1 }).map((n) => good.slice(0, n)),
+          fc.tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+            const b = good.slice();
+            b[i] = b[i]! ^ x;
+            return b;
+          }),
+        ),
+        async (bad) => {
+          expect(await refusal("completeTransfer", [h(bad)])).toMatch(codes);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("RTC coming home from Ethereum releases exactly amount × 10^10 from the escrow, fee to the submitter", async () => {
