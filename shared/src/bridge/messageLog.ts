@@ -1,11 +1,12 @@
 // Bridge messages as gateways publish them: Wormhole's core event, emitted by the gateway itself (docs/bridge.md,
-// "Publishing a message"). Logs arrive JSON-RPC shaped (eth_getLogs) from both chains.
-import { bytesToHex, equalBytes, hexToBytes, keccak256 } from "@rustchain/shared";
-import { toUniversalAddress, type VaaBody } from "@rustchain/shared/bridge/vaa";
-import { AbiCoder } from "ethers";
+// "Publishing a message"). Logs arrive JSON-RPC shaped (eth_getLogs) from both chains. The committee (validator)
+// and the relayer build a message's body from its log with this one function, so they agree on every digest.
+import { decodeAbiParameters, type Hex, toEventSelector } from "viem";
+import { equalBytes, hexToBytes } from "../hex.ts";
+import { toUniversalAddress, type VaaBody } from "./vaa.ts";
 
-export const LOG_MESSAGE_PUBLISHED = bytesToHex(
-  keccak256(new TextEncoder().encode("LogMessagePublished(address,uint64,uint32,bytes,uint8)")),
+export const LOG_MESSAGE_PUBLISHED = toEventSelector(
+  "LogMessagePublished(address indexed sender, uint64 sequence, uint32 nonce, bytes payload, uint8 consistencyLevel)",
 );
 
 export interface RpcLog {
@@ -18,8 +19,6 @@ export interface RpcLog {
   logIndex: string;
   removed?: boolean;
 }
-
-const abi = AbiCoder.defaultAbiCoder();
 
 /**
  * The message body a log carries, or undefined for a log that is not a well-formed LogMessagePublished of `gateway`
@@ -36,7 +35,10 @@ export function messageFromLog(
   const sender = log.topics[1];
   if (!sender || !equalBytes(hexToBytes(sender), toUniversalAddress(gateway))) return undefined;
   try {
-    const [sequence, nonce, payload, consistencyLevel] = abi.decode(["uint64", "uint32", "bytes", "uint8"], log.data);
+    const [sequence, nonce, payload, consistencyLevel] = decodeAbiParameters(
+      [{ type: "uint64" }, { type: "uint32" }, { type: "bytes" }, { type: "uint8" }],
+      log.data as Hex,
+    );
     return {
       timestamp,
       nonce: Number(nonce),
@@ -44,7 +46,7 @@ export function messageFromLog(
       emitterAddress: toUniversalAddress(gateway),
       sequence: BigInt(sequence),
       consistencyLevel: Number(consistencyLevel),
-      payload: hexToBytes(payload as string),
+      payload: hexToBytes(payload),
     };
   } catch {
     return undefined;

@@ -12,6 +12,7 @@ import {
   parseGenesis,
   privateKeyToAddress,
 } from "@rustchain/shared";
+import { LOG_MESSAGE_PUBLISHED, type RpcLog } from "@rustchain/shared/bridge/messageLog";
 import { encodeTransfer } from "@rustchain/shared/bridge/payloads";
 import { decodeVaa, toUniversalAddress, verifyVaa, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import { AbiCoder } from "ethers";
@@ -21,7 +22,6 @@ import { devnetGenesis } from "../cli/devnetGenesis.ts";
 import { Database } from "../db/database.ts";
 import { GossipValidationError } from "../network/errors.ts";
 import { type BridgeMessageView, BridgeService, defaultBridgeOptions } from "./bridgeService.ts";
-import { LOG_MESSAGE_PUBLISHED, type RpcLog } from "./messageLog.ts";
 import { encodeBridgeSignature } from "./signatureGossip.ts";
 
 const bridgeKeys = [1, 2, 3, 4].map((i) => keccak256(Uint8Array.of(0xbb, i)));

@@ -4,10 +4,11 @@
 // disk, so a restart neither skips nor repeats a range (handling the same message twice is harmless: signing is
 // deterministic and stores are idempotent). The same code watches Ethereum (its JSON-RPC) and RustChain (this node's
 // own RPC handlers, in process): both speak the same eth_ methods.
+
+import { LOG_MESSAGE_PUBLISHED, messageFromLog, type RpcLog } from "@rustchain/shared/bridge/messageLog";
 import type { VaaBody } from "@rustchain/shared/bridge/vaa";
 import type { Logger } from "pino";
 import type { BridgeStore } from "./bridgeStore.ts";
-import { LOG_MESSAGE_PUBLISHED, messageFromLog, type RpcLog } from "./messageLog.ts";
 
 export type RpcCall = (method: string, params: unknown[]) => Promise<unknown>;
 

@@ -1,0 +1,216 @@
+// The relayer's state in Redis, the one owner of its keys (prefix `rustchain:bridge:`):
+//
+//   messages                 stream: every message the watchers saw (at least once), read by the consumer group
+//                            "relayer"; an entry is acknowledged only once its transfer record exists
+//   t:<digest>               hash: one transfer (or refund) and where it stands (TransferRecord)
+//   due                      sorted set: digest → when to look at it next (ms); terminal transfers leave it
+//   idx:<tx hash|address>    set of digests: search by source tx hash, sender or recipient
+//   cursor:<chain>           last source block whose messages are all in the stream
+//
+// Idempotency is by digest: a message seen twice finds its record (HSETNX on `digest`), so a restart at any point
+// neither loses nor repeats a transfer; the gateways' replay protection is the last line (a digest completes once).
+import { createClient } from "redis";
+
+export type TransferState =
+  | "observed"
+  | "waiting_finality"
+  | "signing"
+  | "signed"
+  | "submitted"
+  | "completed"
+  | "queued"
+  | "refundable"
+  | "refund_requested"
+  | "refunded"
+  | "awaiting_recipient";
+
+export const TERMINAL_STATES: ReadonlySet<TransferState> = new Set(["completed", "refunded"]);
+
+export interface TransferRecord {
+  digest: string;
+  kind: "transfer" | "refund" | "asset_meta";
+  sourceChain: string;
+  destinationChain: string;
+  emitterChain: number;
+  emitterAddress: string;
+  sequence: string;
+  sourceTx: string;
+  sourceBlock: string;
+  sender: string;
+  recipient: string;
+  /** Normalised (8-decimal) amount and fee as in the payload, decimal strings. */
+  amount: string;
+  fee: string;
+  tokenChain: number;
+  tokenAddress: string;
+  state: TransferState;
+  /** Unix ms: when the next state is expected (the status page's ETA). */
+  eta: number;
+  observedAt: number;
+  updatedAt: number;
+  vaa?: string;
+  signatures?: number;
+  quorum?: number;
+  destinationTx?: string;
+  /** Unix seconds: when a transfer the governor queued can be released. */
+  releaseTime?: number;
+  /** For a refund: the transfer it refunds; for a refunded transfer: the refund's digest. */
+  related?: string;
+  lastError?: string;
+  attempts: number;
+}
+
+export type RedisClient = ReturnType<typeof newClient>;
+
+const P = "rustchain:bridge:";
+const GROUP = "relayer";
+
+/** A client that fails commands at once while Redis is down (no offline queue) and reconnects forever after start. */
+export async function connectRedis(url: string, onError: (e: Error) => void): Promise<RedisClient> {
+  const state = { connected: false };
+  const client = newClient(url, state);
+  client.on("error", (e: Error) => state.connected && onError(e));
+  await client.connect();
+  state.connected = true;
+  return client;
+}
+
+function newClient(url: string, state: { connected: boolean }) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5_000,
+      reconnectStrategy: (retries: number, cause: Error) =>
+        !state.connected && retries >= 3
+          ? new Error(`cannot connect to Redis at ${url}: ${cause.message}`)
+          : Math.min(50 * 2 ** retries, 2_000),
+    },
+  });
+}
+
+export interface StreamEntry {
+  id: string;
+  message: Record<string, string>;
+}
+
+export class TransferStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly consumer: string,
+  ) {}
+
+  async init(): Promise<void> {
+    try {
+      await this.redis.xGroupCreate(`${P}messages`, GROUP, "0", { MKSTREAM: true });
+    } catch (e) {
+      if (!String((e as Error).message).includes("BUSYGROUP")) throw e;
+    }
+  }
+
+  /** Append a seen message (a JSON-encoded observation). */
+  async append(observation: Record<string, string>): Promise<void> {
+    await this.redis.xAdd(`${P}messages`, "*", observation);
+  }
+
+  /**
+   * Stream entries for this consumer: first those it read before a crash and never acknowledged, then new ones
+   * (waiting up to `blockMs`).
+   */
+  async read(count: number, blockMs: number, pendingFirst: boolean): Promise<StreamEntry[]> {
+    const res = (await this.redis.xReadGroup(
+      GROUP,
+      this.consumer,
+      { key: `${P}messages`, id: pendingFirst ? "0" : ">" },
+      { COUNT: count, ...(pendingFirst ? {} : { BLOCK: blockMs }) },
+    )) as unknown;
+    const streams = (res ?? []) as { messages: { id: string; message: Record<string, string> }[] }[];
+    return streams.flatMap((s) => s.messages.map((m) => ({ id: m.id, message: { ...m.message } })));
+  }
+
+  async ack(id: string): Promise<void> {
+    await this.redis.xAck(`${P}messages`, GROUP, id);
+  }
+
+  /** Create a record unless one exists; true when this call created it. */
+  async create(t: TransferRecord): Promise<boolean> {
+    const key = `${P}t:${t.digest}`;
+    const created = await this.redis.hSetNX(key, "digest", t.digest);
+    if (!created) return false;
+    await this.redis.hSet(key, serialize(t));
+    const idx = [t.sourceTx, t.sender, t.recipient].filter((x) => x).map((x) => x.toLowerCase());
+    for (const k of new Set(idx)) await this.redis.sAdd(`${P}idx:${k}`, t.digest);
+    await this.schedule(t.digest, Date.now());
+    return true;
+  }
+
+  async get(digest: string): Promise<TransferRecord | undefined> {
+    const h = (await this.redis.hGetAll(`${P}t:${digest.toLowerCase()}`)) as Record<string, string>;
+    return h.digest ? deserialize(h) : undefined;
+  }
+
+  async update(digest: string, patch: Partial<TransferRecord>): Promise<void> {
+    await this.redis.hSet(`${P}t:${digest}`, serialize({ ...patch, updatedAt: Date.now() }));
+  }
+
+  async search(key: string): Promise<TransferRecord[]> {
+    const k = key.toLowerCase();
+    const digests = new Set<string>((await this.redis.sMembers(`${P}idx:${k}`)) as string[]);
+    if (/^0x[0-9a-f]{64}$/.test(k)) digests.add(k);
+    const out: TransferRecord[] = [];
+    for (const d of [...digests].slice(0, 200)) {
+      const t = await this.get(d);
+      if (t) out.push(t);
+    }
+    return out.sort((a, b) => b.observedAt - a.observedAt);
+  }
+
+  async schedule(digest: string, at: number): Promise<void> {
+    await this.redis.zAdd(`${P}due`, { score: at, value: digest });
+  }
+
+  async done(digest: string): Promise<void> {
+    await this.redis.zRem(`${P}due`, digest);
+  }
+
+  async due(now: number, limit: number): Promise<string[]> {
+    return (await this.redis.zRangeByScore(`${P}due`, 0, now, { LIMIT: { offset: 0, count: limit } })) as string[];
+  }
+
+  async queueDepth(): Promise<number> {
+    return Number(await this.redis.zCard(`${P}due`));
+  }
+
+  async cursor(chain: string): Promise<bigint | undefined> {
+    const v = await this.redis.get(`${P}cursor:${chain}`);
+    return v ? BigInt(v as string) : undefined;
+  }
+
+  async setCursor(chain: string, block: bigint): Promise<void> {
+    await this.redis.set(`${P}cursor:${chain}`, block.toString());
+  }
+}
+
+function serialize(t: Partial<TransferRecord>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t)) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
+const NUMERIC = new Set([
+  "emitterChain",
+  "tokenChain",
+  "eta",
+  "observedAt",
+  "updatedAt",
+  "signatures",
+  "quorum",
+  "releaseTime",
+  "attempts",
+]);
+
+function deserialize(h: Record<string, string>): TransferRecord {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(h)) out[k] = NUMERIC.has(k) ? Number(v) : v;
+  return out as unknown as TransferRecord;
+}
