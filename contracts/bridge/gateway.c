@@ -34,7 +34,7 @@
  *   5 mapping(uint32 => {size, expiry, keys[size]}) guardian sets
  *   6 mapping(uint16 chain => bytes32 emitter) registered gateways
  *  12 mapping(bytes32 assetKey => {dailyLimit, threshold, delay, window, flow}) governor
- *  13 mapping(uint64 sequence => {sender, token, amount, refunded, digest, toChain}) outbound transfers
+ *  13 mapping(uint64 sequence => {toChain u16 ‖ refunded u8 ‖ sender, token, amount, digest}) outbound transfers
  * assetKey = keccak256(tokenChain u16 ‖ tokenAddress 32), as the Ethereum gateway.
  */
 #include "../sdk/rustchain.h"
@@ -386,22 +386,27 @@ static uint64_t publish_transfer(const u256 *amount, const uint8_t token_address
   return publish(nonce, p, sizeof p, digest);
 }
 
-/* outbound[seq] = {sender, token, amount, refunded, digest, toChain} at base = keccak256(seq ‖ 13) + 0..5 */
+/* outbound[seq] at base = keccak256(seq ‖ 13): base = toChain u16 (bytes 8-9) ‖ refunded (byte 11) ‖ sender (12-31),
+   base+1 = token (0 for RTC, not written then), base+2 = amount escrowed or burned, base+3 = the message's digest.
+   Four slots, three for an RTC deposit: each new slot costs 20,000 gas. */
+#define OUTBOUND_TO_CHAIN 8
+#define OUTBOUND_REFUNDED 11
 static void record_outbound(uint64_t seq, const rc_address *sender, const rc_address *token, const u256 *amount,
                             const uint8_t digest[32], uint32_t to_chain) {
   uint8_t base[32], s[32], w[32];
   mapping_slot_u64(base, seq, SLOT_OUTBOUND);
   word_from_address(w, sender);
+  put_be16(w + OUTBOUND_TO_CHAIN, to_chain);
   sstore(base, w);
-  slot_add(s, base, 1);
-  word_from_address(w, token);
-  sstore(s, w);
+  if (!address_is_zero(token)) {
+    slot_add(s, base, 1);
+    word_from_address(w, token);
+    sstore(s, w);
+  }
   slot_add(s, base, 2);
   sstore_u256(s, amount);
-  slot_add(s, base, 4);
+  slot_add(s, base, 3);
   sstore(s, digest);
-  slot_add(s, base, 5);
-  sstore_u64(s, to_chain);
 }
 
 /* Refuses an unregistered destination (a transfer there could never complete) and this chain itself. */
@@ -638,21 +643,20 @@ RC_NORETURN static void refund(rc_bytes raw) {
   if (v.payload_len == 0 || p[0] != PAYLOAD_REFUND) fail("VAA_PAYLOAD: not a Refund");
   if (v.payload_len != REFUND_BYTES) fail("VAA_MALFORMED: a Refund payload is 41 bytes");
   uint64_t seq = be64(p + 1);
-  uint8_t base[32], s[32], w[32];
+  uint8_t base[32], s[32], w[32], record[32];
   mapping_slot_u64(base, seq, SLOT_OUTBOUND);
-  sload(base, w);
-  if (seq >= sload_u64(SLOT_NEXT_SEQUENCE) || word_is_zero(w, 32))
+  sload(base, record);
+  if (seq >= sload_u64(SLOT_NEXT_SEQUENCE) || word_is_zero(record, 32))
     fail("VAA_PAYLOAD: not a transfer of this gateway");
   rc_address sender;
-  memcpy(sender.b, w + 12, 20);
-  slot_add(s, base, 4);
+  memcpy(sender.b, record + 12, 20);
+  slot_add(s, base, 3);
   sload(s, w);
   if (memcmp(w, p + 9, 32) != 0) fail("VAA_PAYLOAD: the digest is not the transfer's");
-  slot_add(s, base, 5);
-  if (sload_u64(s) != v.emitter_chain) fail("VAA_UNKNOWN_EMITTER: not the transfer's destination");
-  slot_add(s, base, 3);
-  if (sload_u64(s) != 0) fail("ALREADY_REFUNDED");
-  sstore_u64(s, 1);
+  if (be16(record + OUTBOUND_TO_CHAIN) != v.emitter_chain) fail("VAA_UNKNOWN_EMITTER: not the transfer's destination");
+  if (record[OUTBOUND_REFUNDED] != 0) fail("ALREADY_REFUNDED");
+  record[OUTBOUND_REFUNDED] = 1;
+  sstore(base, record);
   consume(v.digest);
   slot_add(s, base, 1);
   sload(s, w);
@@ -997,12 +1001,16 @@ RC_EXPORT("call") void call(void) {
     return_slot_word(s);
   case SEL_OUTBOUND: {
     /* (address sender, address token, uint256 amount, bool refunded) */
-    uint8_t base[32], out[128];
+    uint8_t base[32], out[128], w[32];
     mapping_slot_u64(base, abi_u64(&args, 0), SLOT_OUTBOUND);
-    for (uint32_t i = 0; i < 4; i++) {
-      slot_add(s, base, i);
-      sload(s, out + 32 * i);
-    }
+    sload(base, w);
+    memset(out, 0, sizeof out);
+    memcpy(out + 12, w + 12, 20);
+    out[127] = w[OUTBOUND_REFUNDED];
+    slot_add(s, base, 1);
+    sload(s, out + 32);
+    slot_add(s, base, 2);
+    sload(s, out + 64);
     rc_finish(out, sizeof out);
   }
   default:
