@@ -88,7 +88,11 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
+  // if the test process goes away without afterAll (a crash, a killed worker), the node goes with it
+  const killOnExit = () => proc.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once("exit", r));
       proc.kill("SIGTERM");
