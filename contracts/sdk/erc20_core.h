@@ -136,7 +136,7 @@ RC_ERC20_FN void erc20_set_metadata(const uint8_t *name, uint32_t name_len, cons
 }
 
 /* The EIP-20 functions; returns (without ending the call) for any other selector. */
-RC_ERC20_FN void erc20_dispatch(uint32_t selector, const rc_abi *args) {
+RC_INLINE void erc20_dispatch(uint32_t selector, const rc_abi *args) {
   switch (selector) {
   case SEL_NAME: {
     rc_bytes s = sload_bytes(SLOT_NAME);
