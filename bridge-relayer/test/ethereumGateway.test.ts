@@ -10,6 +10,7 @@ import {
   encodeSetPaused,
   GOVERNANCE_EMITTER,
 } from "@rustchain/shared/bridge/governance";
+import { messageFromLog } from "@rustchain/shared/bridge/messageLog";
 import {
   decodeTokenBridgePayload,
   encodeAssetMeta,
@@ -17,7 +18,7 @@ import {
   encodeTransfer,
   encodeTransferWithPayload,
 } from "@rustchain/shared/bridge/payloads";
-import { encodeVaaBody, signVaa, type VaaBody, vaaDigest, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
+import { encodeVaaBody, signVaa, vaaDigest, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import fc from "fast-check";
 import {
   type Abi,
@@ -35,6 +36,7 @@ import {
   pad,
   parseEventLogs,
   type TransactionReceipt,
+  toHex,
 } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -1043,19 +1045,31 @@ describe("gas with a Wormhole-sized guardian set", () => {
 });
 
 describe("two gateways, messages built from their logs", () => {
-  /** What a validator does: the body from a LogMessagePublished and its block's timestamp, signed by the set. */
+  /** What the committee does (shared messageFromLog): the body from the gateway's log and its block's timestamp. */
   async function vaaFromLog(gateway: Contract, emitterChain: number, receipt: TransactionReceipt) {
     const msg = published(gateway, receipt);
     const block = await node.client.getBlock({ blockNumber: receipt.blockNumber });
-    const body: VaaBody = {
-      timestamp: Number(block.timestamp),
-      nonce: msg.nonce,
-      emitterChain,
-      emitterAddress: bytes32Of(gateway.address),
-      sequence: msg.sequence,
-      consistencyLevel: msg.consistencyLevel,
-      payload: hexToBytes(msg.payload),
-    };
+    const bodies = receipt.logs
+      .map((l) =>
+        messageFromLog(
+          {
+            address: l.address,
+            topics: l.topics,
+            data: l.data,
+            blockNumber: toHex(l.blockNumber),
+            blockHash: l.blockHash,
+            transactionHash: l.transactionHash,
+            logIndex: toHex(l.logIndex),
+          },
+          emitterChain,
+          hexToBytes(gateway.address),
+          Number(block.timestamp),
+        ),
+      )
+      .filter((b) => b !== undefined);
+    expect(bodies).toHaveLength(1);
+    const body = bodies[0]!;
+    expect(body.sequence).toBe(msg.sequence);
     return { vaa: bytesToHex(signVaa(body, 0, set0)), body, msg };
   }
 
