@@ -324,7 +324,20 @@ describe("RustChain gateway (C) on a live node", () => {
     expect(await read(wrappedEth, erc20Abi, "decimals")).toBe(8);
     expect(await read(wrappedEth, tokenAbi, "tokenChain")).toBe(ETHEREUM);
     expect(await refusal("createWrapped", [vaa(m), wrappedEth])).toMatch(/^VAA_CONSUMED/);
-    expect(await refusal("createWrapped", [vaa(meta()), wrappedEth])).toMatch(/^VAA_PAYLOAD: the asset already/);
+    expect(await refusal("createWrapped", [vaa(meta()), wrappedEth])).toMatch(/^VAA_PAYLOAD: the wrapped asset exists/);
+    // An AssetMeta must come from the asset's home chain's gateway.
+    const rtcMeta = encodeAssetMeta({
+      tokenAddress: ZERO32,
+      tokenChain: RUSTCHAIN,
+      decimals: 18,
+      symbol: "R",
+      name: "R",
+    });
+    expect(await refusal("createWrapped", [vaa(body(rtcMeta)), wrappedEth])).toMatch(/^VAA_PAYLOAD: an asset of this/);
+    const solMeta = encodeAssetMeta({ tokenAddress: ZERO32, tokenChain: 1, decimals: 9, symbol: "SOL", name: "Sol" });
+    expect(await refusal("createWrapped", [vaa(body(solMeta)), wrappedEth])).toMatch(
+      /^VAA_PAYLOAD: AssetMeta not from/,
+    );
   });
 
   it("completeTransfer mints the wrapped token to the recipient and the fee to the submitter", async () => {
@@ -442,7 +455,8 @@ describe("RustChain gateway (C) on a live node", () => {
     expect(await balance(gateway)).toBe(escrow - 4n * 10n ** 17n);
     expect((await balance(bob.address)) - bobBefore).toBe((4n * 10n ** 7n - 10n ** 6n) * RTC_UNIT);
     expect((await balance(deployer.address)) - relayerBefore).toBe(10n ** 6n * RTC_UNIT - fees(receipt));
-    expect(events(receipt, "TransferCompleted")[0]!.args).toMatchObject({ amount: 4n * 10n ** 17n, fee: 10n ** 16n });
+    // The event carries the payload's normalised figures, as on Ethereum.
+    expect(events(receipt, "TransferCompleted")[0]!.args).toMatchObject({ amount: 4n * 10n ** 7n, fee: 10n ** 6n });
   });
 
   it("transferTokens burns wrapped tokens within the allowance and publishes their home identity", async () => {
@@ -575,6 +589,21 @@ describe("RustChain gateway (C) on a live node", () => {
     expect(await refusal("cancelTransfer", [vaa(b)])).toMatch(/^VAA_CONSUMED/);
     await pause(false);
     expect(await refusal("completeTransfer", [vaa(b)])).toMatch(/^VAA_CONSUMED/);
+
+    // A recipient that is not a 20-byte address (a Solana account, say) can never be paid here: cancellable.
+    const nonEvm = body(
+      encodeTransfer({
+        amount: 10n,
+        tokenAddress: ZERO32,
+        tokenChain: ETHEREUM,
+        to: new Uint8Array(32).fill(0xab),
+        toChain: RUSTCHAIN,
+        fee: 0n,
+      }),
+    );
+    expect(await refusal("completeTransfer", [vaa(nonEvm)])).toMatch(/^VAA_PAYLOAD: to is not a 20-byte address/);
+    const cancelled = await gw(bob, "cancelTransfer", [vaa(nonEvm)]);
+    expect(events(cancelled, "TransferCancelled")[0]!.args.digest).toBe(h(digestOf(nonEvm)));
   });
 
   it("refund pays an outbound transfer back to its sender exactly once", async () => {
@@ -588,10 +617,13 @@ describe("RustChain gateway (C) on a live node", () => {
       consistencyLevel: 1,
       payload: deposit.payload,
     };
-    const refundVaa = (digest = digestOf(original), sequence = deposit.sequence) =>
-      body(encodeRefund({ originalSequence: sequence, originalDigest: digest }));
-    expect(await refusal("refund", [vaa(refundVaa(new Uint8Array(32).fill(1)))])).toMatch(/^VAA_PAYLOAD/);
-    expect(await refusal("refund", [vaa(refundVaa(digestOf(original), 999n))])).toMatch(/^VAA_PAYLOAD/);
+    const refundVaa = (sequence = deposit.sequence, over: Partial<VaaBody> = {}) =>
+      body(encodeRefund({ originalSequence: sequence, originalDigest: digestOf(original) }), over);
+    expect(await refusal("refund", [vaa(refundVaa(999n))])).toMatch(/^VAA_PAYLOAD: no outbound transfer/);
+    // Only the gateway of the chain the transfer went to may refund it.
+    expect(await refusal("refund", [vaa(refundVaa(deposit.sequence, { emitterAddress: pad32(bob.address) }))])).toMatch(
+      /^VAA_UNKNOWN_EMITTER/,
+    );
 
     const before = await balance(alice.address);
     const escrow = await balance(gateway);
@@ -610,7 +642,8 @@ describe("RustChain gateway (C) on a live node", () => {
       3n * 10n ** 18n,
       true,
     ]);
-    expect(await refusal("refund", [vaa(first)])).toMatch(/^VAA_CONSUMED/);
+    // Exactly once: the same Refund again, or another one for the same transfer.
+    expect(await refusal("refund", [vaa(first)])).toMatch(/^ALREADY_REFUNDED/);
     expect(await refusal("refund", [vaa(refundVaa())])).toMatch(/^ALREADY_REFUNDED/);
   });
 
@@ -630,6 +663,12 @@ describe("RustChain gateway (C) on a live node", () => {
       ]),
     ).toMatch(/^VAA_WRONG_CHAIN/);
     const receipt = await gw(deployer, "submitGovernance", [governance(upgrade)]);
+    // Only the current set governs.
+    expect(
+      await refusal("submitGovernance", [
+        governance(encodeSetPaused({ chain: 0, tokenChain: ETHEREUM, tokenAddress: ZERO32, paused: true })),
+      ]),
+    ).toMatch(/^VAA_GUARDIAN_SET_EXPIRED/);
     expect(await view("guardianSetIndex")).toBe(1);
     const [, expiry] = await view<[Hex[], bigint]>("guardianSet", [0]);
     expect(expiry).toBe(BigInt(await blockTimestamp(receipt)));

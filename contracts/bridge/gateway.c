@@ -22,8 +22,29 @@
  * VAA_GUARDIAN_SET_EXPIRED (a replaced set is valid while block.timestamp < its expiry = upgrade time +
  * guardianSetExpiry), VAA_QUORUM (n ≥ floor(2 × size / 3) + 1), VAA_SIGNATURE_ORDER (indices strictly ascending, in
  * the set), VAA_BAD_SIGNATURE (secp256k1_recover over keccak256(keccak256(body)): low s, recovery id 0/1, the key at
- * its index). Then per function: VAA_UNKNOWN_EMITTER (not the registered gateway of its chain, or not the governance
- * emitter (21075, 0x…04)), VAA_CONSUMED (digest already used), the payload checks.
+ * its index). Then VAA_UNKNOWN_EMITTER (not the registered gateway of its chain, or for governance not the emitter
+ * (21075, 0x…04)) and the function's own checks, in the order of the Ethereum gateway
+ * (bridge-relayer/contracts/RustChainBridge.sol), so a VAA with several faults gets the same code on both chains:
+ *   completeTransfer  VAA_PAYLOAD/VAA_MALFORMED (payload 1 or 3), VAA_WRONG_CHAIN, VAA_CONSUMED, VAA_PAYLOAD (to is
+ *                     not a 20-byte address), NOT_RECIPIENT (payload 3), ASSET_PAUSED, FEE_TOO_HIGH, ASSET_UNKNOWN;
+ *                     then consumed, and queued by the governor or paid out
+ *   outbound          ASSET_PAUSED, AMOUNT_TOO_SMALL, VAA_PAYLOAD (over 2^96 normalised), FEE_TOO_HIGH,
+ *                     VAA_WRONG_CHAIN (no gateway registered for toChain)
+ *   governance        VAA_GUARDIAN_SET_EXPIRED (only the current set governs), VAA_UNKNOWN_EMITTER, VAA_CONSUMED,
+ *                     GOVERNANCE (lengths, unknown action), VAA_WRONG_CHAIN (chain neither 0 nor this one)
+ *
+ * Where docs/bridge.md leaves a choice, this gateway does what the Ethereum gateway does:
+ *   - TransferCompleted carries the payload's normalised amount and fee (the same figures on both chains);
+ *   - an address that refuses RTC (recipient, fee payee, dust, refund) reverts the call with NOT_RECIPIENT;
+ *   - released queued transfers do not count towards a day window; the pause is checked again at release, and a
+ *     queued transfer of a paused asset may be cancelled; a transfer to a non-20-byte `to` may be cancelled too;
+ *   - refunds are paid whether or not the asset is paused; a refund is once per outbound sequence (ALREADY_REFUNDED),
+ *     the Refund VAA itself is not consumed by digest;
+ *   - a second createWrapped for an asset is VAA_PAYLOAD, and so is an AssetMeta not emitted by its home chain;
+ *   - only the current guardian set signs governance.
+ * And where the C gateway differs by construction: createWrapped takes a pre-deployed token (a C contract cannot
+ * CREATE2 another), and refuses with ASSET_UNKNOWN a token whose code hash is not wrappedTokenCodeHash (an address
+ * without code included), whose gateway() is not this contract, or that is already registered.
  *
  * Storage (slots; mappings at keccak256(key ‖ slot) as Solidity):
  *   0 uint16 chainId                      7 mapping(bytes32 digest => bool) consumed
@@ -34,7 +55,7 @@
  *   5 mapping(uint32 => {size, expiry, keys[size]}) guardian sets
  *   6 mapping(uint16 chain => bytes32 emitter) registered gateways
  *  12 mapping(bytes32 assetKey => {dailyLimit, threshold, delay, window, flow}) governor
- *  13 mapping(uint64 sequence => {toChain u16 ‖ refunded u8 ‖ sender, token, amount, digest}) outbound transfers
+ *  13 mapping(uint64 sequence => {toChain u16 ‖ refunded u8 ‖ sender, token, amount}) outbound transfers
  * assetKey = keccak256(tokenChain u16 ‖ tokenAddress 32), as the Ethereum gateway.
  */
 #include "../sdk/rustchain.h"
@@ -222,7 +243,7 @@ static void token_call_address_amount(uint32_t selector, const rc_address *token
 
 static void send_rtc(const rc_address *to, const u256 *amount) {
   if (u256_is_zero(amount)) return;
-  if (call_contract(to, amount, 0, NULL, 0) != 0) fail("TRANSFER_FAILED: the recipient refused RTC");
+  if (call_contract(to, amount, 0, NULL, 0) != 0) fail("NOT_RECIPIENT: the recipient refused RTC");
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -255,6 +276,7 @@ typedef struct {
   const uint8_t *body;
   uint32_t body_len;
   uint8_t digest[32];
+  uint32_t set_index;
   /* body fields */
   uint32_t emitter_chain;
   const uint8_t *emitter_address; /* 32 bytes */
@@ -293,6 +315,7 @@ static void verify_vaa(rc_bytes raw, vaa_t *v) {
   uint32_t body_start = HEADER_BYTES + n * SIGNATURE_BYTES;
   if (len < body_start + BODY_FIXED_BYTES) fail("VAA_MALFORMED: truncated signatures or body");
   set_body(v, p + body_start, len - body_start);
+  v->set_index = set_index;
 
   uint8_t base[32], s[32], w[32];
   guardian_set_base(base, set_index);
@@ -343,9 +366,9 @@ static void require_registered_emitter(const vaa_t *v) {
 /* Publishing                                                                                                   */
 /* ------------------------------------------------------------------------------------------------------------ */
 
-/* Emits LogMessagePublished(self, sequence, nonce, payload, 1) and returns the sequence; `digest` receives the
-   digest the committee will sign: the body is built from the log and this block's timestamp. */
-static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len, uint8_t digest[32]) {
+/* Emits LogMessagePublished(self, sequence, nonce, payload, 1) and returns the sequence. The committee builds the
+   body from the log and this block's timestamp (shared/src/bridge/messageLog.ts). */
+static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len) {
   uint64_t seq = sload_u64(SLOT_NEXT_SEQUENCE);
   sstore_u64(SLOT_NEXT_SEQUENCE, seq + 1);
   rc_address self = self_address();
@@ -358,23 +381,12 @@ static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len, ui
   uint8_t sender[32];
   word_from_address(sender, &self);
   emit_event1(TOPIC_LOG_MESSAGE_PUBLISHED, sender, e.buf, e.len);
-
-  uint8_t *body = (uint8_t *)rc_alloc(BODY_FIXED_BYTES + len);
-  rc_put_u32_be(body, (uint32_t)now());
-  rc_put_u32_be(body + 4, nonce);
-  put_be16(body + 8, our_chain());
-  memcpy(body + 10, sender, 32);
-  put_be64(body + 42, seq);
-  body[50] = CONSISTENCY_FINALIZED;
-  memcpy(body + BODY_FIXED_BYTES, payload, len);
-  digest_of(body, BODY_FIXED_BYTES + len, digest);
   return seq;
 }
 
 /* Transfer (1): amount u256 · tokenAddress 32 · tokenChain u16 · to 32 · toChain u16 · fee u256 */
 static uint64_t publish_transfer(const u256 *amount, const uint8_t token_address[32], uint32_t token_chain,
-                                 const uint8_t to[32], uint32_t to_chain, const u256 *fee, uint32_t nonce,
-                                 uint8_t digest[32]) {
+                                 const uint8_t to[32], uint32_t to_chain, const u256 *fee, uint32_t nonce) {
   uint8_t p[TRANSFER_BYTES];
   p[0] = PAYLOAD_TRANSFER;
   u256_to_be(amount, p + 1);
@@ -383,16 +395,16 @@ static uint64_t publish_transfer(const u256 *amount, const uint8_t token_address
   memcpy(p + 67, to, 32);
   put_be16(p + 99, to_chain);
   u256_to_be(fee, p + 101);
-  return publish(nonce, p, sizeof p, digest);
+  return publish(nonce, p, sizeof p);
 }
 
 /* outbound[seq] at base = keccak256(seq ‖ 13): base = toChain u16 (bytes 8-9) ‖ refunded (byte 11) ‖ sender (12-31),
-   base+1 = token (0 for RTC, not written then), base+2 = amount escrowed or burned, base+3 = the message's digest.
-   Four slots, three for an RTC deposit: each new slot costs 20,000 gas. */
+   base+1 = token (0 for RTC, not written then), base+2 = amount escrowed or burned. Three slots, two for an RTC
+   deposit: each new slot costs 20,000 gas. */
 #define OUTBOUND_TO_CHAIN 8
 #define OUTBOUND_REFUNDED 11
 static void record_outbound(uint64_t seq, const rc_address *sender, const rc_address *token, const u256 *amount,
-                            const uint8_t digest[32], uint32_t to_chain) {
+                            uint32_t to_chain) {
   uint8_t base[32], s[32], w[32];
   mapping_slot_u64(base, seq, SLOT_OUTBOUND);
   word_from_address(w, sender);
@@ -405,17 +417,6 @@ static void record_outbound(uint64_t seq, const rc_address *sender, const rc_add
   }
   slot_add(s, base, 2);
   sstore_u256(s, amount);
-  slot_add(s, base, 3);
-  sstore(s, digest);
-}
-
-/* Refuses an unregistered destination (a transfer there could never complete) and this chain itself. */
-static void require_destination(uint32_t to_chain) {
-  if (to_chain == our_chain()) fail("VAA_WRONG_CHAIN: toChain is this chain");
-  uint8_t s[32], w[32];
-  mapping_slot_u64(s, to_chain, SLOT_EMITTERS);
-  sload(s, w);
-  if (word_is_zero(w, 32)) fail("VAA_WRONG_CHAIN: no gateway registered for toChain");
 }
 
 static int asset_paused(const uint8_t key[32]) {
@@ -423,6 +424,23 @@ static int asset_paused(const uint8_t key[32]) {
   mapping_slot(s, key, SLOT_PAUSED);
   sload(s, w);
   return !word_is_zero(w, 32);
+}
+
+/* The checks every outbound transfer passes, in the Ethereum gateway's order. */
+static void check_outbound(uint32_t token_chain, const uint8_t token_address[32], const u256 *amount, const u256 *fee,
+                           uint32_t to_chain) {
+  uint8_t key[32], s[32], w[32];
+  asset_key(key, token_chain, token_address);
+  if (asset_paused(key)) fail("ASSET_PAUSED");
+  if (u256_is_zero(amount)) fail("AMOUNT_TOO_SMALL");
+  /* as the Ethereum gateway, whose outbound records hold 96 bits */
+  if (amount->w[2] != 0 || amount->w[3] != 0 || (amount->w[1] >> 32) != 0)
+    fail("VAA_PAYLOAD: amount above 2^96 normalised units");
+  if (u256_lt(amount, fee)) fail("FEE_TOO_HIGH");
+  /* a transfer to a chain without a registered gateway could never complete nor be cancelled */
+  mapping_slot_u64(s, to_chain, SLOT_EMITTERS);
+  sload(s, w);
+  if (to_chain == our_chain() || word_is_zero(w, 32)) fail("VAA_WRONG_CHAIN: no gateway registered for toChain");
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -465,13 +483,20 @@ typedef struct {
   rc_address to;       /* the recipient */
 } inbound_t;
 
-/* The checks every inbound transfer passes (completeTransfer, releaseQueued, cancelTransfer). */
+static int is_evm_address(const uint8_t w[32]) { return word_is_zero(w, 12); }
+
+/* The checks every inbound transfer passes after its VAA (completeTransfer, releaseQueued), in the Ethereum
+   gateway's order: VAA_PAYLOAD (to), NOT_RECIPIENT (payload 3), ASSET_PAUSED, FEE_TOO_HIGH, ASSET_UNKNOWN. */
 static void resolve_inbound(const transfer_t *t, inbound_t *in) {
-  if (t->to_chain != our_chain()) fail("VAA_WRONG_CHAIN");
-  if (!word_is_zero(t->to, 12)) fail("VAA_PAYLOAD: recipient is not a 20-byte address");
+  if (!is_evm_address(t->to)) fail("VAA_PAYLOAD: to is not a 20-byte address");
   memcpy(in->to.b, t->to + 12, 20);
-  if (u256_lt(&t->amount, &t->fee)) fail("FEE_TOO_HIGH");
+  if (t->payload_id == PAYLOAD_TRANSFER_WITH_PAYLOAD) {
+    rc_address sender = msg_sender();
+    if (!address_eq(&sender, &in->to)) fail("NOT_RECIPIENT");
+  }
   asset_key(in->key, t->token_chain, t->token_address);
+  if (asset_paused(in->key)) fail("ASSET_PAUSED");
+  if (u256_lt(&t->amount, &t->fee)) fail("FEE_TOO_HIGH");
   in->native = 0;
   if (t->token_chain == our_chain()) {
     if (!word_is_zero(t->token_address, 32)) fail("ASSET_UNKNOWN: RustChain tokens other than RTC are not bridged");
@@ -485,11 +510,11 @@ static void resolve_inbound(const transfer_t *t, inbound_t *in) {
   memcpy(in->token.b, w + 12, 20);
 }
 
-/* Pays out a verified, admitted transfer: `to` gets amount − fee, msg.sender the fee. */
+/* Pays out a verified, admitted transfer: `to` gets amount − fee, msg.sender the fee (RTC: × 10^10). The event
+   carries the payload's normalised amount and fee, the same figures as on Ethereum. */
 static void pay_out(const transfer_t *t, const inbound_t *in, const uint8_t digest[32]) {
   rc_address sender = msg_sender();
   u256 amount = t->amount, fee = t->fee;
-  if (t->payload_id == PAYLOAD_TRANSFER_WITH_PAYLOAD && !address_eq(&sender, &in->to)) fail("NOT_RECIPIENT");
   if (in->native) {
     amount = u256_mul_checked(&amount, rtc_scale());
     fee = u256_mul_checked(&fee, rtc_scale());
@@ -504,8 +529,8 @@ static void pay_out(const transfer_t *t, const inbound_t *in, const uint8_t dige
   }
   uint8_t to_word[32], data[64];
   word_from_address(to_word, &in->to);
-  u256_to_be(&amount, data);
-  u256_to_be(&fee, data + 32);
+  u256_to_be(&t->amount, data);
+  u256_to_be(&t->fee, data + 32);
   emit_event2(TOPIC_TRANSFER_COMPLETED, digest, to_word, data, 64);
 }
 
@@ -571,16 +596,12 @@ RC_NORETURN static void complete_transfer(rc_bytes raw) {
   vaa_t v;
   verify_vaa(raw, &v);
   require_registered_emitter(&v);
-  if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   transfer_t t;
   decode_transfer(v.payload, v.payload_len, &t);
+  if (t.to_chain != our_chain()) fail("VAA_WRONG_CHAIN");
+  if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   inbound_t in;
   resolve_inbound(&t, &in);
-  if (asset_paused(in.key)) fail("ASSET_PAUSED");
-  if (t.payload_id == PAYLOAD_TRANSFER_WITH_PAYLOAD) {
-    rc_address sender = msg_sender();
-    if (!address_eq(&sender, &in.to)) fail("NOT_RECIPIENT");
-  }
   consume(v.digest);
   if (governor_admit(in.key, v.digest, &t.amount) != 0) return_void();
   pay_out(&t, &in, v.digest);
@@ -588,23 +609,25 @@ RC_NORETURN static void complete_transfer(rc_bytes raw) {
 }
 
 RC_NORETURN static void release_queued(rc_bytes body) {
-  vaa_t v;
-  set_body(&v, body.ptr, body.len);
-  uint8_t s[32];
-  queued_slot(s, v.digest);
+  uint8_t digest[32], s[32];
+  digest_of(body.ptr, body.len, digest);
+  queued_slot(s, digest);
   uint64_t release = sload_u64(s);
   if (release == 0) fail("NOT_QUEUED");
   if (now() < release) fail("NOT_RELEASED");
+  sstore_u64(s, 0);
+  vaa_t v;
+  set_body(&v, body.ptr, body.len);
   transfer_t t;
   decode_transfer(v.payload, v.payload_len, &t);
   inbound_t in;
-  resolve_inbound(&t, &in);
-  if (asset_paused(in.key)) fail("ASSET_PAUSED");
-  sstore_u64(s, 0);
+  resolve_inbound(&t, &in); /* the pause is checked again: a paused queued transfer waits or is cancelled */
   pay_out(&t, &in, v.digest);
   return_void();
 }
 
+/* A transfer that cannot complete here (its asset is paused, or `to` is not a 20-byte address) is consumed, also
+   when queued, and answered with a Refund (0x81) naming its sequence and digest. */
 static uint64_t cancel_transfer(rc_bytes raw) {
   vaa_t v;
   verify_vaa(raw, &v);
@@ -613,32 +636,28 @@ static uint64_t cancel_transfer(rc_bytes raw) {
   decode_transfer(v.payload, v.payload_len, &t);
   if (t.to_chain != our_chain()) fail("VAA_WRONG_CHAIN");
   uint8_t key[32], s[32];
+  queued_slot(s, v.digest);
+  if (sload_u64(s) != 0) sstore_u64(s, 0); /* queued: consumed but not paid, so still cancellable */
+  else if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   asset_key(key, t.token_chain, t.token_address);
-  if (!asset_paused(key)) fail("NOT_CANCELLABLE: the asset is not paused here");
-  if (is_consumed(v.digest)) {
-    /* A queued transfer is consumed but not paid: it may still be cancelled. */
-    queued_slot(s, v.digest);
-    if (sload_u64(s) == 0) fail("VAA_CONSUMED");
-    sstore_u64(s, 0);
-  }
+  if (!asset_paused(key) && is_evm_address(t.to)) fail("NOT_CANCELLABLE: the transfer can complete here");
   consume(v.digest);
-  /* Refund (0x81): originalSequence u64 · originalDigest 32, published for the source gateway. */
-  uint8_t p[REFUND_BYTES], digest[32];
+  uint8_t p[REFUND_BYTES];
   p[0] = PAYLOAD_REFUND;
   put_be64(p + 1, v.sequence);
   memcpy(p + 9, v.digest, 32);
-  uint64_t seq = publish(0, p, sizeof p, digest);
+  uint64_t seq = publish(0, p, sizeof p);
   uint8_t data[32];
   word_from_u64(data, seq);
   emit_event1(TOPIC_TRANSFER_CANCELLED, v.digest, data, 32);
   return seq;
 }
 
+/* A Refund from the gateway of the chain a transfer went to pays its recorded sender the recorded amount, once. */
 RC_NORETURN static void refund(rc_bytes raw) {
   vaa_t v;
   verify_vaa(raw, &v);
   require_registered_emitter(&v);
-  if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   const uint8_t *p = v.payload;
   if (v.payload_len == 0 || p[0] != PAYLOAD_REFUND) fail("VAA_PAYLOAD: not a Refund");
   if (v.payload_len != REFUND_BYTES) fail("VAA_MALFORMED: a Refund payload is 41 bytes");
@@ -646,18 +665,14 @@ RC_NORETURN static void refund(rc_bytes raw) {
   uint8_t base[32], s[32], w[32], record[32];
   mapping_slot_u64(base, seq, SLOT_OUTBOUND);
   sload(base, record);
-  if (seq >= sload_u64(SLOT_NEXT_SEQUENCE) || word_is_zero(record, 32))
-    fail("VAA_PAYLOAD: not a transfer of this gateway");
-  rc_address sender;
-  memcpy(sender.b, record + 12, 20);
-  slot_add(s, base, 3);
-  sload(s, w);
-  if (memcmp(w, p + 9, 32) != 0) fail("VAA_PAYLOAD: the digest is not the transfer's");
-  if (be16(record + OUTBOUND_TO_CHAIN) != v.emitter_chain) fail("VAA_UNKNOWN_EMITTER: not the transfer's destination");
+  if (word_is_zero(record + 12, 20)) fail("VAA_PAYLOAD: no outbound transfer with this sequence");
+  if (be16(record + OUTBOUND_TO_CHAIN) != v.emitter_chain)
+    fail("VAA_PAYLOAD: the transfer did not go to the refunding chain");
   if (record[OUTBOUND_REFUNDED] != 0) fail("ALREADY_REFUNDED");
   record[OUTBOUND_REFUNDED] = 1;
   sstore(base, record);
-  consume(v.digest);
+  rc_address sender;
+  memcpy(sender.b, record + 12, 20);
   slot_add(s, base, 1);
   sload(s, w);
   rc_address token;
@@ -685,18 +700,14 @@ static uint64_t transfer_native(const rc_abi *args) {
   uint32_t r1 = u256_divmod_u32(&q1, &value, 100000u);
   uint32_t r2 = u256_divmod_u32(&amount, &q1, 100000u);
   u256 dust = u256_from_u64((uint64_t)r2 * 100000u + r1);
-  if (u256_is_zero(&amount)) fail("AMOUNT_TOO_SMALL");
-  if (u256_lt(&amount, &fee)) fail("FEE_TOO_HIGH");
-  require_destination(to_chain);
   uint16_t chain = our_chain();
-  uint8_t zero[32] = {0}, key[32], digest[32];
-  asset_key(key, chain, zero);
-  if (asset_paused(key)) fail("ASSET_PAUSED");
+  uint8_t zero[32] = {0};
+  check_outbound(chain, zero, &amount, &fee, to_chain);
   rc_address sender = msg_sender();
-  uint64_t seq = publish_transfer(&amount, zero, chain, to, to_chain, &fee, nonce, digest);
+  uint64_t seq = publish_transfer(&amount, zero, chain, to, to_chain, &fee, nonce);
   u256 escrowed = u256_sub_checked(&value, &dust);
   rc_address native = {{0}};
-  record_outbound(seq, &sender, &native, &escrowed, digest, to_chain);
+  record_outbound(seq, &sender, &native, &escrowed, to_chain);
   send_rtc(&sender, &dust); /* the dust never leaves the sender */
   return seq;
 }
@@ -721,18 +732,15 @@ static uint64_t transfer_tokens(const rc_abi *args) {
   u256 fee = abi_u256(args, 4);
   uint32_t nonce = abi_u32(args, 5);
   uint32_t token_chain;
-  uint8_t token_address[32], key[32], digest[32];
+  uint8_t token_address[32];
+  if (address_is_zero(&token)) fail("ASSET_UNKNOWN: RTC goes through transferNative");
   if (!wrapped_info(&token, &token_chain, token_address)) fail("ASSET_UNKNOWN: not a wrapped token of this gateway");
-  if (u256_is_zero(&amount)) fail("AMOUNT_TOO_SMALL");
-  if (u256_lt(&amount, &fee)) fail("FEE_TOO_HIGH");
-  require_destination(to_chain);
-  asset_key(key, token_chain, token_address);
-  if (asset_paused(key)) fail("ASSET_PAUSED");
-  rc_address sender = msg_sender();
   /* Wrapped tokens have min(d, 8) decimals: the amount is already normalised. */
+  check_outbound(token_chain, token_address, &amount, &fee, to_chain);
+  rc_address sender = msg_sender();
   token_call_address_amount(TOKEN_BURN_FROM, &token, &sender, &amount);
-  uint64_t seq = publish_transfer(&amount, token_address, token_chain, to, to_chain, &fee, nonce, digest);
-  record_outbound(seq, &sender, &token, &amount, digest, to_chain);
+  uint64_t seq = publish_transfer(&amount, token_address, token_chain, to, to_chain, &fee, nonce);
+  record_outbound(seq, &sender, &token, &amount, to_chain);
   return seq;
 }
 
@@ -741,14 +749,14 @@ static uint64_t attest_token(const rc_abi *args) {
   uint32_t nonce = abi_u32(args, 1);
   if (!address_is_zero(&token)) fail("ASSET_UNKNOWN: only RTC (address 0) is attested here");
   /* AssetMeta (2): tokenAddress 32 · tokenChain u16 · decimals u8 · symbol 32 · name 32 */
-  uint8_t p[ASSET_META_BYTES], digest[32];
+  uint8_t p[ASSET_META_BYTES];
   memset(p, 0, sizeof p);
   p[0] = PAYLOAD_ASSET_META;
   put_be16(p + 33, our_chain());
   p[35] = RTC_DECIMALS;
   memcpy(p + 36, "RTC", 3);
   memcpy(p + 68, "RustChain", 9);
-  return publish(nonce, p, sizeof p, digest);
+  return publish(nonce, p, sizeof p);
 }
 
 /* Length of a zero-padded bytes32 string (trailing zeros dropped). */
@@ -762,19 +770,20 @@ RC_NORETURN static void create_wrapped(rc_bytes raw, const rc_address *token) {
   vaa_t v;
   verify_vaa(raw, &v);
   require_registered_emitter(&v);
-  if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   const uint8_t *p = v.payload;
   if (v.payload_len == 0 || p[0] != PAYLOAD_ASSET_META) fail("VAA_PAYLOAD: not an AssetMeta");
   if (v.payload_len != ASSET_META_BYTES) fail("VAA_MALFORMED: an AssetMeta payload is 100 bytes");
   const uint8_t *token_address = p + 1;
   uint32_t token_chain = be16(p + 33);
   uint32_t decimals = p[35];
-  if (token_chain == our_chain()) fail("VAA_PAYLOAD: a RustChain asset is not wrapped here");
+  if (token_chain == our_chain()) fail("VAA_PAYLOAD: an asset of this chain is not wrapped here");
+  if (token_chain != v.emitter_chain) fail("VAA_PAYLOAD: AssetMeta not from the asset's home chain");
+  if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   uint8_t key[32], s[32], w[32];
   asset_key(key, token_chain, token_address);
   mapping_slot(s, key, SLOT_WRAPPED_ASSET);
   sload(s, w);
-  if (!word_is_zero(w, 32)) fail("VAA_PAYLOAD: the asset already has a wrapped token");
+  if (!word_is_zero(w, 32)) fail("VAA_PAYLOAD: the wrapped asset exists");
 
   /* The token must be the wrapped-token code, owned by this gateway, and not registered yet. */
   uint8_t hash[32], want[32];
@@ -828,25 +837,27 @@ static int module_is(const uint8_t m[32], const char *name) {
 RC_NORETURN static void submit_governance(rc_bytes raw) {
   vaa_t v;
   verify_vaa(raw, &v);
+  if (v.set_index != (uint32_t)sload_u64(SLOT_GUARDIAN_SET_INDEX))
+    fail("VAA_GUARDIAN_SET_EXPIRED: governance needs the current guardian set");
   if (v.emitter_chain != GOVERNANCE_CHAIN || !word_is_zero(v.emitter_address, 31) || v.emitter_address[31] != 4)
     fail("VAA_UNKNOWN_EMITTER: not the governance emitter");
   if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   const uint8_t *p = v.payload;
   uint32_t len = v.payload_len;
-  if (len < GOVERNANCE_HEADER_BYTES) fail("GOVERNANCE: payload shorter than its header");
+  if (len < GOVERNANCE_HEADER_BYTES) fail("GOVERNANCE: payload shorter than module, action and chain");
   const uint8_t *module = p;
   uint32_t action = p[32];
   uint32_t chain = be16(p + 33);
-  if (chain != 0 && chain != our_chain()) fail("VAA_WRONG_CHAIN");
+  if (chain != 0 && chain != our_chain()) fail("VAA_WRONG_CHAIN: governance for another chain");
   const uint8_t *f = p + GOVERNANCE_HEADER_BYTES;
   uint32_t flen = len - GOVERNANCE_HEADER_BYTES;
   uint8_t s[32], key[32];
   if (module_is(module, "Core") && action == 2) {
     /* GuardianSetUpgrade: newIndex u32 · n u8 · n × address 20 */
-    if (flen < 5) fail("GOVERNANCE: guardian set upgrade too short");
+    if (flen < 5) fail("GOVERNANCE: GuardianSetUpgrade too short");
     uint32_t new_index = rc_get_u32_be(f);
     uint32_t n = f[4];
-    if (flen != 5 + 20 * n) fail("GOVERNANCE: guardian set upgrade length");
+    if (flen != 5 + 20 * n) fail("GOVERNANCE: GuardianSetUpgrade length");
     uint32_t current = (uint32_t)sload_u64(SLOT_GUARDIAN_SET_INDEX);
     if (new_index != current + 1) fail("GOVERNANCE: new guardian set index must be current + 1");
     uint8_t base[32];
@@ -859,12 +870,13 @@ RC_NORETURN static void submit_governance(rc_bytes raw) {
     /* RegisterChain: emitterChain u16 · emitterAddress 32 */
     if (flen != 34) fail("GOVERNANCE: RegisterChain length");
     uint32_t emitter_chain = be16(f);
-    if (emitter_chain == 0 || emitter_chain == our_chain()) fail("GOVERNANCE: cannot register that chain");
+    if (emitter_chain == 0 || emitter_chain == our_chain()) fail("GOVERNANCE: cannot register this chain or chain 0");
     mapping_slot_u64(s, emitter_chain, SLOT_EMITTERS);
     sstore(s, f + 2);
   } else if (module_is(module, "RustChainBridge") && action == 1) {
     /* SetPaused: tokenChain u16 · tokenAddress 32 · paused u8 */
     if (flen != 35) fail("GOVERNANCE: SetPaused length");
+    if (f[34] > 1) fail("GOVERNANCE: paused is 0 or 1");
     asset_key(key, be16(f), f + 2);
     mapping_slot(s, key, SLOT_PAUSED);
     sstore_u64(s, f[34] != 0);
