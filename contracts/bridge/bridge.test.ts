@@ -18,6 +18,7 @@ import {
   encodeAssetMeta,
   encodeRefund,
   encodeTransfer,
+  encodeTransferWithPayload,
 } from "@rustchain/shared/bridge/payloads";
 import {
   encodeVaa,
@@ -225,6 +226,8 @@ const ethTransfer = (amount: bigint, to: Hex, fee = 0n) => transfer({ amount, to
 describe("RustChain gateway (C) on a live node", () => {
   let wrappedEth: Hex;
   let deposit: { receipt: TransactionReceipt; payload: Uint8Array; sequence: bigint; nonce: number };
+  /** A transfer the governor queued until the next day window (cancelled once its asset is paused). */
+  let queuedOver: VaaBody;
 
   it("deploys with the constructor of the Solidity gateway and answers its views", async () => {
     const codeHash = keccak256(built.wrapped_token!.module);
@@ -349,6 +352,22 @@ describe("RustChain gateway (C) on a live node", () => {
     expect(done!.args).toEqual({ digest: h(digestOf(b)), to: alice.address, amount: 5n * 10n ** 8n, fee: 10n ** 6n });
     expect(await view("isCompleted", [h(digestOf(b))])).toBe(true);
     expect(await refusal("completeTransfer", [vaa(b)])).toMatch(/^VAA_CONSUMED/);
+
+    // TransferWithPayload (3): only its recipient completes it, and there is no fee.
+    const p3 = body(
+      encodeTransferWithPayload({
+        amount: 7n,
+        tokenAddress: ZERO32,
+        tokenChain: ETHEREUM,
+        to: pad32(bob.address),
+        toChain: RUSTCHAIN,
+        fromAddress: pad32(alice.address),
+        payload: Uint8Array.of(1, 2, 3),
+      }),
+    );
+    expect(await refusal("completeTransfer", [vaa(p3)], deployer)).toMatch(/^NOT_RECIPIENT/);
+    await gw(bob, "completeTransfer", [vaa(p3)]);
+    expect(await read(wrappedEth, erc20Abi, "balanceOf", [bob.address])).toBe(7n);
   });
 
   it("refuses bad VAAs with their codes", async () => {
@@ -526,6 +545,7 @@ describe("RustChain gateway (C) on a live node", () => {
     const nextWindow = (Math.floor(t2 / 86400) + 1) * 86400;
     expect(await view("queuedUntil", [h(digestOf(over))])).toBe(BigInt(Math.max(nextWindow, t2 + 2)));
     expect(await refusal("releaseQueued", [h(encodeVaaBody(over))])).toMatch(/^NOT_RELEASED/);
+    queuedOver = over;
 
     // The threshold-queued one is released once a block's timestamp reaches its release time; fee to the releaser.
     if (Number((await client.getBlock()).timestamp) < t + 2)
@@ -587,6 +607,11 @@ describe("RustChain gateway (C) on a live node", () => {
       originalDigest: digestOf(b),
     });
     expect(await refusal("cancelTransfer", [vaa(b)])).toMatch(/^VAA_CONSUMED/);
+    // The transfer the governor queued: consumed, never paid, so it can still be cancelled (and leaves the queue).
+    expect(await view("queuedUntil", [h(digestOf(queuedOver))])).not.toBe(0n);
+    await gw(bob, "cancelTransfer", [vaa(queuedOver)]);
+    expect(await view("queuedUntil", [h(digestOf(queuedOver))])).toBe(0n);
+    expect(await refusal("cancelTransfer", [vaa(queuedOver)])).toMatch(/^VAA_CONSUMED/);
     await pause(false);
     expect(await refusal("completeTransfer", [vaa(b)])).toMatch(/^VAA_CONSUMED/);
 
