@@ -13,6 +13,7 @@ import {
   encodeSetPaused,
   GOVERNANCE_EMITTER,
 } from "@rustchain/shared/bridge/governance";
+import { messageFromLog } from "@rustchain/shared/bridge/messageLog";
 import {
   decodeTokenBridgePayload,
   encodeAssetMeta,
@@ -47,6 +48,7 @@ import {
   type PublicClient,
   parseEventLogs,
   type TransactionReceipt,
+  toHex,
 } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -642,6 +644,18 @@ describe("RustChain gateway (C) on a live node", () => {
       consistencyLevel: 1,
       payload: deposit.payload,
     };
+    // The committee's rule (shared messageFromLog) reads the C gateway's log into exactly this body.
+    const log = deposit.receipt.logs.find((l) => l.address.toLowerCase() === gateway.toLowerCase())!;
+    const rpcLog = {
+      address: log.address,
+      topics: log.topics as string[],
+      data: log.data,
+      blockNumber: toHex(log.blockNumber),
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+      logIndex: toHex(log.logIndex),
+    };
+    expect(messageFromLog(rpcLog, RUSTCHAIN, hexToBytes(gateway), original.timestamp)).toEqual(original);
     const refundVaa = (sequence = deposit.sequence, over: Partial<VaaBody> = {}) =>
       body(encodeRefund({ originalSequence: sequence, originalDigest: digestOf(original) }), over);
     expect(await refusal("refund", [vaa(refundVaa(999n))])).toMatch(/^VAA_PAYLOAD: no outbound transfer/);
