@@ -19,7 +19,7 @@
  *
  * VAA verification (verify_vaa), in this order, as bridge-relayer/contracts/GuardianSets.sol: VAA_MALFORMED (every
  * length is checked before the bytes are read; payload ≤ 64 KiB), VAA_VERSION, VAA_UNKNOWN_GUARDIAN_SET,
- * VAA_GUARDIAN_SET_EXPIRED (a replaced set is valid while block.timestamp < its expiry = upgrade time +
+ * VAA_GUARDIAN_SET_EXPIRED (a replaced set is valid while block.timestamp <= its expiry = upgrade time +
  * guardianSetExpiry), VAA_QUORUM (n ≥ floor(2 × size / 3) + 1), VAA_SIGNATURE_ORDER (indices strictly ascending, in
  * the set), VAA_BAD_SIGNATURE (secp256k1_recover over keccak256(keccak256(body)): low s, recovery id 0/1, the key at
  * its index). Then VAA_UNKNOWN_EMITTER (not the registered gateway of its chain, or for governance not the emitter
@@ -324,7 +324,7 @@ static void verify_vaa(rc_bytes raw, vaa_t *v) {
   if (size == 0) fail("VAA_UNKNOWN_GUARDIAN_SET");
   if (set_index != (uint32_t)sload_u64(SLOT_GUARDIAN_SET_INDEX)) {
     slot_add(s, base, 1);
-    if (!(now() < sload_u64(s))) fail("VAA_GUARDIAN_SET_EXPIRED");
+    if (now() > sload_u64(s)) fail("VAA_GUARDIAN_SET_EXPIRED");
   }
   if (n < (size * 2u) / 3u + 1u) fail("VAA_QUORUM: too few signatures");
   uint32_t next = 0;

@@ -2,7 +2,7 @@
 // Host functions that read state are async (RocksDB); they are imported through JSPI (WebAssembly.Suspending), so a
 // contract suspends on a cold read and resumes when it arrives, deterministically. Contract failures (revert, trap,
 // out-of-gas) are values in FrameResult, never exceptions of the node.
-import { sha256 } from "@noble/hashes/sha2";
+import { sha256 } from "@noble/hashes/sha2.js";
 import {
   bigintToBytes32,
   blake3,
