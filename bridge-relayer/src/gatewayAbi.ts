@@ -10,6 +10,7 @@ export const gatewayAbi = parseAbi([
   "event TransferRefunded(uint64 indexed sequence, address indexed sender, uint256 amount)",
   "function transferNative(uint16 toChain, bytes32 to, uint256 fee, uint32 nonce) payable returns (uint64)",
   "function transferTokens(address token, uint256 amount, uint16 toChain, bytes32 to, uint256 fee, uint32 nonce) returns (uint64)",
+  "function attestToken(address token, uint32 nonce) returns (uint64)",
   "function completeTransfer(bytes vaa)",
   "function releaseQueued(bytes body)",
   "function cancelTransfer(bytes vaa) returns (uint64)",

@@ -80,11 +80,12 @@ export class Processor {
       sourceTx: o.txHash.toLowerCase(),
       sourceBlock: o.blockNumber,
       sender: o.sender,
-      state: "waiting_finality" as const,
+      state: "observed" as const,
       eta: Date.now(),
       observedAt: Date.now(),
       updatedAt: Date.now(),
       attempts: 0,
+      history: [{ state: "observed" as const, at: Date.now() }],
     };
     let payload: ReturnType<typeof decodeTokenBridgePayload>;
     try {

@@ -58,6 +58,8 @@ export interface TransferRecord {
   related?: string;
   lastError?: string;
   attempts: number;
+  /** Every state the transfer went through, with when (JSON in Redis). */
+  history: { state: TransferState; at: number }[];
 }
 
 export type RedisClient = ReturnType<typeof newClient>;
@@ -150,7 +152,17 @@ export class TransferStore {
   }
 
   async update(digest: string, patch: Partial<TransferRecord>): Promise<void> {
-    await this.redis.hSet(`${P}t:${digest}`, serialize({ ...patch, updatedAt: Date.now() }));
+    const key = `${P}t:${digest}`;
+    const fields = serialize({ ...patch, updatedAt: Date.now() });
+    if (patch.state) {
+      const [state, history] = (await this.redis.hmGet(key, ["state", "history"])) as (string | null)[];
+      if (state !== patch.state) {
+        const list = history ? (JSON.parse(history) as TransferRecord["history"]) : [];
+        list.push({ state: patch.state, at: Date.now() });
+        fields.history = JSON.stringify(list);
+      }
+    }
+    await this.redis.hSet(key, fields);
   }
 
   async search(key: string): Promise<TransferRecord[]> {
@@ -193,7 +205,8 @@ export class TransferStore {
 
 function serialize(t: Partial<TransferRecord>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(t)) if (v !== undefined) out[k] = String(v);
+  for (const [k, v] of Object.entries(t))
+    if (v !== undefined) out[k] = typeof v === "object" ? JSON.stringify(v) : String(v);
   return out;
 }
 
@@ -211,6 +224,6 @@ const NUMERIC = new Set([
 
 function deserialize(h: Record<string, string>): TransferRecord {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(h)) out[k] = NUMERIC.has(k) ? Number(v) : v;
+  for (const [k, v] of Object.entries(h)) out[k] = NUMERIC.has(k) ? Number(v) : k === "history" ? JSON.parse(v) : v;
   return out as unknown as TransferRecord;
 }

@@ -13,6 +13,7 @@ import { blsKeypairFromSeed, type GenesisJson, hexToBytes } from "@rustchain/sha
 import { pino } from "pino";
 import { validatorNodeArgs } from "../../validator/src/cli/devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "../../validator/src/cli/devnetGenesis.ts";
+import { createBridgeKey, writeBridgeKeystore } from "../../validator/src/keys/bridgeKeystore.ts";
 import { encryptBlsKey, writeKeystoreFile } from "../../validator/src/keys/keystore.ts";
 import type { NetworkError } from "../../validator/src/network/errors.ts";
 import { createNetwork, type Network } from "../../validator/src/network/network.ts";
@@ -126,6 +127,8 @@ export interface ClusterOptions {
   dir?: string;
   /** Called with every node process spawned (start and restarts), e.g. to kill them on a hard exit. */
   onSpawn?: (proc: ChildProcess) => void;
+  /** Give every validator a bridge key (genesis committee, encrypted keystore, --bridge-keystore). */
+  bridgeKeys?: boolean;
 }
 
 export interface FinalityStatus {
@@ -273,7 +276,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const keystorePath = join(datadir, "validator-keystore.json");
     await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
     await writeKeystoreFile(keystorePath, await encryptBlsKey(key.secretKey, password, { kdf: "pbkdf2" }));
-    keys.push({ secretKey: key.secretKey, feeRecipient: devnetFeeRecipient(i) });
+    let bridgePrivateKey: Uint8Array | undefined;
+    if (opts.bridgeKeys) {
+      const bridgeKey = createBridgeKey();
+      bridgePrivateKey = bridgeKey.privateKey;
+      await writeBridgeKeystore(join(datadir, "bridge-keystore.json"), bridgeKey, password, true);
+    }
+    keys.push({ secretKey: key.secretKey, feeRecipient: devnetFeeRecipient(i), bridgePrivateKey });
     const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(datadir, quiet)).toString();
     const ports = { rpc: await freePort(), admin: await freePort(), metrics: await freePort(), p2p: await freePort() };
     prepared.push({ datadir, passwordPath, keystorePath, peerId, ports, secretKey: key.secretKey });
@@ -326,6 +335,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         "--admin-addr",
         `127.0.0.1:${p.ports.admin}`,
         ...(n.byzantine ? ["--byzantine", ...(opts.byzantineKinds ? [opts.byzantineKinds] : [])] : []),
+        ...(opts.bridgeKeys ? ["--bridge-keystore", join(n.datadir, "bridge-keystore.json")] : []),
         ...extra,
       ],
     });
