@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `rustchain` command: `rustchain bridge …` runs the bridge CLI (bridge-relayer), everything else the validator's
+// CLI. The two packages stay apart (the validator never imports the relayer); this file only picks one, through
+// tsx's loader.
+import { register } from "tsx/esm/api";
+
+register();
+if (process.argv[2] === "bridge") {
+  // the bridge CLI is the program "rustchain bridge": its subcommand comes first
+  process.argv.splice(2, 1);
+  await import("../bridge-relayer/src/cli/main.ts");
+} else {
+  await import("../validator/src/cli/main.ts");
+}
