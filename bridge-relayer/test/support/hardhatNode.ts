@@ -53,8 +53,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startHardhatNode(): Promise<HardhatNode> {
-  const port = await freePort();
+/** A hardhat node on `opts.port` (default: a free port). */
+export async function startHardhatNode(opts: { port?: number } = {}): Promise<HardhatNode> {
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   // clients and accounts first: nothing after the spawn may throw without stopping the node
   const chain = { ...hardhat, rpcUrls: { default: { http: [url] } } } as Chain;
