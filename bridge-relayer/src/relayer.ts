@@ -47,7 +47,7 @@ export async function startRelayer(
           fromBlock: BigInt(deployment[chain].fromBlock),
           maxRange: opts.maxLogRange,
         },
-        { client: clients[chain].public, store, logger: logger.child({ module: "watcher", chain }) },
+        { client: clients[chain].public, store, metrics, logger: logger.child({ module: "watcher", chain }) },
       ),
   );
 

@@ -7,6 +7,7 @@ import { encodeVaaBody, vaaDigest } from "@rustchain/shared/bridge/vaa";
 import type { Logger } from "pino";
 import type { PublicClient } from "viem";
 import type { ChainName } from "./deployment.ts";
+import type { RelayerMetrics } from "./metrics.ts";
 import type { TransferStore } from "./transferStore.ts";
 
 export interface SourceWatcherOptions {
@@ -31,7 +32,7 @@ export interface Observation extends Record<string, string> {
 export class SourceWatcher {
   constructor(
     private readonly opts: SourceWatcherOptions,
-    private readonly modules: { client: PublicClient; store: TransferStore; logger: Logger },
+    private readonly modules: { client: PublicClient; store: TransferStore; metrics: RelayerMetrics; logger: Logger },
   ) {}
 
   /** One pass up to the chain's latest block. Returns how many messages were appended. */
@@ -79,6 +80,7 @@ export class SourceWatcher {
       }
       await store.setCursor(this.opts.chain, to);
       from = to + 1n;
+      this.modules.metrics.lagBlocks.set({ chain: this.opts.chain }, Number(latest - to));
     }
     return appended;
   }
