@@ -19,7 +19,6 @@ import {
   http,
   type PublicClient,
   parseEther,
-  parseEventLogs,
   bytesToHex as toHex,
   zeroAddress,
 } from "viem";
