@@ -149,8 +149,9 @@ async function messageFromLogs(
  */
 export async function findMessages(d: Deployment, clients: ChainPublicClients, hash: Hex): Promise<BridgeMessage[]> {
   for (const chain of CHAINS) {
+    // a receipt without messages of this chain's gateway: look on the other chain too (hashes are per chain)
     const found = await messagesOfTx(d, clients, chain, hash);
-    if (found) return found;
+    if (found && found.length > 0) return found;
   }
   const byDigest = (await messageFromCommittee(d, hash)) ?? (await messageFromLogs(d, clients, hash));
   return byDigest ? [byDigest] : [];

@@ -80,6 +80,9 @@ export async function sendToGateway(
   call: GatewayWrite,
   hints: Partial<Record<string, string>> = {},
 ): Promise<TransactionReceipt> {
+  // releaseQueued depends on the clock: simulate it in the block being built (an idle hardhat node's latest block
+  // can be far behind the time the transaction will be mined at)
+  const blockTag = call.functionName === "releaseQueued" ? ("pending" as const) : undefined;
   const client = ctx.clients[chain];
   let hash: Hex;
   try {
@@ -87,6 +90,7 @@ export async function sendToGateway(
       address: ctx.gateway(chain),
       abi: gatewayAbi,
       account: wallet.account,
+      blockTag,
       ...call,
     } as Parameters<PublicClient["simulateContract"]>[0]);
     hash = await wallet.writeContract(request as Parameters<UserWallet["writeContract"]>[0]);

@@ -42,8 +42,8 @@ export interface RedeemResult {
 }
 
 export async function runRedeem(ctx: CliContext, query: string, o: RedeemOptions): Promise<RedeemResult> {
-  const m = await findTransfer(ctx.deployment, ctx.clients, query);
   const account = await ctx.account();
+  const m = await findTransfer(ctx.deployment, ctx.clients, query);
   const destination = destinationOf(ctx, m);
   const dst = ctx.clients[destination];
   const at = { address: ctx.gateway(destination), abi: gatewayAbi, args: [m.digest] } as const;

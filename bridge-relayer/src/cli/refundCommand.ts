@@ -34,8 +34,8 @@ export interface RefundResult {
 }
 
 export async function runRefund(ctx: CliContext, query: string, o: RefundOptions): Promise<RefundResult> {
-  const m = await findTransfer(ctx.deployment, ctx.clients, query);
   const account = await ctx.account();
+  const m = await findTransfer(ctx.deployment, ctx.clients, query);
   const source = m.sourceChain;
   const destination = destinationOf(ctx, m);
   const timeoutMs = o.timeout * 1000;
