@@ -323,6 +323,17 @@ export interface SubmitResult {
   }[];
 }
 
+/** --print-vaa: the VAA alone on stdout (for a pipe or a file), the progress on stderr. */
+class VaaOutput extends Output {
+  constructor() {
+    super(false);
+  }
+
+  override progress(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+}
+
 function targets(ctx: CliContext, p: Proposal, to: SubmitTarget | undefined): ChainName[] {
   const chains: ChainName[] =
     to === undefined ? gatewaysFor(ctx, p.action.chain) : to === "both" ? ["ethereum", "rustchain"] : [to];
@@ -351,17 +362,18 @@ export async function runSubmit(
   signaturePaths: string[],
   o: SubmitOptions,
 ): Promise<SubmitResult> {
+  const out = o.printVaa && !o.json ? new VaaOutput() : ctx.out;
   const p = await readProposal(proposalPath);
   const signatures = await Promise.all(signaturePaths.map(readSignature));
   const chains = targets(ctx, p, o.to);
-  ctx.out.progress(`${p.file.description}\n  digest ${p.file.digest}`);
+  out.progress(`${p.file.description}\n  digest ${p.file.digest}`);
 
   // every signature and the quorum are checked on every target before anything is sent
   const built = [];
   for (const chain of chains) {
     const set = await currentSet(ctx, chain);
     const { vaa, guardians, quorum } = assembleGovernanceVaa(p, signatures, set);
-    ctx.out.progress(
+    out.progress(
       `${chain}: guardians ${guardians.join(", ")} of set ${set.index} signed (${guardians.length}/${set.keys.length}, quorum ${quorum})`,
     );
     built.push({ chain, guardianSetIndex: set.index, guardians, vaa: bytesToHex(vaa) });
@@ -371,7 +383,7 @@ export async function runSubmit(
   if (o.printVaa) {
     result.chains = built.map((b) => ({ ...b, tx: null, alreadyExecuted: false }));
     const distinct = new Set(built.map((b) => b.vaa));
-    ctx.out.result(distinct.size === 1 ? [...distinct] : built.map((b) => `${b.chain}: ${b.vaa}`), result);
+    out.result(distinct.size === 1 ? [...distinct] : built.map((b) => `${b.chain}: ${b.vaa}`), result);
     return result;
   }
 
