@@ -4,7 +4,7 @@
 // (one playing Ethereum, one RustChain) with a stand-in committee that signs every message it reads from their logs:
 // deposit, redeem, status, withdraw, a governor-queued redeem released with --wait, and a refund of a paused asset.
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -672,5 +672,131 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
     } finally {
       committee.state.silent = false;
     }
+  });
+
+  it("prints for people without --json: what was sent, the source tx, sequence and digest, and the next step", async () => {
+    const r = await bridge(...cli("deposit", "--token", "ETH", "--amount", "0.02"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Deposited 0\.02 ETH from ethereum to 0x[0-9a-fA-F]{40} on rustchain$/m);
+    expect(r.stdout).toMatch(/^ {2}source tx: 0x[0-9a-f]{64}$/m);
+    expect(r.stdout).toMatch(/^ {2}sequence: {2}\d+$/m);
+    expect(r.stdout).toMatch(/^ {2}digest: {4}0x[0-9a-f]{64}$/m);
+    expect(r.stdout).toContain("rustchain bridge redeem 0x");
+    const tx = /source tx: (0x[0-9a-f]{64})/.exec(r.stdout)![1]!;
+    const s = await bridge("status", tx, "--deployment", deploymentFile);
+    expect(s.stdout).toContain("0.02 ETH to ");
+    expect(s.stdout).toContain("state: signed by the committee, ready to complete");
+    expect(s.stdout).toContain("committee signatures: 4/3");
+  });
+
+  describe("with a relayer's status API", () => {
+    let relayer: Server;
+    let relayerFile: string;
+    /** What the stand-in relayer answers for each digest it was asked about, one state per request until the last. */
+    const states = new Map<string, string[]>();
+
+    beforeAll(async () => {
+      relayer = createServer((req, res) => {
+        const url = new URL(req.url ?? "/", "http://x");
+        const record = (digest: string, state: string) => ({
+          digest,
+          kind: "transfer",
+          sourceChain: "ethereum",
+          destinationChain: "rustchain",
+          sequence: "9",
+          sourceTx: `0x${"aa".repeat(32)}`,
+          recipient: user.toLowerCase(),
+          amount: "5000000",
+          fee: "0",
+          tokenChain: ETH,
+          tokenAddress: pad(zeroAddress),
+          state,
+          signatures: 3,
+          quorum: 3,
+        });
+        res.setHeader("content-type", "application/json");
+        const one = /^\/api\/transfers\/(0x[0-9a-f]{64})$/.exec(url.pathname);
+        if (one) {
+          // a digest it is asked about goes through the relayer's states, one per request
+          if (!states.has(one[1]!))
+            states.set(one[1]!, ["waiting_finality", "signing", "signed", "submitted", "completed"]);
+          const list = states.get(one[1]!)!;
+          const state = list.length > 1 ? list.shift()! : list[0]!;
+          res.end(JSON.stringify(record(one[1]!, state)));
+          return;
+        }
+        const q = url.searchParams.get("q") ?? "";
+        const known = [...states.entries()].filter(([digest]) => digest === q || q === user.toLowerCase());
+        res.end(JSON.stringify({ transfers: known.map(([digest, list]) => record(digest, list.at(-1)!)) }));
+      });
+      await new Promise<void>((r) => relayer.listen(0, "127.0.0.1", r));
+      const d = JSON.parse(await readFile(deploymentFile, "utf8")) as Deployment;
+      d.relayer = { statusUrl: `http://127.0.0.1:${(relayer.address() as { port: number }).port}` };
+      relayerFile = join(dir, "with-relayer.json");
+      await writeFile(relayerFile, JSON.stringify(d));
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((r) => relayer?.close(() => r()));
+    });
+
+    const withRelayer = (...args: string[]) => [...args, "--deployment", relayerFile, "--private-key-file", keyFile];
+
+    it("deposit --wait follows the relayer's states until completed, printing each change", async () => {
+      const r = await bridge(...withRelayer("deposit", "--token", "ETH", "--amount", "0.05", "--wait", "--json"));
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout) as { digest: string; finalState: string; statusUrl: string };
+      const digest = result.digest;
+      expect(states.has(digest)).toBe(true);
+      expect(result.finalState).toBe("completed");
+      expect(result.statusUrl).toBe(
+        `${JSON.parse(await readFile(relayerFile, "utf8")).relayer.statusUrl}/?q=${digest}`,
+      );
+      for (const line of [
+        "state: waiting for the source block to be final",
+        "state: signed by the committee",
+        "state: submitted",
+        "state: completed",
+      ])
+        expect(r.stderr).toContain(line);
+    });
+
+    it("status asks the relayer first (also by address), and falls back to the chains when it does not know", async () => {
+      const [digest] = [...states.keys()];
+      const s = await bridgeJson<{ source: string; transfers: { state: string }[] }>(
+        "status",
+        digest!,
+        "--deployment",
+        relayerFile,
+      );
+      expect(s).toMatchObject({ source: "relayer", transfers: [{ state: "completed" }] });
+      const byAddress = await bridgeJson<{ source: string; transfers: unknown[] }>(
+        "status",
+        user,
+        "--deployment",
+        relayerFile,
+      );
+      expect(byAddress.source).toBe("relayer");
+      expect(byAddress.transfers.length).toBeGreaterThan(0);
+      const unknown = await bridgeJson<{ source: string; transfers: { state: string }[] }>(
+        "status",
+        first.txHash,
+        "--deployment",
+        relayerFile,
+      );
+      expect(unknown).toMatchObject({ source: "chain", transfers: [{ state: "completed" }] });
+    });
+
+    it("status without an answering relayer reads the chains; by address it says what it needs", async () => {
+      const d = JSON.parse(await readFile(relayerFile, "utf8")) as Deployment;
+      d.relayer = { statusUrl: "http://127.0.0.1:9" };
+      const down = join(dir, "relayer-down.json");
+      await writeFile(down, JSON.stringify(d));
+      const s = await bridgeJson<{ source: string }>("status", first.digest, "--deployment", down);
+      expect(s.source).toBe("chain");
+      const r = await bridge("status", user, "--deployment", down);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("does not answer; without it transfers can be looked up by tx hash or digest only");
+    });
   });
 });
