@@ -8,3 +8,15 @@ export function parseCheckpoint(value: string): { number: bigint; hash: Uint8Arr
   if (!m) throw new InvalidArgumentError("expected <block number>:<0x block hash>");
   return { number: BigInt(m[1] as string), hash: hexToBytes((m[2] as string).toLowerCase()) };
 }
+
+/** An http(s) URL. */
+export function checkUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("expected an http(s) URL");
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("expected an http(s) URL");
+  return value;
+}

@@ -4,6 +4,7 @@ import { WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import { type Command, InvalidArgumentError } from "commander";
 import type { BridgeOptions } from "../bridge/bridgeService.ts";
 import { loadBridgeKey } from "../keys/bridgeKeystore.ts";
+import { checkUrl } from "./argParsers.ts";
 
 function address(value: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidArgumentError("expected a 20-byte 0x address");
@@ -21,17 +22,6 @@ function wormholeChain(value: string): number {
   return n;
 }
 
-function httpUrl(value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new InvalidArgumentError("expected an http(s) URL");
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("expected an http(s) URL");
-  return value;
-}
-
 /** Flags both commands take; `node` also takes --bridge-keystore (the devnet makes one per validator). */
 export function addBridgeOptions(cmd: Command, withKeystore: boolean): Command {
   if (withKeystore)
@@ -40,7 +30,7 @@ export function addBridgeOptions(cmd: Command, withKeystore: boolean): Command {
       "this validator's bridge key (Web3 Secret Storage v3, password from --password-file): sign bridge messages",
     );
   return cmd
-    .option("--bridge-ethereum-rpc <url>", "Ethereum JSON-RPC the committee reads (its `finalized` tag)", httpUrl)
+    .option("--bridge-ethereum-rpc <url>", "Ethereum JSON-RPC the committee reads (its `finalized` tag)", checkUrl)
     .option("--bridge-ethereum-gateway <address>", "the bridge gateway contract on Ethereum", address)
     .option(
       "--bridge-ethereum-chain <id>",

@@ -22,7 +22,7 @@ import { createBridgeKey, writeBridgeKeystore } from "../keys/bridgeKeystore.ts"
 import { encryptBlsKey, loadValidatorKey, writeKeystoreFile } from "../keys/keystore.ts";
 import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
-import { parseCheckpoint } from "./argParsers.ts";
+import { checkUrl, parseCheckpoint } from "./argParsers.ts";
 import { addBridgeOptions, bridgeArgs, bridgeNodeOptions } from "./bridgeOptions.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
@@ -273,17 +273,6 @@ async function minerOptions(address: Uint8Array) {
   const { ensurePoaiCircuit } = await import("../consensus/ai/index.ts");
   const circuit = await ensurePoaiCircuit();
   return { address, artefacts: { wasm: circuit.artefacts.wasm, zkey: circuit.artefacts.zkey } };
-}
-
-function checkUrl(value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new InvalidArgumentError("expected an http(s) URL");
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("expected an http(s) URL");
-  return value;
 }
 
 function parseList(value: string, previous: string[] = []): string[] {
