@@ -17,13 +17,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseGenesis } from "@rustchain/shared";
-import { encryptKeystoreJson } from "ethers";
 import { bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { startHardhatNode } from "../bridge-relayer/test/support/hardhatNode.ts";
 import { type LocalRedis, RedisNotInstalledError, startLocalRedis } from "../edge/src/node/redisServer.ts";
 import { freePort } from "../validator/src/cli/devnetCluster.ts";
 import { deployBridge, predictGateways } from "./bridge/deployBridge.ts";
+import { relayerArgs, writeDevRelayerKey } from "./bridge/devRelayer.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -192,33 +192,18 @@ async function main(): Promise<void> {
     await writeFile(deploymentPath, `${JSON.stringify(deployment, null, 2)}\n`);
     say("deployment written", { path: deploymentPath });
 
-    // The relayer: account #1, in a dev-only keystore whose password sits next to it (never do that with real keys).
-    const relayer = mnemonicToAccount(MNEMONIC, { addressIndex: 1 });
-    const keystorePath = join(datadir, "relayer-keystore.json");
-    const passwordPath = join(datadir, "relayer-dev-password.txt");
-    const password = "devnet relayer (dev only)";
-    const privateKey = bytesToHex(relayer.getHdKey().privateKey as Uint8Array);
-    await writeFile(
-      keystorePath,
-      await encryptKeystoreJson({ address: relayer.address, privateKey }, password, { scrypt: { N: 1 << 12 } }),
-      { mode: 0o600 },
+    // The relayer: account #1, in a dev-only keystore.
+    const key = await writeDevRelayerKey(datadir, mnemonicToAccount(MNEMONIC, { addressIndex: 1 }));
+    run(
+      "relayer",
+      relayerArgs({
+        deployment: deploymentPath,
+        key,
+        redisUrl: redis.url,
+        listenPort: statusPort,
+        logLevel: String(args["log-level"]),
+      }),
     );
-    await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
-    run("relayer", [
-      join(ROOT, "bridge-relayer/bin/rustchain-relayer.js"),
-      "--deployment",
-      deploymentPath,
-      "--keystore",
-      keystorePath,
-      "--password-file",
-      passwordPath,
-      "--redis-url",
-      redis.url,
-      "--listen",
-      `127.0.0.1:${statusPort}`,
-      "--log-level",
-      String(args["log-level"]),
-    ]);
     say("bridge devnet running; Ctrl-C to stop", {
       ethereum: eth.url,
       rustchain: rcUrl,

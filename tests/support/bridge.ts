@@ -4,12 +4,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { encryptKeystoreJson } from "ethers";
 import type { Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import type { Deployment } from "../../bridge-relayer/src/deployment.ts";
 import { type HardhatNode, startHardhatNode } from "../../bridge-relayer/test/support/hardhatNode.ts";
 import { deployBridge, predictGateways } from "../../scripts/bridge/deployBridge.ts";
+import { relayerArgs, writeDevRelayerKey } from "../../scripts/bridge/devRelayer.ts";
 import { loadBridgeKey } from "../../validator/src/keys/bridgeKeystore.ts";
 import { type Cluster, startCluster, waitUntil } from "./cluster.ts";
 import { freePort } from "./devnet.ts";
@@ -25,7 +25,6 @@ export const accounts = {
   bob: mnemonicToAccount(MNEMONIC, { addressIndex: 3 }),
 };
 export const RUSTCHAIN_CHAIN_ID = 21076;
-const RELAYER_PASSWORD = "relayer dev password";
 
 export interface RelayerProcess {
   proc: ChildProcess;
@@ -85,19 +84,7 @@ export async function startBridgeWorld(opts: { validators: number; slotMs: numbe
   });
   const deploymentPath = join(cluster.dir, "deployment.json");
   await writeFile(deploymentPath, `${JSON.stringify(deployment, null, 2)}\n`);
-  const keystorePath = join(cluster.dir, "relayer-keystore.json");
-  const passwordPath = join(cluster.dir, "relayer-password.txt");
-  const relayerKey = accounts.relayer.getHdKey().privateKey as Uint8Array;
-  await writeFile(
-    keystorePath,
-    await encryptKeystoreJson(
-      { address: accounts.relayer.address, privateKey: `0x${Buffer.from(relayerKey).toString("hex")}` },
-      RELAYER_PASSWORD,
-      { scrypt: { N: 1 << 12 } },
-    ),
-    { mode: 0o600 },
-  );
-  await writeFile(passwordPath, `${RELAYER_PASSWORD}\n`, { mode: 0o600 });
+  const relayerKey = await writeDevRelayerKey(cluster.dir, accounts.relayer);
 
   const world: BridgeWorld = {
     eth,
@@ -111,21 +98,13 @@ export async function startBridgeWorld(opts: { validators: number; slotMs: numbe
       const lines: string[] = [];
       const proc = spawn(
         process.execPath,
-        [
-          join(ROOT, "bridge-relayer/bin/rustchain-relayer.js"),
-          "--deployment",
-          deploymentPath,
-          "--keystore",
-          keystorePath,
-          "--password-file",
-          passwordPath,
-          "--redis-url",
-          redis.url,
-          "--listen",
-          `127.0.0.1:${statusPort}`,
-          "--poll-ms",
-          "250",
-        ],
+        relayerArgs({
+          deployment: deploymentPath,
+          key: relayerKey,
+          redisUrl: redis.url,
+          listenPort: statusPort,
+          pollMs: 250,
+        }),
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
       );
       const keep = (d: string) => {
