@@ -13,10 +13,12 @@ import { encodeSetGovernor, encodeSetPaused, GOVERNANCE_EMITTER } from "@rustcha
 import { LOG_MESSAGE_PUBLISHED, messageFromLog, type RpcLog } from "@rustchain/shared/bridge/messageLog";
 import { encodeAssetMeta } from "@rustchain/shared/bridge/payloads";
 import { encodeVaaBody, signDigest, vaaDigest, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
+import { encryptKeystoreJson } from "ethers";
 import {
   type Abi,
   type Address,
   bytesToHex,
+  erc20Abi,
   getAddress,
   getContractAddress,
   type Hex,
@@ -25,12 +27,13 @@ import {
   parseEther,
   zeroAddress,
 } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeAmount, parseDecimalAmount } from "../src/cli/bridgeAmount.ts";
 import { resolveToken } from "../src/cli/bridgeToken.ts";
-import { compileBridgeContracts } from "../src/contracts/compile.ts";
+import { BRIDGE_RELAYER_DIR, compileBridgeContracts, compileSolidity } from "../src/contracts/compile.ts";
 import type { Deployment } from "../src/deployment.ts";
+import { loadAccount } from "../src/relayerKey.ts";
 import { guardianSet, makeVaa } from "./support/guardians.ts";
 import { HARDHAT_MNEMONIC, type HardhatNode, startHardhatNode } from "./support/hardhatNode.ts";
 
@@ -281,6 +284,36 @@ describe("argument refusals, as a subprocess: exit 1 with `error: …`, nothing 
     expect(noPassword.stderr).toContain("error: --keystore needs --password-file <file>");
   });
 
+  it("a keystore account loads with its password file; a wrong password is refused", async () => {
+    const privateKey = `0x${"22".repeat(32)}` as Hex;
+    const address = privateKeyToAccount(privateKey).address;
+    const keystore = join(dir, "user.keystore.json");
+    await writeFile(keystore, await encryptKeystoreJson({ address, privateKey }, "hunter2", { scrypt: { N: 1024 } }));
+    const good = join(dir, "good.password");
+    const bad = join(dir, "bad.password");
+    await writeFile(good, "hunter2\n");
+    await writeFile(bad, "hunter3\n");
+    expect((await loadAccount({ keystore, passwordFile: good })).address).toBe(address);
+    expect((await loadAccount({ privateKeyFile: safeKey })).address).toBe(
+      privateKeyToAccount(`0x${"11".repeat(32)}`).address,
+    );
+    const r = await bridge(
+      "deposit",
+      "--deployment",
+      deploymentFile,
+      "--keystore",
+      keystore,
+      "--password-file",
+      bad,
+      "--token",
+      "ETH",
+      "--amount",
+      "1",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: ${keystore}: wrong password`);
+  });
+
   it("--json failures print {error, code} on stdout as well", async () => {
     const r = await bridge(
       "deposit",
@@ -422,8 +455,12 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
   let ethGateway: Address;
   let rcGateway: Address;
   let wrappedEth: Address;
+  /** Home ERC-20s on the Ethereum side: TST (18 decimals, listed, wrapped on RustChain) and SIX (6, unlisted). */
+  let tst: Address;
+  let wrappedTst: Address;
+  let six: Address;
   let abi: Abi;
-  let tokenAbi: Abi;
+  const tokenAbi = erc20Abi as Abi;
   const recipient = getAddress(`0x${"7e".repeat(20)}`);
 
   const cli = (...args: string[]) => [...args, "--deployment", deploymentFile, "--private-key-file", keyFile];
@@ -443,11 +480,18 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
   }
 
   beforeAll(async () => {
-    const artifacts = await compileBridgeContracts();
+    const artifacts = {
+      ...(await compileBridgeContracts()),
+      ...(
+        await compileSolidity({
+          sourceDir: join(BRIDGE_RELAYER_DIR, "test/fixtures"),
+          outDir: join(BRIDGE_RELAYER_DIR, "build/test-fixtures"),
+        })
+      ).contracts,
+    };
     node = await startHardhatNode();
     const gatewayArtifact = artifacts.RustChainBridge!;
     abi = gatewayArtifact.abi;
-    tokenAbi = artifacts.WrappedToken!.abi;
     const deployer = node.wallets[0]!;
     const nonce = BigInt(await node.client.getTransactionCount({ address: deployer.account.address }));
     // each gateway trusts the other: the second one's address is known before either exists
@@ -482,6 +526,38 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
 
     const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 2 });
     user = account.address;
+    const token = artifacts.TestToken!;
+    const deployToken = async (symbol: string, decimals: number) => {
+      const hash = await deployer.deployContract({
+        abi: token.abi,
+        bytecode: token.bytecode,
+        args: [`Test ${symbol}`, symbol, decimals, 10n ** BigInt(decimals + 6)],
+      });
+      const address = getAddress((await node.client.waitForTransactionReceipt({ hash })).contractAddress!);
+      const sent = await deployer.writeContract({
+        address,
+        abi: token.abi,
+        functionName: "transfer",
+        args: [user, 10n ** BigInt(decimals + 3)],
+      });
+      await node.client.waitForTransactionReceipt({ hash: sent });
+      return address;
+    };
+    tst = await deployToken("TST", 18);
+    six = await deployToken("SIX", 6);
+    const tstMeta = makeVaa(
+      { chain: ETH, address: hexToBytes(pad(ethGateway)) },
+      encodeAssetMeta({ tokenChain: ETH, tokenAddress: hexToBytes(pad(tst)), decimals: 18, symbol: "TST", name: "T" }),
+      set0,
+    );
+    const created = await deployer.writeContract({
+      address: rcGateway,
+      abi,
+      functionName: "createWrapped",
+      args: [tstMeta.vaa],
+    });
+    expect((await node.client.waitForTransactionReceipt({ hash: created })).status).toBe("success");
+    wrappedTst = await read<Address>(rcGateway, "wrappedAsset", [ETH, pad(tst)]);
     keyFile = join(dir, "user.key");
     await writeFile(keyFile, bytesToHex(account.getHdKey().privateKey!), { mode: 0o600 });
 
@@ -503,7 +579,10 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
         blockTimeMs: 1000,
         signatureRpcUrls: ["http://127.0.0.1:9"], // replaced below, once the committee listens
       },
-      tokens: [{ symbol: "ETH", decimals: 18, homeChain: ETH, homeAddress: zeroAddress, rustchain: wrappedEth }],
+      tokens: [
+        { symbol: "ETH", decimals: 18, homeChain: ETH, homeAddress: zeroAddress, rustchain: wrappedEth },
+        { symbol: "TST", decimals: 18, homeChain: ETH, homeAddress: tst, ethereum: tst, rustchain: wrappedTst },
+      ],
     };
     committee = await startCommittee(node, d);
     d.rustchain.signatureRpcUrls = [committee.url, "http://127.0.0.1:9"]; // one validator down: the rest suffice
@@ -596,6 +675,28 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
     const r = await bridgeJson<Record<string, unknown>>(...cli("redeem", w.txHash));
     expect(r).toMatchObject({ state: "completed", sourceChain: "rustchain", destinationChain: "ethereum" });
     expect(await node.client.getBalance({ address: recipient })).toBe(parseEther("0.4"));
+  });
+
+  it("deposit of a home ERC-20: approve + transferTokens escrows all but the dust; redeem mints the wrapped token", async () => {
+    const before = await read<bigint>(tst, "balanceOf", [user], tokenAbi);
+    const dep = await bridgeJson<Deposit>(...cli("deposit", "--token", "TST", "--amount", "2.000000000000000005"));
+    expect(dep.approveTx).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(dep.amount).toMatchObject({ sent: "2", dust: "0.000000000000000005", normalized: "200000000" });
+    expect(await read(tst, "balanceOf", [user], tokenAbi)).toBe(before - parseEther("2"));
+    expect(await read(tst, "balanceOf", [ethGateway], tokenAbi)).toBe(parseEther("2"));
+    const r = await bridgeJson<Record<string, unknown>>(...cli("redeem", dep.digest));
+    expect(r).toMatchObject({ state: "completed", amount: "200000000" });
+    expect(await read(wrappedTst, "balanceOf", [user], tokenAbi)).toBe(200_000_000n);
+  });
+
+  it("an unlisted token by address: its decimals and symbol are read from it", async () => {
+    const dep = await bridgeJson<Deposit & { token: Record<string, unknown> }>(
+      ...cli("deposit", "--token", six, "--amount", "1.5"),
+    );
+    expect(dep.token).toMatchObject({ symbol: "SIX", decimals: 6, native: false });
+    expect(dep.amount).toMatchObject({ sent: "1.5", dust: "0", normalized: "1500000" });
+    const tooPrecise = await bridge(...cli("deposit", "--token", six, "--amount", "0.0000001"));
+    expect(tooPrecise.stderr).toContain("error: --amount: 0.0000001 has more than the token's 6 decimals");
   });
 
   it("a transfer the governor queues: redeem says until when; redeem --wait releases it with releaseQueued", async () => {
