@@ -760,6 +760,9 @@ describe("against two gateways on a hardhat node, with a stand-in committee", ()
     const twice = await bridge(...cli("refund", dep.txHash));
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain("error: ALREADY_REFUNDED");
+    const redeemCancelled = await bridge(...cli("redeem", dep.txHash));
+    expect(redeemCancelled.code).toBe(1);
+    expect(redeemCancelled.stderr).toContain("error: VAA_CONSUMED: cancelled on rustchain for a refund (tx 0x");
     await governance(encodeSetPaused({ chain: RTC, tokenChain: ETH, tokenAddress: ZERO32, paused: false }));
   });
 

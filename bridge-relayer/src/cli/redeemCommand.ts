@@ -69,13 +69,13 @@ export async function runRedeem(ctx: CliContext, query: string, o: RedeemOptions
 
   let releaseTime = Number(await dst.readContract({ ...at, functionName: "queuedUntil" }));
   if (releaseTime === 0) {
-    if (await dst.readContract({ ...at, functionName: "isCompleted" })) {
-      const events = await destinationEvents(ctx, destination, m.digest);
+    const earlier = await destinationEvents(ctx, destination, m.digest);
+    if (earlier.cancelledTx || (await dst.readContract({ ...at, functionName: "isCompleted" }))) {
       throw cliError(
         { code: "REVERTED", bridgeCode: "VAA_CONSUMED", reason: "consumed" },
-        events.cancelledTx
-          ? `VAA_CONSUMED: cancelled on ${destination} for a refund (tx ${events.cancelledTx}); \`rustchain bridge refund ${query}\` finishes it`
-          : `VAA_CONSUMED: already completed${events.completedTx ? ` (tx ${events.completedTx})` : ""}`,
+        earlier.cancelledTx
+          ? `VAA_CONSUMED: cancelled on ${destination} for a refund (tx ${earlier.cancelledTx}); \`rustchain bridge refund ${query}\` finishes it`
+          : `VAA_CONSUMED: already completed${earlier.completedTx ? ` (tx ${earlier.completedTx})` : ""}`,
       );
     }
     const collected = await waitForVaa(ctx, m, destination, o.timeout * 1000);

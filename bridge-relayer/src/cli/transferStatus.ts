@@ -4,7 +4,7 @@
 import { bytesToHex } from "@rustchain/shared";
 import { REFUND_PAYLOAD_ID } from "@rustchain/shared/bridge/payloads";
 import { fromUniversalAddress } from "@rustchain/shared/bridge/vaa";
-import type { Hex } from "viem";
+import { getAbiItem, type Hex, toEventSelector, toHex } from "viem";
 import { type ChainName, chainOf } from "../deployment.ts";
 import { gatewayAbi } from "../gatewayAbi.ts";
 import type { TransferRecord, TransferState } from "../transferStore.ts";
@@ -148,7 +148,7 @@ export async function chainStatus(ctx: CliContext, m: BridgeMessage): Promise<Tr
       args: [m.body.sequence],
     }),
   ]);
-  const events = consumed ? await destinationEvents(ctx, destination, m.digest) : {};
+  const events = await destinationEvents(ctx, destination, m.digest);
   if (!view.sender && !/^0x0{40}$/.test(outbound[0])) view.sender = outbound[0].toLowerCase();
   if (outbound[3]) view.state = "refunded";
   else if (queuedUntil > 0n) {
@@ -181,29 +181,50 @@ async function pending(ctx: CliContext, m: BridgeMessage): Promise<TransferState
   return finalized !== undefined && finalized < m.blockNumber ? "waiting_finality" : "signing";
 }
 
-/** The destination transactions that completed or cancelled a digest (events indexed by digest). */
+const DIGEST_EVENTS = {
+  completedTx: toEventSelector(getAbiItem({ abi: gatewayAbi, name: "TransferCompleted" })),
+  cancelledTx: toEventSelector(getAbiItem({ abi: gatewayAbi, name: "TransferCancelled" })),
+  queuedTx: toEventSelector(getAbiItem({ abi: gatewayAbi, name: "TransferQueued" })),
+} as const;
+/** Within the RustChain RPC's eth_getLogs range limit (10 000 blocks). */
+const EVENT_SCAN_BLOCKS = 5_000n;
+const EVENT_SCAN_MAX_BLOCKS = 500_000n;
+
+/**
+ * The destination transactions that completed, cancelled or queued a digest (events indexed by digest), newest
+ * blocks first, back to the gateway's deployment (at most EVENT_SCAN_MAX_BLOCKS). Empty if the chain does not answer.
+ */
 export async function destinationEvents(
   ctx: CliContext,
   chain: ChainName,
   digest: Hex,
 ): Promise<{ completedTx?: Hex; cancelledTx?: Hex; queuedTx?: Hex }> {
   const client = ctx.clients[chain];
-  const common = {
-    address: ctx.gateway(chain),
-    abi: gatewayAbi,
-    args: { digest },
-    fromBlock: BigInt(ctx.deployment[chain].fromBlock),
-    toBlock: "latest",
-  } as const;
-  const find = (eventName: "TransferCompleted" | "TransferCancelled" | "TransferQueued") =>
-    client
-      .getContractEvents({ ...common, eventName })
-      .then((logs) => logs.at(-1)?.transactionHash ?? undefined)
-      .catch(() => undefined);
-  const [completedTx, cancelledTx, queuedTx] = await Promise.all([
-    find("TransferCompleted"),
-    find("TransferCancelled"),
-    find("TransferQueued"),
-  ]);
-  return { completedTx, cancelledTx, queuedTx };
+  const found: { completedTx?: Hex; cancelledTx?: Hex; queuedTx?: Hex } = {};
+  try {
+    const first = BigInt(ctx.deployment[chain].fromBlock);
+    const latest = await client.getBlockNumber({ cacheTime: 0 });
+    const floor = latest - EVENT_SCAN_MAX_BLOCKS > first ? latest - EVENT_SCAN_MAX_BLOCKS : first;
+    for (let to = latest; to >= floor; to -= EVENT_SCAN_BLOCKS) {
+      const from = to - EVENT_SCAN_BLOCKS + 1n > floor ? to - EVENT_SCAN_BLOCKS + 1n : floor;
+      const logs = (await client.request({
+        method: "eth_getLogs",
+        params: [
+          {
+            address: ctx.gateway(chain),
+            topics: [Object.values(DIGEST_EVENTS), digest],
+            fromBlock: toHex(from),
+            toBlock: toHex(to),
+          },
+        ],
+      })) as unknown as { topics: Hex[]; transactionHash: Hex }[];
+      for (const log of logs.reverse())
+        for (const [key, selector] of Object.entries(DIGEST_EVENTS) as [keyof typeof found, Hex][])
+          if (log.topics[0]?.toLowerCase() === selector) found[key] ??= log.transactionHash;
+      if (found.completedTx || found.cancelledTx) break;
+    }
+  } catch {
+    // events are extra detail: the gateway's views (isCompleted, queuedUntil) decide
+  }
+  return found;
 }
