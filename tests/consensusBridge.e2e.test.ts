@@ -2,7 +2,8 @@
 // RustChain cluster that is the committee (bridge keys in genesis, each watching both gateways at finality and
 // gossiping its signatures), redis-server, and the relayer as its own process. Named consensus* so it runs alone, in
 // the sequential project, like the other multi-process tests.
-import { mkdir } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { encodeGovernance, GOVERNANCE_EMITTER } from "@rustchain/shared/bridge/governance";
 import { encodeTransfer } from "@rustchain/shared/bridge/payloads";
@@ -34,6 +35,8 @@ const UNIT = 10n ** 10n; // 18 decimals -> 8
 const pad = (a: Hex) => toHex(toUniversalAddress(hexToBytes(a)));
 
 let w: BridgeWorld;
+/** The first transfer (ETH to RustChain), shown on the status page at the end. */
+let firstDeposit: Hex;
 let ethClient: PublicClient;
 let rcClient: PublicClient;
 const token = (symbol: string) => w.deployment.tokens.find((t) => t.symbol === symbol)!;
@@ -105,6 +108,31 @@ async function statusOf(txHash: Hex, states: string[], timeoutMs = 90_000): Prom
   );
 }
 
+/** `rustchain bridge <args>` as a user runs it (a subprocess), against this deployment. */
+async function bridgeCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, "bin/rustchain.js"), "bridge", ...args, "--deployment", w.deploymentPath],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  proc.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await new Promise<number>((r) => proc.once("exit", (c) => r(c ?? 1)));
+  return { code, stdout, stderr };
+}
+
+/** A user's private key file (hex, 0600), as `--private-key-file` wants it. */
+async function keyFile(who: "alice" | "bob"): Promise<string> {
+  const path = join(w.cluster.dir, `${who}.key`);
+  await writeFile(path, `${toHex(accounts[who].getHdKey().privateKey as Uint8Array)}\n`, { mode: 0o600 });
+  return path;
+}
+
 beforeAll(async () => {
   w = await startBridgeWorld({ validators: 4, slotMs: 500 });
   const c = chains();
@@ -134,6 +162,7 @@ describe("the Ethereum bridge", () => {
       [RC, pad(bob.address), parseEther("0.01") / UNIT, 1],
       value,
     );
+    firstDeposit = deposit.transactionHash;
     const done = await statusOf(deposit.transactionHash, ["completed"]);
     expect(done.history.map((h) => h.state)).toEqual(
       expect.arrayContaining(["observed", "signing", "signed", "submitted", "completed"]),
@@ -374,6 +403,123 @@ describe("the Ethereum bridge", () => {
     expect(await balanceOf("rc", wEth, bob.address)).toBe(before + 2n * 10n ** 8n);
   }, 120_000);
 
+  it("with the relayer stopped, `rustchain bridge redeem` completes a transfer from its VAA", async () => {
+    const { alice, bob } = accounts;
+    const wEth = token("ETH").rustchain as Hex;
+    await w.relayer!.stop();
+    const before = await balanceOf("rc", wEth, bob.address);
+    const deposit = await send(
+      "eth",
+      alice,
+      gatewayOf("eth"),
+      gatewayAbi as Abi,
+      "transferNative",
+      [RC, pad(bob.address), 0n, 8],
+      parseEther("0.5"),
+    );
+    const out = await bridgeCli([
+      "redeem",
+      deposit.transactionHash,
+      "--private-key-file",
+      await keyFile("bob"),
+      "--timeout",
+      "60",
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await balanceOf("rc", wEth, bob.address)).toBe(before + parseEther("0.5") / UNIT);
+    // Redeemed once: a second redeem is refused by the gateway's replay protection, with its code.
+    const again = await bridgeCli([
+      "redeem",
+      deposit.transactionHash,
+      "--private-key-file",
+      await keyFile("bob"),
+      "--timeout",
+      "60",
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/VAA_CONSUMED|already completed/);
+    // The relayer, back, finds it completed and submits nothing.
+    await w.startRelayer();
+    const seen = await statusOf(deposit.transactionHash, ["completed"]);
+    const redeemTx = await rcClient.getTransaction({ hash: seen.destinationTx as Hex });
+    expect(redeemTx.from.toLowerCase()).toBe(bob.address.toLowerCase());
+    expect(await balanceOf("rc", wEth, bob.address)).toBe(before + parseEther("0.5") / UNIT);
+  }, 120_000);
+
+  it("a transfer of a paused asset becomes refundable and `rustchain bridge refund` pays the sender back exactly", async () => {
+    const committee = await w.committeeKeys();
+    const { alice, bob } = accounts;
+    const tst = token("TST");
+    const pause = encodeGovernance({
+      module: "RustChainBridge",
+      action: 1,
+      chain: RC,
+      tokenChain: ETH,
+      tokenAddress: toUniversalAddress(hexToBytes(tst.ethereum as Hex)),
+      paused: true,
+    });
+    const vaa = signVaa(
+      {
+        timestamp: Math.floor(Date.now() / 1000),
+        nonce: 2,
+        emitterChain: GOVERNANCE_EMITTER.chain,
+        emitterAddress: GOVERNANCE_EMITTER.address,
+        sequence: 2n,
+        consistencyLevel: 1,
+        payload: pause,
+      },
+      0,
+      [1, 2, 3].map((index) => ({ index, privateKey: committee[index]! })),
+    );
+    await send("rc", alice, gatewayOf("rc"), gatewayAbi as Abi, "submitGovernance", [toHex(vaa)]);
+    const amount = parseEther("12");
+    const held = await balanceOf("eth", tst.ethereum as Hex, alice.address);
+    await send("eth", alice, tst.ethereum as Hex, erc20Abi as Abi, "approve", [gatewayOf("eth"), amount]);
+    const deposit = await send("eth", alice, gatewayOf("eth"), gatewayAbi as Abi, "transferTokens", [
+      tst.ethereum,
+      amount,
+      RC,
+      pad(bob.address),
+      0n,
+      9,
+    ]);
+    const refundable = await statusOf(deposit.transactionHash, ["refundable"]);
+    expect(refundable.state).toBe("refundable");
+    expect(await balanceOf("eth", tst.ethereum as Hex, alice.address)).toBe(held - amount);
+    const out = await bridgeCli([
+      "refund",
+      deposit.transactionHash,
+      "--private-key-file",
+      await keyFile("alice"),
+      "--timeout",
+      "60",
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await balanceOf("eth", tst.ethereum as Hex, alice.address)).toBe(held);
+    const refunded = await statusOf(deposit.transactionHash, ["refunded"], 60_000);
+    expect(refunded.history.map((h) => h.state)).toEqual(expect.arrayContaining(["refundable", "refunded"]));
+    // Never both: the cancelled transfer's VAA is consumed on RustChain, so it can never complete there.
+    const vaaHex = await fetch(w.deployment.rustchain.signatureRpcUrls[0]!, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "rustchain_getBridgeSignatures",
+        params: [refundable.digest],
+      }),
+    }).then(async (r) => ((await r.json()) as { result: { vaa: Hex } }).result.vaa);
+    await expect(
+      rcClient.simulateContract({
+        address: gatewayOf("rc"),
+        abi: gatewayAbi,
+        functionName: "completeTransfer",
+        args: [vaaHex],
+        account: bob,
+      }),
+    ).rejects.toThrow(/VAA_CONSUMED/);
+  }, 180_000);
+
   it("the status page shows a transfer's progress in Chromium (screenshot in the test output)", async () => {
     const puppeteer = await import("puppeteer-core");
     const browser = await puppeteer.launch({
@@ -384,7 +530,7 @@ describe("the Ethereum bridge", () => {
     try {
       const page = await browser.newPage();
       await page.setViewport({ width: 1100, height: 900 });
-      await page.goto(`${w.statusUrl}/?q=${accounts.bob.address}`);
+      await page.goto(`${w.statusUrl}/?q=${firstDeposit}`);
       await page.waitForSelector(".transfer", { timeout: 15_000 });
       const states = await page.$$eval(".transfer .state", (els) => els.map((e) => e.textContent));
       expect(states).toContain("Completed");

@@ -237,30 +237,52 @@ export class Processor {
         // The refund message's own record does the work; this one waits for it.
         return { patch: {}, retryMs: poll * 5 };
       case "awaiting_recipient":
-        if (
-          await dst.public.readContract({
-            address: dst.gateway,
-            abi: gatewayAbi,
-            functionName: "isCompleted",
-            args: [t.digest as Hex],
-          })
-        )
-          return { patch: { state: "completed" }, retryMs: 0 };
-        return { patch: {}, retryMs: poll * 5 };
+        return (await this.destinationOutcome(t, dst)) ?? { patch: {}, retryMs: poll * 5 };
       default:
         return { patch: {}, retryMs: poll };
     }
   }
 
-  private async submitTransfer(t: TransferRecord, dst: BridgeClients[ChainName]) {
-    const poll = this.opts.pollMs;
-    const digest = t.digest as Hex;
-    const at = { address: dst.gateway, abi: gatewayAbi, args: [digest] } as const;
-    if (await dst.public.readContract({ ...at, functionName: "isCompleted" }))
-      return { patch: { state: "completed" as const }, retryMs: 0 };
+  /**
+   * What the destination already did with a digest. `isCompleted` means consumed: completed, queued by the governor
+   * or cancelled for a refund; the queue and the TransferCancelled / TransferCompleted events tell them apart.
+   */
+  private async destinationOutcome(
+    t: TransferRecord,
+    dst: BridgeClients[ChainName],
+  ): Promise<{ patch: Partial<TransferRecord>; retryMs: number } | undefined> {
+    const at = { address: dst.gateway, abi: gatewayAbi, args: [t.digest as Hex] } as const;
     const queuedUntil = Number(await dst.public.readContract({ ...at, functionName: "queuedUntil" }));
     if (queuedUntil > 0)
-      return { patch: { state: "queued" as const, releaseTime: queuedUntil, eta: queuedUntil * 1000 }, retryMs: 0 };
+      return { patch: { state: "queued", releaseTime: queuedUntil, eta: queuedUntil * 1000 }, retryMs: 0 };
+    if (!(await dst.public.readContract({ ...at, functionName: "isCompleted" }))) return undefined;
+    const fromBlock = BigInt(this.m.deployment[dst.name].fromBlock);
+    const args = { digest: t.digest as Hex };
+    const cancelled = await dst.public.getContractEvents({
+      address: dst.gateway,
+      abi: gatewayAbi,
+      eventName: "TransferCancelled",
+      args,
+      fromBlock,
+    });
+    if (cancelled.length > 0) return { patch: { state: "refund_requested" }, retryMs: this.opts.pollMs };
+    const [completed] = await dst.public.getContractEvents({
+      address: dst.gateway,
+      abi: gatewayAbi,
+      eventName: "TransferCompleted",
+      args,
+      fromBlock,
+    });
+    return {
+      patch: { state: "completed", eta: 0, destinationTx: completed?.transactionHash ?? undefined },
+      retryMs: 0,
+    };
+  }
+
+  private async submitTransfer(t: TransferRecord, dst: BridgeClients[ChainName]) {
+    const poll = this.opts.pollMs;
+    const done = await this.destinationOutcome(t, dst);
+    if (done) return done;
     try {
       const hash = await this.send(dst, "completeTransfer", [t.vaa as Hex]);
       return { patch: { state: "submitted" as const, destinationTx: hash }, retryMs: poll };
@@ -271,8 +293,8 @@ export class Processor {
       if (code === "VAA_GUARDIAN_SET_EXPIRED" || code === "VAA_UNKNOWN_GUARDIAN_SET")
         return { patch: { state: "signing" as const, vaa: "" }, retryMs: 0 };
       if (code === "NOT_RECIPIENT") return { patch: { state: "awaiting_recipient" as const }, retryMs: poll };
-      // Consumed but neither completed nor queued: cancelled for a refund (its Refund message comes next).
-      if (code === "VAA_CONSUMED") return { patch: { state: "refund_requested" as const }, retryMs: poll };
+      // Consumed since we looked (someone redeemed or cancelled it meanwhile): look again.
+      if (code === "VAA_CONSUMED") return (await this.destinationOutcome(t, dst)) ?? { patch: {}, retryMs: poll };
       throw e;
     }
   }
