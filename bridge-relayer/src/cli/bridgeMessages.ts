@@ -24,7 +24,9 @@ export interface BridgeMessage {
 }
 
 const CHAINS: ChainName[] = ["ethereum", "rustchain"];
+/** Within the RustChain RPC's eth_getLogs range limit (10 000 blocks); the scan goes back at most MAX blocks. */
 const LOG_SCAN_BLOCKS = 2_000n;
+const LOG_SCAN_MAX_BLOCKS = 200_000n;
 
 export function otherChain(c: ChainName): ChainName {
   return c === "ethereum" ? "rustchain" : "ethereum";
@@ -113,8 +115,9 @@ async function messageFromLogs(
 ): Promise<BridgeMessage | undefined> {
   for (const chain of CHAINS) {
     const client = clients[chain];
-    const first = BigInt(d[chain].fromBlock);
     let to = await client.getBlockNumber({ cacheTime: 0 });
+    const deployed = BigInt(d[chain].fromBlock);
+    const first = to - LOG_SCAN_MAX_BLOCKS > deployed ? to - LOG_SCAN_MAX_BLOCKS : deployed;
     while (to >= first) {
       const from = to - LOG_SCAN_BLOCKS + 1n > first ? to - LOG_SCAN_BLOCKS + 1n : first;
       const logs = (await client.request({

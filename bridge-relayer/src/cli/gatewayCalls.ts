@@ -84,26 +84,36 @@ export async function sendToGateway(
   // can be far behind the time the transaction will be mined at)
   const blockTag = call.functionName === "releaseQueued" ? ("pending" as const) : undefined;
   const client = ctx.clients[chain];
-  let hash: Hex;
-  try {
-    const { request } = await client.simulateContract({
+  const simulate = (at: { blockTag?: "pending"; blockNumber?: bigint }) =>
+    client.simulateContract({
       address: ctx.gateway(chain),
       abi: gatewayAbi,
       account: wallet.account,
-      blockTag,
       ...call,
+      ...at,
     } as Parameters<PublicClient["simulateContract"]>[0]);
+  let hash: Hex;
+  try {
+    const { request } = await simulate({ blockTag });
     hash = await wallet.writeContract(request as Parameters<UserWallet["writeContract"]>[0]);
   } catch (e) {
     throw refusal(e, call.functionName, chain, hints);
   }
   ctx.out.progress(`${call.functionName} sent on ${chain}: ${hash}`);
   const receipt = await client.waitForTransactionReceipt({ hash, timeout: 120_000 });
-  if (receipt.status !== "success")
+  if (receipt.status !== "success") {
+    // passed the simulation, reverted when mined: someone got there first (the relayer). Its reason, replayed on the
+    // state after that block, says what happened.
+    const replay = await simulate({ blockNumber: receipt.blockNumber }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (replay) throw refusal(replay, call.functionName, chain, hints);
     throw cliError(
       { code: "REVERTED", bridgeCode: undefined, reason: "reverted" },
       `${call.functionName} reverted on ${chain} (tx ${hash})`,
     );
+  }
   return receipt;
 }
 

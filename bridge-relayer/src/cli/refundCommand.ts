@@ -91,9 +91,9 @@ export async function runRefund(ctx: CliContext, query: string, o: RefundOptions
     });
     refundTx = receipt.transactionHash;
   } catch (e) {
-    // the relayer may have refunded it while we waited: the outcome the user asked for
-    if ((e as { type?: { bridgeCode?: string } }).type?.bridgeCode !== "ALREADY_REFUNDED") throw e;
-    ctx.out.progress("already refunded (by the relayer) while waiting");
+    // the relayer may have refunded it first (it relays Refund messages too): the outcome the user asked for
+    if (!(await outbound(ctx, source, m.body.sequence)).refunded) throw e;
+    ctx.out.progress("refunded by someone else (the relayer) meanwhile");
   }
   return report(ctx, m, refundMessage, { source, destination, cancelTx, refundTx });
 }
