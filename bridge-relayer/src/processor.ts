@@ -8,16 +8,16 @@
 // Before it submits anything it asks the destination whether the digest is already completed or queued, so a crash
 // between sending and recording never leads to a second submission; the gateways refuse a replay in any case.
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
-import { bridgeErrorCode } from "@rustchain/shared/bridge/errors";
 import { decodeTokenBridgePayload, REFUND_PAYLOAD_ID } from "@rustchain/shared/bridge/payloads";
 import { decodeVaa, decodeVaaBody, fromUniversalAddress } from "@rustchain/shared/bridge/vaa";
 import type { Logger } from "pino";
-import { BaseError, ContractFunctionRevertedError, type Hex, parseEventLogs } from "viem";
+import { type Hex, parseEventLogs } from "viem";
 import type { BridgeClients } from "./clients.ts";
 import { collectVaa } from "./committeeSignatures.ts";
 import { type ChainName, chainOf, type Deployment } from "./deployment.ts";
 import { gatewayAbi } from "./gatewayAbi.ts";
 import type { RelayerMetrics } from "./metrics.ts";
+import { revertOf } from "./revert.ts";
 import type { Observation } from "./sourceWatcher.ts";
 import { TERMINAL_STATES, type TransferRecord, type TransferStore } from "./transferStore.ts";
 
@@ -25,16 +25,6 @@ export interface ProcessorOptions {
   pollMs: number;
   /** Longest wait between two attempts after failures. */
   maxBackoffMs: number;
-}
-
-/** A revert's reason text and our code, from a viem error. */
-export function revertOf(e: unknown): { code: string | undefined; reason: string } {
-  if (e instanceof BaseError) {
-    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-    const reason = reverted?.reason ?? reverted?.shortMessage ?? e.shortMessage;
-    return { code: bridgeErrorCode(reverted?.reason), reason };
-  }
-  return { code: undefined, reason: (e as Error).message ?? String(e) };
 }
 
 const other = (c: ChainName): ChainName => (c === "ethereum" ? "rustchain" : "ethereum");
@@ -342,6 +332,9 @@ export class Processor {
       functionName,
       args,
       account: dst.wallet.account,
+      // The release time is checked against the block the transaction will be in, not the last one (a chain that
+      // mines only on demand, like hardhat's, may not have made a block since).
+      ...(functionName === "releaseQueued" ? { blockTag: "pending" as const } : {}),
     });
     const hash = await dst.wallet.writeContract(request);
     this.m.metrics.submitted.inc({ chain: dst.name, fn: functionName });

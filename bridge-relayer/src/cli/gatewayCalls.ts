@@ -6,7 +6,7 @@ import { type Hex, type PublicClient, parseEventLogs, type TransactionReceipt } 
 import { type CollectedVaa, collectVaa } from "../committeeSignatures.ts";
 import type { ChainName } from "../deployment.ts";
 import { gatewayAbi } from "../gatewayAbi.ts";
-import { revertOf } from "../processor.ts";
+import { revertOf } from "../revert.ts";
 import { cliError } from "./bridgeCliError.ts";
 import type { BridgeMessage } from "./bridgeMessages.ts";
 import type { CliContext, UserWallet } from "./cliContext.ts";
