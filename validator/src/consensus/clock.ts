@@ -22,9 +22,13 @@ export class SlotClock {
   }
 }
 
-/** Runs functions at wall-clock times; `stop` cancels everything scheduled, and nothing runs after it. */
+/**
+ * Runs functions at wall-clock times; `stop` cancels everything scheduled, and nothing runs after it. `idle` waits for
+ * the runs already under way, so a node closes its database only after its duties finished writing.
+ */
 export class Scheduler {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
   private stopped = true;
 
   constructor(private readonly onError: (e: unknown) => void) {}
@@ -39,8 +43,13 @@ export class Scheduler {
     this.timers.clear();
   }
 
-  get running(): boolean {
+  get isRunning(): boolean {
     return !this.stopped;
+  }
+
+  /** Resolves once no scheduled function is running (after `stop`, none starts again). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
   /** Run `fn` at `ms` (wall clock); a rejected promise goes to `onError`. */
@@ -50,7 +59,11 @@ export class Scheduler {
       () => {
         this.timers.delete(t);
         if (this.stopped) return;
-        Promise.resolve().then(fn).catch(this.onError);
+        const run: Promise<void> = Promise.resolve()
+          .then(fn)
+          .catch(this.onError)
+          .finally(() => this.running.delete(run));
+        this.running.add(run);
       },
       Math.max(0, ms - Date.now()),
     );

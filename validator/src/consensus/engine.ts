@@ -140,8 +140,10 @@ export class ConsensusEngine {
     this.scheduleNextSlot();
   }
 
+  /** No new duty starts; resolves once those under way (a block being built, a vote being signed) are done. */
   async stop(): Promise<void> {
     this.scheduler.stop();
+    await this.scheduler.idle();
   }
 
   /** Waits for pending checkpoint writes; the node calls it last, before closing the database. */

@@ -67,6 +67,24 @@ export class Metrics {
     labelNames: ["kind"],
     registers: [this.registry],
   });
+  readonly gossipMessagesTotal = new Counter({
+    name: "rustchain_gossip_messages_total",
+    help: "Gossip messages received, by topic and validation result (accept, ignore, reject).",
+    labelNames: ["topic", "result"],
+    registers: [this.registry],
+  });
+  readonly reqRespRequestsTotal = new Counter({
+    name: "rustchain_reqresp_requests_total",
+    help: "Req/resp exchanges by protocol, direction (in: served, out: made) and result (ok or an error code).",
+    labelNames: ["protocol", "direction", "result"],
+    registers: [this.registry],
+  });
+  readonly validatorDutiesTotal = new Counter({
+    name: "rustchain_validator_duties_total",
+    help: "This validator's duties: proposals made or missed, attestations sent or missed.",
+    labelNames: ["duty", "result"],
+    registers: [this.registry],
+  });
   readonly slashingEvidenceTotal = new Counter({
     name: "rustchain_slashing_evidence_total",
     help: "Slashable offences this node detected",
@@ -83,9 +101,57 @@ export class Metrics {
     this.blockProductionSeconds.observe(seconds);
   }
 
-  /** Serve /metrics on host:port; returns the server (port 0 picks a free port). */
-  listen(host: string, port: number): Promise<Server> {
+  /**
+   * Gauges read when Prometheus scrapes (peers, slots, sync distance, database and disk), each from `source` in its
+   * own collect step, rather than kept up to date by the code that changes them.
+   */
+  sample(source: MetricsSource): void {
+    const gauge = (name: string, help: string, read: () => number | Promise<number | undefined> | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const v = await read();
+          if (v !== undefined) this.set(v);
+        },
+      });
+    const status = () => source.status();
+    gauge("rustchain_peers", "Connected libp2p peers.", () => status().peers ?? 0);
+    gauge("rustchain_current_slot", "The slot clock's current slot.", () => status().currentSlot);
+    gauge("rustchain_head_slot", "Slot of the head block.", () => status().headSlot);
+    gauge("rustchain_sync_distance_slots", "Slots between the clock's current slot and the head's slot.", () => {
+      const s = status();
+      return Math.max(0, s.currentSlot - s.headSlot);
+    });
+    gauge("rustchain_syncing", "1 while the node is behind the clock by more than the health threshold.", () =>
+      status().syncing ? 1 : 0,
+    );
+    // One filesystem walk per scrape feeds both disk gauges (the size is read first, in registration order).
+    let disk: Promise<{ dbBytes: number; freeBytes: number } | undefined> = Promise.resolve(undefined);
+    gauge("rustchain_db_size_bytes", "Bytes of the RocksDB directory (chaindata).", async () => {
+      disk = source.disk().catch(() => undefined);
+      return (await disk)?.dbBytes;
+    });
+    gauge(
+      "rustchain_disk_free_bytes",
+      "Bytes free for the node on the datadir's filesystem.",
+      async () => (await disk)?.freeBytes,
+    );
+  }
+
+  /** Serve /metrics (and the health endpoints, when given) on host:port; port 0 picks a free port. */
+  listen(
+    host: string,
+    port: number,
+    health?: (path: string) => { status: number; body: unknown } | undefined,
+  ): Promise<Server> {
     const server = createServer(async (req, res) => {
+      const answer = req.method === "GET" && req.url ? health?.(req.url) : undefined;
+      if (answer) {
+        res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+        return;
+      }
       if (req.url !== "/metrics") {
         res.writeHead(404).end();
         return;
@@ -98,4 +164,10 @@ export class Metrics {
       server.listen(port, host, () => resolve(server));
     });
   }
+}
+
+/** What the node tells its metrics at scrape time. */
+export interface MetricsSource {
+  status(): { peers: number | undefined; currentSlot: number; headSlot: number; syncing: boolean };
+  disk(): Promise<{ dbBytes: number; freeBytes: number }>;
 }

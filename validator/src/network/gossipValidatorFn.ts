@@ -19,9 +19,25 @@ export interface GossipValidatorFnModules {
   getValidator(): GossipValidator | undefined;
   /** Penalise the peer that sent us a REJECTed message. */
   onReject(from: PeerId, code: string): void;
+  /** Every verdict, for the node's metrics. */
+  onVerdict?(result: "accept" | "ignore" | "reject"): void;
 }
 
 export function createGossipValidatorFn(topic: GossipTopicName, modules: GossipValidatorFnModules): TopicValidatorFn {
+  const validate = validatorFn(topic, modules);
+  const verdicts = {
+    [TopicValidatorResult.Accept]: "accept",
+    [TopicValidatorResult.Ignore]: "ignore",
+    [TopicValidatorResult.Reject]: "reject",
+  } as const;
+  return async (from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    const result = await validate(from, msg);
+    modules.onVerdict?.(verdicts[result]);
+    return result;
+  };
+}
+
+function validatorFn(topic: GossipTopicName, modules: GossipValidatorFnModules): TopicValidatorFn {
   const { logger, maxBytes } = modules;
   return async (from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
     // Rule: a message over the topic's size limit is invalid whatever it contains; reject before decoding anything.

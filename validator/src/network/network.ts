@@ -38,6 +38,13 @@ export interface NetworkModules {
   chainId: bigint;
   /** Gossip validation per topic (node/gossip.ts); a topic without one accepts anything within its size. */
   validators?: Partial<Record<GossipTopicName, GossipValidator>>;
+  /** Traffic counters (the node's Prometheus metrics). */
+  metrics?: NetworkMetrics;
+}
+
+export interface NetworkMetrics {
+  gossip(topic: GossipTopicName, result: "accept" | "ignore" | "reject"): void;
+  reqResp(protocol: string, direction: "in" | "out", result: string): void;
 }
 
 /** Receives every gossip message that passed validation on a subscribed topic; `from` is the propagating peer. */
@@ -118,7 +125,7 @@ export class Network {
     const node = await createLibp2p<NetworkServices>({
       start: false,
       privateKey: this.privateKey,
-      addresses: { listen: opts.listenAddrs },
+      addresses: { listen: opts.listenAddrs, announce: opts.announceAddrs },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
@@ -167,6 +174,7 @@ export class Network {
           maxBytes: opts.gossipMaxBytes[name],
           getValidator: () => this.validators.get(name),
           onReject: (from, code) => this.penalize(from, opts.peerScore.gossipRejectPenalty, code),
+          onVerdict: (result) => this.modules.metrics?.gossip(name, result),
         }),
       );
     }
@@ -177,6 +185,7 @@ export class Network {
       chainId,
       logger: this.log,
       onInvalid: (peer, code) => this.penalize(peer, opts.peerScore.reqRespInvalidPenalty, code),
+      onOutcome: (protocol, direction, result) => this.modules.metrics?.reqResp(protocol, direction, result),
     });
     try {
       await reqResp.register();

@@ -44,6 +44,11 @@ export interface ReqRespOptions {
 export interface NetworkOptions {
   /** Listen multiaddrs. Every node binds 127.0.0.1 on a free port unless told otherwise. */
   listenAddrs: string[];
+  /**
+   * The addresses peers should dial, when they differ from the listen addresses (a host behind NAT, or one listening
+   * on 0.0.0.0): announced instead of the listen addresses. Empty: announce what we listen on.
+   */
+  announceAddrs: string[];
   /** Bootstrap multiaddrs, each ending in /p2p/<peer id>; dialled bootstrapDelayMs after start. */
   bootstrap: string[];
   bootstrapDelayMs: number;
@@ -81,6 +86,7 @@ const KiB = 1024;
 
 export const defaultNetworkOptions: NetworkOptions = {
   listenAddrs: ["/ip4/127.0.0.1/tcp/0"],
+  announceAddrs: [],
   bootstrap: [],
   bootstrapDelayMs: 1000,
   bootstrapRedialMs: 5000,

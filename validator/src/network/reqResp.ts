@@ -42,6 +42,8 @@ export interface ReqRespModules {
   logger: Logger;
   /** A peer broke the protocol (malformed request or response): penalise it. */
   onInvalid(peer: PeerId, code: string): void;
+  /** Every exchange's outcome ("ok" or the error code), made ("out") or served ("in"): the node's metrics. */
+  onOutcome?(protocol: ReqRespProtocolName, direction: "in" | "out", result: string): void;
 }
 
 export class ReqResp {
@@ -155,9 +157,11 @@ export class ReqResp {
         await stream.close({ signal });
       })();
       const [chunks] = await Promise.all([reading, writing]);
+      this.modules.onOutcome?.(name, "out", "ok");
       return chunks;
     } catch (e) {
       const err = asReqRespError(e);
+      this.modules.onOutcome?.(name, "out", err.type.code);
       if (err.type.code === "REQ_INVALID_RESPONSE") this.modules.onInvalid(peer, err.type.code);
       stream.abort(err);
       throw err;
@@ -182,14 +186,17 @@ export class ReqResp {
       } catch (e) {
         if (e instanceof ReqRespError && e.type.code === "REQ_INVALID_REQUEST") throw e;
         log.warn({ protocol: name, err: (e as Error).message }, "Req/resp handler failed");
+        this.modules.onOutcome?.(name, "in", "REQ_SERVER_ERROR");
         await writeChunks(stream, [errorChunk("server error")], signal);
         await stream.close({ signal });
         return;
       }
       await writeChunks(stream, chunks, signal);
       await stream.close({ signal });
+      this.modules.onOutcome?.(name, "in", "ok");
     } catch (e) {
       const err = asReqRespError(e);
+      this.modules.onOutcome?.(name, "in", err.type.code);
       if (err.type.code === "REQ_INVALID_REQUEST") this.modules.onInvalid(peer, err.type.code);
       log.debug({ protocol: name, code: err.type.code, peer: peer.toString() }, "Req/resp request failed");
       stream.abort(err);

@@ -50,6 +50,7 @@ import { snapshotHandlers } from "../snapshot/snapSync.ts";
 import { SnapshotService } from "../snapshot/snapshotService.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
 import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
+import { NodeHealth } from "./nodeHealth.ts";
 
 export interface NodeOptions {
   datadir: string;
@@ -109,6 +110,7 @@ export class RustChainNode {
     readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
     readonly snapshots: SnapshotService | undefined,
     private readonly parts: {
+      health: NodeHealth;
       bridge: BridgeService;
       db: Database;
       recovery: SenderRecovery;
@@ -205,7 +207,14 @@ export class RustChainNode {
         { validatorIndex: index, extraData: new Uint8Array(0) },
         { chain, mempool, logger: logger.child({ module: "producer" }), metrics },
       );
-      validator = { index, secretKey: opts.secretKey, publicKey, protection, producer };
+      validator = {
+        index,
+        secretKey: opts.secretKey,
+        publicKey,
+        protection,
+        producer,
+        onDuty: (duty, result) => metrics.validatorDutiesTotal.inc({ duty, result }),
+      };
     }
 
     // Consensus state restored from the database, before anything can import a block.
@@ -247,6 +256,10 @@ export class RustChainNode {
         handlers: {
           ...createReqRespHandlers({ chain, state: consensus.state, checkpoints: consensus.checkpoints }),
           ...snapshotHandlers(localSnapshots),
+        },
+        metrics: {
+          gossip: (topic, result) => metrics.gossipMessagesTotal.inc({ topic, result }),
+          reqResp: (protocol, direction, result) => metrics.reqRespRequestsTotal.inc({ protocol, direction, result }),
         },
         validators: createGossipValidators(
           consensusOptions,
@@ -364,13 +377,31 @@ export class RustChainNode {
       bridge,
     });
     rpcHandlers = api.handlers;
+    const health = new NodeHealth({
+      chain,
+      currentSlot: () => consensus.clock.currentSlot(),
+      finalizedSlot: () => consensus.state.finality.finalized.slot,
+      peers: () => (network ? network.peers().length : undefined),
+      datadir: opts.datadir,
+    });
+    metrics.sample(health);
     const rpc = new RpcServer(
       { ...defaultRpcServerOptions, ...opts.rpc },
-      { api, chain, mempool, filters, logger: logger.child({ module: "rpc" }), metrics },
+      {
+        api,
+        chain,
+        mempool,
+        filters,
+        logger: logger.child({ module: "rpc" }),
+        metrics,
+        health: (path) => health.respond(path),
+      },
     );
     await rpc.listen();
     logger.info({ url: rpc.url, chainId: Number(chain.chainId) }, "RPC listening");
-    const metricsServer = opts.metrics ? await metrics.listen(opts.metrics.host, opts.metrics.port) : undefined;
+    const metricsServer = opts.metrics
+      ? await metrics.listen(opts.metrics.host, opts.metrics.port, (path) => health.respond(path))
+      : undefined;
     if (metricsServer) {
       const a = metricsServer.address();
       if (a && typeof a !== "string")
@@ -412,6 +443,7 @@ export class RustChainNode {
     bridge.start();
     engine.start();
     return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, snapshots, {
+      health,
       bridge,
       db,
       recovery,
@@ -423,8 +455,15 @@ export class RustChainNode {
     });
   }
 
+  /** http://host:port/metrics when metrics are served. */
+  get metricsUrl(): string | undefined {
+    const a = this.parts.metricsServer?.address();
+    return a && typeof a !== "string" ? `http://${a.address}:${a.port}/metrics` : undefined;
+  }
+
   async stop(): Promise<void> {
     const p = this.parts;
+    p.health.markStopping();
     await this.engine.stop();
     await p.bridge.stop();
     p.sync?.stop();

@@ -74,6 +74,8 @@ export class RpcServer {
       filters: FilterManager;
       logger: Logger;
       metrics?: Metrics;
+      /** GET /health (ready) and /live: the node's answer, status and body; without it /health is always 200. */
+      health?: (path: string) => { status: number; body: unknown } | undefined;
     },
   ) {
     modules.chain.on("block", (b) => this.onBlock(b));
@@ -122,9 +124,14 @@ export class RpcServer {
         .end();
       return;
     }
-    if (req.method === "GET" && (req.url === "/health" || req.url === "/")) {
-      this.send(res, 200, { status: "ok", head: Number(this.modules.chain.head.number) });
-      return;
+    if (req.method === "GET") {
+      const path = req.url === "/" ? "/health" : (req.url ?? "");
+      const answer =
+        this.modules.health?.(path) ?? (path === "/health" ? { status: 200, body: { status: "ok" } } : undefined);
+      if (answer) {
+        this.send(res, answer.status, answer.body);
+        return;
+      }
     }
     if (req.method !== "POST") {
       this.send(res, 405, errorResponse(null, new RpcError(RpcCode.INVALID_REQUEST, "only POST is supported")));

@@ -57,6 +57,7 @@ export class AttesterDuty {
     } catch (e) {
       // An honest validator that cannot vote is worth seeing: finality needs its weight.
       logger.warn({ err: (e as Error).message, slot: Number(slot) }, "No attestation this slot");
+      v.onDuty?.("attest", "missed");
       return;
     }
     await this.modules.justifiedPersisted();
@@ -68,9 +69,11 @@ export class AttesterDuty {
       });
     } catch (e) {
       logger.warn({ err: (e as Error).message, slot: Number(slot) }, "Slashing protection refused an attestation");
+      v.onDuty?.("attest", "missed");
       return;
     }
     const att = signAttestation(v.secretKey, chainId, v.index, data);
+    v.onDuty?.("attest", "done");
     this.modules.votes.onAttestation(att);
     await this.modules.publisher
       ?.publish("attestations", encodeSignedAttestation(att))

@@ -78,14 +78,26 @@ export class ProposerDuty {
   }
 
   private propose(slot: bigint, vrfProof: Uint8Array): Promise<void> {
-    const run = this.proposing.then(() => this.proposeNow(slot, vrfProof));
+    const report = this.modules.validator.onDuty;
+    const run = this.proposing
+      .then(() => this.proposeNow(slot, vrfProof))
+      .then(
+        (made) => {
+          if (made) report?.("propose", "done");
+        },
+        (e) => {
+          report?.("propose", "missed");
+          throw e;
+        },
+      );
     this.proposing = run.catch(() => undefined);
     return run;
   }
 
-  private async proposeNow(slot: bigint, vrfProof: Uint8Array): Promise<void> {
+  /** Build, sign and publish our block of `slot`; false when another block of the slot got there first. */
+  private async proposeNow(slot: bigint, vrfProof: Uint8Array): Promise<boolean> {
     const { chain, validator: v, publisher, logger } = this.modules;
-    if (chain.head.slot >= slot) return;
+    if (chain.head.slot >= slot) return false;
     const extras = await this.extrasFor(slot);
     const imported = await v.producer.produce({
       slot,
@@ -100,6 +112,7 @@ export class ProposerDuty {
     await publisher
       ?.publish("blocks", encodeBlock(imported.block))
       .catch((e) => logger.debug({ err: (e as Error).message }, "Block publish failed"));
+    return true;
   }
 
   /** Evidence, attestations and AI proofs for a block on the current head. */

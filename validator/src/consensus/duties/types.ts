@@ -9,6 +9,8 @@ export interface LocalValidator {
   publicKey: Uint8Array;
   protection: SlashingProtection;
   producer: BlockProducer;
+  /** Each duty's outcome, for the node's metrics: a proposal made or failed, an attestation sent or not. */
+  onDuty?(duty: "propose" | "attest", result: "done" | "missed"): void;
 }
 
 /** Where our own consensus messages are published (the network, or a test wrapper around it). */
