@@ -24,6 +24,7 @@ import { loadGenesisFile, RustChainNode } from "../node/node.ts";
 import { loadReplicationKey } from "../replication/replicationKey.ts";
 import { checkUrl, parseCheckpoint } from "./argParsers.ts";
 import { addBridgeOptions, bridgeArgs, bridgeNodeOptions } from "./bridgeOptions.ts";
+import { applyConfig } from "./configFile.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
@@ -45,6 +46,15 @@ function parseHostPort(value: string): { host: string; port: number } {
 function checkHostPort(value: string): string {
   parseHostPort(value);
   return value;
+}
+
+/** host:port as a libp2p TCP multiaddr: /ip4/… for an IPv4 address, /ip6/… for [v6], /dns/… for a name. */
+function announceMultiaddr(value: string): string {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[3]) > 65535) throw new CliError(`--announce-addr: expected host:port, got ${value}`);
+  if (m[1]) return `/ip6/${m[1]}/tcp/${m[3]}`;
+  const host = m[2] as string;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? `/ip4/${host}/tcp/${m[3]}` : `/dns/${host}/tcp/${m[3]}`;
 }
 
 function parseIntArg(value: string): number {
@@ -292,6 +302,15 @@ const nodeCommand = program
   .option("--bootstrap <multiaddrs>", "comma-separated peers to connect to first (/ip4/…/tcp/…/p2p/…)", parseList, [])
   .option("--no-p2p", "run without networking (a chain of one validator)")
   .option(
+    "--announce-addr <host:port>",
+    "address peers should dial (comma-separated or repeated), when it differs from --p2p-addr (NAT, 0.0.0.0)",
+    parseList,
+    [],
+  )
+  .option("--max-peers <n>", "most connected peers", parseIntArg)
+  .option("--no-dht-private-addrs", "leave private and loopback addresses out of DHT records (public hosts)")
+  .option("--config <file>", "JSON file with any of these flags (camelCase keys); RUSTCHAIN_<FLAG> env overrides it")
+  .option(
     "--admin-addr <host:port>",
     "admin API (peers, deny list) address; token in <datadir>/admin-token",
     checkHostPort,
@@ -350,7 +369,9 @@ nodeCommand
     }
     if (o.syncMode === "snap" && !o.p2p) program.error("error: --sync-mode snap needs the network (drop --no-p2p)");
     const logger = makeLogger(o.logLevel, o.logName);
-    const genesis = await loadGenesisFile(o.genesis);
+    const genesis = await loadGenesisFile(o.genesis).catch((e: Error) =>
+      program.error(`error: cannot load the genesis file ${o.genesis}: ${describeError(e)}`),
+    );
     const secretKey = o.key ? (await loadValidatorKey(o.key, o.passwordFile)).secretKey : undefined;
     let miner: Awaited<ReturnType<typeof minerOptions>> | undefined;
     if (o.miner) {
@@ -380,6 +401,9 @@ nodeCommand
           ? {
               listenAddrs: [`/ip4/${p2p.host}/tcp/${p2p.port}`],
               bootstrap: o.bootstrap,
+              announceAddrs: (o.announceAddr as string[]).map(announceMultiaddr),
+              ...(o.maxPeers ? { maxPeers: o.maxPeers } : {}),
+              dht: { allowPrivateAddresses: o.dhtPrivateAddrs },
               // A loopback devnet has every peer behind one address: allow as many inbound connections (and
               // connection attempts per second) from it as the prefix limit.
               ...(o.maxPeersPerPrefix
@@ -480,8 +504,16 @@ registerSlashingProtectionCommand(program);
 registerSnapshotCommand(program);
 
 try {
-  await program.parseAsync(process.argv);
+  const argv = process.argv;
+  // `rustchain node --config <file>` and RUSTCHAIN_* environment overrides (configFile.ts).
+  const args =
+    argv[2] === "node" ? [...argv.slice(0, 3), ...applyConfig(nodeCommand, argv.slice(3), process.env)] : argv;
+  await program.parseAsync(args);
 } catch (e) {
+  if (e instanceof InvalidArgumentError) {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  }
   if (e instanceof RustChainError || e instanceof CliError || (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
     console.error(`error: ${describeError(e)}`);
     process.exit(1);
