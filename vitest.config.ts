@@ -23,6 +23,7 @@ export default defineConfig({
             "contracts/**/*.test.ts",
             "edge/src/**/*.test.ts",
             "bridge-relayer/**/*.test.ts",
+            "terraform/**/*.test.ts",
             "infra/**/*.test.ts",
           ],
           exclude: ["**/node_modules/**", CONSENSUS],

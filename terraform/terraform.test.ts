@@ -1,0 +1,176 @@
+// The offline acceptance of terraform/ (no terraform binary on CI machines; docs/operators.md, "What was not run
+// here"): every module parses, its references resolve, module calls match their children's variables, variables are
+// typed, described and validated where constrained, endpoints are outputs, AWS resources carry the required tags, no
+// secret reaches state or text, the environment keeps its state in an encrypted, locked S3 backend, and every file
+// is laid out as `terraform fmt` would.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+import { checkHclFormat } from "./checks/hclFormat.ts";
+import {
+  checkModuleCalls,
+  checkOutputs,
+  checkReferences,
+  checkSecretsInState,
+  checkTags,
+  checkTemplates,
+  checkVariables,
+  findLiteralSecrets,
+  loadModule,
+  type TfModule,
+} from "./checks/moduleCheck.ts";
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+
+/** The endpoints each module promises as outputs. */
+const REQUIRED_OUTPUTS: Record<string, readonly string[]> = {
+  "modules/validator": ["p2p_endpoint", "rpc_endpoint", "metrics_endpoint", "public_ip", "private_ip"],
+  "modules/snapshots": ["snapshot_url", "bucket_arn", "https_endpoint"],
+  "modules/edge": ["rpc_url", "websocket_url", "ingest_url"],
+  "modules/relayer": ["status_url", "metrics_endpoint", "redis_endpoint"],
+  "modules/monitoring": ["prometheus_url", "grafana_url", "private_ip"],
+  "environments/testnet": [
+    "validator_p2p_endpoints",
+    "validator_metrics_endpoints",
+    "fullnode_rpc_endpoints",
+    "snapshot_url",
+    "edge_rpc_url",
+    "edge_ingest_url",
+    "relayer_status_url",
+    "redis_endpoint",
+    "prometheus_url",
+    "grafana_url",
+  ],
+};
+
+const MODULE_DIRS = Object.keys(REQUIRED_OUTPUTS);
+
+function filesUnder(dir: string, pattern: RegExp): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (entry === "node_modules" || entry === ".terraform") continue;
+    if (statSync(path).isDirectory()) out.push(...filesUnder(path, pattern));
+    else if (pattern.test(entry)) out.push(path);
+  }
+  return out.sort();
+}
+
+const cache = new Map<string, Promise<TfModule>>();
+function load(dir: string): Promise<TfModule> {
+  const abs = resolve(dir);
+  if (!cache.has(abs)) cache.set(abs, loadModule(abs));
+  return cache.get(abs)!;
+}
+const childLoader = (mod: TfModule) => (source: string) => load(resolve(mod.dir, source));
+
+const modules = new Map<string, TfModule>();
+beforeAll(async () => {
+  for (const dir of MODULE_DIRS) modules.set(dir, await load(join(ROOT, dir)));
+});
+
+test("every directory with .tf files is a known module (so none escapes these checks)", () => {
+  const dirs = new Set(filesUnder(ROOT, /\.tf$/).map((f) => relative(ROOT, dirname(f))));
+  expect([...dirs].sort()).toEqual([...MODULE_DIRS].sort());
+});
+
+describe.each(MODULE_DIRS)("%s", (dir) => {
+  const mod = () => modules.get(dir)!;
+
+  test("parses, and every var/local/module/data/resource reference resolves", async () => {
+    expect(mod().files.size).toBeGreaterThan(0);
+    expect(await checkReferences(mod(), childLoader(mod()))).toEqual([]);
+  });
+
+  test("module calls: sources exist, arguments are declared variables, required variables are passed", async () => {
+    expect(await checkModuleCalls(mod(), childLoader(mod()))).toEqual([]);
+  });
+
+  test("templatefile(): the template exists and receives every name it uses", async () => {
+    expect(await checkTemplates(mod())).toEqual([]);
+  });
+
+  test("variables have a type, a description, and a validation when constrained", () => {
+    expect(checkVariables(mod())).toEqual([]);
+  });
+
+  test("outputs are described and include the module's endpoints", () => {
+    expect(checkOutputs(mod(), REQUIRED_OUTPUTS[dir]!)).toEqual([]);
+  });
+
+  test("taggable AWS resources carry local.tags / var.tags", () => {
+    expect(checkTags(mod())).toEqual([]);
+  });
+
+  test("no resource or data source puts a secret value in state", () => {
+    expect(checkSecretsInState(mod())).toEqual([]);
+  });
+
+  test("declares required_version and pinned providers", () => {
+    const tf = mod().terraform;
+    expect(tf.some((b) => typeof b.required_version === "string")).toBe(true);
+    const providers = tf.flatMap((b) => (b.required_providers ?? []) as Record<string, { version?: string }>[]);
+    expect(providers.length).toBeGreaterThan(0);
+    for (const block of providers) for (const p of Object.values(block)) expect(p.version).toMatch(/\d/);
+  });
+
+  test("AWS modules require tags with Project, Environment and ManagedBy", () => {
+    const usesAws = [...mod().resources.keys()].some((r) => r.startsWith("aws_"));
+    if (!usesAws) return;
+    const tags = mod().variables.get("tags") ?? mod().locals.get("tags");
+    expect(tags, "a tags variable or local").toBeDefined();
+    const text = JSON.stringify(tags);
+    for (const key of ["Project", "Environment", "ManagedBy"]) expect(text).toContain(key);
+  });
+});
+
+describe("environments/testnet", () => {
+  const env = () => modules.get("environments/testnet")!;
+
+  test("keeps state in S3, encrypted, with DynamoDB locking", () => {
+    const backends = env().terraform.flatMap((b) => (b.backend ?? []) as Record<string, Record<string, unknown>[]>[]);
+    const s3 = backends.flatMap((b) => b.s3 ?? [])[0];
+    expect(s3, "backend \"s3\"").toBeDefined();
+    expect(s3!.encrypt).toBe(true);
+    expect(s3!.dynamodb_table).toMatch(/\S/);
+    expect(s3!.bucket).toMatch(/\S/);
+    expect(s3!.key).toMatch(/testnet/);
+  });
+
+  test("composes every module", () => {
+    const sources = [...env().modules.values()].map((m) => String(m.source));
+    for (const m of ["validator", "snapshots", "edge", "relayer", "monitoring"]) {
+      expect(sources).toContain(`../../modules/${m}`);
+    }
+  });
+
+  test("its tags hold Project, Environment and ManagedBy, and every module gets them", () => {
+    const tags = JSON.stringify(env().locals.get("tags"));
+    for (const key of ["Project", "Environment", "ManagedBy"]) expect(tags).toContain(key);
+    for (const [name, call] of env().modules) {
+      if (String(call.source).endsWith("/edge")) continue; // Cloudflare: no AWS tags
+      expect(String(call.tags), `module ${name}`).toMatch(/local\.tags/);
+    }
+  });
+
+  test("runs validators and fullnodes as separate tiers", () => {
+    const calls = [...env().modules.values()].filter((m) => String(m.source).endsWith("/validator"));
+    const roles = calls.map((c) => String(c.role));
+    expect(roles.some((r) => r.includes('"validator"') || r === "validator")).toBe(true);
+    expect(roles.some((r) => r.includes('"fullnode"') || r === "fullnode")).toBe(true);
+  });
+});
+
+describe("text of every file under terraform/", () => {
+  const tfFiles = filesUnder(ROOT, /\.(tf|tfvars|tfvars\.example)$/);
+  const allFiles = filesUnder(ROOT, /\.(tf|tfvars|tfvars\.example|tftpl|hcl)$/);
+
+  test.each(tfFiles.map((f) => relative(ROOT, f)))("%s is formatted as terraform fmt would", (file) => {
+    expect(checkHclFormat(readFileSync(join(ROOT, file), "utf8"))).toEqual([]);
+  });
+
+  test.each(allFiles.map((f) => relative(ROOT, f)))("%s holds no literal secret", (file) => {
+    expect(findLiteralSecrets(readFileSync(join(ROOT, file), "utf8"))).toEqual([]);
+  });
+});
