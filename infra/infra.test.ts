@@ -498,6 +498,8 @@ describe("release (npm run release)", () => {
     for (const bin of ["rustchain", "rustchain-relayer", "../install.sh"])
       expect(statSync(join(release.dir, "bin", bin)).mode & 0o111, bin).not.toBe(0);
     for (const unit of UNITS) expect(existsSync(join(release.dir, "systemd", unit)), unit).toBe(true);
+    for (const example of ["node.json.example", "validator.env.example", "relayer.env.example", "edge.env.example"])
+      expect(existsSync(join(release.dir, "config", example)), example).toBe(true);
     for (const entry of ["rustchain.js", "rustchain-relayer.js", "recoveryWorker.js", "chunkWorker.js"])
       expect(existsSync(join(release.dir, "lib", entry)), entry).toBe(true);
     expect(release.tarball && existsSync(release.tarball)).toBe(true);
@@ -542,6 +544,26 @@ describe("release (npm run release)", () => {
     const relayer = launch("rustchain-relayer", ["--help"]);
     expect(relayer.status, relayer.stderr).toBe(0);
     expect(relayer.stdout).toMatch(/Usage: rustchain-relayer/);
+  });
+
+  it("the compiled `rustchain node --config` accepts config/node.json.example (it stops at the missing genesis)", () => {
+    const missing = join(outDir, "missing-genesis.json");
+    const r = spawnSync(
+      join(release.dir, "bin", "rustchain"),
+      [
+        "node",
+        "--config",
+        join(release.dir, "config", "node.json.example"),
+        "--datadir",
+        join(outDir, "node"),
+        "--genesis",
+        missing,
+      ],
+      { cwd: outDir, encoding: "utf8", env: { ...nodeEnv(), RUSTCHAIN_NODE: process.execPath } },
+    );
+    expect(r.stderr).not.toMatch(/--config/);
+    expect(r.stderr).toContain(`cannot load the genesis file ${missing}`);
+    expect(r.status).toBe(1);
   });
 
   it("the launchers pass shellcheck", () => {

@@ -9,6 +9,7 @@
 //     node_modules/               the external modules (rocksdb, secp256k1, @chainsafe/blst, piscina) and their
 //                                 dependencies, copied from this checkout with this platform's prebuilt binaries only
 //     systemd/*.service           infra/systemd units
+//     config/*.example            infra/config: node.json and the units' environment files, to copy to /etc/rustchain
 //     install.sh                  infra/scripts/install.sh
 //   dist/rustchain-<version>.tar.gz
 //
@@ -247,6 +248,7 @@ export async function buildRelease(opts: { outDir?: string; tar?: boolean } = {}
     recursive: true,
     filter: (p) => !p.endsWith(".test.ts"),
   });
+  cpSync(join(ROOT, "infra/config"), join(dir, "config"), { recursive: true });
   cpSync(join(ROOT, "infra/scripts/install.sh"), join(dir, "install.sh"));
   chmodSync(join(dir, "install.sh"), 0o755);
 

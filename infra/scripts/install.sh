@@ -7,7 +7,8 @@
 # - unpacks the release to /opt/rustchain/releases/<version> and points /opt/rustchain/bin at its bin/ (an upgrade
 #   is a new directory and a symlink switch; the previous release stays for a rollback);
 # - creates /var/lib/rustchain (the datadir, the only path the services may write) and /etc/rustchain (settings,
-#   root:rustchain 0750: node.json, *.env, keystores and password files);
+#   root:rustchain 0750: node.json, *.env, keystores and password files; the release's *.example files are copied
+#   there as templates);
 # - installs the systemd units and runs `systemctl enable --now` on the services asked for.
 # Node.js >= 22 must be installed (the release is compiled JavaScript run by `node`).
 set -euo pipefail
@@ -64,6 +65,11 @@ rmdir "$staging"
 ln -sfn "releases/$name/bin" "$prefix/bin.new"
 mv -T "$prefix/bin.new" "$prefix/bin"
 echo "install.sh: installed $(cat "$prefix/releases/$name/VERSION") in $prefix/releases/$name"
+
+# Examples of the settings next to the real files (never overwritten: node.json, *.env are the operator's).
+for example in "$prefix/releases/$name"/config/*.example; do
+  install -m 0640 -o root -g rustchain "$example" "$confdir/"
+done
 
 for unit in "$prefix/releases/$name"/systemd/*.service; do
   install -m 0644 -o root -g root "$unit" /etc/systemd/system/
