@@ -566,6 +566,22 @@ describe("release (npm run release)", () => {
     expect(r.status).toBe(1);
   });
 
+  it("the worker-thread entry points load under plain node and export their task function", () => {
+    for (const worker of ["recoveryWorker", "chunkWorker"]) {
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(join(release.dir, "lib", `${worker}.js`))}); console.log(typeof m.default)`,
+        ],
+        { cwd: outDir, encoding: "utf8", env: nodeEnv() },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim(), worker).toBe("function");
+    }
+  });
+
   it("the launchers pass shellcheck", () => {
     const shellcheck = tool("shellcheck", "shellcheck");
     const r = run(shellcheck, [

@@ -2,7 +2,8 @@
 //
 //   dist/rustchain-<version>/
 //     VERSION                     <root package.json version>-<git short hash>[-dirty]
-//     package.json                name, version and the external (native) runtime dependencies only
+//     package.json                name, version, engines (node >= 22.15: zlib zstd) and the external runtime
+//                                 dependencies only
 //     bin/rustchain               sh launcher: exec node lib/rustchain.js (`rustchain bridge …` → the bridge CLI)
 //     bin/rustchain-relayer       sh launcher: exec node lib/rustchain-relayer.js
 //     lib/*.js                    esbuild bundles (ESM, code-split) + the worker-thread entry points
@@ -241,7 +242,7 @@ export async function buildRelease(opts: { outDir?: string; tar?: boolean } = {}
   const dependencies = Object.fromEntries(RUNTIME_EXTERNALS.map((n) => [n, installedVersion(n).version]));
   writeFileSync(
     join(dir, "package.json"),
-    `${JSON.stringify({ name: "rustchain", version, private: true, type: "module", engines: { node: ">=22" }, dependencies }, null, 2)}\n`,
+    `${JSON.stringify({ name: "rustchain", version, private: true, type: "module", engines: { node: ">=22.15" }, dependencies }, null, 2)}\n`,
   );
   writeFileSync(join(dir, "VERSION"), `${version}\n`);
   cpSync(join(ROOT, "infra/systemd"), join(dir, "systemd"), {

@@ -10,7 +10,7 @@
 #   root:rustchain 0750: node.json, *.env, keystores and password files; the release's *.example files are copied
 #   there as templates);
 # - installs the systemd units and runs `systemctl enable --now` on the services asked for.
-# Node.js >= 22 must be installed (the release is compiled JavaScript run by `node`).
+# Node.js >= 22.15 must be installed (the release is compiled JavaScript run by `node`).
 set -euo pipefail
 
 usage() {
@@ -30,9 +30,11 @@ for service in "$@"; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 22 ]; then
-  echo "install.sh: Node.js >= 22 is required (found: ${node_major})" >&2
+# The release uses zlib's zstd (snapshots), in Node.js since 22.15. systemd finds `node` on its default PATH
+# (/usr/local/bin, /usr/bin): install Node.js there, not only in a login shell's PATH.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo none)
+if ! node -e 'process.exit(typeof require("node:zlib").zstdDecompressSync === "function" ? 0 : 1)' 2>/dev/null; then
+  echo "install.sh: Node.js >= 22.15 is required (found: ${node_version})" >&2
   exit 1
 fi
 
