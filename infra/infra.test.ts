@@ -603,7 +603,7 @@ describe("release (npm run release)", () => {
     expect(r.stdout.trim()).toBe(release.version);
   });
 
-  it("a compiled devnet opens RocksDB (native addon), starts its worker pools and produces blocks", async () => {
+  it("a compiled devnet opens RocksDB (native addon), starts its worker pools, produces blocks and exits 0 on SIGTERM", async () => {
     const datadir = join(outDir, "devnet");
     const child = spawn(
       join(release.dir, "bin", "rustchain"),
@@ -645,9 +645,13 @@ describe("release (npm run release)", () => {
         if (res?.ok) head = Number(((await res.json()) as { result: string }).result);
       }
       expect(head, log).toBeGreaterThanOrEqual(3);
-    } finally {
+      // systemd stops the service with SIGTERM (through the launcher's exec) and restarts it on a non-zero exit
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      expect(await exited, log).toBe(0);
+      expect(log).toMatch(/"msg":"Stopped"/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
   }, 60_000);
 });
