@@ -22,6 +22,7 @@ import { Chain } from "../chain/chain.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
 import { createConsensus } from "../consensus/createConsensus.ts";
+import { LocalSigner } from "../consensus/duties/signer.ts";
 import type { GossipPublisher, LocalValidator } from "../consensus/duties/types.ts";
 import { ConsensusEngine } from "../consensus/engine.ts";
 import { type ConsensusOptions, defaultConsensusOptions } from "../consensus/options.ts";
@@ -209,9 +210,8 @@ export class RustChainNode {
       );
       validator = {
         index,
-        secretKey: opts.secretKey,
         publicKey,
-        protection,
+        signer: new LocalSigner(opts.secretKey, publicKey, protection),
         producer,
         onDuty: (duty, result) => metrics.validatorDutiesTotal.inc({ duty, result }),
       };
@@ -284,7 +284,7 @@ export class RustChainNode {
     if (network && validator && opts.byzantine) {
       publisher = byzantinePublisher(
         network,
-        { secretKey: validator.secretKey, index: validator.index, chainId: chain.chainId },
+        { secretKey: opts.secretKey as Uint8Array, index: validator.index, chainId: chain.chainId },
         opts.byzantine,
         consensusLogger,
       );

@@ -14,8 +14,8 @@ import {
   encodeSignedAttestation,
   encodeSignedFinalizeVote,
   finalizeSigningRoot,
-  signAttestation,
-  signFinalizeVote,
+  signedAttestation,
+  signedFinalizeVote,
 } from "../messages/attestation.ts";
 import type { VoteProcessor } from "../voteProcessor.ts";
 import type { GossipPublisher, LocalValidator } from "./types.ts";
@@ -61,8 +61,9 @@ export class AttesterDuty {
       return;
     }
     await this.modules.justifiedPersisted();
+    let signature: Uint8Array;
     try {
-      await v.protection.checkAndRecordAttestation(v.publicKey, {
+      signature = await v.signer.attestation({
         sourceSlot: BigInt(data.source.slot),
         targetSlot: BigInt(data.target.slot),
         signingRoot: attestationSigningRoot(chainId, data),
@@ -72,7 +73,7 @@ export class AttesterDuty {
       v.onDuty?.("attest", "missed");
       return;
     }
-    const att = signAttestation(v.secretKey, chainId, v.index, data);
+    const att = signedAttestation(v.index, data, signature);
     v.onDuty?.("attest", "done");
     this.modules.votes.onAttestation(att);
     await this.modules.publisher
@@ -91,16 +92,14 @@ export class AttesterDuty {
     await this.attesting;
     await this.modules.justifiedPersisted();
     if (BigInt(cp.slot) !== clock.currentSlot()) return; // too late now: the next slot's attestation may be out
+    let signature: Uint8Array;
     try {
-      await v.protection.checkAndRecordFinalizeVote(v.publicKey, {
-        slot: BigInt(cp.slot),
-        signingRoot: finalizeSigningRoot(chainId, cp),
-      });
+      signature = await v.signer.finalizeVote(BigInt(cp.slot), finalizeSigningRoot(chainId, cp));
     } catch (e) {
       logger.warn({ err: (e as Error).message, slot: cp.slot }, "Slashing protection refused a finalize vote");
       return;
     }
-    const vote = signFinalizeVote(v.secretKey, chainId, v.index, cp);
+    const vote = signedFinalizeVote(v.index, cp, signature);
     this.modules.votes.onFinalizeVote(vote);
     await this.modules.publisher
       ?.publish("finalize_votes", encodeSignedFinalizeVote(vote))

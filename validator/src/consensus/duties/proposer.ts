@@ -2,7 +2,7 @@
 // block on the fork-choice head with the pools' attestations, evidence and AI proofs, signs it after slashing
 // protection recorded it, imports it and gossips it. The weighted fallback pick proposes after `fallbackDelayMs` if no
 // block of the slot arrived. One proposal at a time: a slow one lands before the next slot builds on the head.
-import { type BlockExtras, blsSign, bytesToBigint, encodeBlock } from "@rustchain/shared";
+import { type BlockExtras, bytesToBigint, encodeBlock } from "@rustchain/shared";
 import type { Logger } from "pino";
 import { blockSigningRoot, type Chain } from "../../chain/chain.ts";
 import { REGISTRY_ADDRESS } from "../../chain/validatorRegistry.ts";
@@ -11,7 +11,7 @@ import type { AiProof } from "../ai/proof.ts";
 import { type ChainView, encodeVrfClaim } from "../chainView.ts";
 import type { Scheduler, SlotClock } from "../clock.ts";
 import type { ConsensusState } from "../consensusState.ts";
-import { computeVrf, fallbackProposer, isEligible, totalWeight } from "../election/vrfElection.ts";
+import { fallbackProposer, isEligible, totalWeight, vrfInput, vrfOutput } from "../election/vrfElection.ts";
 import { encodeAggregateAttestation } from "../messages/attestation.ts";
 import type { ConsensusOptions } from "../options.ts";
 import type { AiProofPool } from "../pools/aiProofPool.ts";
@@ -63,7 +63,8 @@ export class ProposerDuty {
     const me = validators[v.index];
     const total = totalWeight(weights);
     if (!me || me.weight === 0n || total === 0n) return;
-    const vrf = computeVrf(v.secretKey, chain.chainId, seed, slot);
+    const proof = await v.signer.vrf(vrfInput(chain.chainId, seed, slot));
+    const vrf = { proof, output: vrfOutput(proof) };
     if (isEligible(vrf.output, me.weight, total, chain.genesis.params.expectedLeadersPerSlot)) {
       await this.propose(slot, encodeVrfClaim(vrf.proof, false));
       return;
@@ -103,11 +104,7 @@ export class ProposerDuty {
       slot,
       vrfProof,
       extras,
-      sign: async (s, hash) => {
-        const root = blockSigningRoot(chain.chainId, hash);
-        await v.protection.checkAndRecordBlock(v.publicKey, s, root);
-        return blsSign(v.secretKey, root);
-      },
+      sign: (s, hash) => v.signer.block(s, blockSigningRoot(chain.chainId, hash)),
     });
     await publisher
       ?.publish("blocks", encodeBlock(imported.block))

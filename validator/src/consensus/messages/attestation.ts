@@ -31,6 +31,26 @@ export function finalizeSigningRoot(chainId: bigint, checkpoint: Checkpoint): Ui
  * Sign `data` as validator `validatorIndex`. Refuses data that no peer would accept (an invalid FFG link), so a
  * validator never signs a message it cannot publish. Slashing protection must have approved `data` before this.
  */
+/** An attestation with a signature made elsewhere (a ValidatorSigner); the data is checked as signAttestation does. */
+export function signedAttestation(
+  validatorIndex: number,
+  data: AttestationData,
+  signature: Uint8Array,
+): SignedAttestation {
+  checkValidatorIndex(validatorIndex);
+  checkAttestationData(data);
+  return { validatorIndex, data, signature };
+}
+
+export function signedFinalizeVote(
+  validatorIndex: number,
+  checkpoint: Checkpoint,
+  signature: Uint8Array,
+): SignedFinalizeVote {
+  checkValidatorIndex(validatorIndex);
+  return { validatorIndex, checkpoint, signature };
+}
+
 export function signAttestation(
   secretKey: Uint8Array,
   chainId: bigint,
