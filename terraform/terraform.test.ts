@@ -3,6 +3,7 @@
 // typed, described and validated where constrained, endpoints are outputs, AWS resources carry the required tags, no
 // secret reaches state or text, the environment keeps its state in an encrypted, locked S3 backend, and every file
 // is laid out as `terraform fmt` would.
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,19 @@ import {
 } from "./checks/moduleCheck.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
+const HAS_SHELLCHECK = spawnSync("sh", ["-c", "command -v shellcheck"]).status === 0;
+
+/**
+ * A user-data template as the shell will see it, for shellcheck: directives dropped (both branches kept), every
+ * `${name}` replaced by a placeholder word, `$${` and `%%{` unescaped.
+ */
+function renderForShellcheck(template: string): string {
+  return template
+    .replace(/^%\{[^}]*\}\n?/gm, "")
+    .replace(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, "placeholder_$1")
+    .replaceAll("$${", "${")
+    .replaceAll("%%{", "%{");
+}
 
 /** The endpoints each module promises as outputs. */
 const REQUIRED_OUTPUTS: Record<string, readonly string[]> = {
@@ -131,7 +145,7 @@ describe("environments/testnet", () => {
   test("keeps state in S3, encrypted, with DynamoDB locking", () => {
     const backends = env().terraform.flatMap((b) => (b.backend ?? []) as Record<string, Record<string, unknown>[]>[]);
     const s3 = backends.flatMap((b) => b.s3 ?? [])[0];
-    expect(s3, "backend \"s3\"").toBeDefined();
+    expect(s3, 'backend "s3"').toBeDefined();
     expect(s3!.encrypt).toBe(true);
     expect(s3!.dynamodb_table).toMatch(/\S/);
     expect(s3!.bucket).toMatch(/\S/);
@@ -172,5 +186,13 @@ describe("text of every file under terraform/", () => {
 
   test.each(allFiles.map((f) => relative(ROOT, f)))("%s holds no literal secret", (file) => {
     expect(findLiteralSecrets(readFileSync(join(ROOT, file), "utf8"))).toEqual([]);
+  });
+
+  const templates = filesUnder(ROOT, /\.sh\.tftpl$/).map((f) => relative(ROOT, f));
+  test.runIf(HAS_SHELLCHECK).each(templates)("%s passes shellcheck once rendered", (file) => {
+    const script = renderForShellcheck(readFileSync(join(ROOT, file), "utf8"));
+    const r = spawnSync("shellcheck", ["-s", "bash", "-f", "gcc", "-"], { input: script, encoding: "utf8" });
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(0);
   });
 });

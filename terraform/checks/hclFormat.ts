@@ -9,8 +9,9 @@
 //                                                (blank, comment, block header, `tags = {`) ends it. The `=` sits one
 //                                                space after the longest key of the run, and one space follows it.
 //   one blank line between top-level blocks      a top-level `}` is followed by a blank line or the end of the file.
+//   no interpolation-only strings                `x = "${var.y}"` is written `x = var.y`.
 //
-// Heredoc bodies are left alone, as the formatter does. Strings are scanned with their `${…}` interpolations, so
+// Heredoc bodies are left alone, as the formatter does; a heredoc attribute takes part in its run of `=`. Strings are scanned with their `${…}` interpolations, so
 // brackets and `=` inside strings count only where HCL would count them.
 
 export type FormatProblem = { line: number; message: string };
@@ -95,7 +96,8 @@ function scanLine(text: string): ScannedLine {
       if (!"=!<>".includes(prev) && next !== "=" && next !== ">" && text.slice(0, i).trim().length > 0) firstEq = i;
     }
   }
-  const assignAt = firstEq !== undefined && netAfterEq === 0 && heredocMarker === undefined ? firstEq : undefined;
+  // A heredoc attribute counts as single-line: fmt aligns it with its neighbours, and its body does not end the run.
+  const assignAt = firstEq !== undefined && netAfterEq === 0 ? firstEq : undefined;
   return { net, assignAt, heredocMarker };
 }
 
@@ -160,6 +162,11 @@ export function checkHclFormat(text: string): FormatProblem[] {
     const indent = raw.length - raw.trimStart().length;
     if (indent !== 2 * expectedLevel) report(lineNo, `indent ${indent}, expected ${2 * expectedLevel}`);
 
+    // fmt unwraps a string that is one interpolation ("${x}" becomes x).
+    if (scanned.assignAt !== undefined && /^"\$\{[^{}]*\}"\s*(#.*)?$/.test(raw.slice(scanned.assignAt + 1).trim())) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes HCL syntax.
+      report(lineNo, 'interpolation-only string: write the expression without "${…}"');
+    }
     if (scanned.assignAt !== undefined) {
       const leadWidth = raw.slice(0, scanned.assignAt).trimEnd().length;
       chain.push({ line: lineNo, leadWidth, assignAt: scanned.assignAt, text: raw });

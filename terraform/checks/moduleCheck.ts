@@ -54,7 +54,9 @@ export async function loadModule(dir: string): Promise<TfModule> {
     providers: new Map(),
     dynamicNames: new Set(),
   };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".tf")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".tf"))
+    .sort()) {
     const text = readFileSync(join(dir, file), "utf8");
     mod.files.set(file, text);
     const json = (await parse(file, text)) as Record<string, unknown>;
@@ -108,7 +110,8 @@ function* strings(value: unknown, path: string): Generator<[string, string]> {
 /** Roots that are not declarations: meta-arguments' objects and Terraform's own. */
 const BUILTIN_ROOTS = new Set(["count", "each", "self", "path", "terraform"]);
 /** Resource types are recognized by their provider prefix. */
-const RESOURCE_TYPE = /^(aws|cloudflare|random|tls|null|archive|http|cloudinit|local|time)_[a-z0-9_]+$|^terraform_data$/;
+const RESOURCE_TYPE =
+  /^(aws|cloudflare|random|tls|null|archive|http|cloudinit|local|time)_[a-z0-9_]+$|^terraform_data$/;
 
 type Ref = { where: string; value: string };
 
@@ -148,7 +151,8 @@ async function referencesIn(filename: string, expression: string): Promise<strin
   try {
     return (await getReferencesInExpression(filename, expression)).map((r) => r.value);
   } catch {
-    const shapes = /(?<![\w.])((?:var|local|module)\.[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)?|data\.[a-z]\w*\.[A-Za-z_][\w-]*|[a-z]+_[a-z0-9_]+\.[A-Za-z_][\w-]*)/g;
+    const shapes =
+      /(?<![\w.])((?:var|local|module)\.[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)?|data\.[a-z]\w*\.[A-Za-z_][\w-]*|[a-z]+_[a-z0-9_]+\.[A-Za-z_][\w-]*)/g;
     return [...expression.replace(/\\"/g, "").matchAll(shapes)]
       .map((m) => m[1]!)
       .filter((r) => /^(var|local|module|data)\./.test(r) || RESOURCE_TYPE.test(r.split(".")[0]!));
@@ -208,7 +212,17 @@ export async function checkTemplates(mod: TfModule) {
   return problems;
 }
 
-const TEMPLATE_FUNCTIONS_AND_KEYWORDS = new Set(["if", "else", "endif", "for", "endfor", "in", "true", "false", "null"]);
+const TEMPLATE_FUNCTIONS_AND_KEYWORDS = new Set([
+  "if",
+  "else",
+  "endif",
+  "for",
+  "endfor",
+  "in",
+  "true",
+  "false",
+  "null",
+]);
 
 /** The root names a Terraform template reads (`${a.b}`, `%{ if c }`, `%{ for x in xs }`), minus its loop variables. */
 export function templateRoots(template: string): Set<string> {
@@ -274,7 +288,7 @@ export const CONSTRAINED_VARIABLES: [RegExp, string][] = [
   [/^name$|_name$/, "names are used in resource names and must be short and lowercase"],
   [/^tags$/, "tags must include Project, Environment and ManagedBy"],
   [/_gib$|_iops$|_throughput$/, "volume sizes and rates have AWS bounds"],
-  [/^max_peers$|_every$|_count$/, "counts are positive and bounded"],
+  [/^max_peers$|_every$|_count$|_number$|_seconds$/, "counts are positive and bounded"],
   [/^region$/, "an AWS region name"],
   [/_url$/, "a URL must be https:// (or s3:// where stated)"],
   [/^compatibility_date$/, "a date YYYY-MM-DD"],
@@ -283,8 +297,8 @@ export const CONSTRAINED_VARIABLES: [RegExp, string][] = [
   [/_version$/, "a version string"],
 ];
 
-/** Variable names the constraint table exempts, with the reason (used for booleans and free text). */
-const CONSTRAINT_EXEMPT = new Set<string>([]);
+/** How hcl2json writes the type `bool`. */
+const BOOL_TYPE = ["$", "{bool}"].join("");
 
 export function checkVariables(mod: TfModule) {
   const problems: string[] = [];
@@ -295,7 +309,7 @@ export function checkVariables(mod: TfModule) {
     }
     const rule = CONSTRAINED_VARIABLES.find(([re]) => re.test(name));
     const validations = (body.validation ?? []) as Json[];
-    if (rule && !CONSTRAINT_EXEMPT.has(name) && validations.length === 0 && body.type !== "${bool}") {
+    if (rule && validations.length === 0 && body.type !== BOOL_TYPE) {
       problems.push(`variable ${name}: needs a validation (${rule[1]})`);
     }
     for (const v of validations) {
@@ -396,8 +410,8 @@ export function checkSecretsInState(mod: TfModule) {
   }
   for (const [name, body] of mod.resources) {
     // Cloudflare: a secret_text binding's text is kept in state; secrets are set with `wrangler secret put`.
-    for (const [, text] of strings(body.bindings, "")) {
-      if (/type\s*=\s*"secret_text"/.test(text)) {
+    for (const [path, text] of strings(body.bindings, "")) {
+      if (/type\s*=\s*"secret_text"/.test(text) || (path.endsWith(".type") && text === "secret_text")) {
         problems.push(`resource ${name}: a secret_text binding would keep the secret in state`);
       }
     }
@@ -409,9 +423,12 @@ export function checkSecretsInState(mod: TfModule) {
 export const SECRET_PATTERNS: [RegExp, string][] = [
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, "an AWS access key id"],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
-  [/\b(password|passwd|secret|token|api_key|auth_token|access_key|secret_key)\s*=\s*"(?!\$\{)[^"]+"/i, "a literal secret"],
+  [
+    /\b(password|passwd|secret|token|api_key|auth_token|access_key|secret_key)\s*=\s*"(?!\$\{)[^"]+"/i,
+    "a literal secret",
+  ],
   [/(?<![0-9a-fA-F])(0x)?[0-9a-fA-F]{64}(?![0-9a-fA-F])/, "a 64-hex string (a key?)"],
-  [/\b[A-Za-z0-9+/]{40}\b(?=.*(?:secret|key))/i, "an AWS secret access key"],
+  [/(secret|key)\w*\s*=\s*"[A-Za-z0-9+/]{40}"/i, "an AWS secret access key"],
 ];
 
 export function findLiteralSecrets(text: string): string[] {

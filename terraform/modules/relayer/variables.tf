@@ -168,12 +168,12 @@ variable "redis_node_type" {
 
 variable "redis_engine_version" {
   type        = string
-  description = "Redis engine version (streams and consumer groups need 5.0 or later)."
+  description = "Redis engine version (7.0 or later: transit_encryption_mode needs it)."
   default     = "7.1"
 
   validation {
-    condition     = can(regex("^[5-9]\\.[0-9]+$", var.redis_engine_version))
-    error_message = "redis_engine_version must be major.minor, 5.0 or later."
+    condition     = can(regex("^[7-9]\\.[0-9]+$", var.redis_engine_version))
+    error_message = "redis_engine_version must be major.minor, 7.0 or later."
   }
 }
 
