@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, test } from "vitest";
 import { checkHclFormat } from "./checks/hclFormat.ts";
 import {
@@ -39,6 +40,7 @@ function renderForShellcheck(template: string): string {
 
 /** The endpoints each module promises as outputs. */
 const REQUIRED_OUTPUTS: Record<string, readonly string[]> = {
+  bootstrap: ["state_bucket", "lock_table", "artifacts_url"],
   "modules/validator": ["p2p_endpoint", "rpc_endpoint", "metrics_endpoint", "public_ip", "private_ip"],
   "modules/snapshots": ["snapshot_url", "bucket_arn", "https_endpoint"],
   "modules/edge": ["rpc_url", "websocket_url", "ingest_url"],
@@ -166,6 +168,13 @@ describe("environments/testnet", () => {
       if (String(call.source).endsWith("/edge")) continue; // Cloudflare: no AWS tags
       expect(String(call.tags), `module ${name}`).toMatch(/local\.tags/);
     }
+  });
+
+  test("terraform.tfvars.example sets only declared variables, and every required one", async () => {
+    const file = join(ROOT, "environments/testnet/terraform.tfvars.example");
+    const values = (await parse("terraform.tfvars", readFileSync(file, "utf8"))) as Record<string, unknown>;
+    for (const key of Object.keys(values)) expect(env().variables.has(key), key).toBe(true);
+    for (const [name, body] of env().variables) if (!("default" in body)) expect(values, name).toHaveProperty(name);
   });
 
   test("runs validators and fullnodes as separate tiers", () => {
