@@ -34,7 +34,7 @@ locals {
       rpcAddr         = "${local.rpc_listen_public ? "0.0.0.0" : "127.0.0.1"}:${var.rpc_port}"
       metricsAddr     = "0.0.0.0:${var.metrics_port}"
     },
-    length(var.bootstrap_peers) > 0 ? { bootstrap = join(",", var.bootstrap_peers) } : {},
+    length(var.bootstrap_peers) > 0 ? { bootstrap = var.bootstrap_peers } : {},
     local.validator ? { key = local.keystore_path, passwordFile = local.password_path } : {},
     local.validator && var.bridge_keystore_s3_uri != null ? { bridgeKeystore = local.bridge_path } : {},
     var.snapshot_every > 0 ? { snapshotEvery = var.snapshot_every, snapshotTo = local.snapshot_url } : {},
