@@ -22,7 +22,7 @@ import { Chain } from "../chain/chain.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
 import { createConsensus } from "../consensus/createConsensus.ts";
-import { LocalSigner } from "../consensus/duties/signer.ts";
+import { LocalSigner, type ValidatorSigner } from "../consensus/duties/signer.ts";
 import type { GossipPublisher, LocalValidator } from "../consensus/duties/types.ts";
 import { ConsensusEngine } from "../consensus/engine.ts";
 import { type ConsensusOptions, defaultConsensusOptions } from "../consensus/options.ts";
@@ -44,6 +44,7 @@ import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
 import { ContractRuntime, checkDeployData } from "../runtime/contractRuntime.ts";
+import { RemoteSigner } from "../signer/remoteSigner.ts";
 import { defaultSnapshotExportOptions, type SnapshotExportOptions } from "../snapshot/exporter.ts";
 import { createDirStore, type ObjectStore } from "../snapshot/objectStore.ts";
 import { type RestoreOptions, restoreSnapshot } from "../snapshot/restoreSnapshot.ts";
@@ -58,6 +59,8 @@ export interface NodeOptions {
   genesis: Genesis;
   /** BLS secret key of this validator; without it the node only follows. */
   secretKey?: Uint8Array;
+  /** Instead of `secretKey`: the key and its slashing protection live in a remote signer (signer/signerServer.ts). */
+  remoteSigner?: { url: string; tokenFile: string; publicKey: Uint8Array };
   rpc: Partial<RpcServerOptions>;
   /** Metrics listen address; port 0 picks a free port, undefined disables. */
   metrics?: { host: string; port: number };
@@ -92,7 +95,9 @@ export interface NodeOptions {
   bridge?: Partial<BridgeOptions>;
 }
 
-export type NodeErrorType = { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string };
+export type NodeErrorType =
+  | { code: "NODE_KEY_NOT_IN_VALIDATOR_SET"; publicKey: string }
+  | { code: "NODE_SIGNER_CONFLICT"; reason: string };
 export class NodeError extends RustChainError<NodeErrorType> {}
 
 export async function loadGenesisFile(path: string): Promise<Genesis> {
@@ -198,12 +203,27 @@ export class RustChainNode {
 
     let validator: LocalValidator | undefined;
     let protection: SlashingProtection | undefined;
-    if (opts.secretKey) {
-      const publicKey = blsPublicKey(opts.secretKey);
+    const remote = opts.remoteSigner;
+    if (remote && (opts.secretKey || opts.byzantine)) {
+      throw new NodeError({
+        code: "NODE_SIGNER_CONFLICT",
+        reason: "a remote signer excludes a local key and byzantine mode",
+      });
+    }
+    if (opts.secretKey || remote) {
+      const publicKey = remote ? remote.publicKey : blsPublicKey(opts.secretKey as Uint8Array);
       const pub = Buffer.from(publicKey);
       const index = opts.genesis.validators.findIndex((v) => pub.equals(v.blsPublicKey));
       if (index < 0) throw new NodeError({ code: "NODE_KEY_NOT_IN_VALIDATOR_SET", publicKey: bytesToHex(pub) });
-      protection = await openSlashingProtection(opts.datadir, { genesisValidatorsRoot: chain.genesisHash });
+      // With a remote signer the key and its slashing protection live there: no protection database here.
+      let signer: ValidatorSigner;
+      if (remote) {
+        signer = await RemoteSigner.connect(remote.url, remote.tokenFile, publicKey);
+        logger.info({ url: remote.url }, "Validator signs through a remote signer");
+      } else {
+        protection = await openSlashingProtection(opts.datadir, { genesisValidatorsRoot: chain.genesisHash });
+        signer = new LocalSigner(opts.secretKey as Uint8Array, publicKey, protection);
+      }
       const producer = new BlockProducer(
         { validatorIndex: index, extraData: new Uint8Array(0) },
         { chain, mempool, logger: logger.child({ module: "producer" }), metrics },
@@ -211,7 +231,7 @@ export class RustChainNode {
       validator = {
         index,
         publicKey,
-        signer: new LocalSigner(opts.secretKey, publicKey, protection),
+        signer,
         producer,
         onDuty: (duty, result) => metrics.validatorDutiesTotal.inc({ duty, result }),
       };
