@@ -185,6 +185,33 @@ describe("environments/testnet", () => {
   });
 });
 
+/** The long flags of `rustchain node`, camelCased as --config keys (validator/src/cli/configFile.ts). */
+function nodeConfigKeys(): Set<string> {
+  const cli = join(ROOT, "../validator/src/cli");
+  const main = readFileSync(join(cli, "main.ts"), "utf8");
+  const start = main.indexOf('.command("node")');
+  const end = main.indexOf(".command(", start + 1);
+  const text = [
+    main.slice(start, end < 0 ? undefined : end),
+    readFileSync(join(cli, "snapshotCommand.ts"), "utf8"),
+    readFileSync(join(cli, "bridgeOptions.ts"), "utf8"),
+  ].join("\n");
+  const keys = new Set<string>();
+  for (const m of text.matchAll(/"--(?:no-)?([a-z][a-z0-9-]*)[ "]/g)) {
+    keys.add(m[1]!.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+  }
+  return keys;
+}
+
+test("validator module: every /etc/rustchain/node.json key is a flag of rustchain node", () => {
+  const config = String(modules.get("modules/validator")!.locals.get("node_config"));
+  const keys = [...config.matchAll(/\b([a-z][A-Za-z0-9]*)\s*=(?!=)/g)].map((m) => m[1]!);
+  expect(keys.length).toBeGreaterThan(10);
+  const flags = nodeConfigKeys();
+  expect(flags.has("p2pAddr")).toBe(true);
+  expect(keys.filter((k) => !flags.has(k))).toEqual([]);
+});
+
 describe("text of every file under terraform/", () => {
   const tfFiles = filesUnder(ROOT, /\.(tf|tfvars|tfvars\.example)$/);
   const allFiles = filesUnder(ROOT, /\.(tf|tfvars|tfvars\.example|tftpl|hcl)$/);
