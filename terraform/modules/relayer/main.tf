@@ -159,6 +159,18 @@ data "aws_iam_policy_document" "relayer" {
   }
 
   statement {
+    sid       = "ClaimStableAddress"
+    actions   = ["ec2:AssignPrivateIpAddresses"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:*:network-interface/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Subnet"
+      values   = [data.aws_subnet.this.arn]
+    }
+  }
+
+  statement {
     sid       = "ReadKeystorePassword"
     actions   = strcontains(var.keystore_password_ref, ":ssm:") ? ["ssm:GetParameter"] : ["secretsmanager:GetSecretValue"]
     resources = [var.keystore_password_ref]
@@ -198,6 +210,7 @@ resource "aws_launch_template" "relayer" {
   tags                   = local.tags
 
   user_data = base64encode(templatefile("${path.module}/user_data.sh.tftpl", {
+    stable_ip         = local.private_ip
     name              = var.name
     region            = data.aws_region.current.name
     release_s3_uri    = var.release_s3_uri
@@ -214,10 +227,10 @@ resource "aws_launch_template" "relayer" {
     arn = aws_iam_instance_profile.relayer.arn
   }
 
+  # The subnet comes from the autoscaling group. The stable private address (local.private_ip) is a secondary
+  # address the instance claims at boot, so scrape targets and URLs survive replacement.
   network_interfaces {
     device_index                = 0
-    subnet_id                   = var.subnet_id
-    private_ip_address          = local.private_ip
     associate_public_ip_address = true
     security_groups             = [aws_security_group.relayer.id]
     delete_on_termination       = true

@@ -282,6 +282,18 @@ data "aws_iam_policy_document" "node" {
   }
 
   statement {
+    sid       = "ClaimStableAddress"
+    actions   = ["ec2:AssignPrivateIpAddresses"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:*:network-interface/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Subnet"
+      values   = [data.aws_subnet.this.arn]
+    }
+  }
+
+  statement {
     sid       = "DescribeForBoot"
     actions   = ["ec2:DescribeVolumes", "ec2:DescribeAddresses"]
     resources = ["*"]
@@ -331,6 +343,7 @@ resource "aws_launch_template" "node" {
   tags                   = local.tags
 
   user_data = base64encode(templatefile("${path.module}/user_data.sh.tftpl", {
+    stable_ip              = local.private_ip
     name                   = var.name
     role                   = var.role
     region                 = data.aws_region.current.name
@@ -354,12 +367,10 @@ resource "aws_launch_template" "node" {
     arn = aws_iam_instance_profile.node.arn
   }
 
-  # A fixed private address, so scrape targets and RPC URLs stay put across instance replacement (the ASG terminates
-  # the old instance before it launches the new one). The public address is replaced by the Elastic IP at boot.
+  # The subnet comes from the autoscaling group. The stable private address (local.private_ip) is a secondary
+  # address the instance claims at boot, so scrape targets and URLs survive replacement.
   network_interfaces {
     device_index                = 0
-    subnet_id                   = var.subnet_id
-    private_ip_address          = local.private_ip
     associate_public_ip_address = true
     security_groups             = [aws_security_group.node.id]
     delete_on_termination       = true
