@@ -28,6 +28,7 @@ import { applyConfig } from "./configFile.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
+import { addRemoteSignerOptions, registerSignerCommand, remoteSignerNodeOptions } from "./signerCommand.ts";
 import { registerSlashingProtectionCommand } from "./slashingProtectionCommand.ts";
 import {
   addSnapshotExportOptions,
@@ -339,6 +340,7 @@ const nodeCommand = program
 addSnapshotExportOptions(nodeCommand);
 addWarpSyncOptions(nodeCommand);
 addBridgeOptions(nodeCommand, true);
+addRemoteSignerOptions(nodeCommand);
 nodeCommand
   .addOption(
     new Option(
@@ -361,9 +363,11 @@ nodeCommand
     }
     let snapshotOptions: ReturnType<typeof snapshotNodeOptions>;
     let bridge: Awaited<ReturnType<typeof bridgeNodeOptions>>;
+    let remoteSigner: ReturnType<typeof remoteSignerNodeOptions>;
     try {
       snapshotOptions = snapshotNodeOptions(o);
       bridge = await bridgeNodeOptions(o);
+      remoteSigner = remoteSignerNodeOptions(o);
     } catch (e) {
       return program.error(`error: ${describeError(e)}`);
     }
@@ -381,7 +385,9 @@ nodeCommand
         if (!/^0x[0-9a-fA-F]{40}$/.test(o.miner)) program.error("error: --miner expects a 20-byte 0x address");
         address = hexToBytes(o.miner.toLowerCase());
       } else {
-        const pub = secretKey && Buffer.from(blsPublicKey(secretKey));
+        const pub = remoteSigner
+          ? Buffer.from(remoteSigner.publicKey)
+          : secretKey && Buffer.from(blsPublicKey(secretKey));
         const v = pub && genesis.validators.find((x) => pub.equals(x.blsPublicKey));
         if (!v) return program.error("error: --miner without an address needs this node's validator key");
         address = v.feeRecipient;
@@ -411,6 +417,7 @@ nodeCommand
                 : {}),
             }
           : undefined,
+        remoteSigner,
         checkpoint: o.checkpoint,
         replication: o.replicationKeyFile
           ? { key: await loadReplicationKey(resolve(o.replicationKeyFile)), pushTo: o.replicateTo }
@@ -502,6 +509,7 @@ program
 registerKeysCommand(program);
 registerSlashingProtectionCommand(program);
 registerSnapshotCommand(program);
+registerSignerCommand(program);
 
 try {
   const argv = process.argv;
