@@ -19,7 +19,7 @@ locals {
   }
   prometheus_config = merge(local.prometheus_base, {
     scrape_configs = [
-      for job in local.prometheus_base.scrape_configs : merge(job, { static_configs = [{ targets = local.targets_by_job[job.job_name] }] })
+      for job in local.prometheus_base.scrape_configs : merge(job, { static_configs = [{ targets = lookup(local.targets_by_job, job.job_name, []) }] })
       if length(lookup(local.targets_by_job, job.job_name, [])) > 0
     ]
   })
