@@ -175,6 +175,19 @@ describe("environments/testnet", () => {
     const values = (await parse("terraform.tfvars", readFileSync(file, "utf8"))) as Record<string, unknown>;
     for (const key of Object.keys(values)) expect(env().variables.has(key), key).toBe(true);
     for (const [name, body] of env().variables) if (!("default" in body)) expect(values, name).toHaveProperty(name);
+    // Validations of the form can(regex("…", var.x)) hold for the example's strings (RE2 patterns read as JS ones).
+    let checked = 0;
+    for (const [name, body] of env().variables) {
+      const value = values[name];
+      if (typeof value !== "string" || value.startsWith("replace-with")) continue;
+      for (const v of (body.validation ?? []) as { condition: string }[]) {
+        const m = /^\$\{can\(regex\("((?:[^"\\]|\\.)*)", var\.(\w+)\)\)\}$/.exec(v.condition);
+        if (!m || m[2] !== name) continue;
+        expect(value, name).toMatch(new RegExp(JSON.parse(`"${m[1]}"`)));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
   });
 
   test("runs validators and fullnodes as separate tiers", () => {
