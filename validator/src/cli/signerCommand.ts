@@ -21,6 +21,12 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] || "127.0.0.1", port: Number(m[2]) };
 }
 
+/** Validates a host:port value and keeps it as written (parsed in the action). */
+function checkListen(value: string): string {
+  parseListen(value);
+  return value;
+}
+
 function checkRoot(value: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError("expected 0x and 64 hex digits");
   return value.toLowerCase();
@@ -83,7 +89,7 @@ export function registerSignerCommand(program: Command): void {
     .option(
       "--listen <host:port>",
       "listen address (keep it on loopback or a private network)",
-      (v: string) => (parseListen(v), v),
+      checkListen,
       `${defaultSignerListen.host}:${defaultSignerListen.port}`,
     )
     .option("--log-level <level>", "trace, debug, info, warn, error", "info")
