@@ -16,7 +16,7 @@
 //   secrets        no resource or data source that would put a secret value in state; no literal secret in text.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { getReferencesInExpression, parse } from "@cdktf/hcl2json";
+import { getReferencesInExpression, parse } from "./hcl.ts";
 
 type Json = Record<string, unknown>;
 type BlockMap = Record<string, Json[]>;
