@@ -79,6 +79,11 @@ describe("rustchain node --config", () => {
     expect(err(["--config", join(dir, "missing.json")])).toMatch(/cannot read/);
   });
 
+  it("keeps the command line as it is without --config (the first argument included)", () => {
+    expect(applyConfig(command(), ["--help"], {})).toEqual(["--help"]);
+    expect(applyConfig(command(), ["--datadir", "/a"], {})).toEqual(["--datadir", "/a"]);
+  });
+
   it("reads RUSTCHAIN_<FLAG> without a file", () => {
     const args = applyConfig(command(), [], { RUSTCHAIN_DATADIR: "/d", RUSTCHAIN_DHT_PRIVATE_ADDRS: "false" });
     expect(

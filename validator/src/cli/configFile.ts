@@ -73,7 +73,8 @@ export function applyConfig(cmd: Command, args: readonly string[], env: NodeJS.P
   const unknown = Object.keys(file).filter((k) => !known.has(k));
   if (unknown.length > 0)
     throw new InvalidArgumentError(`--config: unknown setting(s) ${unknown.join(", ")} in ${path}`);
-  const out = args.filter((_, i) => i !== at && !(i === at + 1 && !args[at]?.includes("=")));
+  const inline = at >= 0 && (args[at] as string).includes("=");
+  const out = at < 0 ? [...args] : args.filter((_, i) => i !== at && !(i === at + 1 && !inline));
   for (const o of options) {
     if (given(out, o)) continue;
     const fromEnv = env[envName(o)];

@@ -153,7 +153,10 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
 class CliError extends Error {}
 
 const program = new Command();
-program.name("rustchain").description("RustChain validator node and tools").version("0.1.0");
+program
+  .name("rustchain")
+  .description("RustChain validator node and tools")
+  .version(process.env.RUSTCHAIN_VERSION ?? "0.1.0");
 
 const devnetCommand = program
   .command("devnet")
@@ -310,6 +313,12 @@ const nodeCommand = program
   )
   .option("--max-peers <n>", "most connected peers", parseIntArg)
   .option("--no-dht-private-addrs", "leave private and loopback addresses out of DHT records (public hosts)")
+  .option(
+    "--doppelganger-slots <n>",
+    "before signing, watch the network this many slots (once synced) for this key live elsewhere; 0 = off",
+    parseIntArg,
+    0,
+  )
   .option("--config <file>", "JSON file with any of these flags (camelCase keys); RUSTCHAIN_<FLAG> env overrides it")
   .option(
     "--admin-addr <host:port>",
@@ -426,6 +435,7 @@ nodeCommand
         byzantine,
         ...snapshotOptions,
         bridge,
+        doppelgangerSlots: o.doppelgangerSlots,
       },
       logger,
     );

@@ -12,6 +12,7 @@ import { verifyAiProofOnChain } from "../consensus/ai/verifyOnChain.ts";
 import type { ChainView } from "../consensus/chainView.ts";
 import type { SlotClock } from "../consensus/clock.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
+import type { Doppelganger } from "../consensus/duties/doppelganger.ts";
 import type { ConsensusEngine } from "../consensus/engine.ts";
 import { blockImportFault } from "../consensus/errors.ts";
 import type { ConsensusOptions } from "../consensus/options.ts";
@@ -44,6 +45,8 @@ export interface GossipModules {
   txsFromGossip: WeakSet<SignedTransaction>;
   /** Collects the bridge committee's signatures (every node serves them). */
   bridge: BridgeService;
+  /** This validator's doppelganger guard: it sees every valid vote carrying our index. */
+  doppelganger?: Doppelganger;
   logger: Logger;
 }
 
@@ -87,10 +90,14 @@ export function createGossipValidators(
       }
     },
     attestations: async (_t, data) => {
-      votes.onAttestation(validateGossipAttestation(clockCtx, data));
+      const att = validateGossipAttestation(clockCtx, data);
+      votes.onAttestation(att);
+      modules.doppelganger?.observe("attestation", att.validatorIndex, BigInt(att.data.target.slot));
     },
     finalize_votes: async (_t, data) => {
-      votes.onFinalizeVote(validateGossipFinalizeVote(clockCtx, data));
+      const vote = validateGossipFinalizeVote(clockCtx, data);
+      votes.onFinalizeVote(vote);
+      modules.doppelganger?.observe("finalize_vote", vote.validatorIndex, BigInt(vote.checkpoint.slot));
     },
     slashings: async (_t, data) => {
       const { evidence, offender } = validateGossipEvidence(

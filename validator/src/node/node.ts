@@ -22,6 +22,7 @@ import { Chain } from "../chain/chain.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
 import { createConsensus } from "../consensus/createConsensus.ts";
+import { Doppelganger, GuardedSigner } from "../consensus/duties/doppelganger.ts";
 import { LocalSigner, type ValidatorSigner } from "../consensus/duties/signer.ts";
 import type { GossipPublisher, LocalValidator } from "../consensus/duties/types.ts";
 import { ConsensusEngine } from "../consensus/engine.ts";
@@ -93,6 +94,12 @@ export interface NodeOptions {
    * committee and the gateways set, the node also watches both chains and signs final messages.
    */
   bridge?: Partial<BridgeOptions>;
+  /**
+   * Doppelganger protection: slots to watch gossip for this validator's key live elsewhere before signing anything
+   * once synced with peers (0, the default, turns it off: like Lighthouse's, it costs a few slots of duties at every
+   * start). Only with a network (alone, nobody else could be signing).
+   */
+  doppelgangerSlots?: number;
 }
 
 export type NodeErrorType =
@@ -202,6 +209,7 @@ export class RustChainNode {
     });
 
     let validator: LocalValidator | undefined;
+    let doppelganger: Doppelganger | undefined;
     let protection: SlashingProtection | undefined;
     const remote = opts.remoteSigner;
     if (remote && (opts.secretKey || opts.byzantine)) {
@@ -228,10 +236,28 @@ export class RustChainNode {
         { validatorIndex: index, extraData: new Uint8Array(0) },
         { chain, mempool, logger: logger.child({ module: "producer" }), metrics },
       );
+      doppelganger =
+        opts.network && (opts.doppelgangerSlots ?? 0) > 0
+          ? new Doppelganger(
+              { windowSlots: opts.doppelgangerSlots ?? 0, slotsPerEpoch: opts.genesis.params.slotsPerEpoch },
+              {
+                index,
+                startSlot: consensus.clock.currentSlot(),
+                currentSlot: () => consensus.clock.currentSlot(),
+                // Synced (within 2 slots) and connected: another instance's votes would reach us by gossip.
+                canHear: () =>
+                  (network?.peers().length ?? 0) > 0 && consensus.clock.currentSlot() - chain.head.slot <= 2n,
+                logger: logger.child({ module: "doppelganger" }),
+              },
+            )
+          : undefined;
+      // Every duty series exists from the start, so the first miss shows as an increase (alerts use increase()).
+      for (const duty of ["propose", "attest"])
+        for (const result of ["done", "missed"]) metrics.validatorDutiesTotal.inc({ duty, result }, 0);
       validator = {
         index,
         publicKey,
-        signer,
+        signer: doppelganger ? new GuardedSigner(signer, doppelganger) : signer,
         producer,
         onDuty: (duty, result) => metrics.validatorDutiesTotal.inc({ duty, result }),
       };
@@ -294,6 +320,7 @@ export class RustChainNode {
             clock: consensus.clock,
             txsFromGossip,
             bridge,
+            doppelganger,
             logger: logger.child({ module: "gossip" }),
           },
           gossipEvents,

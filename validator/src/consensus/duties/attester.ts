@@ -69,7 +69,10 @@ export class AttesterDuty {
         signingRoot: attestationSigningRoot(chainId, data),
       });
     } catch (e) {
-      logger.warn({ err: (e as Error).message, slot: Number(slot) }, "Slashing protection refused an attestation");
+      logger.warn(
+        { err: (e as Error).message, slot: Number(slot) },
+        "Signer refused an attestation (slashing protection or doppelganger guard)",
+      );
       v.onDuty?.("attest", "missed");
       return;
     }
@@ -96,7 +99,10 @@ export class AttesterDuty {
     try {
       signature = await v.signer.finalizeVote(BigInt(cp.slot), finalizeSigningRoot(chainId, cp));
     } catch (e) {
-      logger.warn({ err: (e as Error).message, slot: cp.slot }, "Slashing protection refused a finalize vote");
+      logger.warn(
+        { err: (e as Error).message, slot: cp.slot },
+        "Signer refused a finalize vote (slashing protection or doppelganger guard)",
+      );
       return;
     }
     const vote = signedFinalizeVote(v.index, cp, signature);
