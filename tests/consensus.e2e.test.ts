@@ -16,7 +16,9 @@
 //     across a restart; one that only finalize-votes for two blocks of a slot is slashed on that evidence.
 // At every sample, across all nodes and over time, no two different blocks are finalized at the same height.
 // The clusters are shared between scenarios to keep the run short (4 node processes are heavy on 2 cores).
+
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import {
   type Block,
   type BlockHeader,
@@ -775,6 +777,32 @@ describe("four honest validators, 1 s slots", () => {
     expect(watcher.violations).toEqual([]);
     await Promise.all([good.stop(), bad.stop()]);
   }, 150_000);
+
+  it("a second process with a live validator's key and --doppelganger-slots stays silent and says so; nobody is slashed", async ({
+    onTestFailed,
+  }) => {
+    const live = c.running();
+    reportOnFailure(() => c, onTestFailed);
+    const v1 = c.nodes[1]!;
+    const twin = await c.startFollower("twin-of-v1", [
+      ...["--key", join(v1.datadir, "validator-keystore.json"), "--password-file", join(v1.datadir, "password.txt")],
+      ...["--doppelganger-slots", "3"],
+    ]);
+    onTestFailed(() => console.log(`==== twin\n${twin.logs.tail(60).join("\n")}`));
+    await waitUntil(
+      "the twin to detect validator 1 live elsewhere",
+      async () => (twin.logs.grep('"Doppelganger detected').length > 0 ? true : undefined),
+      30_000,
+    );
+    // Several slots on: the twin signed nothing (every duty refused), validator 1 is not slashed anywhere, finality goes on.
+    const before = await c.finality(live[0]!);
+    await sleep(6 * SLOT_MS);
+    expect(twin.logs.grep("Signer refused").length).toBeGreaterThan(0);
+    for (const i of live) expect((await c.validatorSet(i))[1]?.slashed).toBe(false);
+    expect((await c.finality(live[0]!)).finalized.slot).toBeGreaterThan(before.finalized.slot);
+    expect(watcher.violations).toEqual([]);
+    await twin.stop();
+  }, 90_000);
 });
 
 describe("a byzantine validator (double votes and double proposals) among 4", () => {
