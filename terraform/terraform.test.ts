@@ -107,8 +107,8 @@ describe.each(MODULE_DIRS)("%s", (dir) => {
     expect(await checkTemplates(mod())).toEqual([]);
   });
 
-  test("variables have a type, a description, and a validation when constrained", () => {
-    expect(checkVariables(mod())).toEqual([]);
+  test("variables have a type, a description, and a validation when constrained (here or in the child they go to)", async () => {
+    expect(await checkVariables(mod(), childLoader(mod()))).toEqual([]);
   });
 
   test("outputs are described and include the module's endpoints", () => {

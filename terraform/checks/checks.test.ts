@@ -139,6 +139,23 @@ variable "optional_one" {
   default     = "x"
 }
 
+variable "checked_cidr" {
+  type        = string
+  description = "validated here, for callers that pass theirs through"
+  default     = "10.0.0.0/8"
+
+  validation {
+    condition     = can(cidrhost(var.checked_cidr, 0))
+    error_message = "checked_cidr must be a CIDR."
+  }
+}
+
+variable "loose_cidr" {
+  type        = string
+  description = "not validated here either"
+  default     = "10.0.0.0/8"
+}
+
 output "known" {
   description = "an output"
   value       = var.required_one
@@ -165,6 +182,16 @@ variable "role" {
     condition     = contains(["a"], var.subnet_cidr)
     error_message = "bad"
   }
+}
+
+variable "delegated_cidr" {
+  type        = string
+  description = "passed unchanged to a child variable that validates it"
+}
+
+variable "undelegated_cidr" {
+  type        = string
+  description = "passed to a child variable that does not validate it"
 }
 
 variable "untyped" {
@@ -211,8 +238,10 @@ resource "cloudflare_workers_script" "w" {
 
 module "child" {
   source     = "../child"
-  unknown    = 1
-  irrelevant = module.nothing.x
+  unknown      = 1
+  irrelevant   = module.nothing.x
+  checked_cidr = var.delegated_cidr
+  loose_cidr   = var.undelegated_cidr
 }
 
 module "gone" {
@@ -257,9 +286,11 @@ output "bad" {
   });
 
   test("variables: no type, constrained without validation, validation not reading it, sensitive default", async () => {
-    const problems = checkVariables(await load()).join("\n");
+    const problems = (await checkVariables(await load(), loadChild)).join("\n");
     expect(problems).toMatch(/variable untyped: no type/);
     expect(problems).toMatch(/variable subnet_cidr: needs a validation/);
+    expect(problems).toMatch(/variable undelegated_cidr: needs a validation/);
+    expect(problems).not.toMatch(/variable delegated_cidr/);
     expect(problems).toMatch(/variable tags: needs a validation/);
     expect(problems).toMatch(/variable role: validation does not read it/);
     expect(problems).toMatch(/variable token: a sensitive variable must not have a default/);

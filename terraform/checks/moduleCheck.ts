@@ -9,7 +9,8 @@
 //   module calls   a local `source` exists; every argument is a variable of the child; every required variable
 //                  (no default) of the child is passed.
 //   variables      a type and a description; a validation when the name says the value is constrained
-//                  (CONSTRAINED_VARIABLES); every validation's condition reads the variable itself.
+//                  (CONSTRAINED_VARIABLES), or the variable passed unchanged to a child module variable that
+//                  validates it; every validation's condition reads the variable itself.
 //   outputs        a description; the endpoint outputs each module promises.
 //   tags           every taggable AWS resource sets `tags` from local.tags / var.tags; an autoscaling group
 //                  propagates them with a dynamic "tag" block; a launch template tags its instances and volumes.
@@ -300,8 +301,32 @@ export const CONSTRAINED_VARIABLES: [RegExp, string][] = [
 /** How hcl2json writes the type `bool`. */
 const BOOL_TYPE = ["$", "{bool}"].join("");
 
-export function checkVariables(mod: TfModule) {
+/**
+ * Variables of `mod` handed unchanged (`x = var.name`) to a child module variable that has its own validation: the
+ * child's rule applies to the value, so the rule lives once (in the child) rather than being copied into each caller.
+ */
+async function delegatedValidations(mod: TfModule, loadChild: (source: string) => Promise<TfModule>) {
+  const delegated = new Set<string>();
+  for (const call of mod.modules.values()) {
+    const source = String(call.source);
+    if (!source.startsWith("./") && !source.startsWith("../")) continue;
+    const dir = resolve(mod.dir, source);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    const child = await loadChild(source);
+    for (const [arg, value] of Object.entries(call)) {
+      const m = /^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$/.exec(String(value));
+      const childVar = child.variables.get(arg);
+      if (!m || !childVar) continue;
+      const validations = (childVar.validation ?? []) as Json[];
+      if (validations.some((v) => String(v.condition).includes(`var.${arg}`))) delegated.add(m[1]!);
+    }
+  }
+  return delegated;
+}
+
+export async function checkVariables(mod: TfModule, loadChild?: (source: string) => Promise<TfModule>) {
   const problems: string[] = [];
+  const delegated = loadChild ? await delegatedValidations(mod, loadChild) : new Set<string>();
   for (const [name, body] of mod.variables) {
     if (typeof body.type !== "string") problems.push(`variable ${name}: no type`);
     if (typeof body.description !== "string" || body.description.trim().length < 10) {
@@ -309,7 +334,7 @@ export function checkVariables(mod: TfModule) {
     }
     const rule = CONSTRAINED_VARIABLES.find(([re]) => re.test(name));
     const validations = (body.validation ?? []) as Json[];
-    if (rule && validations.length === 0 && body.type !== BOOL_TYPE) {
+    if (rule && validations.length === 0 && body.type !== BOOL_TYPE && !delegated.has(name)) {
       problems.push(`variable ${name}: needs a validation (${rule[1]})`);
     }
     for (const v of validations) {
