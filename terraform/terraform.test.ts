@@ -46,6 +46,8 @@ const REQUIRED_OUTPUTS: Record<string, readonly string[]> = {
   "modules/edge": ["rpc_url", "websocket_url", "ingest_url"],
   "modules/relayer": ["status_url", "metrics_endpoint", "redis_endpoint"],
   "modules/monitoring": ["prometheus_url", "grafana_url", "private_ip"],
+  // Internal: the single-host pattern the three modules above share (environments never call it).
+  "modules/host": ["private_ip", "security_group_id", "role_arn"],
   "environments/testnet": [
     "validator_p2p_endpoints",
     "validator_metrics_endpoints",

@@ -4,8 +4,8 @@
 # instance syncs them at boot. Scraping happens inside the VPC; the UIs are reachable from admin_allowed_cidrs only.
 
 locals {
-  tags          = merge(var.tags, { Component = "monitoring", Name = var.name })
-  private_ip    = cidrhost(data.aws_subnet.this.cidr_block, var.private_ip_host_number)
+  tags          = module.host.tags
+  private_ip    = module.host.private_ip
   config_prefix = "monitoring/${var.name}"
   password_path = "/run/grafana/admin-password"
 
@@ -26,29 +26,6 @@ locals {
 
   # Every file the instance needs, by its key under the config prefix.
   grafana_files = fileset("${var.infra_dir}/grafana", "{provisioning/**/*.yaml,dashboards/*.json}")
-}
-
-data "aws_region" "current" {}
-
-data "aws_partition" "current" {}
-
-data "aws_subnet" "this" {
-  id = var.subnet_id
-}
-
-data "aws_ami" "ubuntu" {
-  most_recent = true
-  owners      = ["099720109477"] # Canonical
-
-  filter {
-    name   = "name"
-    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${var.architecture == "arm64" ? "arm64" : "amd64"}-server-*"]
-  }
-
-  filter {
-    name   = "architecture"
-    values = [var.architecture]
-  }
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -85,83 +62,15 @@ resource "aws_s3_object" "grafana" {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Network.
-
-resource "aws_security_group" "monitoring" {
-  name        = "${var.name}-monitoring"
-  description = "Prometheus and Grafana ${var.name}: UIs from admin CIDRs only"
-  vpc_id      = var.vpc_id
-  tags        = local.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "prometheus" {
-  for_each = toset(var.admin_allowed_cidrs)
-
-  security_group_id = aws_security_group.monitoring.id
-  description       = "Prometheus UI and API"
-  ip_protocol       = "tcp"
-  from_port         = 9090
-  to_port           = 9090
-  cidr_ipv4         = each.value
-  tags              = local.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "grafana" {
-  for_each = toset(var.admin_allowed_cidrs)
-
-  security_group_id = aws_security_group.monitoring.id
-  description       = "Grafana"
-  ip_protocol       = "tcp"
-  from_port         = 3000
-  to_port           = 3000
-  cidr_ipv4         = each.value
-  tags              = local.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.monitoring.id
-  description       = "scrape targets, S3, Secrets Manager, package mirrors"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
-  tags              = local.tags
-}
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Instance role: its config prefix and the Grafana password secret.
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "monitoring" {
-  name               = "${var.name}-monitoring"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_instance_profile" "monitoring" {
-  name = "${var.name}-monitoring"
-  role = aws_iam_role.monitoring.name
-  tags = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.monitoring.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
+# The host (modules/host): the UIs from admin CIDRs only, no SSH (Session Manager instead); an instance role that
+# reads its config prefix and the Grafana password secret. This module runs the instance itself (below), not an
+# autoscaling group: one fixed host whose configuration changes are synced, not replaced.
 
 data "aws_iam_policy_document" "monitoring" {
   statement {
     sid       = "ListConfig"
     actions   = ["s3:ListBucket"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.config_bucket_name}"]
+    resources = ["arn:${module.host.partition}:s3:::${var.config_bucket_name}"]
 
     condition {
       test     = "StringLike"
@@ -173,48 +82,50 @@ data "aws_iam_policy_document" "monitoring" {
   statement {
     sid       = "ReadConfig"
     actions   = ["s3:GetObject"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.config_bucket_name}/${local.config_prefix}/*"]
-  }
-
-  statement {
-    sid       = "ReadGrafanaPassword"
-    actions   = strcontains(var.grafana_admin_password_ref, ":ssm:") ? ["ssm:GetParameter"] : ["secretsmanager:GetSecretValue"]
-    resources = [var.grafana_admin_password_ref]
-  }
-
-  dynamic "statement" {
-    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
-
-    content {
-      sid       = "DecryptGrafanaPassword"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com", "ssm.${data.aws_region.current.name}.amazonaws.com"]
-      }
-    }
+    resources = ["arn:${module.host.partition}:s3:::${var.config_bucket_name}/${local.config_prefix}/*"]
   }
 }
 
-resource "aws_iam_role_policy" "monitoring" {
-  name   = "${var.name}-monitoring"
-  role   = aws_iam_role.monitoring.id
-  policy = data.aws_iam_policy_document.monitoring.json
+module "host" {
+  source = "../host"
+
+  name                   = var.name
+  purpose                = "monitoring"
+  tags                   = var.tags
+  component_tags         = { Component = "monitoring" }
+  vpc_id                 = var.vpc_id
+  subnet_id              = var.subnet_id
+  private_ip_host_number = var.private_ip_host_number
+  instance_type          = var.instance_type
+  architecture           = var.architecture
+  ami_id                 = var.ami_id
+  root_volume_size_gib   = var.root_volume_size_gib
+  ebs_kms_key_arn        = var.ebs_kms_key_arn
+  secrets_kms_key_arn    = var.secrets_kms_key_arn
+  password_ref           = var.grafana_admin_password_ref
+  password_label         = "GrafanaPassword"
+
+  security_group_description = "Prometheus and Grafana ${var.name}: UIs from admin CIDRs only"
+  egress_description         = "scrape targets, S3, Secrets Manager, package mirrors"
+  ingress = {
+    prometheus = { description = "Prometheus UI and API", port = 9090, cidrs = var.admin_allowed_cidrs }
+    grafana    = { description = "Grafana", port = 3000, cidrs = var.admin_allowed_cidrs }
+  }
+  policy_json = data.aws_iam_policy_document.monitoring.json
+
+  autoscaling = false
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
 # The instance and its data volume.
 
 resource "aws_instance" "monitoring" {
-  ami                    = coalesce(var.ami_id, data.aws_ami.ubuntu.id)
+  ami                    = module.host.ami_id
   instance_type          = var.instance_type
   subnet_id              = var.subnet_id
   private_ip             = local.private_ip
-  vpc_security_group_ids = [aws_security_group.monitoring.id]
-  iam_instance_profile   = aws_iam_instance_profile.monitoring.name
+  vpc_security_group_ids = [module.host.security_group_id]
+  iam_instance_profile   = module.host.instance_profile_name
   tags                   = local.tags
   volume_tags            = local.tags
 
@@ -222,7 +133,7 @@ resource "aws_instance" "monitoring" {
   # Configuration changes reach a running host with the sync commands in docs/operators.md, not by replacing it.
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
     name               = var.name
-    region             = data.aws_region.current.name
+    region             = module.host.region
     config_uri         = "s3://${var.config_bucket_name}/${local.config_prefix}"
     retention_days     = var.prometheus_retention_days
     password_ref       = var.grafana_admin_password_ref
@@ -252,7 +163,7 @@ resource "aws_instance" "monitoring" {
 }
 
 resource "aws_ebs_volume" "data" {
-  availability_zone = data.aws_subnet.this.availability_zone
+  availability_zone = module.host.availability_zone
   type              = "gp3"
   size              = var.data_volume_size_gib
   encrypted         = true

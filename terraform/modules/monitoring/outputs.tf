@@ -20,5 +20,5 @@ output "instance_id" {
 
 output "security_group_id" {
   description = "Security group of the monitoring host."
-  value       = aws_security_group.monitoring.id
+  value       = module.host.security_group_id
 }

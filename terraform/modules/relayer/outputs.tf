@@ -20,10 +20,10 @@ output "private_ip" {
 
 output "security_group_id" {
   description = "Security group of the relayer instance."
-  value       = aws_security_group.relayer.id
+  value       = module.host.security_group_id
 }
 
 output "role_arn" {
   description = "IAM role of the relayer instance."
-  value       = aws_iam_role.relayer.arn
+  value       = module.host.role_arn
 }

@@ -1,95 +1,53 @@
+# A variable handed unchanged to modules/host (name, tags, network, instance, volumes' KMS key, password ref) is
+# validated there, once for the three modules that run a host.
+
 variable "name" {
   type        = string
   description = "Name of the relayer (e.g. testnet-relayer); prefixes every resource name."
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
-    error_message = "name must be 3-40 lowercase letters, digits and hyphens, starting with a letter."
-  }
 }
 
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource; must include Project, Environment and ManagedBy."
-
-  validation {
-    condition     = alltrue([for k in ["Project", "Environment", "ManagedBy"] : contains(keys(var.tags), k)])
-    error_message = "tags must include Project, Environment and ManagedBy."
-  }
 }
 
 variable "vpc_id" {
   type        = string
   description = "VPC of the node."
-
-  validation {
-    condition     = can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
-    error_message = "vpc_id must be a VPC id (vpc-...)."
-  }
 }
 
 variable "subnet_id" {
   type        = string
   description = "Public subnet of the relayer instance (it calls both chains' RPC endpoints)."
-
-  validation {
-    condition     = can(regex("^subnet-[0-9a-f]{8,17}$", var.subnet_id))
-    error_message = "subnet_id must be a subnet id (subnet-...)."
-  }
 }
 
 variable "private_ip_host_number" {
   type        = number
   description = "Host number of the relayer's fixed private IP inside the subnet (cidrhost(subnet, n)); unique per subnet."
-
-  validation {
-    condition     = var.private_ip_host_number >= 4 && var.private_ip_host_number <= 250 && floor(var.private_ip_host_number) == var.private_ip_host_number
-    error_message = "private_ip_host_number must be a whole number between 4 and 250 (AWS reserves the first four)."
-  }
 }
 
 variable "instance_type" {
   type        = string
   description = "EC2 instance type; its architecture must match architecture (the release carries native modules)."
   default     = "t3.medium"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.instance_type))
-    error_message = "instance_type must look like family.size, e.g. m7i.xlarge."
-  }
 }
 
 variable "architecture" {
   type        = string
   description = "CPU architecture of the AMI and of the release tarball: x86_64 or arm64."
   default     = "x86_64"
-
-  validation {
-    condition     = contains(["x86_64", "arm64"], var.architecture)
-    error_message = "architecture must be x86_64 or arm64."
-  }
 }
 
 variable "ami_id" {
   type        = string
   description = "AMI to boot; null picks the newest Ubuntu 24.04 LTS from Canonical for the architecture."
   default     = null
-
-  validation {
-    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
-    error_message = "ami_id must be an AMI id (ami-...) or null."
-  }
 }
 
 variable "root_volume_size_gib" {
   type        = number
   description = "Size of the root volume in GiB (OS, release, logs; the relayer keeps its state in Redis)."
   default     = 30
-
-  validation {
-    condition     = var.root_volume_size_gib >= 16 && var.root_volume_size_gib <= 1024
-    error_message = "root_volume_size_gib must be between 16 and 1024."
-  }
 }
 
 variable "release_s3_uri" {
@@ -127,22 +85,12 @@ variable "secrets_kms_key_arn" {
   type        = string
   description = "Customer-managed KMS key of the password secret, if any (the role gets kms:Decrypt through Secrets Manager/SSM only)."
   default     = null
-
-  validation {
-    condition     = var.secrets_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.secrets_kms_key_arn))
-    error_message = "secrets_kms_key_arn must be a KMS key ARN or null."
-  }
 }
 
 variable "ebs_kms_key_arn" {
   type        = string
   description = "KMS key encrypting the root volume and Redis at rest; null uses the AWS managed keys."
   default     = null
-
-  validation {
-    condition     = var.ebs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.ebs_kms_key_arn))
-    error_message = "ebs_kms_key_arn must be a KMS key ARN or null."
-  }
 }
 
 variable "redis_subnet_ids" {
@@ -243,9 +191,5 @@ variable "keystore_s3_uri" {
 variable "keystore_password_ref" {
   type        = string
   description = "ARN of the Secrets Manager secret or SSM SecureString parameter holding the relayer keystore's password; read at every boot into /run (tmpfs)."
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+|ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+)$", var.keystore_password_ref))
-    error_message = "keystore_password_ref must be a Secrets Manager secret ARN or an SSM parameter ARN."
-  }
+  nullable    = false
 }

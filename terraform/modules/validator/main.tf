@@ -11,15 +11,17 @@
 # out of band.
 
 locals {
-  tags      = merge(var.tags, { Component = "node", Role = var.role, Name = var.name })
+  tags      = module.host.tags
   validator = var.role == "validator"
+  partition = module.host.partition
+  region    = module.host.region
 
   datadir           = "/var/lib/rustchain"
   keystore_path     = "${local.datadir}/keys/validator.json"
   bridge_path       = "${local.datadir}/keys/bridge.json"
   password_path     = "/run/rustchain/keystore-password"
   snapshot_url      = "s3://${var.snapshot_bucket_name}/${var.snapshot_prefix}"
-  private_ip        = cidrhost(data.aws_subnet.this.cidr_block, var.private_ip_host_number)
+  private_ip        = module.host.private_ip
   rpc_listen_public = length(var.rpc_allowed_cidrs) > 0
 
   # /etc/rustchain/node.json: the `rustchain node` flags in camelCase (read with --config).
@@ -42,29 +44,6 @@ locals {
   )
 }
 
-data "aws_region" "current" {}
-
-data "aws_partition" "current" {}
-
-data "aws_subnet" "this" {
-  id = var.subnet_id
-}
-
-data "aws_ami" "ubuntu" {
-  most_recent = true
-  owners      = ["099720109477"] # Canonical
-
-  filter {
-    name   = "name"
-    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${var.architecture == "arm64" ? "arm64" : "amd64"}-server-*"]
-  }
-
-  filter {
-    name   = "architecture"
-    values = [var.architecture]
-  }
-}
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Identity that survives instance replacement: the p2p address and the data volume.
 
@@ -74,7 +53,7 @@ resource "aws_eip" "p2p" {
 }
 
 resource "aws_ebs_volume" "data" {
-  availability_zone = data.aws_subnet.this.availability_zone
+  availability_zone = module.host.availability_zone
   type              = "gp3"
   size              = var.data_volume_size_gib
   iops              = var.data_volume_iops
@@ -112,7 +91,7 @@ resource "aws_iam_role" "dlm" {
 
 resource "aws_iam_role_policy_attachment" "dlm" {
   role       = aws_iam_role.dlm.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"
 }
 
 resource "aws_dlm_lifecycle_policy" "data" {
@@ -142,107 +121,26 @@ resource "aws_dlm_lifecycle_policy" "data" {
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Network: p2p from peers, metrics from the VPC, RPC only where asked; no SSH (Session Manager instead).
-
-resource "aws_security_group" "node" {
-  name        = "${var.name}-node"
-  description = "RustChain ${var.role} ${var.name}: p2p, private metrics"
-  vpc_id      = var.vpc_id
-  tags        = local.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "p2p" {
-  for_each = toset(var.p2p_allowed_cidrs)
-
-  security_group_id = aws_security_group.node.id
-  description       = "libp2p"
-  ip_protocol       = "tcp"
-  from_port         = var.p2p_port
-  to_port           = var.p2p_port
-  cidr_ipv4         = each.value
-  tags              = local.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics" {
-  for_each = toset(var.metrics_allowed_cidrs)
-
-  security_group_id = aws_security_group.node.id
-  description       = "Prometheus scrape from inside the VPC"
-  ip_protocol       = "tcp"
-  from_port         = var.metrics_port
-  to_port           = var.metrics_port
-  cidr_ipv4         = each.value
-  tags              = local.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "rpc" {
-  for_each = toset(var.rpc_allowed_cidrs)
-
-  security_group_id = aws_security_group.node.id
-  description       = "JSON-RPC"
-  ip_protocol       = "tcp"
-  from_port         = var.rpc_port
-  to_port           = var.rpc_port
-  cidr_ipv4         = each.value
-  tags              = local.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.node.id
-  description       = "peers, S3, Secrets Manager, package mirrors"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
-  tags              = local.tags
-}
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Instance role: the release and genesis objects, its own keystores, the snapshot prefix, its password secret, and
-# attaching its own volume and address. Nothing else.
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "node" {
-  name               = "${var.name}-node"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_instance_profile" "node" {
-  name = "${var.name}-node"
-  role = aws_iam_role.node.name
-  tags = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.node.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
+# The host (modules/host): p2p from peers, metrics from the VPC, RPC only where asked, no SSH (Session Manager
+# instead); an instance role that reaches the release and genesis objects, its own keystores, the snapshot prefix, its
+# password secret, and attaching its own volume and address. Nothing else.
 
 data "aws_iam_policy_document" "node" {
   statement {
     sid     = "ReadBootObjects"
     actions = ["s3:GetObject"]
     resources = compact([
-      "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(var.release_s3_uri, "s3://")}",
-      "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(var.genesis_s3_uri, "s3://")}",
-      var.keystore_s3_uri == null ? "" : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(var.keystore_s3_uri, "s3://")}",
-      var.bridge_keystore_s3_uri == null ? "" : "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(var.bridge_keystore_s3_uri, "s3://")}",
+      "arn:${local.partition}:s3:::${trimprefix(var.release_s3_uri, "s3://")}",
+      "arn:${local.partition}:s3:::${trimprefix(var.genesis_s3_uri, "s3://")}",
+      var.keystore_s3_uri == null ? "" : "arn:${local.partition}:s3:::${trimprefix(var.keystore_s3_uri, "s3://")}",
+      var.bridge_keystore_s3_uri == null ? "" : "arn:${local.partition}:s3:::${trimprefix(var.bridge_keystore_s3_uri, "s3://")}",
     ])
   }
 
   statement {
     sid       = "ListSnapshots"
     actions   = ["s3:ListBucket"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.snapshot_bucket_name}"]
+    resources = ["arn:${local.partition}:s3:::${var.snapshot_bucket_name}"]
 
     condition {
       test     = "StringLike"
@@ -254,13 +152,13 @@ data "aws_iam_policy_document" "node" {
   statement {
     sid       = "UseSnapshots"
     actions   = var.snapshot_every > 0 ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"] : ["s3:GetObject"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.snapshot_bucket_name}/${var.snapshot_prefix}/*"]
+    resources = ["arn:${local.partition}:s3:::${var.snapshot_bucket_name}/${var.snapshot_prefix}/*"]
   }
 
   statement {
     sid       = "AttachOwnVolume"
     actions   = ["ec2:AttachVolume"]
-    resources = [aws_ebs_volume.data.arn, "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:*:instance/*"]
+    resources = [aws_ebs_volume.data.arn, "arn:${local.partition}:ec2:${local.region}:*:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -272,7 +170,7 @@ data "aws_iam_policy_document" "node" {
   statement {
     sid       = "AssociateOwnAddress"
     actions   = ["ec2:AssociateAddress"]
-    resources = [aws_eip.p2p.arn, "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:*:instance/*"]
+    resources = [aws_eip.p2p.arn, "arn:${local.partition}:ec2:${local.region}:*:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -282,129 +180,12 @@ data "aws_iam_policy_document" "node" {
   }
 
   statement {
-    sid       = "ClaimStableAddress"
-    actions   = ["ec2:AssignPrivateIpAddresses"]
-    resources = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:*:network-interface/*"]
-
-    condition {
-      test     = "ArnEquals"
-      variable = "ec2:Subnet"
-      values   = [data.aws_subnet.this.arn]
-    }
-  }
-
-  statement {
     sid       = "DescribeForBoot"
     actions   = ["ec2:DescribeVolumes", "ec2:DescribeAddresses"]
     resources = ["*"]
   }
 
-  dynamic "statement" {
-    for_each = var.keystore_password_ref == null ? [] : [var.keystore_password_ref]
-
-    content {
-      sid       = "ReadKeystorePassword"
-      actions   = strcontains(statement.value, ":ssm:") ? ["ssm:GetParameter"] : ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.secrets_kms_key_arn == null ? [] : [var.secrets_kms_key_arn]
-
-    content {
-      sid       = "DecryptKeystorePassword"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com", "ssm.${data.aws_region.current.name}.amazonaws.com"]
-      }
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "node" {
-  name   = "${var.name}-node"
-  role   = aws_iam_role.node.id
-  policy = data.aws_iam_policy_document.node.json
-}
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The instance.
-
-resource "aws_launch_template" "node" {
-  name_prefix            = "${var.name}-"
-  image_id               = coalesce(var.ami_id, data.aws_ami.ubuntu.id)
-  instance_type          = var.instance_type
-  update_default_version = true
-  tags                   = local.tags
-
-  user_data = base64encode(templatefile("${path.module}/user_data.sh.tftpl", {
-    stable_ip              = local.private_ip
-    name                   = var.name
-    role                   = var.role
-    region                 = data.aws_region.current.name
-    volume_id              = aws_ebs_volume.data.id
-    eip_allocation_id      = aws_eip.p2p.allocation_id
-    datadir                = local.datadir
-    node_config            = jsonencode(local.node_config)
-    release_s3_uri         = var.release_s3_uri
-    release_sha256         = var.release_sha256
-    node_version           = var.node_version
-    genesis_s3_uri         = var.genesis_s3_uri
-    keystore_s3_uri        = var.keystore_s3_uri == null ? "" : var.keystore_s3_uri
-    keystore_path          = local.keystore_path
-    bridge_keystore_s3_uri = var.bridge_keystore_s3_uri == null ? "" : var.bridge_keystore_s3_uri
-    bridge_path            = local.bridge_path
-    password_ref           = var.keystore_password_ref == null ? "" : var.keystore_password_ref
-    password_path          = local.password_path
-  }))
-
-  iam_instance_profile {
-    arn = aws_iam_instance_profile.node.arn
-  }
-
-  # The subnet comes from the autoscaling group. The stable private address (local.private_ip) is a secondary
-  # address the instance claims at boot, so scrape targets and URLs survive replacement.
-  network_interfaces {
-    device_index                = 0
-    associate_public_ip_address = true
-    security_groups             = [aws_security_group.node.id]
-    delete_on_termination       = true
-  }
-
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-    instance_metadata_tags      = "enabled"
-  }
-
-  block_device_mappings {
-    device_name = "/dev/sda1"
-
-    ebs {
-      volume_type           = "gp3"
-      volume_size           = var.root_volume_size_gib
-      encrypted             = true
-      kms_key_id            = var.ebs_kms_key_arn
-      delete_on_termination = true
-    }
-  }
-
-  tag_specifications {
-    resource_type = "instance"
-    tags          = local.tags
-  }
-
-  tag_specifications {
-    resource_type = "volume"
-    tags          = merge(local.tags, { Name = "${var.name}-root" })
-  }
-
+  # What a role may hold, checked here: the host's role and launch template both wait for this document.
   lifecycle {
     precondition {
       condition     = !local.validator || var.keystore_password_ref != null
@@ -423,30 +204,58 @@ resource "aws_launch_template" "node" {
   }
 }
 
-resource "aws_autoscaling_group" "node" {
-  name                      = var.name
-  min_size                  = 1
-  max_size                  = 1
-  desired_capacity          = 1
-  vpc_zone_identifier       = [var.subnet_id]
-  health_check_type         = "EC2"
-  health_check_grace_period = 300
+module "host" {
+  source = "../host"
+
+  name                   = var.name
+  purpose                = "node"
+  tags                   = var.tags
+  component_tags         = { Component = "node", Role = var.role }
+  vpc_id                 = var.vpc_id
+  subnet_id              = var.subnet_id
+  private_ip_host_number = var.private_ip_host_number
+  instance_type          = var.instance_type
+  architecture           = var.architecture
+  ami_id                 = var.ami_id
+  root_volume_size_gib   = var.root_volume_size_gib
+  ebs_kms_key_arn        = var.ebs_kms_key_arn
+  secrets_kms_key_arn    = var.secrets_kms_key_arn
+  password_ref           = var.keystore_password_ref
+  password_label         = "KeystorePassword"
+
+  security_group_description = "RustChain ${var.role} ${var.name}: p2p, private metrics"
+  egress_description         = "peers, S3, Secrets Manager, package mirrors"
+  ingress = {
+    p2p     = { description = "libp2p", port = var.p2p_port, cidrs = var.p2p_allowed_cidrs }
+    metrics = { description = "Prometheus scrape from inside the VPC", port = var.metrics_port, cidrs = var.metrics_allowed_cidrs }
+    rpc     = { description = "JSON-RPC", port = var.rpc_port, cidrs = var.rpc_allowed_cidrs }
+  }
+  policy_json = data.aws_iam_policy_document.node.json
+
+  autoscaling            = true
+  instance_metadata_tags = true
   # Replace, never add: with max_size = 1 the old instance is terminated (and lets go of the data volume) before
   # the new one boots. No instance refresh: a new launch template takes effect when an operator cycles the instance.
   termination_policies = ["OldestInstance"]
 
-  launch_template {
-    id      = aws_launch_template.node.id
-    version = aws_launch_template.node.latest_version
-  }
-
-  dynamic "tag" {
-    for_each = local.tags
-
-    content {
-      key                 = tag.key
-      value               = tag.value
-      propagate_at_launch = true
-    }
-  }
+  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
+    stable_ip              = local.private_ip
+    name                   = var.name
+    role                   = var.role
+    region                 = local.region
+    volume_id              = aws_ebs_volume.data.id
+    eip_allocation_id      = aws_eip.p2p.allocation_id
+    datadir                = local.datadir
+    node_config            = jsonencode(local.node_config)
+    release_s3_uri         = var.release_s3_uri
+    release_sha256         = var.release_sha256
+    node_version           = var.node_version
+    genesis_s3_uri         = var.genesis_s3_uri
+    keystore_s3_uri        = var.keystore_s3_uri == null ? "" : var.keystore_s3_uri
+    keystore_path          = local.keystore_path
+    bridge_keystore_s3_uri = var.bridge_keystore_s3_uri == null ? "" : var.bridge_keystore_s3_uri
+    bridge_path            = local.bridge_path
+    password_ref           = var.keystore_password_ref == null ? "" : var.keystore_password_ref
+    password_path          = local.password_path
+  })
 }

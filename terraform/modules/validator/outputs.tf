@@ -25,12 +25,12 @@ output "private_ip" {
 
 output "security_group_id" {
   description = "Security group of the node."
-  value       = aws_security_group.node.id
+  value       = module.host.security_group_id
 }
 
 output "role_arn" {
   description = "IAM role of the node (for the snapshot bucket's policies)."
-  value       = aws_iam_role.node.arn
+  value       = module.host.role_arn
 }
 
 output "data_volume_id" {
@@ -40,5 +40,5 @@ output "data_volume_id" {
 
 output "autoscaling_group_name" {
   description = "Autoscaling group of one running the node (cycle its instance to apply a new launch template)."
-  value       = aws_autoscaling_group.node.name
+  value       = module.host.autoscaling_group_name
 }
