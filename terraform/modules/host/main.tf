@@ -51,7 +51,7 @@ resource "aws_security_group" "this" {
 # One rule per (port, CIDR): adding a CIDR to one port leaves the other rules alone.
 resource "aws_vpc_security_group_ingress_rule" "this" {
   for_each = merge([
-    for key, rule in var.ingress : { for cidr in rule.cidrs : "${key} ${cidr}" => merge(rule, { cidr = cidr }) }
+    for key, rule in var.ingress : { for cidr in toset(rule.cidrs) : "${key} ${cidr}" => merge(rule, { cidr = cidr }) }
   ]...)
 
   security_group_id = aws_security_group.this.id
