@@ -52,6 +52,8 @@ export function peerSource(network: Network, peer: PeerId, logger: Logger): Snap
     // One chunk at a time per peer: parallelism comes from asking several peers (and it keeps one peer's
     // connection from queueing megabytes of concurrent responses).
     maxInFlight: 1,
+    // A peer announces its newest snapshot only; it may keep and serve older ones.
+    partialListing: true,
     async list() {
       const bytes = await network.requestSnapshotManifest(peer, undefined);
       if (!bytes) return [];

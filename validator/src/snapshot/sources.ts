@@ -18,8 +18,10 @@ export interface SnapshotSource {
   readonly name: string;
   /** Chunk requests this source takes at once (default unbounded: the pool's concurrency). */
   readonly maxInFlight?: number;
-  /** Snapshot ids this source holds, oldest first. */
+  /** Snapshot ids this source holds, oldest first (a peer lists only its newest: see `partialListing`). */
   list(): Promise<string[]>;
+  /** The listing may leave out snapshots the source still serves (a peer announces only its newest). */
+  readonly partialListing?: boolean;
   manifest(id: string): Promise<Uint8Array>;
   chunk(id: string, entry: ChunkEntry, signal?: AbortSignal): Promise<Uint8Array>;
   /** The source served a chunk that failed verification (a peer is scored down; a store is just reported). */
@@ -60,9 +62,15 @@ export function storeSource(store: ObjectStore): SnapshotSource {
   };
 }
 
+/** Snapshot ids sort by block number (zero-padded), so the newest is the greatest. At most this many are tried. */
+const MAX_CANDIDATES = 8;
+
 /**
- * The snapshot to sync (the one asked for, else the one most sources list, the newest among equals) and the sources
- * that list it.
+ * The snapshot to sync and the sources that hold it: the one asked for; else the newest that at least two sources
+ * hold (or one, when only one source has any), since more sources mean a faster, sturdier download than a few more
+ * blocks of recency (range sync covers those). A source whose listing is partial (a peer lists only its newest) is
+ * asked for each candidate's manifest, so a peer that exported a newer snapshot still counts for an older one it
+ * keeps.
  */
 export async function pickSnapshot(
   sources: readonly SnapshotSource[],
@@ -70,20 +78,37 @@ export async function pickSnapshot(
 ): Promise<{ id: string; sources: SnapshotSource[]; offered: Record<string, string[]> }> {
   const listed = await Promise.all(sources.map((s) => s.list().catch(() => [] as string[])));
   const offered = Object.fromEntries(sources.map((s, i) => [s.name, listed[i] ?? []]));
-  let id = wanted;
-  if (!id) {
-    const counts = new Map<string, number>();
-    for (const ids of listed) for (const i of ids) counts.set(i, (counts.get(i) ?? 0) + 1);
-    id = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1))[0]?.[0];
+  const candidates = wanted
+    ? [wanted]
+    : [...new Set(listed.flat())].sort((a, b) => (a < b ? 1 : -1)).slice(0, MAX_CANDIDATES);
+  const holders = async (id: string) => {
+    const holds = await Promise.all(
+      sources.map(
+        async (s, i) =>
+          listed[i]?.includes(id) ||
+          (s.partialListing === true &&
+            (await s.manifest(id).then(
+              (b) => b.length > 0,
+              () => false,
+            ))),
+      ),
+    );
+    return sources.filter((_, i) => holds[i]);
+  };
+  const enough = Math.min(2, listed.filter((l) => l.length > 0).length);
+  let best: { id: string; sources: SnapshotSource[] } | undefined;
+  for (const id of candidates) {
+    const having = await holders(id);
+    if (having.length > (best?.sources.length ?? 0)) best = { id, sources: having };
+    if (having.length >= Math.max(1, enough)) return { id, sources: having, offered };
   }
-  const having = sources.filter((_, i) => id !== undefined && listed[i]?.includes(id));
-  if (!id || having.length === 0) {
+  if (!best) {
     throw new SnapshotError({
       code: "SNAPSHOT_NOT_FOUND",
       location: `${sources.map((s) => s.name).join(", ")}${wanted ? ` (snapshot ${wanted})` : ""}`,
     });
   }
-  return { id, sources: having, offered };
+  return { ...best, offered };
 }
 
 /** Where the chunks of one snapshot can come from. */
