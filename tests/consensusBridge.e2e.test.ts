@@ -108,6 +108,24 @@ async function statusOf(txHash: Hex, states: string[], timeoutMs = 90_000): Prom
   );
 }
 
+/** A governance action signed by these committee members (as their operators would), submitted to RustChain's gateway. */
+async function submitGovernance(committee: Uint8Array[], signers: number[], sequence: bigint, payload: Uint8Array) {
+  const vaa = signVaa(
+    {
+      timestamp: Math.floor(Date.now() / 1000),
+      nonce: Number(sequence),
+      emitterChain: GOVERNANCE_EMITTER.chain,
+      emitterAddress: GOVERNANCE_EMITTER.address,
+      sequence,
+      consistencyLevel: 1,
+      payload,
+    },
+    0,
+    signers.map((index) => ({ index, privateKey: committee[index]! })),
+  );
+  await send("rc", accounts.alice, gatewayOf("rc"), gatewayAbi as Abi, "submitGovernance", [toHex(vaa)]);
+}
+
 /** `rustchain bridge <args>` as a user runs it (a subprocess), against this deployment. */
 async function bridgeCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = spawn(
@@ -371,20 +389,7 @@ describe("the Ethereum bridge", () => {
       threshold: 10n ** 8n,
       delay: 6,
     });
-    const vaa = signVaa(
-      {
-        timestamp: Math.floor(Date.now() / 1000),
-        nonce: 1,
-        emitterChain: GOVERNANCE_EMITTER.chain,
-        emitterAddress: GOVERNANCE_EMITTER.address,
-        sequence: 1n,
-        consistencyLevel: 1,
-        payload: gov,
-      },
-      0,
-      [0, 1, 2].map((index) => ({ index, privateKey: committee[index]! })),
-    );
-    await send("rc", alice, gatewayOf("rc"), gatewayAbi as Abi, "submitGovernance", [toHex(vaa)]);
+    await submitGovernance(committee, [0, 1, 2], 1n, gov);
     const before = await balanceOf("rc", wEth, bob.address);
     const deposit = await send(
       "eth",
@@ -458,20 +463,7 @@ describe("the Ethereum bridge", () => {
       tokenAddress: toUniversalAddress(hexToBytes(tst.ethereum as Hex)),
       paused: true,
     });
-    const vaa = signVaa(
-      {
-        timestamp: Math.floor(Date.now() / 1000),
-        nonce: 2,
-        emitterChain: GOVERNANCE_EMITTER.chain,
-        emitterAddress: GOVERNANCE_EMITTER.address,
-        sequence: 2n,
-        consistencyLevel: 1,
-        payload: pause,
-      },
-      0,
-      [1, 2, 3].map((index) => ({ index, privateKey: committee[index]! })),
-    );
-    await send("rc", alice, gatewayOf("rc"), gatewayAbi as Abi, "submitGovernance", [toHex(vaa)]);
+    await submitGovernance(committee, [1, 2, 3], 2n, pause);
     const amount = parseEther("12");
     const held = await balanceOf("eth", tst.ethereum as Hex, alice.address);
     await send("eth", alice, tst.ethereum as Hex, erc20Abi as Abi, "approve", [gatewayOf("eth"), amount]);
