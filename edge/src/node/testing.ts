@@ -1,6 +1,6 @@
 // Test support for the Node host: synthetic replication bundles (the shared builder of edge/src/replica/testBundles.ts
 // behind the Node tests' spec) and a throwaway redis-server on a free port.
-import { freePort } from "../../../validator/src/cli/devnetCluster.ts";
+import { createServer } from "node:net";
 import { addr, blockBundle, blockHash, CHAIN, fin, txHash, word } from "../replica/testBundles.ts";
 import { type LocalRedis, startLocalRedis } from "./redisServer.ts";
 
@@ -41,5 +41,17 @@ export function testBlockBundle(seq: number, n: number, spec: TestBlockSpec = {}
 
 /** A redis-server on a free loopback port for one test file. */
 export async function startTestRedis(): Promise<LocalRedis> {
-  return startLocalRedis({ port: await freePort() });
+  return startLocalRedis({ port: await loopbackPort() });
+}
+
+/** A port the kernel just handed out on 127.0.0.1 (bound and released; redis-server binds it right after). */
+function loopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() => (a && typeof a === "object" ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
 }
