@@ -15,7 +15,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildContracts } from "../contracts/build.ts";
-import { buildCircuits, type CircuitArtefacts, terminateSnarkjs } from "../scripts/build-circuits.ts";
+import { buildCircuits, type CircuitArtefacts, terminateSnarkjs } from "../validator/src/consensus/ai/circuitBuild.ts";
 import {
   argmaxI8,
   encodeMlpModel,

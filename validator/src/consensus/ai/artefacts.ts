@@ -1,6 +1,6 @@
 // Build artefacts of the devnet Proof-of-AI circuit (Node only), under contracts/build/circuits/: the circuit is
 // generated from the devnet model (mlpCircuit.ts) and built, with a DEV-ONLY single-party Groth16 setup, by the
-// build-circuits machinery (scripts/build-circuits.ts), which skips it when its stamp matches the source.
+// build-circuits machinery (circuitBuild.ts), which skips it when its stamp matches the source.
 
 import { readFileSync } from "node:fs";
 import {
@@ -10,7 +10,7 @@ import {
   POAI_CIRCUIT,
   poaiCircuitSpec,
   type R1csInfo,
-} from "../../../../scripts/build-circuits.ts";
+} from "./circuitBuild.ts";
 
 export type PoaiArtefacts = CircuitArtefacts;
 

@@ -8,9 +8,9 @@ import { bytesToHex, hexToBytes, rlpEncode } from "@rustchain/shared";
 import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CIRCUITS_BUILD_DIR, compileCircuit, terminateSnarkjs } from "../../../../scripts/build-circuits.ts";
 import { AiError, encodeMlpModel, type MlpLayer, mlpForward, parseMlpModel } from "../../runtime/ai/int8Kernels.ts";
 import { BN254_P, Groth16Error, PROOF_SIZE } from "../../runtime/groth16/groth16.ts";
+import { CIRCUITS_BUILD_DIR, compileCircuit, terminateSnarkjs } from "./circuitBuild.ts";
 import {
   AI_PROOF_MAX_SIZE,
   AI_TASK_DOMAIN,

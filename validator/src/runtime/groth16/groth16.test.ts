@@ -3,7 +3,7 @@ import { bn254 } from "@noble/curves/bn254.js";
 import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCircuits, type CircuitArtefacts, terminateSnarkjs } from "../../../../scripts/build-circuits.ts";
+import { buildCircuits, type CircuitArtefacts, terminateSnarkjs } from "../../consensus/ai/circuitBuild.ts";
 import {
   BN254_P,
   BN254_R,

@@ -1,4 +1,4 @@
-// Minimal types for the parts of snarkjs 0.7 used by scripts/build-circuits.ts and the Groth16 tests.
+// Minimal types for the parts of snarkjs 0.7 used by consensus/ai/circuitBuild.ts and the Groth16 tests.
 // snarkjs ships no type declarations. (Ambient: this file has no top-level import or export.)
 
 declare module "snarkjs" {
