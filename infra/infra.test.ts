@@ -541,6 +541,9 @@ describe("release (npm run release)", () => {
     const bridge = launch("rustchain", ["bridge", "--help"]);
     expect(bridge.status, bridge.stderr).toBe(0);
     expect(bridge.stdout).toMatch(/Usage: rustchain bridge/);
+    const edge = launch("rustchain", ["edge", "--help"]);
+    expect(edge.status, edge.stderr).toBe(0);
+    expect(edge.stdout).toMatch(/Usage: rustchain edge/);
     const relayer = launch("rustchain-relayer", ["--help"]);
     expect(relayer.status, relayer.stderr).toBe(0);
     expect(relayer.stdout).toMatch(/Usage: rustchain-relayer/);

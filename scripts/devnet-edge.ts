@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { type LocalRedis, RedisNotInstalledError, startLocalRedis } from "../edge/src/node/redisServer.ts";
 import { freePort } from "../validator/src/cli/devnetCluster.ts";
 
-const MAIN = fileURLToPath(new URL("../validator/src/cli/main.ts", import.meta.url));
+// The `rustchain` command (bin/rustchain.js routes `edge` to the edge package, the rest to the validator).
+const MAIN = fileURLToPath(new URL("../bin/rustchain.js", import.meta.url));
 
 const { values: args, tokens } = parseArgs({
   options: {

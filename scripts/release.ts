@@ -4,7 +4,7 @@
 //     VERSION                     <root package.json version>-<git short hash>[-dirty]
 //     package.json                name, version, engines (node >= 22.15: zlib zstd) and the external runtime
 //                                 dependencies only
-//     bin/rustchain               sh launcher: exec node lib/rustchain.js (`rustchain bridge …` → the bridge CLI)
+//     bin/rustchain               sh launcher: exec node lib/rustchain.js (`rustchain bridge|edge …` → their CLIs)
 //     bin/rustchain-relayer       sh launcher: exec node lib/rustchain-relayer.js
 //     lib/*.js                    esbuild bundles (ESM, code-split) + the worker-thread entry points
 //     node_modules/               the external modules (rocksdb, secp256k1, @chainsafe/blst, piscina) and their
@@ -46,7 +46,10 @@ const WORKERS: Record<string, string> = {
 
 /** The `rustchain` dispatcher, as bin/rustchain.js does it in a checkout but without tsx. */
 const DISPATCHER = `
-if (process.argv[2] === "bridge") {
+if (process.argv[2] === "edge") {
+  process.argv.splice(2, 1);
+  await import(${JSON.stringify(join(ROOT, "edge/src/node/cli.ts"))});
+} else if (process.argv[2] === "bridge") {
   process.argv.splice(2, 1);
   await import(${JSON.stringify(join(ROOT, "bridge-relayer/src/cli/main.ts"))});
 } else {

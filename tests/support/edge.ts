@@ -18,6 +18,8 @@ export { freePort, LogBuffer };
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "validator/src/cli/main.ts");
+/** The `rustchain` command, which routes `rustchain edge` to the edge package. */
+const RUSTCHAIN = join(ROOT, "bin/rustchain.js");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The path the edge mounts its replication ingest endpoint at (both hosts). */
@@ -434,7 +436,7 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<EdgeProcess>
   const args = [
     "--import",
     "tsx",
-    MAIN,
+    RUSTCHAIN,
     "edge",
     "--listen",
     `127.0.0.1:${urls.port}`,

@@ -9,7 +9,7 @@ import type { LocalRedis } from "./redisServer.ts";
 import { startTestRedis } from "./testing.ts";
 
 // `rustchain edge` as an operator runs it: a child process, flags validated, one "Edge listening" JSON line, SIGTERM.
-const MAIN = fileURLToPath(new URL("../../../validator/src/cli/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../../bin/rustchain.js", import.meta.url));
 
 let redis: LocalRedis;
 let dir: string;
