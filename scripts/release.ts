@@ -34,7 +34,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
  * Kept out of the bundle and shipped in node_modules/: packages with a compiled addon (a .node binary cannot be
  * bundled), and piscina, which starts its threads from its own `worker.js` next to its sources.
  */
-export const RUNTIME_EXTERNALS = ["rocksdb", "secp256k1", "@chainsafe/blst", "piscina"];
+export const RUNTIME_EXTERNALS = ["@nxtedition/rocksdb", "secp256k1", "@chainsafe/blst", "piscina"];
 /** Optional peers some bundled packages try to require (ws' native accelerators); absent is fine. */
 const OPTIONAL_EXTERNALS = ["bufferutil", "utf-8-validate"];
 
@@ -140,8 +140,8 @@ function closure(names: string[]): Map<string, string> {
 
 /**
  * What of a native package goes into the release: no sources or build trees; the addon compiled in this checkout
- * (build/Release/*.node) when there is one, which node-gyp-build prefers and which is the binary the tests ran (rocksdb's
- * own linux-x64 prebuild aborts with std::bad_alloc under Node 24 here), else this platform's prebuilds only.
+ * (build/Release/*.node) when there is one, which node-gyp-build prefers and which is the binary the tests ran, else this
+ * platform's prebuilds only.
  */
 function keepInRelease(pkgDir: string, path: string): boolean {
   const rel = relative(pkgDir, path);
@@ -158,6 +158,7 @@ function keepInRelease(pkgDir: string, path: string): boolean {
     );
   }
   if (["deps", "src", "test", "tests", ".github"].includes(top)) return false;
+  if (rel.endsWith(".zip")) return false; // @nxtedition/rocksdb also ships every platform's binary zipped
   if (/\.(cc|c|h|hpp|gyp|md)$/.test(rel) && !/^(README|LICENSE)/i.test(basename(rel))) return false;
   if (top === "prebuilds") {
     if (localBuild) return false;

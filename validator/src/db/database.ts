@@ -1,8 +1,11 @@
 // One RocksDB per node, split into named buckets by a one-byte key prefix. Every block import is a single atomic
 // write batch (see WriteBatch), so a crash at any moment leaves the last committed block intact.
 
+//
+// The binding is @nxtedition/rocksdb (RocksDB 9, maintained, prebuilt N-API binary for Linux x64, so `npm ci` does
+// not compile RocksDB); it is an abstract-level store used with Buffer keys and values only.
+import { RocksLevel } from "@nxtedition/rocksdb";
 import { RustChainError } from "@rustchain/shared";
-import rocksdb from "rocksdb";
 
 export const Bucket = {
   headers: 0x01, // block hash → header RLP
@@ -62,36 +65,47 @@ export class WriteBatch {
   }
 }
 
-export class Database implements KeyValueReader {
-  private constructor(private readonly db: ReturnType<typeof rocksdb>) {}
+export interface DatabaseOptions {
+  /** RocksDB block cache in bytes. */
+  cacheSize: number;
+}
+export const defaultDatabaseOptions: DatabaseOptions = { cacheSize: 256 * 1024 * 1024 };
 
-  static async open(path: string): Promise<Database> {
-    const db = rocksdb(path);
-    await new Promise<void>((resolve, reject) =>
-      db.open({ createIfMissing: true }, (err) =>
-        err ? reject(new DbError({ code: "DB_OPEN_FAILED", reason: err.message })) : resolve(),
-      ),
-    );
+const ioError = (op: string) => (e: unknown) => {
+  throw new DbError({ code: "DB_IO", op, reason: (e as Error).message });
+};
+
+export class Database implements KeyValueReader {
+  private constructor(private readonly db: RocksLevel) {}
+
+  static async open(path: string, opts: DatabaseOptions = defaultDatabaseOptions): Promise<Database> {
+    const db = new RocksLevel(path, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    try {
+      await db.open({ createIfMissing: true, cacheSize: opts.cacheSize, infoLogLevel: "warn" });
+    } catch (e) {
+      // abstract-level wraps the binding's error (e.g. the LOCK held by another process) as its cause.
+      const err = e as Error & { cause?: Error };
+      throw new DbError({ code: "DB_OPEN_FAILED", reason: err.cause?.message ?? err.message });
+    }
     return new Database(db);
   }
 
-  get(bucket: BucketId, k: Uint8Array): Promise<Uint8Array | undefined> {
-    return new Promise((resolve, reject) =>
-      this.db.get(key(bucket, k), { asBuffer: true }, (err, value) => {
-        if (err) {
-          if (/NotFound/i.test(err.message)) resolve(undefined);
-          else reject(new DbError({ code: "DB_IO", op: "get", reason: err.message }));
-        } else resolve(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-      }),
-    );
+  async get(bucket: BucketId, k: Uint8Array): Promise<Uint8Array | undefined> {
+    const [value] = await this.db.getMany([key(bucket, k)]).catch(ioError("get"));
+    return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+
+  /** Read several keys of one bucket in one call (one trip to the binding's thread pool). */
+  async getMany(bucket: BucketId, keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values = await this.db.getMany(keys.map((k) => key(bucket, k))).catch(ioError("get"));
+    return values.map((v) => (v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
   }
 
   /** Apply all operations atomically and durably (WAL synced). */
-  write(batch: WriteBatch): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.db.batch(batch.ops, { sync: true }, (err) =>
-        err ? reject(new DbError({ code: "DB_IO", op: "batch", reason: err.message })) : resolve(),
-      ),
+  async write(batch: WriteBatch): Promise<void> {
+    await this.db.batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true }).catch(
+      ioError("batch"),
     );
   }
 
@@ -105,26 +119,25 @@ export class Database implements KeyValueReader {
       lt: opts.to ? key(bucket, opts.to) : Buffer.of(bucket + 1),
       reverse: opts.reverse ?? false,
       limit: opts.limit ?? -1,
-      keyAsBuffer: true,
-      valueAsBuffer: true,
     });
     try {
-      while (true) {
-        const entry = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) =>
-          it.next((err, k, v) => {
-            if (err) reject(new DbError({ code: "DB_IO", op: "iterate", reason: err.message }));
-            else resolve(k && v ? [k, v] : undefined);
-          }),
-        );
-        if (!entry) return;
-        yield [entry[0].subarray(1), entry[1]];
+      for (;;) {
+        const entries = await it.nextv(1000).catch(ioError("iterate"));
+        if (entries.length === 0) return;
+        for (const [k, v] of entries) yield [k.subarray(1), v];
       }
     } finally {
-      await new Promise<void>((resolve) => it.end(() => resolve()));
+      await it.close();
     }
   }
 
+  /** Bytes of the live SST files and of the write-ahead log's memtables (the database's size on disk, roughly). */
+  sizeOnDisk(): { sst: number; memtables: number } {
+    const n = (p: string) => Number(this.db.getProperty(p)) || 0;
+    return { sst: n("rocksdb.total-sst-files-size"), memtables: n("rocksdb.cur-size-all-mem-tables") };
+  }
+
   close(): Promise<void> {
-    return new Promise((resolve) => this.db.close(() => resolve()));
+    return this.db.status === "open" ? this.db.close() : Promise.resolve();
   }
 }

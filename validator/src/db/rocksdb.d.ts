@@ -1,33 +1,42 @@
-// Minimal types for the `rocksdb` binding (abstract-leveldown API); the package ships none.
-declare module "rocksdb" {
-  type Cb<T = void> = (err: Error | undefined | null, value: T) => void;
-  interface Iterator {
-    next(cb: (err: Error | undefined | null, key?: Buffer, value?: Buffer) => void): void;
-    end(cb: (err?: Error | null) => void): void;
-  }
+// Minimal types for `@nxtedition/rocksdb` (an abstract-level 1.x store); the package ships none. Only what
+// db/database.ts uses, with buffer keys and values.
+declare module "@nxtedition/rocksdb" {
   interface BatchOp {
     type: "put" | "del";
-    key: Buffer | Uint8Array;
-    value?: Buffer | Uint8Array;
+    key: Buffer;
+    value?: Buffer;
   }
-  interface RocksDB {
-    open(options: { createIfMissing?: boolean; errorIfExists?: boolean; maxOpenFiles?: number }, cb: Cb): void;
-    close(cb: Cb): void;
-    get(key: Buffer | Uint8Array, options: { asBuffer?: boolean; fillCache?: boolean }, cb: Cb<Buffer>): void;
-    batch(ops: BatchOp[], options: { sync?: boolean }, cb: Cb): void;
-    iterator(options: {
-      gt?: Buffer;
-      gte?: Buffer;
-      lt?: Buffer;
-      lte?: Buffer;
-      reverse?: boolean;
-      limit?: number;
-      keys?: boolean;
-      values?: boolean;
-      keyAsBuffer?: boolean;
-      valueAsBuffer?: boolean;
-    }): Iterator;
+  interface RangeOptions {
+    gt?: Buffer;
+    gte?: Buffer;
+    lt?: Buffer;
+    lte?: Buffer;
+    reverse?: boolean;
+    limit?: number;
   }
-  function rocksdb(location: string): RocksDB;
-  export default rocksdb;
+  interface Iterator {
+    /** Up to `size` entries; an empty array at the end. */
+    nextv(size: number): Promise<[Buffer, Buffer][]>;
+    close(): Promise<void>;
+  }
+  interface OpenOptions {
+    createIfMissing?: boolean;
+    errorIfExists?: boolean;
+    /** Block cache in bytes (the binding's default is 8 MiB). */
+    cacheSize?: number;
+    /** zstd block compression (on by default). */
+    compression?: boolean;
+    infoLogLevel?: "debug" | "info" | "warn" | "error" | "fatal" | "header" | null;
+  }
+  export class RocksLevel {
+    constructor(location: string, options?: { keyEncoding?: "buffer"; valueEncoding?: "buffer" });
+    readonly status: "opening" | "open" | "closing" | "closed";
+    open(options?: OpenOptions): Promise<void>;
+    close(): Promise<void>;
+    getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]>;
+    batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
+    iterator(options?: RangeOptions): Iterator;
+    /** A RocksDB property, e.g. "rocksdb.total-sst-files-size". */
+    getProperty(property: string): string;
+  }
 }
