@@ -89,9 +89,9 @@ describe("JSON-RPC envelope", () => {
     expect(r.body.error.code).toBe(-32005);
   });
 
-  it("batches: empty is invalid, over 100 is a limit error, mixed entries answer one by one", async () => {
+  it("batches: empty is invalid, over 1000 is a limit error, mixed entries answer one by one", async () => {
     expect((await post("[]")).body.error.code).toBe(-32600);
-    const big = Array.from({ length: 101 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "eth_chainId" }));
+    const big = Array.from({ length: 1001 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "eth_chainId" }));
     expect((await post(JSON.stringify(big))).body.error.code).toBe(-32005);
     const mixed = await post(
       JSON.stringify([{ jsonrpc: "2.0", id: 1, method: "eth_chainId" }, 5, { jsonrpc: "2.0", id: 3, method: "nope" }]),
@@ -149,6 +149,42 @@ describe("raw transactions", () => {
     const { encodeTransaction } = await import("../shared/src/transaction.ts");
     const unprotected = encodeTransaction({ ...stx.tx, v: 27n + BigInt(stx.tx.yParity) });
     expect((await send(bytesToHex(unprotected))).message).toMatch(/replay-protected/);
+  });
+
+  it("a batch of eth_sendRawTransaction answers each item as its own call would, notifications unanswered", async () => {
+    // Nonce 5 of a fresh account: accepted into the pool, never executable, so nothing is written.
+    const gapped = signTransaction(
+      {
+        type: 2,
+        chainId: 21076n,
+        nonce: 5n,
+        maxPriorityFeePerGas: 1n,
+        maxFeePerGas: 10n ** 11n,
+        gasLimit: 21000n,
+        to: new Uint8Array(20),
+        value: 1n,
+        data: new Uint8Array(0),
+        accessList: [],
+      },
+      hexToBytes(DEV_KEYS[8]),
+    );
+    const raw = bytesToHex(gapped.raw);
+    const item = (params: unknown, id?: number) => ({
+      jsonrpc: "2.0",
+      method: "eth_sendRawTransaction",
+      params,
+      ...(id === undefined ? {} : { id }),
+    });
+    const r = await post(
+      JSON.stringify([item([raw], 1), item(["0xc0"], 2), item(["0xabc"], 3), item(["0xc0"]), item([raw], 4)]),
+    );
+    expect(r.body.map((x: { id: number }) => x.id)).toEqual([1, 2, 3, 4]);
+    expect(r.body[0].result).toBe(bytesToHex(gapped.hash));
+    expect(r.body[1].error).toEqual((await call("eth_sendRawTransaction", ["0xc0"])).body.error);
+    expect(r.body[2].error).toEqual((await call("eth_sendRawTransaction", ["0xabc"])).body.error);
+    expect(r.body[2].error.code).toBe(-32602);
+    expect(r.body[3].error).toEqual({ code: -32000, message: "already known" });
+    expect(await rpc(devnet.url, "eth_getTransactionCount", [bytesToHex(gapped.from), "pending"])).toBe("0x0");
   });
 
   it("oversized transactions are refused before decoding", async () => {

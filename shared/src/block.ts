@@ -2,7 +2,7 @@ import { blake3, keccak256 } from "./hash.ts";
 import { BLOOM_BYTES, type BlockHeader, decodeHeaderFields, headerHash, unsignedHeaderFields } from "./header.ts";
 import { concatBytes } from "./hex.ts";
 import { type RlpInput, rlpBytes, rlpDecode, rlpEncode, rlpList, rlpUint } from "./rlp.ts";
-import { MerklePatriciaTrie } from "./trie.ts";
+import { trieRootOf } from "./trie.ts";
 
 export const MAX_BLOCK_SIZE = 32 * 1024 * 1024;
 export { BLOOM_BYTES, type BlockHeader, decodeHeader, encodeHeader } from "./header.ts";
@@ -143,7 +143,8 @@ export function logsBloom(logs: Log[]): Uint8Array {
 
 /** Root of an ordered list (transactions, receipts): a BLAKE3 trie keyed by rlp(index), as Ethereum's. */
 export async function orderedListRoot(items: Uint8Array[]): Promise<Uint8Array> {
-  const trie = new MerklePatriciaTrie({ hash: blake3 });
-  for (let i = 0; i < items.length; i++) await trie.put(rlpEncode(i), items[i] as Uint8Array);
-  return trie.commit().root;
+  return trieRootOf(
+    items.map((item, i) => [rlpEncode(i), item] as const),
+    blake3,
+  );
 }

@@ -12,6 +12,7 @@ import {
   emptyTrieRoot,
   MerklePatriciaTrie,
   type TrieNodeReader,
+  trieRootOf,
   verifyTrieProof,
 } from "./trie.ts";
 
@@ -451,6 +452,32 @@ describe("MerklePatriciaTrie vs @ethereumjs/trie (BLAKE3)", () => {
     await single.put(Uint8Array.of(2), v);
     expect(hex(ours.commit().root)).toBe(hex(single.root()));
     expect(hex(ref.root())).not.toBe(hex(single.root()));
+  });
+
+  it("trieRootOf (one-pass build) equals the reference's root for any key set, in any input order", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(secureKeys, shortKeys, mixedKeys),
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 30, maxLength: 30 }),
+        async (keys, values) => {
+          const entries = keys.map((k, i) => [k, values[i % values.length] as Uint8Array] as const);
+          const ref = newReference();
+          for (const [k, v] of entries) await ref.put(k, v);
+          expect(hex(trieRootOf([...entries].reverse(), blake3))).toBe(hex(ref.root()));
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(hex(trieRootOf([], blake3))).toBe(hex(emptyTrieRoot(blake3)));
+    expect(() =>
+      trieRootOf(
+        [
+          [Uint8Array.of(1), Uint8Array.of(2)],
+          [Uint8Array.of(1), Uint8Array.of(3)],
+        ],
+        blake3,
+      ),
+    ).toThrow(ChainError);
   });
 
   it("bytesToNibbles splits bytes high nibble first", () => {

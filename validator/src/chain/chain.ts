@@ -66,6 +66,8 @@ export interface ExecutedBlock {
   logsBloom: Uint8Array;
   gasUsed: bigint;
   receipts: StoredReceipt[];
+  /** The receipts' consensus encodings (receipts root), reused when they are stored. */
+  encodedReceipts: Uint8Array[];
   txs: SignedTransaction[];
   extras: BlockExtras;
   /** The block executed on top of this parent. */
@@ -146,8 +148,8 @@ function applyFlat(batch: WriteBatch, bucket: FlatChange["bucket"], key: Uint8Ar
   else batch.del(bucket, key);
 }
 
-function encodeStoredReceipts(rs: StoredReceipt[]): Uint8Array {
-  return rlpEncode(rs.map((r) => [encodeReceipt(r.receipt), r.from, r.contractAddress ?? new Uint8Array(0)]));
+function encodeStoredReceipts(rs: StoredReceipt[], encoded: Uint8Array[]): Uint8Array {
+  return rlpEncode(rs.map((r, i) => [encoded[i] as Uint8Array, r.from, r.contractAddress ?? new Uint8Array(0)]));
 }
 
 export interface ReorgEvent {
@@ -231,7 +233,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
 
   private async buildGenesis(): Promise<{ block: Block; batch: WriteBatch }> {
     const { block, hash, batch } = await buildGenesisBlock(this.genesis, this.modules.state);
-    this.writeBlockData(batch, block, hash, [], []);
+    this.writeBlockData(batch, block, hash, [], [], []);
     this.writeCanonical(batch, block.header.number, hash, []);
     batch.put(Bucket.meta, META_HEAD, hash);
     batch.put(Bucket.meta, META_GENESIS, hash);
@@ -244,12 +246,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     block: Block,
     hash: Uint8Array,
     receipts: StoredReceipt[],
+    encodedReceipts: Uint8Array[],
     flatDiff: FlatChange[],
   ) {
     this.headers.put(batch, hash, block.header);
     batch.put(Bucket.bodies, hash, encodeBody(block));
     batch.put(Bucket.blockNumbers, hash, u64Key(block.header.number));
-    batch.put(Bucket.receipts, hash, encodeStoredReceipts(receipts));
+    batch.put(Bucket.receipts, hash, encodeStoredReceipts(receipts, encodedReceipts));
     batch.put(Bucket.flatDiffs, hash, encodeFlatDiff(flatDiff));
   }
 
@@ -335,14 +338,19 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     const batch = new WriteBatch();
     const stateRoot = await ws.commit(batch, false);
     const bloom = new Uint8Array(BLOOM_BYTES);
-    for (const r of receipts) for (let i = 0; i < BLOOM_BYTES; i++) bloom[i]! |= r.receipt.logsBloom[i]!;
+    for (const r of receipts) {
+      // A receipt without logs has an all-zero bloom.
+      if (r.receipt.logs.length > 0) for (let i = 0; i < BLOOM_BYTES; i++) bloom[i]! |= r.receipt.logsBloom[i]!;
+    }
+    const encodedReceipts = receipts.map((r) => encodeReceipt(r.receipt));
     return {
       stateRoot,
       transactionsRoot: await orderedListRoot(included.map((t) => t.raw)),
-      receiptsRoot: await orderedListRoot(receipts.map((r) => encodeReceipt(r.receipt))),
+      receiptsRoot: await orderedListRoot(encodedReceipts),
       logsBloom: bloom,
       gasUsed,
       receipts,
+      encodedReceipts,
       txs: included,
       extras,
       parentHash,
@@ -443,7 +451,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     if (Buffer.compare(exec.logsBloom, h.logsBloom) !== 0) throw new BlockError({ code: "BLOCK_BLOOM_MISMATCH" });
 
     const batch = exec.batch;
-    this.writeBlockData(batch, block, hash, exec.receipts, exec.flatDiff);
+    this.writeBlockData(batch, block, hash, exec.receipts, exec.encodedReceipts, exec.flatDiff);
     const imported: ImportedBlock = { block, hash, receipts: exec.receipts, txs: exec.txs };
     this.hooks?.onBlock(hash, h);
     const wanted = this.hooks

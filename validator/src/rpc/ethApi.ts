@@ -325,6 +325,20 @@ export class EthApi {
     return out;
   }
 
+  /**
+   * eth_sendRawTransaction for many transactions at once (a JSON-RPC batch of them): one call recovers every sender
+   * in the worker pool, then each enters the pool in order. Each item is the hash, or the error that item answers.
+   */
+  async sendRawTransactions(raws: Uint8Array[]): Promise<(Uint8Array | Error)[]> {
+    const recovered = await this.modules.recovery.recover(raws);
+    const out: (Uint8Array | Error)[] = [];
+    for (const r of recovered) {
+      if (!("tx" in r)) out.push(r);
+      else out.push(await this.modules.mempool.add(r).catch((e: Error) => e));
+    }
+    return out;
+  }
+
   readonly handlers: Handlers = {
     web3_clientVersion: () => this.opts.clientVersion,
     web3_sha3: ([data]) => bytesToHex(keccak256(data)),
@@ -392,9 +406,9 @@ export class EthApi {
     eth_call: async ([req, id]) => bytesToHex(await ethCall(await this.simulation(req, id))),
     eth_estimateGas: async ([req, id]) => toQuantity(await estimateGas(await this.simulation(req, id))),
     eth_sendRawTransaction: async ([raw]) => {
-      const [result] = await this.modules.recovery.recover([raw]);
-      if (!result || !("tx" in result)) throw result;
-      return bytesToHex(await this.modules.mempool.add(result));
+      const [result] = await this.sendRawTransactions([raw]);
+      if (!(result instanceof Uint8Array)) throw result;
+      return bytesToHex(result);
     },
     eth_getTransactionByHash: async ([hash]) => {
       const { chain, mempool } = this.modules;
