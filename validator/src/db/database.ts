@@ -104,9 +104,9 @@ export class Database implements KeyValueReader {
 
   /** Apply all operations atomically and durably (WAL synced). */
   async write(batch: WriteBatch): Promise<void> {
-    await this.db.batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true }).catch(
-      ioError("batch"),
-    );
+    await this.db
+      .batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true })
+      .catch(ioError("batch"));
   }
 
   /** Iterate keys in [from, to) of one bucket, in order (or reverse), up to `limit` entries. */
