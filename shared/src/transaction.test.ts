@@ -5,10 +5,13 @@ import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { ChainError, TxError } from "./errors.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
+import { recoverAddress } from "./secp256k1.ts";
 import {
   decodeTransaction,
+  encodeTransaction,
   MAX_TX_SIZE,
   recoverTransaction,
+  signingHash,
   signTransaction,
   type UnsignedTransaction,
 } from "./transaction.ts";
@@ -121,6 +124,60 @@ describe("transactions", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("a transaction that decodes re-encodes to exactly its input, and recovers the signer of its fields", () => {
+    // Mutations of valid legacy, EIP-2930 and EIP-1559 encodings: changed, inserted and deleted bytes (length forms,
+    // integer leading zeros, list headers). Whatever decodes must be canonical, so one transaction has one hash.
+    const encodings = ([0, 1, 2] as const).map((type) =>
+      signTransaction(
+        {
+          type,
+          chainId: 21076n,
+          nonce: 1n,
+          maxPriorityFeePerGas: 1n,
+          maxFeePerGas: 2n,
+          gasLimit: 21000n,
+          to: new Uint8Array(20).fill(7),
+          value: 5n,
+          data: Uint8Array.from({ length: 60 }, (_, i) => i),
+          accessList: type === 0 ? [] : [{ address: new Uint8Array(20).fill(1), storageKeys: [new Uint8Array(32)] }],
+        },
+        hexToBytes(KEY),
+      ),
+    );
+    const edit = fc
+      .tuple(
+        fc.constantFrom(...encodings.map((e) => e.raw)),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.constantFrom("set", "insert", "delete"),
+      )
+      .map(([raw, at, b, op]) => {
+        const i = at % raw.length;
+        if (op === "set") return Uint8Array.from(raw).fill(b, i, i + 1);
+        if (op === "insert") return Uint8Array.from([...raw.subarray(0, i), b, ...raw.subarray(i)]);
+        return Uint8Array.from([...raw.subarray(0, i), ...raw.subarray(i + 1)]);
+      });
+    let decoded = 0;
+    fc.assert(
+      fc.property(edit, (bytes) => {
+        let stx: ReturnType<typeof recoverTransaction>;
+        try {
+          stx = recoverTransaction(bytes);
+        } catch (e) {
+          expect(e instanceof TxError || e instanceof ChainError, String(e)).toBe(true);
+          return;
+        }
+        decoded++;
+        expect(bytesToHex(encodeTransaction(stx.tx))).toBe(bytesToHex(bytes));
+        // The signing hash taken from the encoding equals the one computed from the decoded fields.
+        expect(bytesToHex(stx.from)).toBe(bytesToHex(recoverAddress(signingHash(stx.tx), stx.tx)));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decoded).toBeGreaterThan(100);
+    for (const e of encodings) expect(bytesToHex(recoverTransaction(e.raw).from)).toBe(bytesToHex(e.from));
   });
 
   it("refuses oversized input before decoding", () => {

@@ -112,13 +112,20 @@ export function encodeTransaction(tx: Transaction): Uint8Array {
 
 /**
  * Decode a raw transaction. Throws TxError (or ChainError for broken RLP) on anything that is not a canonical,
- * supported, EIP-155 replay-protected transaction. Does not check the signature.
+ * supported, EIP-155 replay-protected transaction. Does not check the signature. Canonical without re-encoding: the
+ * RLP decoder refuses every non-shortest length form and rlpUint every integer with a leading zero, so a transaction
+ * that decodes encodes back to exactly its input (property-tested), and one transaction has exactly one hash.
  */
 export function decodeTransaction(raw: Uint8Array): Transaction {
+  return decodeWithFields(raw).tx;
+}
+
+/** decodeTransaction, also handing back a typed transaction's decoded RLP items (for its signing hash). */
+function decodeWithFields(raw: Uint8Array): { tx: Transaction; fields?: RlpDecoded[] } {
   if (raw.length > MAX_TX_SIZE) throw new TxError({ code: "TX_OVERSIZED", size: raw.length, limit: MAX_TX_SIZE });
   if (raw.length === 0) throw new TxError({ code: "TX_MALFORMED", reason: "empty" });
   const first = raw[0] as number;
-  if (first >= 0xc0) return decodeLegacy(raw);
+  if (first >= 0xc0) return { tx: decodeLegacy(raw) };
   if (first > 0x7f) throw new TxError({ code: "TX_MALFORMED", reason: "not a transaction" });
   if (first !== 1 && first !== 2) throw new TxError({ code: "TX_TYPE_NOT_SUPPORTED", txType: first });
   const fields = rlpList(rlpDecode(raw.subarray(1), MAX_TX_SIZE), "transaction", first === 1 ? 11 : 12);
@@ -153,8 +160,7 @@ export function decodeTransaction(raw: Uint8Array): Transaction {
     s,
     v: yParity,
   };
-  assertCanonical(raw, tx);
-  return tx;
+  return { tx, fields };
 }
 
 function decodeLegacy(raw: Uint8Array): Transaction {
@@ -180,23 +186,42 @@ function decodeLegacy(raw: Uint8Array): Transaction {
     r: rlpUint(fields[7], "r"),
     s: rlpUint(fields[8], "s"),
   };
-  assertCanonical(raw, tx);
   return tx;
 }
 
-/** Reject non-canonical encodings (e.g. long-form lengths) so one transaction has exactly one hash. */
-function assertCanonical(raw: Uint8Array, tx: Transaction): void {
-  if (Buffer.compare(encodeTransaction(tx), raw) !== 0) {
-    throw new TxError({ code: "TX_MALFORMED", reason: "non-canonical encoding" });
-  }
+/** Bytes the RLP encoding of byte string `b` takes (b at most 55 bytes, as a transaction's yParity, r and s). */
+function rlpItemSize(b: Uint8Array): number {
+  return b.length === 1 && (b[0] as number) < 0x80 ? 1 : 1 + b.length;
+}
+
+/**
+ * The signing hash of a typed transaction straight from its canonical encoding: the same list without its last three
+ * items (yParity, r, s) under a new list header, instead of encoding the fields again.
+ */
+function typedSigningHash(raw: Uint8Array, fields: RlpDecoded[]): Uint8Array {
+  const listByte = raw[1] as number;
+  const headerSize = listByte <= 0xf7 ? 1 : 1 + (listByte - 0xf7);
+  const n = fields.length;
+  let tail = 0;
+  for (let i = n - 3; i < n; i++) tail += rlpItemSize(fields[i] as Uint8Array);
+  const payload = raw.subarray(1 + headerSize, raw.length - tail);
+  const len = payload.length;
+  const lenBytes: number[] = [];
+  for (let v = len; v > 0; v >>= 8) lenBytes.unshift(v & 0xff);
+  const header = len < 56 ? [0xc0 + len] : [0xf7 + lenBytes.length, ...lenBytes];
+  const out = new Uint8Array(1 + header.length + len);
+  out[0] = raw[0] as number;
+  out.set(header, 1);
+  out.set(payload, 1 + header.length);
+  return keccak256(out);
 }
 
 /** Decode, hash and recover the sender. The CPU-heavy step (recovery) is what the validator runs in workers. */
 export function recoverTransaction(raw: Uint8Array): SignedTransaction {
-  const tx = decodeTransaction(raw);
+  const { tx, fields } = decodeWithFields(raw);
   let from: Uint8Array;
   try {
-    from = recoverAddress(signingHash(tx), tx);
+    from = recoverAddress(fields ? typedSigningHash(raw, fields) : signingHash(tx), tx);
   } catch (e) {
     if (e instanceof ChainError) throw new TxError({ code: "TX_INVALID_SIGNATURE" });
     throw e;
