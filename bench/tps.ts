@@ -2,10 +2,14 @@
 // the same machine. For each chain: fund fresh senders from the dev accounts (not timed), pre-sign N EIP-1559 value
 // transfers (not timed), then time from the first eth_sendRawTransaction to the moment every accepted transaction is
 // seen in a block. Submission uses JSON-RPC batches over HTTP with a few batches in flight; inclusion is tracked by
-// watching eth_blockNumber and reading the senders' nonces whenever a block appears. Ends with one line:
-//   tps rustchain=<tx/s> hardhat=<tx/s> ratio=<rustchain/hardhat>
+// watching eth_blockNumber and reading the senders' nonces whenever a block appears. Each transaction's inclusion
+// latency is the time from sending its batch to the poller first seeing its block (p50/p99 reported). The default N
+// (660,000) keeps a node at 11,000 tx/s busy for 60 s. Then a 4-validator devnet (--cluster 4) takes a share of the
+// same load through its first node while the bench watches finality. Ends with one line:
+//   tps rustchain=<tx/s> hardhat=<tx/s> ratio=<rustchain/hardhat> p50_ms=<n> p99_ms=<n> cluster4_tps=<n> cluster4_finalized=<blocks>
 //
-// Options: --txs N (default 20000), --senders S (200), --batch B (100), --concurrency C (4),
+// Options: --txs N (default 660000), --senders S (2000), --batch B (1000), --concurrency C (4),
+//   --cluster V (validators of the finality run, default 4; 0 skips it), --cluster-txs N (default 120000),
 //   --hardhat-txs N (default: N, or fewer if a 1000-tx probe says N would take more than ~3 minutes),
 //   --hardhat-quiet (turn off hardhat node's per-transaction console logging), --only rustchain|hardhat,
 //   --timeout SEC (per measured run, default 300), --stall SEC (give up when nothing is included for this long, 30),
@@ -14,6 +18,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type Cluster, startCluster, waitUntil } from "../tests/support/cluster.ts";
 import { type Devnet, freePort, startDevnet } from "../tests/support/devnet.ts";
 import {
   freshAccounts,
@@ -58,10 +63,12 @@ const HARDHAT_PROBE_TXS = 1000;
 
 const { values: opts } = parseArgs({
   options: {
-    txs: { type: "string", default: "20000" },
-    senders: { type: "string", default: "200" },
-    batch: { type: "string", default: "100" },
+    txs: { type: "string", default: "660000" },
+    senders: { type: "string", default: "2000" },
+    batch: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "4" },
+    cluster: { type: "string", default: "4" },
+    "cluster-txs": { type: "string", default: "120000" },
     "hardhat-txs": { type: "string" },
     "hardhat-quiet": { type: "boolean", default: false },
     only: { type: "string" },
@@ -78,6 +85,8 @@ const BATCH = intOpt("batch", opts.batch, 1);
 const CONCURRENCY = intOpt("concurrency", opts.concurrency, 1);
 const TIMEOUT_MS = intOpt("timeout", opts.timeout, 1) * 1000;
 const STALL_MS = intOpt("stall", opts.stall, 1) * 1000;
+const CLUSTER = intOpt("cluster", opts.cluster, 0);
+const CLUSTER_TXS = intOpt("cluster-txs", opts["cluster-txs"], 1);
 const HARDHAT_TXS = opts["hardhat-txs"] === undefined ? undefined : intOpt("hardhat-txs", opts["hardhat-txs"], 1);
 if (opts.only !== undefined && opts.only !== "rustchain" && opts.only !== "hardhat") {
   throw new Error(`--only must be rustchain or hardhat, got ${opts.only}`);
@@ -112,6 +121,8 @@ interface Measured extends RunResult {
   maxPerBlock: number;
   /** [ms since first submit when the block number was first seen, block number, transactions] per block. */
   timeline: [number, number, number][];
+  /** Inclusion latency percentiles (ms): batch sent → its block first seen. */
+  latency: { p50: number; p99: number; max: number };
 }
 
 async function measure(name: string, url: string, chainId: bigint, n: number, timeoutMs: number): Promise<Measured> {
@@ -121,40 +132,61 @@ async function measure(name: string, url: string, chainId: bigint, n: number, ti
   console.log(`[${name}] pre-signed ${n} transfers in ${signS}s; submitting at ${new Date().toISOString()}`);
   const r = await submitAndWait(url, txs, senders, timeoutMs, LOAD);
   const tps = r.included / (r.totalMs / 1000);
-  return { ...r, ...(await blockStats(url, r)), name, tps };
+  return { ...r, ...(await blockStats(url, r, txs)), name, tps };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 /**
  * Not timed: transactions per block of the run (eth_getBlockTransactionCountByNumber can cost the node a full block
  * decode, so this is read after the timed part).
  */
-async function blockStats(url: string, r: RunResult) {
+async function blockStats(url: string, r: RunResult, txs: Signed[]) {
   const head = hexNum(await rpc(url, "eth_blockNumber"));
   const numbers = Array.from({ length: head - r.startBlock }, (_, i) => r.startBlock + 1 + i);
-  const counts = await batched(
-    url,
-    numbers.map((n) => ({ method: "eth_getBlockTransactionCountByNumber", params: [`0x${n.toString(16)}`] })),
-    { size: 100, concurrency: 2 },
-  );
+  const index = new Map(txs.map((t, i) => [t.hash, i]));
+  const latencies: number[] = [];
   const timeline: [number, number, number][] = [];
   let blockIncluded = 0;
   let blocks = 0;
   let maxPerBlock = 0;
-  counts.forEach((c, i) => {
-    if (c.error) throw new Error(`eth_getBlockTransactionCountByNumber ${numbers[i]}: ${c.error.message}`);
-    const count = hexNum(c.result);
+  // One block per request: a full block lists ten thousand hashes.
+  const replies = await batched(
+    url,
+    numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [`0x${n.toString(16)}`, false] })),
+    { size: 1, concurrency: 4 },
+  );
+  replies.forEach((c, i) => {
+    if (c.error) throw new Error(`eth_getBlockByNumber ${numbers[i]}: ${c.error.message}`);
+    const hashes = (c.result as { transactions: string[] }).transactions;
+    const count = hashes.length;
     if (count === 0) return;
     // Blocks mined between the last eth_blockNumber and the final nonce poll were first seen by that poll.
-    timeline.push([r.seenAt.get(numbers[i]) ?? r.totalMs, numbers[i], count]);
+    const seen = r.seenAt.get(numbers[i] as number) ?? r.totalMs;
+    timeline.push([seen, numbers[i] as number, count]);
+    for (const h of hashes) {
+      const k = index.get(h);
+      if (k !== undefined && !Number.isNaN(r.sentAt[k])) latencies.push(seen - (r.sentAt[k] as number));
+    }
     blockIncluded += count;
     blocks++;
     if (count > maxPerBlock) maxPerBlock = count;
   });
-  return { timeline, blockIncluded, blocks, maxPerBlock };
+  const sorted = Float64Array.from(latencies).sort();
+  const latency = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? 0 };
+  return { timeline, blockIncluded, blocks, maxPerBlock, latency };
 }
 
 function report(m: Measured, note = ""): void {
   console.log(runLine(m.name, m, m.tps, ` blocks=${m.blocks} max/block=${m.maxPerBlock}`, note));
+  const l = m.latency;
+  console.log(
+    `[${m.name}]   inclusion latency p50=${l.p50.toFixed(0)}ms p99=${l.p99.toFixed(0)}ms max=${l.max.toFixed(0)}ms` +
+      ` (batch sent → block first seen, polled every 25 ms)`,
+  );
   if (m.timeline.length <= 20) {
     const t = m.timeline.map(([ms, n, c]) => `#${n}:${c}tx@${(ms / 1000).toFixed(2)}s`).join(" ");
     console.log(`[${m.name}]   blocks seen: ${t}`);
@@ -305,6 +337,69 @@ async function runHardhat(): Promise<{ m: Measured; note: string }> {
   }
 }
 
+/**
+ * The finality run: a `validators`-node devnet (senders funded in genesis) takes CLUSTER_TXS transfers through its
+ * first node's JSON-RPC while the bench polls that node's finality status every second.
+ */
+async function runCluster(validators: number): Promise<{ m: Measured; finalized: number; maxLag: number }> {
+  const name = `cluster${validators}`;
+  const dir = tempDir(`rustchain-bench-tps-${name}-`);
+  let c: Cluster | undefined;
+  try {
+    console.log(`[${name}] starting ${validators} validator processes (slot 1000 ms), senders funded in genesis`);
+    const balance = fundingPerSender(TRANSFER_GAS * MAX_FEE + VALUE, CLUSTER_TXS, senders.length);
+    c = await startCluster({
+      validators,
+      slotMs: 1000,
+      dir,
+      onSpawn: trackChild,
+      logLevel: "warn",
+      readyTimeoutMs: 180_000,
+      waitForPeers: "connected",
+      extraAlloc: Object.fromEntries(senders.map((a) => [a.hex, { balance: `0x${balance.toString(16)}` }])),
+      onWarning: (msg) => console.log(`[${name}] WARNING: ${msg}`),
+    });
+    const cluster = c;
+    await waitUntil(
+      "finality before the load",
+      async () => ((await cluster.finality(0)).finalized.slot > 0 ? true : undefined),
+      120_000,
+      500,
+    );
+    const url = cluster.nodes[0]!.rpcUrl;
+    const chainId = BigInt((await rpc(url, "eth_chainId")) as string);
+    const before = await cluster.finality(0);
+    let maxLag = before.finalityLagSlots;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        await sleep(1000);
+        const f = await cluster.finality(0).catch(() => undefined);
+        if (f && f.finalityLagSlots > maxLag) maxLag = f.finalityLagSlots;
+      }
+    })();
+    const m = await measure(name, url, chainId, CLUSTER_TXS, TIMEOUT_MS);
+    polling = false;
+    await poller;
+    // The last blocks of the run finalize a few slots later.
+    await sleep(4000);
+    const after = await cluster.finality(0);
+    report(m);
+    const finalized = after.finalized.number - before.finalized.number;
+    console.log(
+      `[${name}]   finalized #${before.finalized.number} → #${after.finalized.number} (${finalized} blocks) over the run;` +
+        ` max finality lag ${maxLag} slots; head #${after.headNumber}`,
+    );
+    return { m, finalized, maxLag };
+  } catch (e) {
+    if (c) console.log(c.dumpLogs(undefined, 20));
+    throw e;
+  } finally {
+    await c?.stop();
+    removeTempDir(dir);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -335,9 +430,26 @@ async function main(): Promise<number> {
       rc = 1;
     }
   }
+  let cluster: { m: Measured; finalized: number; maxLag: number } | undefined;
+  if (CLUSTER > 0 && opts.only === undefined && opts["rustchain-url"] === undefined) {
+    try {
+      cluster = await runCluster(CLUSTER);
+      if (problems(cluster.m) || cluster.finalized <= 0) rc = 1;
+    } catch (e) {
+      console.error(`[cluster${CLUSTER}] FAILED: ${(e as Error).stack ?? e}`);
+      rc = 1;
+    }
+  }
   const fmt = (m: Measured | undefined) => (m ? m.tps.toFixed(0) : "n/a");
   const ratio = rust && hard && hard.tps > 0 ? (rust.tps / hard.tps).toFixed(2) : "n/a";
-  console.log(`tps rustchain=${fmt(rust)} hardhat=${fmt(hard)} ratio=${ratio}`);
+  const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(0));
+  const clusterPart =
+    CLUSTER > 0
+      ? ` cluster${CLUSTER}_tps=${fmt(cluster?.m)} cluster${CLUSTER}_finalized=${cluster?.finalized ?? "n/a"}`
+      : "";
+  console.log(
+    `tps rustchain=${fmt(rust)} hardhat=${fmt(hard)} ratio=${ratio} p50_ms=${ms(rust?.latency.p50)} p99_ms=${ms(rust?.latency.p99)}${clusterPart}`,
+  );
   return rc;
 }
 

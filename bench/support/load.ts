@@ -36,6 +36,8 @@ export interface RunResult {
   startBlock: number;
   /** Block number → ms after the first submit when the poller first saw it. */
   seenAt: Map<number, number>;
+  /** Per transaction (same order as submitted): ms after the first submit when its batch was sent; NaN if rejected. */
+  sentAt: Float64Array;
   submitMs: number;
   totalMs: number;
   /** Set when the run gave up (timeout, stall, poll failure). */
@@ -72,9 +74,11 @@ export async function submitAndWait(
 
   const t0 = performance.now();
   let submitMs = 0;
+  const sentAt = new Float64Array(txs.length).fill(Number.NaN);
   const submit = (async () => {
     await inChunks(txs.length, load.batch, load.concurrency, async (start, end) => {
       const chunk = txs.slice(start, end);
+      const sent = performance.now() - t0;
       let replies: RpcReply[];
       try {
         replies = await batch(
@@ -88,7 +92,10 @@ export async function submitAndWait(
       replies.forEach((r, i) => {
         if (r.error) reject(`${r.error.message} (${r.error.code})`);
         else if (r.result !== chunk[i].hash) reject(`hash mismatch: got ${String(r.result)}`);
-        else accepted++;
+        else {
+          accepted++;
+          sentAt[start + i] = sent;
+        }
       });
     });
     submitMs = performance.now() - t0;
@@ -153,6 +160,7 @@ export async function submitAndWait(
     included,
     startBlock,
     seenAt,
+    sentAt,
     submitMs,
     totalMs,
     incomplete,

@@ -3,17 +3,25 @@ import { ChainError } from "./errors.ts";
 
 export type Hex = `0x${string}`;
 
-const HEX_RE = /^0x[0-9a-fA-F]*$/;
-
 export function bytesToHex(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
 }
 
 export function hexToBytes(hex: string): Uint8Array {
-  if (!HEX_RE.test(hex) || hex.length % 2 !== 0) {
-    throw new ChainError({ code: "INVALID_HEX", value: hex.slice(0, 20) });
-  }
-  return new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+  const bytes = decodeHexData(hex);
+  if (!bytes) throw new ChainError({ code: "INVALID_HEX", value: hex.slice(0, 20) });
+  return bytes;
+}
+
+/**
+ * "0x" and whole bytes of hex digits (either case) to bytes in their own buffer; undefined for anything else. One
+ * pass: Buffer's hex decoder stops at the first pair that is not two hex digits, so a short write means bad input.
+ */
+export function decodeHexData(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0 || !hex.startsWith("0x")) return undefined;
+  const out = new Uint8Array((hex.length - 2) / 2);
+  const written = Buffer.from(out.buffer).write(hex.slice(2), "hex");
+  return written === out.length ? out : undefined;
 }
 
 /** Quantity encoding of execution-apis: no leading zeros, 0x0 for zero. */

@@ -1,13 +1,12 @@
 // JSON-RPC parameter validators. Each returns the parsed value or throws -32602 with a message naming the argument,
 // as geth does ("invalid argument 0: ..."). Every input is bounded.
-import { hexToBytes } from "../hex.ts";
+import { decodeHexData } from "../hex.ts";
 import { invalidParams } from "../rpcErrors.ts";
 import type { AccessListItem } from "../transaction.ts";
 
 export type Param<T> = (value: unknown, index: number) => T;
 
 const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})$/;
-const DATA_RE = /^0x([0-9a-fA-F]{2})*$/;
 
 const fail = (i: number, msg: string): never => {
   throw invalidParams(`invalid argument ${i}: ${msg}`);
@@ -21,16 +20,16 @@ export const quantity: Param<bigint> = (v, i) => {
 export const data =
   (maxBytes = 1024 * 1024): Param<Uint8Array> =>
   (v, i) => {
-    if (typeof v !== "string" || !DATA_RE.test(v)) return fail(i, "hex string of whole bytes expected");
+    if (typeof v !== "string") return fail(i, "hex string of whole bytes expected");
     if ((v.length - 2) / 2 > maxBytes) return fail(i, `data longer than ${maxBytes} bytes`);
-    return hexToBytes(v);
+    return decodeHexData(v) ?? fail(i, "hex string of whole bytes expected");
   };
 
 const fixedData =
   (len: number, what: string): Param<Uint8Array> =>
   (v, i) => {
-    if (typeof v !== "string" || v.length !== 2 + 2 * len || !DATA_RE.test(v)) return fail(i, `${what} expected`);
-    return hexToBytes(v);
+    if (typeof v !== "string" || v.length !== 2 + 2 * len) return fail(i, `${what} expected`);
+    return decodeHexData(v) ?? fail(i, `${what} expected`);
   };
 
 export const address = fixedData(20, "20-byte hex address");

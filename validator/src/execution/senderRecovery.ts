@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { ChainError, type SignedTransaction, TxError } from "@rustchain/shared";
 import { Piscina } from "piscina";
-import { type RecoveryResult, recoverBatch } from "./recoveryWorker.ts";
+import { packRaws, type RecoveryResult, recoverBatch } from "./recoveryWorker.ts";
 
 export interface SenderRecovery {
   /** Recover each transaction; failures come back as TxError/ChainError values in the same position. */
@@ -56,7 +56,7 @@ export function createRecoveryPool(opts: RecoveryPoolOptions = defaultRecoveryPo
     }
     for (let i = 0; i < items.length; i += opts.chunkSize) {
       const chunk = items.slice(i, i + opts.chunkSize);
-      (pool.run(chunk.map((c) => c.raw)) as Promise<RecoveryResult[]>).then(
+      (pool.run(packRaws(chunk.map((c) => c.raw))) as Promise<RecoveryResult[]>).then(
         (results) => {
           results.forEach((r, k) => {
             chunk[k]?.resolve(r);
