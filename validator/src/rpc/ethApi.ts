@@ -27,6 +27,7 @@ import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import type { Mempool } from "../mempool/mempool.ts";
+import type { TxJournal } from "../mempool/txJournal.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
@@ -66,6 +67,8 @@ export interface EthApiModules {
   consensus?: ConsensusRpc;
   /** Bridge messages and the committee's signatures (bridge/bridgeService.ts). */
   bridge?: BridgeRpc;
+  /** The pool's journal (mempool/txJournal.ts): an accepted transaction is on disk before its hash is answered. */
+  txJournal?: Pick<TxJournal, "written">;
 }
 
 export interface BridgeRpc {
@@ -394,7 +397,9 @@ export class EthApi {
     eth_sendRawTransaction: async ([raw]) => {
       const [result] = await this.modules.recovery.recover([raw]);
       if (!result || !("tx" in result)) throw result;
-      return bytesToHex(await this.modules.mempool.add(result));
+      const hash = await this.modules.mempool.add(result);
+      await this.modules.txJournal?.written();
+      return bytesToHex(hash);
     },
     eth_getTransactionByHash: async ([hash]) => {
       const { chain, mempool } = this.modules;
