@@ -43,6 +43,8 @@ export interface DevnetOptions {
   reuse?: boolean;
   rpcPort?: number;
   logLevel?: string;
+  /** More `rustchain devnet` flags. */
+  extraArgs?: string[];
 }
 
 export async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
@@ -78,6 +80,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     opts.logLevel ?? "info",
     // These tests are about the execution layer; the Proof-of-AI circuit has its own tests.
     "--no-ai",
+    ...(opts.extraArgs ?? []),
   ];
   // The IPC channel makes the devnet stop by itself if this test process dies without stopping it.
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe", "ipc"] });

@@ -188,6 +188,10 @@ const devnetCommand = program
     "admin API address (also serves GET /replication/* for edge gap repair); token in <datadir>/admin-token",
     checkHostPort,
   )
+  .option(
+    "--no-tx-journal",
+    "keep the transaction pool in memory only: accepted transactions are lost on a restart or crash",
+  )
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info");
 addSnapshotExportOptions(devnetCommand);
@@ -237,6 +241,7 @@ devnetCommand
             ? ["--bridge-keystore", prepared.files[i]!.bridgeKeystorePath]
             : []),
           ...bridgeArgs(o),
+          ...(o.txJournal ? [] : ["--no-tx-journal"]),
         ],
       });
       if (!clean) process.exitCode = 1;
@@ -267,6 +272,7 @@ devnetCommand
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
         ...snapshotOptions,
         bridge,
+        txJournal: o.txJournal,
         replication: o.replicateTo
           ? {
               key: await loadReplicationKey(resolve(o.replicationKeyFile ?? `${datadir}/replication-key`), true),
@@ -305,6 +311,10 @@ const nodeCommand = program
   .option("--p2p-addr <host:port>", "libp2p TCP listen address", checkHostPort, "127.0.0.1:9000")
   .option("--bootstrap <multiaddrs>", "comma-separated peers to connect to first (/ip4/…/tcp/…/p2p/…)", parseList, [])
   .option("--no-p2p", "run without networking (a chain of one validator)")
+  .option(
+    "--no-tx-journal",
+    "keep the transaction pool in memory only: accepted transactions are lost on a restart or crash",
+  )
   .option(
     "--announce-addr <host:port>",
     "address peers should dial (comma-separated or repeated), when it differs from --p2p-addr (NAT, 0.0.0.0)",
@@ -436,6 +446,7 @@ nodeCommand
         ...snapshotOptions,
         bridge,
         doppelgangerSlots: o.doppelgangerSlots,
+        txJournal: o.txJournal,
       },
       logger,
     );

@@ -25,6 +25,17 @@ export class Metrics {
     help: "Transactions in the mempool",
     registers: [this.registry],
   });
+  readonly txJournalWriteErrorsTotal = new Counter({
+    name: "rustchain_tx_journal_write_errors_total",
+    help: "Failed writes or syncs of the transaction journal (each makes it rewrite itself from the pool)",
+    registers: [this.registry],
+  });
+  readonly txJournalCompactionSeconds = new Histogram({
+    name: "rustchain_tx_journal_compaction_seconds",
+    help: "Time to rewrite the transaction journal from the pool",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly blockProductionSeconds = new Histogram({
     name: "rustchain_block_production_seconds",
     help: "Time to build, execute, sign and commit a block",

@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import { mkdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
+import { join } from "node:path";
 import {
   blsPublicKey,
   bytesToHex,
@@ -33,6 +34,7 @@ import { openSlashingProtection, type SlashingProtection } from "../consensus/va
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery } from "../execution/senderRecovery.ts";
 import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
+import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
@@ -100,6 +102,11 @@ export interface NodeOptions {
    * start). Only with a network (alone, nobody else could be signing).
    */
   doppelgangerSlots?: number;
+  /**
+   * The transaction journal (<datadir>/txpool.journal, mempool/txJournal.ts): accepted transactions survive a restart
+   * or a crash. On unless false (the pool is then in memory only).
+   */
+  txJournal?: boolean;
 }
 
 export type NodeErrorType =
@@ -128,6 +135,7 @@ export class RustChainNode {
       db: Database;
       recovery: SenderRecovery;
       filters: FilterManager;
+      txJournal: TxJournal | undefined;
       metricsServer: Server | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
@@ -207,6 +215,24 @@ export class RustChainNode {
         for (const t of txs) if ("tx" in t) await mempool.add(t).catch(() => undefined);
       });
     });
+    // Before anything else can add to the pool (RPC, gossip): the journal replays into it, then records every addition.
+    const txJournal =
+      opts.txJournal === false
+        ? undefined
+        : new TxJournal(
+            { ...defaultTxJournalOptions, file: join(opts.datadir, TX_JOURNAL_FILE) },
+            {
+              pool: mempool,
+              recovery,
+              logger: logger.child({ module: "txJournal" }),
+              metrics: {
+                onWriteError: () => metrics.txJournalWriteErrorsTotal.inc(),
+                onCompacted: (_records, seconds) => metrics.txJournalCompactionSeconds.observe(seconds),
+              },
+            },
+          );
+    await txJournal?.start();
+    metrics.mempoolSize.set(mempool.size);
 
     let validator: LocalValidator | undefined;
     let doppelganger: Doppelganger | undefined;
@@ -413,6 +439,7 @@ export class RustChainNode {
       mempool,
       recovery,
       filters,
+      txJournal,
       consensus: createConsensusRpc({
         chain,
         view: consensus.view,
@@ -495,6 +522,7 @@ export class RustChainNode {
       db,
       recovery,
       filters,
+      txJournal,
       metricsServer,
       protection,
       sync,
@@ -521,6 +549,8 @@ export class RustChainNode {
     await this.rpc.close();
     await this.network?.stop();
     p.filters.close();
+    // Nothing adds to the pool any more: the journal is left compacted and synced.
+    await p.txJournal?.stop();
     await new Promise<void>((r) => (p.metricsServer ? p.metricsServer.close(() => r()) : r()));
     await p.recovery.close();
     await p.protection?.close();

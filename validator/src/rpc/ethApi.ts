@@ -27,6 +27,7 @@ import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import type { Mempool } from "../mempool/mempool.ts";
+import type { TxJournal } from "../mempool/txJournal.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
@@ -66,6 +67,8 @@ export interface EthApiModules {
   consensus?: ConsensusRpc;
   /** Bridge messages and the committee's signatures (bridge/bridgeService.ts). */
   bridge?: BridgeRpc;
+  /** The pool's journal (mempool/txJournal.ts): an accepted transaction is on disk before its hash is answered. */
+  txJournal?: Pick<TxJournal, "written">;
 }
 
 export interface BridgeRpc {
@@ -336,6 +339,8 @@ export class EthApi {
       if (!("tx" in r)) out.push(r);
       else out.push(await this.modules.mempool.add(r).catch((e: Error) => e));
     }
+    // Accepted means journaled: a crash after the answer loses nothing (one write for the whole batch).
+    await this.modules.txJournal?.written();
     return out;
   }
 
