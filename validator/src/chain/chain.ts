@@ -45,6 +45,8 @@ import { HeaderStore } from "./headerStore.ts";
 
 const _ZERO_HASH = new Uint8Array(32);
 const BLOCK_SIGNING_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLOCK_V1");
+/** Transactions executed between two yields to the event loop. */
+const YIELD_EVERY_TXS = 500;
 
 /** What the proposer signs: the block hash bound to this chain and domain. */
 export function blockSigningRoot(chainId: bigint, hash: Uint8Array): Uint8Array {
@@ -302,7 +304,14 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     const included: SignedTransaction[] = [];
     const receipts: StoredReceipt[] = [];
     let gasUsed = 0n;
+    let sinceYield = 0;
     for (const stx of txs) {
+      // A 10,000-transaction block executes for a few hundred milliseconds: let JSON-RPC requests and gossip in
+      // between chunks, so the node keeps answering while it builds or imports (the overlay tolerates a head change).
+      if (++sinceYield === YIELD_EVERY_TXS) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       const cp = ws.checkpoint();
       const outcome = await applyTransaction(ws, stx, env, env.gasLimit - gasUsed, this.modules.runtime);
       if (outcome instanceof TxError) {
