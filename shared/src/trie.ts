@@ -4,7 +4,15 @@
 // match @ethereumjs/trie given the same hash function (property-tested).
 import { ChainError } from "./errors.ts";
 import { bytesToHex } from "./hex.ts";
-import { type RlpDecoded, rlpDecode, rlpEncode } from "./rlp.ts";
+import {
+  type RlpDecoded,
+  rlpDecode,
+  rlpEncode,
+  rlpHeaderSize,
+  rlpStringSize,
+  writeRlpHeader,
+  writeRlpString,
+} from "./rlp.ts";
 
 export type HashFn = (data: Uint8Array) => Uint8Array;
 
@@ -434,40 +442,6 @@ export class MerklePatriciaTrie {
 
 // Node encodings written directly (the same bytes as rlpEncode of the node's item list): commit() encodes every dirty
 // node, and building item lists for the generic encoder cost more than hashing them.
-
-function rlpStringSize(b: Uint8Array): number {
-  if (b.length === 1 && (b[0] as number) < 0x80) return 1;
-  return rlpHeaderSize(b.length) + b.length;
-}
-
-function rlpHeaderSize(length: number): number {
-  if (length < 56) return 1;
-  let n = 1;
-  for (let l = length; l > 0; l = Math.floor(l / 256)) n++;
-  return n;
-}
-
-/** Write an RLP string (offset 0x80) or list (0xc0) header for a payload of `length` bytes; returns the new offset. */
-function writeRlpHeader(out: Uint8Array, pos: number, length: number, offset: number): number {
-  if (length < 56) {
-    out[pos] = offset + length;
-    return pos + 1;
-  }
-  const size = rlpHeaderSize(length) - 1;
-  out[pos] = offset + 55 + size;
-  for (let i = size, l = length; i > 0; i--, l = Math.floor(l / 256)) out[pos + i] = l % 256;
-  return pos + 1 + size;
-}
-
-function writeRlpString(out: Uint8Array, pos: number, b: Uint8Array): number {
-  if (b.length === 1 && (b[0] as number) < 0x80) {
-    out[pos] = b[0] as number;
-    return pos + 1;
-  }
-  const p = writeRlpHeader(out, pos, b.length, 0x80);
-  out.set(b, p);
-  return p + b.length;
-}
 
 /** A child reference inside its parent: a hash is an RLP string, an inline node's encoding goes in as is. */
 function refSize(ref: Uint8Array): number {
