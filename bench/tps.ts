@@ -431,7 +431,7 @@ async function main(): Promise<number> {
     }
   }
   let cluster: { m: Measured; finalized: number; maxLag: number } | undefined;
-  if (CLUSTER > 0 && opts.only === undefined && opts["rustchain-url"] === undefined) {
+  if (CLUSTER > 0 && opts.only !== "hardhat" && opts["rustchain-url"] === undefined) {
     try {
       cluster = await runCluster(CLUSTER);
       if (problems(cluster.m) || cluster.finalized <= 0) rc = 1;

@@ -1,6 +1,6 @@
 // Sender recovery behind an interface: a worker-thread pool (piscina) in the node, inline for small tools and tests.
 import { availableParallelism } from "node:os";
-import { ChainError, type SignedTransaction, TxError } from "@rustchain/shared";
+import { ChainError, keccak256, type SignedTransaction, TxError } from "@rustchain/shared";
 import { Piscina } from "piscina";
 import { packRaws, type RecoveryResult, recoverBatch } from "./recoveryWorker.ts";
 
@@ -76,5 +76,36 @@ export function createRecoveryPool(opts: RecoveryPoolOptions = defaultRecoveryPo
   return {
     recover: async (raws) => (await Promise.all(raws.map(recoverOne))).map(toValue),
     close: () => pool.destroy(),
+  };
+}
+
+/**
+ * Recovery that first looks each transaction up by hash among those already recovered (the pool: a block's
+ * transactions usually reached this node by gossip before the block did), and recovers only the rest. Importing a
+ * 10,000-transaction block then costs 10,000 hashes instead of 10,000 signature recoveries.
+ */
+export function withKnownSenders(
+  recovery: SenderRecovery,
+  known: (hash: Uint8Array) => SignedTransaction | undefined,
+): SenderRecovery {
+  return {
+    recover: async (raws) => {
+      const out: (SignedTransaction | TxError | ChainError | undefined)[] = raws.map((raw) => {
+        const stx = known(keccak256(raw));
+        return stx && Buffer.compare(stx.raw, raw) === 0 ? stx : undefined;
+      });
+      const missing: number[] = [];
+      out.forEach((r, i) => {
+        if (r === undefined) missing.push(i);
+      });
+      if (missing.length > 0) {
+        const recovered = await recovery.recover(missing.map((i) => raws[i] as Uint8Array));
+        recovered.forEach((r, k) => {
+          out[missing[k] as number] = r;
+        });
+      }
+      return out as (SignedTransaction | TxError | ChainError)[];
+    },
+    close: () => recovery.close(),
   };
 }

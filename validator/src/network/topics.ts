@@ -12,8 +12,19 @@ export const GOSSIP_TOPIC_NAMES = [
 ] as const;
 export type GossipTopicName = (typeof GOSSIP_TOPIC_NAMES)[number];
 
+/** Message encoding version per topic: `txs` 2 carries a batch of transactions (node/txGossip.ts). */
+const TOPIC_VERSIONS: Record<GossipTopicName, number> = {
+  blocks: 1,
+  txs: 2,
+  attestations: 1,
+  finalize_votes: 1,
+  slashings: 1,
+  ai_proofs: 1,
+  bridge_signatures: 1,
+};
+
 export function gossipTopic(chainId: bigint, name: GossipTopicName): string {
-  return `/rustchain/${chainId}/${name}/1`;
+  return `/rustchain/${chainId}/${name}/${TOPIC_VERSIONS[name]}`;
 }
 
 /** The topic name of a full topic string of this chain, or undefined for anything else. */

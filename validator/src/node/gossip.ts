@@ -31,6 +31,7 @@ import { GossipValidationError } from "../network/errors.ts";
 import type { GossipValidator } from "../network/gossipValidatorFn.ts";
 import type { Network } from "../network/network.ts";
 import { GOSSIP_TOPIC_NAMES, type GossipTopicName } from "../network/topics.ts";
+import { decodeTxBatch, defaultTxGossipBatcherOptions, TxGossipBatcher } from "./txGossip.ts";
 
 export interface GossipModules {
   chain: Chain;
@@ -129,17 +130,27 @@ export function createGossipValidators(
   };
 }
 
-/** Gossiped transactions are checked like RPC submissions (and those accepted into our pool are not sent back). */
+/**
+ * A gossiped batch of transactions is checked like an RPC batch: one recovery call, then each enters the pool (those
+ * accepted are not gossiped back). A transaction that cannot be decoded or recovered REJECTs the message (its
+ * sender should have checked it); a batch of which nothing was new is IGNOREd (not forwarded further).
+ */
 function transactionValidator(modules: GossipModules): GossipValidator {
   return async (_t, data) => {
-    const [r] = await modules.recovery.recover([data]);
-    if (!r || !("tx" in r)) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
-    modules.txsFromGossip.add(r);
-    try {
-      await modules.mempool.add(r);
-    } catch (e) {
-      throw new GossipValidationError("IGNORE", { code: (e as RustChainError<{ code: string }>).type?.code ?? "TX" });
+    const recovered = await modules.recovery.recover(decodeTxBatch(data));
+    if (recovered.some((r) => !("tx" in r))) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
+    let accepted = 0;
+    let lastRefusal = "TX";
+    for (const r of recovered as SignedTransaction[]) {
+      modules.txsFromGossip.add(r);
+      try {
+        await modules.mempool.add(r);
+        accepted++;
+      } catch (e) {
+        lastRefusal = (e as RustChainError<{ code: string }>).type?.code ?? "TX";
+      }
     }
+    if (accepted === 0) throw new GossipValidationError("IGNORE", { code: lastRefusal });
   };
 }
 
@@ -156,7 +167,7 @@ export function wireGossip(
     txsFromGossip: WeakSet<SignedTransaction>;
     logger: Logger;
   },
-): void {
+): { stop(): void } {
   const { chain, engine, mempool, logger } = modules;
   network.onGossip(async (topic, data, from) => {
     if (topic !== "blocks") return;
@@ -173,8 +184,13 @@ export function wireGossip(
     }
   });
   for (const t of GOSSIP_TOPIC_NAMES) network.subscribe(t);
-  mempool.on("added", (stx: SignedTransaction) => {
-    if (modules.txsFromGossip.has(stx)) return;
-    network.publish("txs", stx.raw).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
+  const txBatches = new TxGossipBatcher(defaultTxGossipBatcherOptions, {
+    send: (batch) => {
+      network.publish("txs", batch).catch((e) => logger.debug({ err: (e as Error).message }, "Tx publish failed"));
+    },
   });
+  mempool.on("added", (stx: SignedTransaction) => {
+    if (!modules.txsFromGossip.has(stx)) txBatches.add(stx.raw);
+  });
+  return { stop: () => txBatches.stop() };
 }

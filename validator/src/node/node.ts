@@ -32,8 +32,8 @@ import { createReqRespHandlers, RangeSync } from "../consensus/sync.ts";
 import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byzantinePublisher.ts";
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
-import { createRecoveryPool, type SenderRecovery } from "../execution/senderRecovery.ts";
-import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
+import { createRecoveryPool, type SenderRecovery, withKnownSenders } from "../execution/senderRecovery.ts";
+import { defaultMempoolOptions, Mempool, type MempoolHead } from "../mempool/mempool.ts";
 import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { createNetwork, type Network } from "../network/network.ts";
@@ -136,6 +136,8 @@ export class RustChainNode {
       recovery: SenderRecovery;
       filters: FilterManager;
       txJournal: TxJournal | undefined;
+      /** The gossip wiring's own timers (the transaction batcher). */
+      gossip: { stop(): void } | undefined;
       metricsServer: Server | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
@@ -183,18 +185,9 @@ export class RustChainNode {
         onCertificate: (kind) => metrics.finalityCertificatesTotal.inc({ kind }),
       },
     });
-    const chain = new Chain(
-      opts.genesis,
-      { db, state, recovery, runtime, headers, consensus: consensus.rules, logger: logger.child({ module: "chain" }) },
-      { checkpoint: opts.checkpoint },
-    );
-    await chain.init();
-    const preimages = await state.ensurePreimages();
-    if (preimages > 0) logger.info({ keys: preimages }, "Recorded trie key preimages of an older datadir");
-    metrics.headNumber.set(Number(chain.head.number));
-
-    const mempool = new Mempool(defaultMempoolOptions, {
-      head: () => ({
+    // The pool reads the head through the chain only when a transaction arrives (after init).
+    const mempool: Mempool = new Mempool(defaultMempoolOptions, {
+      head: (): MempoolHead => ({
         chainId: chain.chainId,
         baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
         gasLimit: chain.head.gasLimit,
@@ -202,6 +195,25 @@ export class RustChainNode {
       }),
       checkCreation: checkDeployData,
     });
+    const chain: Chain = new Chain(
+      opts.genesis,
+      {
+        db,
+        state,
+        // A block's transactions that reached the pool first are not recovered again.
+        recovery: withKnownSenders(recovery, (hash) => mempool.get(hash)),
+        runtime,
+        headers,
+        consensus: consensus.rules,
+        logger: logger.child({ module: "chain" }),
+      },
+      { checkpoint: opts.checkpoint },
+    );
+    await chain.init();
+    const preimages = await state.ensurePreimages();
+    if (preimages > 0) logger.info({ keys: preimages }, "Recorded trie key preimages of an older datadir");
+    metrics.headNumber.set(Number(chain.head.number));
+
     mempool.on("added", () => metrics.mempoolSize.set(mempool.size));
     const headNonce = async (a: Uint8Array) => (await state.headAccount(a)).nonce;
     chain.on("block", (b) => {
@@ -413,8 +425,9 @@ export class RustChainNode {
     }
 
     let sync: RangeSync | undefined;
+    let gossip: { stop(): void } | undefined;
     if (network) {
-      wireGossip(network, { chain, engine, mempool, txsFromGossip, logger });
+      gossip = wireGossip(network, { chain, engine, mempool, txsFromGossip, logger });
       await network.start();
       const s = new RangeSync(
         { pollMs: Math.max(1000, opts.genesis.params.slotMs * 2), maxBatchesPerRound: 32 },
@@ -526,6 +539,7 @@ export class RustChainNode {
       metricsServer,
       protection,
       sync,
+      gossip,
       logger,
     });
   }
@@ -547,6 +561,7 @@ export class RustChainNode {
     await this.replication?.feed.stop();
     await this.admin?.close();
     await this.rpc.close();
+    p.gossip?.stop();
     await this.network?.stop();
     p.filters.close();
     // Nothing adds to the pool any more: the journal is left compacted and synced.
