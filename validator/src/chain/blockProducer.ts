@@ -21,6 +21,12 @@ export interface BlockProducerOptions {
   /** Index of this validator in the genesis validator set. */
   validatorIndex: number;
   extraData: Uint8Array;
+  /**
+   * Most time spent executing transactions for one block (ms); the rest wait for the next. Under overload (a full
+   * pool, a busy machine) blocks stay small enough for every validator to import them within the slot, so the chain
+   * and finality keep going instead of stalling on blocks nobody can process in time. Default: 40% of the slot.
+   */
+  buildBudgetMs?: number;
 }
 
 export interface ProducerMetrics {
@@ -84,6 +90,7 @@ export class BlockProducer {
       {
         parent: { hash: parentHash, header: parent },
         extras,
+        deadline: started + (this.opts.buildBudgetMs ?? chain.genesis.params.slotMs * 0.4),
         context: {
           parentHash,
           parent,

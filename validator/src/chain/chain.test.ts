@@ -560,6 +560,19 @@ describe("Chain forks and reorgs", () => {
     await closeNode(await openNode(dir, { checkpoint: { number: 1n, hash: a1! } }));
   });
 
+  it("block building stops taking transactions at its deadline (checked every 500); import never does", async () => {
+    const node = await openNode(await tempDir());
+    const txs = Array.from({ length: 600 }, (_, i) => transfer(1 + (i % 3), BigInt(Math.floor(i / 3)), R1, 1n));
+    const env = node.chain.childEnv(node.chain.head.timestamp + 1n, hexToBytes(DEVNET_FEE_RECIPIENT));
+    const built = await node.chain.execute(txs, env, false, undefined, { deadline: 0 });
+    expect(built.txs).toHaveLength(500);
+    const unbounded = await node.chain.execute(txs, env, false, undefined, { deadline: performance.now() + 60_000 });
+    expect(unbounded.txs).toHaveLength(600);
+    const strict = await node.chain.execute(txs, env, true, undefined, { deadline: 0 });
+    expect(strict.txs).toHaveLength(600);
+    await closeNode(node);
+  });
+
   it("a block produced while the head moves away and back is executed on its parent's state", async () => {
     // The head moves to genesis in the middle of block execution (right after the first transaction's contract call)
     // and back to A2 before the block is signed and imported.

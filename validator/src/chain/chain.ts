@@ -295,7 +295,13 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     env: BlockEnv & { gasLimit: bigint },
     strict: boolean,
     onSkip?: (stx: SignedTransaction, err: TxError) => void,
-    opts: { parent?: { hash: Uint8Array; header: BlockHeader }; extras?: BlockExtras; context?: BlockContext } = {},
+    opts: {
+      parent?: { hash: Uint8Array; header: BlockHeader };
+      extras?: BlockExtras;
+      context?: BlockContext;
+      /** Block building only: stop taking transactions once performance.now() passes this. */
+      deadline?: number;
+    } = {},
   ): Promise<ExecutedBlock> {
     const parentHash = opts.parent?.hash ?? this.headHash;
     const parent = opts.parent?.header ?? this.head;
@@ -308,9 +314,10 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     for (const stx of txs) {
       // A 10,000-transaction block executes for a few hundred milliseconds: let JSON-RPC requests and gossip in
       // between chunks, so the node keeps answering while it builds or imports (the overlay tolerates a head change).
-      if (++sinceYield === YIELD_EVERY_TXS) {
-        sinceYield = 0;
+      if (sinceYield++ === YIELD_EVERY_TXS) {
+        sinceYield = 1;
         await new Promise((r) => setImmediate(r));
+        if (!strict && opts.deadline !== undefined && performance.now() > opts.deadline) break;
       }
       const cp = ws.checkpoint();
       const outcome = await applyTransaction(ws, stx, env, env.gasLimit - gasUsed, this.modules.runtime);
