@@ -45,6 +45,12 @@ export class FilterManager {
   }
 
   /** Push an item to every filter of `kind`. */
+  /** Whether any installed filter is of this kind. */
+  has(kind: Filter["kind"]): boolean {
+    for (const f of this.filters.values()) if (f.kind === kind) return true;
+    return false;
+  }
+
   push(kind: "blocks" | "pending", item: string): void {
     for (const f of this.filters.values()) if (f.kind === kind) this.append(f, [item]);
   }

@@ -96,6 +96,8 @@ export class RpcServer {
   ) {
     modules.chain.on("block", (b) => this.onBlock(b));
     modules.mempool.on("added", (stx) => {
+      // Per transaction at 10,000 tx/s: nothing to do (not even the hex) unless someone listens.
+      if (this.sockets.size === 0 && !modules.filters.has("pending")) return;
       const hash = bytesToHex(stx.hash);
       modules.filters.push("pending", hash);
       this.notifyAll("newPendingTransactions", () => hash);
