@@ -114,27 +114,35 @@ function installedVersion(name: string, from = ROOT): { dir: string; version: st
   return { dir, version: pkg.version };
 }
 
-/** Directories of a native package and its runtime dependencies (hoisted in the root node_modules). */
+/**
+ * Directories of native packages and their runtime dependencies that sit in the root node_modules. A dependency npm
+ * nested inside its dependent (a version conflict, e.g. abstract-level's own level-supports) is copied with that
+ * package's directory; its own dependencies are still looked up the way Node resolves them.
+ */
 function closure(names: string[]): Map<string, string> {
   const out = new Map<string, string>();
+  const seen = new Set<string>();
   const platformSuffix = `${process.platform}-${process.arch}`;
-  const visit = (name: string, optional: boolean) => {
-    if (out.has(name)) return;
-    const dir = join(ROOT, "node_modules", name);
+  const visit = (name: string, optional: boolean, from: string) => {
+    const nested = join(from, "node_modules", name);
+    const dir = from !== ROOT && existsSync(join(nested, "package.json")) ? nested : join(ROOT, "node_modules", name);
+    if (seen.has(dir)) return;
     if (!existsSync(join(dir, "package.json"))) {
       if (optional) return;
       throw new Error(`release: ${name} is not installed (run npm ci)`);
     }
-    out.set(name, dir);
+    seen.add(dir);
+    if (dir === join(ROOT, "node_modules", name)) out.set(name, dir);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
       dependencies?: Record<string, string>;
       optionalDependencies?: Record<string, string>;
     };
-    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, false);
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, false, dir);
     // optional dependencies are per-platform binaries: only this platform's
-    for (const dep of Object.keys(pkg.optionalDependencies ?? {})) if (dep.includes(platformSuffix)) visit(dep, true);
+    for (const dep of Object.keys(pkg.optionalDependencies ?? {}))
+      if (dep.includes(platformSuffix)) visit(dep, true, dir);
   };
-  for (const n of names) visit(n, false);
+  for (const n of names) visit(n, false, ROOT);
   return out;
 }
 
