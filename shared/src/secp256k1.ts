@@ -32,13 +32,24 @@ export function signHash(hash: Uint8Array, privateKey: Uint8Array): EcdsaSignatu
 }
 
 /** Recover the signer's address. Enforces EIP-2 (low s) and the r, s ranges; throws ChainError otherwise. */
-export function recoverAddress(hash: Uint8Array, sig: EcdsaSignature): Uint8Array {
+export function recoverAddress(
+  hash: Uint8Array,
+  sig: EcdsaSignature,
+  /** r and s as their minimal big-endian bytes, when the caller has them (a decoded transaction): saves two conversions. */
+  rsBytes?: [Uint8Array, Uint8Array],
+): Uint8Array {
   if (sig.r <= 0n || sig.r >= SECP256K1_N || sig.s <= 0n || sig.s > SECP256K1_HALF_N) {
     throw new ChainError({ code: "INVALID_SIGNATURE", reason: "r or s out of range" });
   }
   const compact = new Uint8Array(64);
-  compact.set(bigintToBytes32(sig.r), 0);
-  compact.set(bigintToBytes32(sig.s), 32);
+  if (rsBytes) {
+    // In range, so at most 32 bytes each.
+    compact.set(rsBytes[0], 32 - rsBytes[0].length);
+    compact.set(rsBytes[1], 64 - rsBytes[1].length);
+  } else {
+    compact.set(bigintToBytes32(sig.r), 0);
+    compact.set(bigintToBytes32(sig.s), 32);
+  }
   try {
     return publicKeyToAddress(secp.ecdsaRecover(compact, sig.yParity, hash, false));
   } catch {

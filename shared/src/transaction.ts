@@ -221,7 +221,12 @@ export function recoverTransaction(raw: Uint8Array): SignedTransaction {
   const { tx, fields } = decodeWithFields(raw);
   let from: Uint8Array;
   try {
-    from = recoverAddress(fields ? typedSigningHash(raw, fields) : signingHash(tx), tx);
+    from = fields
+      ? recoverAddress(typedSigningHash(raw, fields), tx, [
+          fields[fields.length - 2] as Uint8Array,
+          fields[fields.length - 1] as Uint8Array,
+        ])
+      : recoverAddress(signingHash(tx), tx);
   } catch (e) {
     if (e instanceof ChainError) throw new TxError({ code: "TX_INVALID_SIGNATURE" });
     throw e;
