@@ -13,6 +13,9 @@ declare module "@nxtedition/rocksdb" {
     lte?: Buffer;
     reverse?: boolean;
     limit?: number;
+    /** Whether entries carry their key / value (both by default); a keys-only scan reads no values. */
+    keys?: boolean;
+    values?: boolean;
   }
   interface Iterator {
     /** Up to `size` entries; an empty array at the end. */
