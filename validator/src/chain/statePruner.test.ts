@@ -307,6 +307,51 @@ describe("StatePruner", () => {
     }
   });
 
+  it("keeps a pinned state (a snapshot export reading it) until released, and refuses to pin a pruned one", async () => {
+    const s = await Scenario.open(await tempDir(), 0);
+    try {
+      const { chain, db, pruner } = s.pc;
+      for (let i = 0; i < 3; i++) await s.block([{ kind: "store", from: 1, contract: 0, slot: i, value: 1n }]);
+      const pinned = s.known.get(hex(chain.headHash)) as Known;
+      const release = pruner.pin(pinned.number, pinned.root);
+      for (let i = 0; i < 3; i++) await s.block([{ kind: "store", from: 1, contract: 0, slot: i, value: 2n }]);
+      s.finalize(1000);
+      await pruner.runOnce();
+      expect(pinned.number).toBeLessThan(pruner.firstAvailableBlock());
+      expect(await trieImage(db, pinned.root)).toEqual(pinned.image);
+      expect(() => pruner.pin(pinned.number, pinned.root)).toThrow(StateError);
+      release();
+      await pruner.runOnce();
+      await expect(trieImage(db, pinned.root)).rejects.toThrow();
+      await s.verify();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("keeps the flat diffs of canonical blocks a holder still needs (a replication receiver behind)", async () => {
+    const s = await Scenario.open(await tempDir(), 0);
+    try {
+      const { chain, db, pruner } = s.pc;
+      const blocks: ImportedBlock[] = [];
+      for (let i = 0; i < 6; i++) blocks.push(await s.block([{ kind: "transfer", from: 1, to: 0, value: 1n }]));
+      let holdFrom: bigint | undefined = blocks[2]?.block.header.number;
+      pruner.holdFlatDiffs(async () => holdFrom);
+      s.finalize(1000);
+      await pruner.runOnce();
+      const diffOf = (b: ImportedBlock) => db.get(Bucket.flatDiffs, b.hash);
+      expect(await diffOf(blocks[1] as ImportedBlock)).toBeUndefined();
+      for (const b of blocks.slice(2)) expect(await diffOf(b)).toBeDefined();
+      holdFrom = undefined;
+      await pruner.runOnce();
+      for (const b of blocks.slice(0, -1)) expect(await diffOf(b)).toBeUndefined();
+      expect(chain.head.number).toBe(s.pc.finalized);
+      expect(await diffOf(blocks.at(-1) as ImportedBlock)).toBeDefined();
+    } finally {
+      await s.close();
+    }
+  });
+
   it("loses nothing when a run stops between any two delete batches, and the next run finishes", async () => {
     const dir = await tempDir();
     let s = await Scenario.open(dir, 0, 4);
