@@ -1,6 +1,6 @@
 // Walking stored nodes by their references from an account trie's root reaches exactly the nodes the tries stored:
 // every stored child, every storage trie (through the account leaves), inline nodes walked in place.
-import { blake3, bytesToHex, MerklePatriciaTrie } from "@rustchain/shared";
+import { blake3, bytesToHex, ChainError, MerklePatriciaTrie } from "@rustchain/shared";
 import { encodeAccount } from "@rustchain/shared/account";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -65,5 +65,21 @@ describe("collectNodeRefs", () => {
       ),
       { numRuns: 50 },
     );
+  });
+
+  it("refuses what is not a trie node (a damaged database) with a ChainError", () => {
+    const refs: NodeRefs = { children: [], storageRoots: [] };
+    for (const junk of [
+      Uint8Array.of(),
+      Uint8Array.of(0x80),
+      Uint8Array.of(0xc3, 0x01, 0x02, 0x03),
+      Uint8Array.of(0xc2, 0x20),
+      Uint8Array.of(0xc5, 0x82, 0x00, 0x01, 0x81),
+      Uint8Array.of(0xf9, 0xff, 0xff),
+      // An extension whose child is neither a hash nor a node.
+      Uint8Array.of(0xc4, 0x10, 0x82, 0x01, 0x02),
+    ]) {
+      expect(() => collectNodeRefs(junk, true, refs), Buffer.from(junk).toString("hex")).toThrow(ChainError);
+    }
   });
 });
