@@ -193,6 +193,7 @@ const defaultPrunerTestOptions: StatePrunerOptions = {
   pollMs: 60_000,
   garbageRatio: 0.25,
   minWrittenNodes: 0,
+  dutyCycle: 1,
   chunkNodes: 16,
   writtenFilterLog2Bits: 16,
 };

@@ -58,6 +58,12 @@ export interface StatePrunerOptions {
    */
   garbageRatio: number;
   minWrittenNodes: number;
+  /**
+   * Most of the time runs may take on average: after a run of d seconds the next starts no sooner than
+   * d × (1 / dutyCycle − 1) later. On a large state under heavy load this spaces runs further than the garbage ratio
+   * does (more garbage waits on disk) rather than let a run's reads and decoding crowd block production.
+   */
+  dutyCycle: number;
   /** Nodes read per mark step and keys per sweep step: one database call each, then the event loop runs. */
   chunkNodes: number;
   /** Bits of the written-nodes Bloom filter, as a power of two (26: 8 MiB, 0.2% false positives at 4M nodes). */
@@ -70,6 +76,7 @@ export const defaultStatePrunerOptions: StatePrunerOptions = {
   pollMs: 1000,
   garbageRatio: 0.25,
   minWrittenNodes: 20_000,
+  dutyCycle: 0.2,
   chunkNodes: 2048,
   writtenFilterLog2Bits: 26,
 };
@@ -121,10 +128,14 @@ export class StatePruner implements StateRetention {
   private filter: WrittenNodeFilter | undefined;
   private liveAtLastRun = 0;
   private lastRunHorizon: bigint | undefined;
+  /** performance.now() before which no automatic run starts (dutyCycle). */
+  private nextRunAt = 0;
   private running: Promise<PruneRun | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private unobserve: (() => void) | undefined;
+  /** Seconds spent on the write path (the observer that counts and records written nodes): pruning's hot-path cost. */
+  writePathSeconds = 0;
 
   constructor(
     private readonly opts: StatePrunerOptions,
@@ -152,11 +163,13 @@ export class StatePruner implements StateRetention {
     this.modules.metrics?.firstAvailableBlock(this.firstAvailableBlock());
     if (this.opts.archive) return;
     this.unobserve = db.observeWrites((batch) => {
+      const t = performance.now();
       for (const op of batch.ops) {
         if (op.type !== "put" || op.key[0] !== Bucket.stateNodes) continue;
         this.written++;
         this.filter?.add(op.key.subarray(1));
       }
+      this.writePathSeconds += (performance.now() - t) / 1000;
     });
   }
 
@@ -222,6 +235,7 @@ export class StatePruner implements StateRetention {
     if (horizon <= (this.lastRunHorizon ?? this.floor)) return;
     const due = Math.max(this.opts.minWrittenNodes, this.opts.garbageRatio * this.liveAtLastRun);
     if (this.lastRunHorizon !== undefined && this.written < due) return;
+    if (performance.now() < this.nextRunAt) return;
     await this.runOnce().catch(() => undefined);
   }
 
@@ -277,6 +291,7 @@ export class StatePruner implements StateRetention {
       };
       this.liveAtLastRun = marked.size;
       this.lastRunHorizon = horizon;
+      this.nextRunAt = performance.now() + run.seconds * 1000 * (1 / this.opts.dutyCycle - 1);
       metrics?.onRun(run);
       logger.info(
         {
@@ -380,9 +395,11 @@ export class StatePruner implements StateRetention {
         if (marked.add(e.hash)) step.push(e);
       }
       if (step.length === 0) continue;
+      // Not through the block cache: the whole live state passing through it would evict what imports read.
       const encs = await db.getMany(
         Bucket.stateNodes,
         step.map((e) => e.hash),
+        { fillCache: false },
       );
       for (const [i, e] of step.entries()) {
         const enc = encs[i];

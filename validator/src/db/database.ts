@@ -82,6 +82,8 @@ export class Database implements KeyValueReader {
   private readonly observers = new Set<WriteObserver>();
   /** Set while a writeOrdered batch is being written: later writes wait for it. */
   private gate: Promise<void> | undefined;
+  /** Seconds writes spent waiting for an ordered write (a pruning delete batch) to be applied first. */
+  orderedWaitSeconds = 0;
 
   private constructor(private readonly db: RocksLevel) {}
 
@@ -102,17 +104,33 @@ export class Database implements KeyValueReader {
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
 
-  /** Read several keys of one bucket in one call (one trip to the binding's thread pool). */
-  async getMany(bucket: BucketId, keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+  /**
+   * Read several keys of one bucket in one call (one trip to the binding's thread pool). `fillCache: false` for a
+   * scan that must not evict what the node reads all the time from the block cache (the state pruner's mark).
+   */
+  async getMany(
+    bucket: BucketId,
+    keys: Uint8Array[],
+    opts: { fillCache?: boolean } = {},
+  ): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.db.getMany(keys.map((k) => key(bucket, k))).catch(ioError("get"));
+    const values = await this.db
+      .getMany(
+        keys.map((k) => key(bucket, k)),
+        opts.fillCache === false ? { fillCache: false } : undefined,
+      )
+      .catch(ioError("get"));
     return values.map((v) => (v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
   }
 
   /** Apply all operations atomically and durably (WAL synced). */
   async write(batch: WriteBatch): Promise<void> {
     for (const observe of this.observers) observe(batch);
-    while (this.gate) await this.gate;
+    if (this.gate) {
+      const t = performance.now();
+      while (this.gate) await this.gate;
+      this.orderedWaitSeconds += (performance.now() - t) / 1000;
+    }
     await this.rawWrite(batch);
   }
 
