@@ -558,6 +558,11 @@ export class RustChainNode {
     );
   }
 
+  /** The node's store, for tools that read it in process (bench/storage.ts measures it while the node runs). */
+  get database(): Database {
+    return this.parts.db;
+  }
+
   /** http://host:port/metrics when metrics are served. */
   get metricsUrl(): string | undefined {
     const a = this.parts.metricsServer?.address();
