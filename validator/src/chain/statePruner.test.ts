@@ -26,8 +26,9 @@ import {
   type TxSpec,
   trieImage,
 } from "../../../tests/support/pruningChain.ts";
-import { Bucket, u64Key } from "../db/database.ts";
+import { Bucket, Database, u64Key } from "../db/database.ts";
 import type { ImportedBlock } from "./chain.ts";
+import { defaultStatePrunerOptions, type PrunerChain, StatePruner } from "./statePruner.ts";
 
 const silent = pino({ level: "silent" });
 const hex = bytesToHex;
@@ -349,6 +350,40 @@ describe("StatePruner", () => {
       expect(await diffOf(blocks.at(-1) as ImportedBlock)).toBeDefined();
     } finally {
       await s.close();
+    }
+  });
+
+  it("starts a warp-synced node's state at its snapshot block, archive or not", async () => {
+    const db = await Database.open(await tempDir());
+    try {
+      // History from block 501 on: the snapshot block is 500, whose state warp sync restored.
+      const chain = { historyStart: 501n } as PrunerChain;
+      for (const archive of [false, true]) {
+        const pruner = new StatePruner(
+          { ...defaultStatePrunerOptions, archive, history: 128 },
+          { db, chain, finalized: async () => 520n, logger: silent },
+        );
+        await pruner.init();
+        expect(pruner.firstAvailableBlock()).toBe(500n);
+        pruner.assertAvailable(500n);
+        const refused = (() => {
+          try {
+            pruner.assertAvailable(499n);
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(refused).toBeInstanceOf(StateError);
+        expect((refused as StateError).type).toEqual({
+          code: "STATE_PRUNED",
+          number: 499n,
+          firstAvailable: 500n,
+          keptBlocks: archive ? null : 128,
+        });
+        await pruner.stop();
+      }
+    } finally {
+      await db.close();
     }
   });
 
