@@ -4,14 +4,14 @@
 //
 // What is kept (the roots R of a run): the state of every canonical block from `finalized - history` to the
 // finalized block, of every stored block above the finalized one (the head and every fork that can still win), and
-// of every pinned root (a snapshot export, a finality certificate still being built). `finalized` is the finalized
-// checkpoint on disk, never one only held in memory: on restart consensus replays (and reads the state of) every
-// block above that one.
+// of every pinned root (a snapshot export reading it). `finalized` is the finalized checkpoint on disk, never one only
+// held in memory: on restart consensus replays (and reads the state of) every block above that one.
 //
 // A run:
 //   1. T0: start recording every trie node written from now on (a Database write observer fills a Bloom filter when
-//      a write is *called*, before it reaches RocksDB), then raise the floor (meta "state-floor") to the new horizon
-//      `finalized - history`; reads below it answer STATE_PRUNED from now on.
+//      a write is *called*, before it reaches RocksDB), wait until the writes called before T0 are applied (so the
+//      roots read next include every block they stored), then raise the floor (meta "state-floor") to the new
+//      horizon `finalized - history`; reads below it answer STATE_PRUNED from now on.
 //   2. Mark: walk the tries of R (storage tries through the account leaves) into an exact in-memory set, reading
 //      `chunkNodes` nodes per database call and yielding to the event loop between calls. A node already marked is
 //      not walked again, so the cost is the live state plus what the kept blocks changed, not |R| times the state.
@@ -23,15 +23,15 @@
 //      non-canonical blocks at or below the finalized one (dead forks: no reorg can reach them).
 //
 // Safety: a node is deleted only if it is unreachable from every root in R and was not written since T0. Any state
-// the node can need after T0 is in R, or is that of a block imported after T0, whose nodes are either written after
-// T0 (in the filter) or reached unchanged from its parent's state, which by the same argument is in R or imported
-// after T0 (consensus imports only descendants of the finalized block, whose states are all in R). Content
-// addressing needs no special case: a node an old block replaced and a new block recreates (A → B → A) is written
-// again, so it is in the filter, and a node shared by several versions or storage tries is kept while one of them
-// reaches it. Crash safety: every write is one atomic RocksDB batch, and the floor is raised before the first delete;
-// the filter and the mark set live in memory only, and a run cut short (kill -9, stop) leaves deletions that were
-// each safe on their own. The next start runs again from a new T0, so nothing reachable is lost and nothing is left
-// half-written.
+// the node can need after T0 is in R (read once the writes called before T0 are applied), or is that of a block
+// imported after T0, whose nodes are either written after T0 (in the filter) or reached unchanged from its parent's
+// state, which by the same argument is in R or imported after T0 (consensus imports only descendants of the finalized
+// block, whose states are all in R). Content addressing needs no special case: a node an old block replaced and a new
+// block recreates (A → B → A) is written again, so it is in the filter, and a node shared by several versions or
+// storage tries is kept while one of them reaches it. Crash safety: every write is one atomic RocksDB batch, and the
+// floor is raised before the first delete; the filter and the mark set live in memory only, and a run cut short
+// (kill -9, stop) leaves deletions that were each safe on their own. The next start runs again from a new T0, so
+// nothing reachable is lost and nothing is left half-written.
 import { bytesToHex, StateError } from "@rustchain/shared";
 import type { Logger } from "pino";
 import { Bucket, type Database, u64Key, WriteBatch } from "../db/database.ts";
@@ -265,6 +265,9 @@ export class StatePruner implements StateRetention {
     this.filter = filter;
     this.written = 0;
     try {
+      // A block written just before T0 may still be in flight, its nodes not in the filter: once it is applied, the
+      // roots read below include its state.
+      await db.settled();
       const horizon = firstAvailableBlock({ archive: false, history: this.opts.history, finalized, floor: this.floor });
       if (horizon > this.floor) {
         this.floor = horizon;

@@ -1,5 +1,6 @@
-// The database's write ordering, on a real RocksDB: observers see every write when it is called, and a write called
-// after an ordered write's batch was built is applied after it (the state pruner relies on both).
+// The database's write ordering, on a real RocksDB: observers see every write when it is called, a write called after
+// an ordered write's batch was built is applied after it, and settled() waits for the writes in flight (the state
+// pruner relies on all three).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +38,20 @@ describe("Database", () => {
         await put;
         expect(await db.get(Bucket.stateNodes, k)).toEqual(Uint8Array.of(2));
       }
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("settled() resolves once every write called before it is applied", async () => {
+    const db = await open();
+    try {
+      const writes = Array.from({ length: 20 }, (_, i) =>
+        db.write(new WriteBatch().put(Bucket.meta, Uint8Array.of(i), new Uint8Array(1000))),
+      );
+      await db.settled();
+      for (let i = 0; i < 20; i++) expect(await db.get(Bucket.meta, Uint8Array.of(i))).toBeDefined();
+      await Promise.all(writes);
     } finally {
       await db.close();
     }

@@ -84,6 +84,8 @@ export class Database implements KeyValueReader {
   private gate: Promise<void> | undefined;
   /** Seconds writes spent waiting for an ordered write (a pruning delete batch) to be applied first. */
   orderedWaitSeconds = 0;
+  /** Writes called and not yet applied. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   private constructor(private readonly db: RocksLevel) {}
 
@@ -124,14 +126,27 @@ export class Database implements KeyValueReader {
   }
 
   /** Apply all operations atomically and durably (WAL synced). */
-  async write(batch: WriteBatch): Promise<void> {
+  write(batch: WriteBatch): Promise<void> {
     for (const observe of this.observers) observe(batch);
+    const done = this.gatedWrite(batch);
+    this.inFlight.add(done);
+    const forget = () => this.inFlight.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async gatedWrite(batch: WriteBatch): Promise<void> {
     if (this.gate) {
       const t = performance.now();
       while (this.gate) await this.gate;
       this.orderedWaitSeconds += (performance.now() - t) / 1000;
     }
     await this.rawWrite(batch);
+  }
+
+  /** Resolves once every write called before it has been applied (or has failed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private rawWrite(batch: WriteBatch): Promise<void> {
