@@ -39,6 +39,35 @@ export type ChainErrorType =
 /** Errors from shared codecs and crypto: malformed input that was rejected before it changed anything. */
 export class ChainError extends RustChainError<ChainErrorType> {}
 
+export type StateErrorType =
+  /**
+   * A historical state this node no longer keeps: a full node keeps the state of the last `keptBlocks` finalized
+   * blocks and of every block above them (null: an archive node whose older state was never stored or was pruned
+   * before it became one, e.g. a warp-synced node).
+   */
+  | { code: "STATE_PRUNED"; number: bigint; firstAvailable: bigint; keptBlocks: number | null }
+  /** A trie node the state should hold is not in the database (geth's "missing trie node"). */
+  | { code: "STATE_NODE_MISSING"; hash: string };
+
+/** Reads of the world state at a root the node does not hold (all of it, or the node a path needs). */
+export class StateError extends RustChainError<StateErrorType> {
+  constructor(type: StateErrorType) {
+    super(type, stateErrorMessage(type));
+  }
+}
+
+/** The texts the node and the edge answer for state the node does not hold (docs/node.md, "State pruning"). */
+export function stateErrorMessage(t: StateErrorType): string {
+  switch (t.code) {
+    case "STATE_PRUNED":
+      return t.keptBlocks === null
+        ? `historical state unavailable: block ${t.number} is before the first state this node holds (block ${t.firstAvailable}); query an archive node (--archive)`
+        : `historical state unavailable: this node keeps state for the last ${t.keptBlocks} finalized blocks (block ${t.number} is pruned, the oldest kept is ${t.firstAvailable}); query an archive node (--archive)`;
+    case "STATE_NODE_MISSING":
+      return `missing trie node ${t.hash}`;
+  }
+}
+
 export type TxErrorType =
   | { code: "TX_TYPE_NOT_SUPPORTED"; txType: number }
   | { code: "TX_MALFORMED"; reason: string }

@@ -1,5 +1,6 @@
 // JSON-RPC error codes (JSON-RPC 2.0, EIP-1474, execution-apis) and the one mapping from domain errors to them.
-import { ChainError, RustChainError, TxError } from "./errors.ts";
+import { ChainError, RustChainError, StateError, TxError } from "./errors.ts";
+import { toQuantity } from "./hex.ts";
 
 export const RpcCode = {
   PARSE_ERROR: -32700,
@@ -14,6 +15,11 @@ export const RpcCode = {
   TRANSACTION_REJECTED: -32003,
   METHOD_NOT_SUPPORTED: -32004,
   LIMIT_EXCEEDED: -32005,
+  /**
+   * geth answers a state it does not hold ("missing trie node") with -32000; so does RustChain, with a message that
+   * says why and a `data.firstAvailableBlock` (docs/node.md, "State pruning").
+   */
+  HISTORICAL_STATE_UNAVAILABLE: -32000,
   /** geth (EIP-4444): a block before the node's first stored block body ("pruned history unavailable"). */
   PRUNED_HISTORY_UNAVAILABLE: 4444,
   /** execution-apis: execution reverted, with the revert data in `data`. */
@@ -68,6 +74,17 @@ export function toRpcError(err: unknown): RpcError {
       case "INVALID_BLS_KEY":
       case "INVALID_GENESIS":
         return new RpcError(RpcCode.INTERNAL_ERROR, "internal error");
+    }
+  }
+  if (err instanceof StateError) {
+    const t = err.type;
+    switch (t.code) {
+      case "STATE_PRUNED":
+        return new RpcError(RpcCode.HISTORICAL_STATE_UNAVAILABLE, err.message, {
+          firstAvailableBlock: toQuantity(t.firstAvailable),
+        });
+      case "STATE_NODE_MISSING":
+        return new RpcError(RpcCode.HISTORICAL_STATE_UNAVAILABLE, err.message);
     }
   }
   return new RpcError(RpcCode.INTERNAL_ERROR, "internal error");

@@ -25,3 +25,10 @@ export type BlockErrorType =
 
 /** A block that fails validation; the chain is left unchanged. */
 export class BlockError extends RustChainError<BlockErrorType> {}
+
+export type PruneErrorType =
+  /** A block the kept window needs (a canonical block, a header) is not in the database: nothing is deleted. */
+  { code: "PRUNE_BLOCK_MISSING"; what: string };
+
+/** A state pruning run that stopped before deleting anything more (chain/statePruner.ts). */
+export class PruneError extends RustChainError<PruneErrorType> {}

@@ -36,6 +36,7 @@ import {
   registerSnapshotCommand,
   snapshotNodeOptions,
 } from "./snapshotCommand.ts";
+import { addStateOptions, pruningNodeOptions, stateArgs } from "./stateOptions.ts";
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
@@ -195,6 +196,7 @@ const devnetCommand = program
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info");
 addSnapshotExportOptions(devnetCommand);
+addStateOptions(devnetCommand);
 addBridgeOptions(devnetCommand, false);
 devnetCommand
   .addHelpText(
@@ -242,6 +244,7 @@ devnetCommand
             : []),
           ...bridgeArgs(o),
           ...(o.txJournal ? [] : ["--no-tx-journal"]),
+          ...stateArgs(o),
         ],
       });
       if (!clean) process.exitCode = 1;
@@ -271,6 +274,7 @@ devnetCommand
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
         ...snapshotOptions,
+        pruning: pruningNodeOptions(o),
         bridge,
         txJournal: o.txJournal,
         replication: o.replicateTo
@@ -358,6 +362,7 @@ const nodeCommand = program
   .option("--log-name <name>", "name added to every log line (to tell processes apart)");
 addSnapshotExportOptions(nodeCommand);
 addWarpSyncOptions(nodeCommand);
+addStateOptions(nodeCommand);
 addBridgeOptions(nodeCommand, true);
 addRemoteSignerOptions(nodeCommand);
 nodeCommand
@@ -444,6 +449,7 @@ nodeCommand
         consensus: miner ? { miner } : {},
         byzantine,
         ...snapshotOptions,
+        pruning: pruningNodeOptions(o),
         bridge,
         doppelgangerSlots: o.doppelgangerSlots,
         txJournal: o.txJournal,

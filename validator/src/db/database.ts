@@ -75,7 +75,18 @@ const ioError = (op: string) => (e: unknown) => {
   throw new DbError({ code: "DB_IO", op, reason: (e as Error).message });
 };
 
+/** Told of every batch synchronously when write() is called, before it reaches RocksDB (see writeOrdered). */
+export type WriteObserver = (batch: WriteBatch) => void;
+
 export class Database implements KeyValueReader {
+  private readonly observers = new Set<WriteObserver>();
+  /** Set while a writeOrdered batch is being written: later writes wait for it. */
+  private gate: Promise<void> | undefined;
+  /** Seconds writes spent waiting for an ordered write (a pruning delete batch) to be applied first. */
+  orderedWaitSeconds = 0;
+  /** Writes called and not yet applied. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   private constructor(private readonly db: RocksLevel) {}
 
   static async open(path: string, opts: DatabaseOptions = defaultDatabaseOptions): Promise<Database> {
@@ -95,18 +106,79 @@ export class Database implements KeyValueReader {
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
 
-  /** Read several keys of one bucket in one call (one trip to the binding's thread pool). */
-  async getMany(bucket: BucketId, keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+  /**
+   * Read several keys of one bucket in one call (one trip to the binding's thread pool). `fillCache: false` for a
+   * scan that must not evict what the node reads all the time from the block cache (the state pruner's mark).
+   */
+  async getMany(
+    bucket: BucketId,
+    keys: Uint8Array[],
+    opts: { fillCache?: boolean } = {},
+  ): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.db.getMany(keys.map((k) => key(bucket, k))).catch(ioError("get"));
+    const values = await this.db
+      .getMany(
+        keys.map((k) => key(bucket, k)),
+        opts.fillCache === false ? { fillCache: false } : undefined,
+      )
+      .catch(ioError("get"));
     return values.map((v) => (v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
   }
 
   /** Apply all operations atomically and durably (WAL synced). */
-  async write(batch: WriteBatch): Promise<void> {
-    await this.db
+  write(batch: WriteBatch): Promise<void> {
+    for (const observe of this.observers) observe(batch);
+    const done = this.gatedWrite(batch);
+    this.inFlight.add(done);
+    const forget = () => this.inFlight.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async gatedWrite(batch: WriteBatch): Promise<void> {
+    if (this.gate) {
+      const t = performance.now();
+      while (this.gate) await this.gate;
+      this.orderedWaitSeconds += (performance.now() - t) / 1000;
+    }
+    await this.rawWrite(batch);
+  }
+
+  /** Resolves once every write called before it has been applied (or has failed). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private rawWrite(batch: WriteBatch): Promise<void> {
+    return this.db
       .batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true })
       .catch(ioError("batch"));
+  }
+
+  /**
+   * Write the batch `build` returns, applied before any write called after `build` ran. RocksDB may apply two batches
+   * in flight in either order; this one is not in flight with any later write. With an observer, `build` decides
+   * knowing every write called before it (the state pruner deletes a node only if no such write put it back).
+   */
+  async writeOrdered(build: () => WriteBatch): Promise<void> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise((r) => {
+      open = r;
+    });
+    try {
+      const batch = build();
+      if (batch.ops.length > 0) await this.rawWrite(batch);
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  /** Tell `observer` of every batch written from now on, until the returned function is called. */
+  observeWrites(observer: WriteObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Iterate keys in [from, to) of one bucket, in order (or reverse), up to `limit` entries. */
@@ -125,6 +197,26 @@ export class Database implements KeyValueReader {
         const entries = await it.nextv(1000).catch(ioError("iterate"));
         if (entries.length === 0) return;
         for (const [k, v] of entries) yield [k.subarray(1), v];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Iterate the keys only of [from, to) of one bucket, in order, up to `limit` (values are not read). */
+  async *keys(bucket: BucketId, opts: { from?: Uint8Array; to?: Uint8Array; limit?: number } = {}) {
+    const it = this.db.iterator({
+      gte: key(bucket, opts.from ?? new Uint8Array(0)),
+      lt: opts.to ? key(bucket, opts.to) : Buffer.of(bucket + 1),
+      limit: opts.limit ?? -1,
+      keys: true,
+      values: false,
+    });
+    try {
+      for (;;) {
+        const entries = await it.nextv(1000).catch(ioError("iterate"));
+        if (entries.length === 0) return;
+        for (const [k] of entries) yield k.subarray(1) as Uint8Array;
       }
     } finally {
       await it.close();

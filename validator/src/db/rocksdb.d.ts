@@ -13,6 +13,9 @@ declare module "@nxtedition/rocksdb" {
     lte?: Buffer;
     reverse?: boolean;
     limit?: number;
+    /** Whether entries carry their key / value (both by default); a keys-only scan reads no values. */
+    keys?: boolean;
+    values?: boolean;
   }
   interface Iterator {
     /** Up to `size` entries; an empty array at the end. */
@@ -33,7 +36,7 @@ declare module "@nxtedition/rocksdb" {
     readonly status: "opening" | "open" | "closing" | "closed";
     open(options?: OpenOptions): Promise<void>;
     close(): Promise<void>;
-    getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]>;
+    getMany(keys: Buffer[], options?: { fillCache?: boolean }): Promise<(Buffer | undefined)[]>;
     batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
     iterator(options?: RangeOptions): Iterator;
     /** A RocksDB property, e.g. "rocksdb.total-sst-files-size". */

@@ -102,6 +102,44 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly statePruneRunsTotal = new Counter({
+    name: "rustchain_state_prune_runs_total",
+    help: "State pruning runs, by result (done, failed)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly statePrunedNodesTotal = new Counter({
+    name: "rustchain_state_pruned_nodes_total",
+    help: "Trie nodes deleted by state pruning",
+    registers: [this.registry],
+  });
+  readonly statePrunedDiffsTotal = new Counter({
+    name: "rustchain_state_pruned_flat_diffs_total",
+    help: "Per-block flat-state diffs deleted by state pruning",
+    registers: [this.registry],
+  });
+  readonly stateLiveNodes = new Gauge({
+    name: "rustchain_state_live_nodes",
+    help: "Trie nodes reachable from the kept states, counted by the last pruning run",
+    registers: [this.registry],
+  });
+  readonly statePruneSeconds = new Histogram({
+    name: "rustchain_state_prune_seconds",
+    help: "Duration of a state pruning run (mark and sweep, in the background)",
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1200],
+    registers: [this.registry],
+  });
+  readonly statePruneHorizonBlock = new Gauge({
+    name: "rustchain_state_prune_horizon_block",
+    help: "Kept-window start of the last completed pruning run: no state below it is left",
+    registers: [this.registry],
+  });
+  readonly stateFirstAvailableBlock = new Gauge({
+    name: "rustchain_state_first_available_block",
+    help: "First block whose state this node answers queries for (older ones answer historical state unavailable)",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "rustchain_process_" });
   }

@@ -10,6 +10,7 @@ import {
   bytesToHex,
   checkProofsOfPossession,
   type Genesis,
+  hexToBytes,
   parseGenesis,
   RustChainError,
   type SignedTransaction,
@@ -21,6 +22,7 @@ import { type BridgeOptions, BridgeService, defaultBridgeOptions } from "../brid
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { Chain } from "../chain/chain.ts";
 import { HeaderStore } from "../chain/headerStore.ts";
+import { defaultStatePrunerOptions, StatePruner, type StatePrunerOptions } from "../chain/statePruner.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
 import { createConsensus } from "../consensus/createConsensus.ts";
 import { Doppelganger, GuardedSigner } from "../consensus/duties/doppelganger.ts";
@@ -97,6 +99,11 @@ export interface NodeOptions {
    */
   bridge?: Partial<BridgeOptions>;
   /**
+   * State pruning (docs/node.md, "State pruning"): by default a full node keeps the state of the last 128 finalized
+   * blocks and of every block above them; `archive` keeps every state.
+   */
+  pruning?: Partial<StatePrunerOptions>;
+  /**
    * Doppelganger protection: slots to watch gossip for this validator's key live elsewhere before signing anything
    * once synced with peers (0, the default, turns it off: like Lighthouse's, it costs a few slots of duties at every
    * start). Only with a network (alone, nobody else could be signing).
@@ -129,6 +136,7 @@ export class RustChainNode {
     readonly admin: AdminServer | undefined,
     readonly replication: { feed: ReplicationFeed; pusher: ReplicationPusher | undefined } | undefined,
     readonly snapshots: SnapshotService | undefined,
+    readonly pruner: StatePruner,
     private readonly parts: {
       health: NodeHealth;
       bridge: BridgeService;
@@ -210,6 +218,32 @@ export class RustChainNode {
       { checkpoint: opts.checkpoint },
     );
     await chain.init();
+    const pruner = new StatePruner(
+      { ...defaultStatePrunerOptions, ...opts.pruning },
+      {
+        db,
+        chain,
+        // The finalized checkpoint on disk (what a restart anchors consensus to), not the one in memory.
+        finalized: async () => {
+          const cp = await consensus.checkpoints.finalized();
+          return cp && (await headers.get(hexToBytes(cp.root)))?.number;
+        },
+        logger: logger.child({ module: "pruner" }),
+        metrics: {
+          onRun: (r) => {
+            metrics.statePruneRunsTotal.inc({ result: "done" });
+            metrics.statePrunedNodesTotal.inc(r.deletedNodes);
+            metrics.statePrunedDiffsTotal.inc(r.deletedDiffs);
+            metrics.stateLiveNodes.set(r.liveNodes);
+            metrics.statePruneSeconds.observe(r.seconds);
+            metrics.statePruneHorizonBlock.set(Number(r.horizon));
+          },
+          onFailure: () => metrics.statePruneRunsTotal.inc({ result: "failed" }),
+          firstAvailableBlock: (n) => metrics.stateFirstAvailableBlock.set(Number(n)),
+        },
+      },
+    );
+    await pruner.init();
     const preimages = await state.ensurePreimages();
     if (preimages > 0) logger.info({ keys: preimages }, "Recorded trie key preimages of an older datadir");
     metrics.headNumber.set(Number(chain.head.number));
@@ -419,6 +453,12 @@ export class RustChainNode {
           { feed, logger: replicationLogger },
         );
         pusher.start();
+        // Bundles older than the feed's in-memory ring are rebuilt from blocks' flat diffs: keep those the receiver
+        // has yet to acknowledge.
+        const p = pusher;
+        pruner.holdFlatDiffs(async () =>
+          p.pendingSeq === undefined ? undefined : feed.firstRebuiltBlock(p.pendingSeq),
+        );
         replicationLogger.info({ url: opts.replication.pushTo, seq: feed.headSeq }, "Replication push started");
       }
       replication = { feed, pusher };
@@ -453,6 +493,7 @@ export class RustChainNode {
       recovery,
       filters,
       txJournal,
+      retention: pruner,
       consensus: createConsensusRpc({
         chain,
         view: consensus.view,
@@ -519,29 +560,49 @@ export class RustChainNode {
             genesisHash: chain.genesisHash,
             chainId: chain.chainId,
             canonicalHash: (n) => chain.canonicalHash(n),
+            retention: pruner,
           },
           stores: [localSnapshots as ObjectStore, ...opts.snapshots.stores],
           finalizedNumber: () => consensus.state.finalizedNumber,
+          retention: pruner,
           logger: logger.child({ module: "snapshot" }),
         },
       );
       snapshots.start();
     }
     bridge.start();
+    pruner.start();
     engine.start();
-    return new RustChainNode(chain, mempool, rpc, engine, consensus.state, network, admin, replication, snapshots, {
-      health,
-      bridge,
-      db,
-      recovery,
-      filters,
-      txJournal,
-      metricsServer,
-      protection,
-      sync,
-      gossip,
-      logger,
-    });
+    return new RustChainNode(
+      chain,
+      mempool,
+      rpc,
+      engine,
+      consensus.state,
+      network,
+      admin,
+      replication,
+      snapshots,
+      pruner,
+      {
+        health,
+        bridge,
+        db,
+        recovery,
+        filters,
+        txJournal,
+        metricsServer,
+        protection,
+        sync,
+        gossip,
+        logger,
+      },
+    );
+  }
+
+  /** The node's store, for tools that read it in process (bench/storage.ts measures it while the node runs). */
+  get database(): Database {
+    return this.parts.db;
   }
 
   /** http://host:port/metrics when metrics are served. */
@@ -554,6 +615,7 @@ export class RustChainNode {
     const p = this.parts;
     p.health.markStopping();
     await this.engine.stop();
+    await this.pruner.stop();
     await p.bridge.stop();
     p.sync?.stop();
     await this.snapshots?.stop();

@@ -39,12 +39,20 @@ export function chainFinality(chain: Chain, numbers: () => { safe: bigint; final
 
 /**
  * The accounts and storage slots a stored block changed, from its flat diff. Code is included when an account ends
- * with a code hash it did not have before the block (new contracts), read from the code store.
+ * with a code hash it did not have before the block (new contracts), read from the code store. Undefined when the
+ * diff is gone (a full node prunes the diffs of blocks below its kept window, chain/statePruner.ts): a bundle
+ * without its state diff would silently leave a replica wrong.
  */
-export async function blockStateDiff(chain: Chain, state: StateDb, hash: Uint8Array): Promise<ReplicationStateDiff> {
+export async function blockStateDiff(
+  chain: Chain,
+  state: StateDb,
+  hash: Uint8Array,
+): Promise<ReplicationStateDiff | undefined> {
   const accounts: Record<string, ReplicatedAccount | null> = {};
   const storage: Record<string, Record<string, Hex>> = {};
-  for (const c of (await chain.getFlatDiff(hash)) ?? []) {
+  const diff = await chain.getFlatDiff(hash);
+  if (!diff) return undefined;
+  for (const c of diff) {
     if (c.bucket === Bucket.flatAccounts) {
       const address = bytesToHex(c.key);
       if (!c.after) {
@@ -74,7 +82,10 @@ export async function blockStateDiff(chain: Chain, state: StateDb, hash: Uint8Ar
   return { accounts, storage };
 }
 
-/** A block bundle for a stored block: `loaded` when the caller has the block at hand (an import event). */
+/**
+ * A block bundle for a stored block: `loaded` when the caller has the block at hand (an import event). Undefined when
+ * the block or its state diff is no longer stored (the feed then answers that the bundle is outside its history).
+ */
 export async function buildBlockBundle(
   modules: { chain: Chain; state: StateDb },
   hash: Uint8Array,
@@ -84,6 +95,8 @@ export async function buildBlockBundle(
 ): Promise<BlockBundle | undefined> {
   const b = loaded ?? (await loadBlock(modules.chain, hash));
   if (!b) return undefined;
+  const stateDiff = await blockStateDiff(modules.chain, modules.state, hash);
+  if (!stateDiff) return undefined;
   return {
     version: REPLICATION_VERSION,
     chainId: toQuantity(modules.chain.chainId),
@@ -91,7 +104,7 @@ export async function buildBlockBundle(
     kind: "block",
     block: formatLoadedBlock(b, true) as unknown as BlockBundle["block"],
     receipts: formatLoadedReceipts(b),
-    stateDiff: await blockStateDiff(modules.chain, modules.state, hash),
+    stateDiff,
     finality,
   };
 }

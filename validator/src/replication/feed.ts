@@ -275,6 +275,19 @@ export class ReplicationFeed extends EventEmitter<{ bundle: [FeedEntry] }> {
     return bundle && { seq, bundle, json: JSON.stringify(bundle) };
   }
 
+  /**
+   * The number of the first block whose bundle, from seq `from` on, would be rebuilt from the database (is older than
+   * the in-memory ring); undefined when there is none. State pruning keeps the flat diffs of blocks from there on.
+   */
+  async firstRebuiltBlock(from: number): Promise<bigint | undefined> {
+    const ringStart = this.ring[0]?.seq ?? this.seq + 1;
+    for (let s = Math.max(from, this.oldestSeq); s < ringStart; s++) {
+      const d = this.history.get(s);
+      if (d?.kind === "block") return (await this.modules.chain.getHeader(hexToBytes(d.hash)))?.number;
+    }
+    return undefined;
+  }
+
   /** Up to `count` consecutive bundles from `from` (none past the head); undefined when `from` is too old. */
   async range(from: number, count: number): Promise<FeedEntry[] | undefined> {
     if (from < this.oldestSeq && from <= this.seq) return undefined;

@@ -39,6 +39,11 @@ export class ReplicationPusher {
     private readonly modules: { feed: ReplicationFeed; logger: Logger },
   ) {}
 
+  /** The next seq the receiver needs, once it has answered (undefined before: where it stands is not known yet). */
+  get pendingSeq(): number | undefined {
+    return this.next > 0 ? this.next : undefined;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

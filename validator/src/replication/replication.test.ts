@@ -31,7 +31,7 @@ import { startReplicatingNode } from "../../../tests/support/replicatingNode.ts"
 import { BlockProducer } from "../chain/blockProducer.ts";
 import { blockSigningRoot, Chain } from "../chain/chain.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../cli/devnetGenesis.ts";
-import { Database } from "../db/database.ts";
+import { Bucket, Database, WriteBatch } from "../db/database.ts";
 import { createInlineRecovery } from "../execution/senderRecovery.ts";
 import { defaultMempoolOptions, Mempool } from "../mempool/mempool.ts";
 import { ContractRuntime } from "../runtime/contractRuntime.ts";
@@ -424,6 +424,28 @@ describe("replication feed over a forking chain", () => {
     expect(second.map((e) => e.seq)).toEqual([3]);
     for (const e of first) expect((await feed2.get(e.seq))?.json).toBe(e.json);
     await feed2.stop();
+  });
+
+  it("a bundle whose flat diff was pruned is outside the history, never served without its state diff", async () => {
+    const c = await openChain();
+    const finality = chainFinality(c.chain, () => ({ safe: 0n, finalized: 0n }));
+    // A ring of one bundle: older ones are rebuilt from the database.
+    const opts = { ...defaultReplicationFeedOptions, ringSize: 1, finalityPollMs: 10_000 };
+    const feed = new ReplicationFeed(opts, { ...c, finality, logger: silent });
+    await feed.start();
+    const B1 = await produce(c, 1n, [[6, 0n]]);
+    await produce(c, 2n, [[6, 1n]]);
+    await produce(c, 3n, []);
+    await feed.settled();
+    // What state pruning keeps for a pusher whose receiver still needs seq 1: block 1's diff on.
+    expect(await feed.firstRebuiltBlock(1)).toBe(B1.block.header.number);
+    expect(await feed.firstRebuiltBlock(3)).toBeUndefined();
+    // A full node deletes the flat diffs of blocks below its kept window (chain/statePruner.ts).
+    await c.db.write(new WriteBatch().del(Bucket.flatDiffs, B1.hash));
+    expect(await feed.get(1)).toBeUndefined();
+    expect(await feed.range(1, 3)).toBeUndefined();
+    expect((await feed.get(2))?.bundle.kind).toBe("block");
+    await feed.stop();
   });
 
   it("a restarted feed sends the blocks committed after it stopped, and reorgs away a logged head that left the chain", async () => {

@@ -20,6 +20,7 @@ import {
   type RpcMethodName,
   type RpcParams,
   rpcParams,
+  StateError,
   toQuantity,
 } from "@rustchain/shared";
 import { effectiveTip, rewardPercentiles } from "@rustchain/shared/rpc/fees";
@@ -31,6 +32,7 @@ import type { TxJournal } from "../mempool/txJournal.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
+import type { StateRetention } from "../state/stateRetention.ts";
 import { formatLoadedBlock, formatLoadedReceipts, type LoadedBlock, loadBlock } from "./blockFormat.ts";
 import type { FilterManager } from "./filters.ts";
 
@@ -69,6 +71,8 @@ export interface EthApiModules {
   bridge?: BridgeRpc;
   /** The pool's journal (mempool/txJournal.ts): an accepted transaction is on disk before its hash is answered. */
   txJournal?: Pick<TxJournal, "written">;
+  /** Which historical states the node keeps (chain/statePruner.ts); without it every stored state is assumed kept. */
+  retention?: StateRetention;
 }
 
 export interface BridgeRpc {
@@ -163,7 +167,24 @@ export class EthApi {
     const resolved = await this.headerById(id ?? { tag: "latest" });
     if (!resolved) throw headerNotFound();
     if (eq(resolved.hash, chain.headHash)) return state.headAccount(address);
-    return state.accountAt(resolved.header.stateRoot, address);
+    return this.historicalState(resolved.header.number, () => state.accountAt(resolved.header.stateRoot, address));
+  }
+
+  /**
+   * A read of the state of block `number` through its trie (any block but the head, whose flat view always answers).
+   * A pruned state answers STATE_PRUNED up front; a read that loses the race with a pruning run (the window moved
+   * while it read) answers the same instead of a missing trie node.
+   */
+  private async historicalState<T>(number: bigint, read: () => Promise<T>): Promise<T> {
+    const retention = this.modules.retention;
+    retention?.assertAvailable(number);
+    try {
+      return await read();
+    } catch (e) {
+      if (retention && e instanceof StateError && e.type.code === "STATE_NODE_MISSING")
+        retention.assertAvailable(number);
+      throw e;
+    }
   }
 
   /** A stored block; below the node's history start (a warp-synced node) the error names the first available one. */
@@ -273,6 +294,7 @@ export class EthApi {
     if (!resolved) throw headerNotFound();
     const h = resolved.header;
     const isHead = eq(resolved.hash, chain.headHash);
+    if (!isHead) this.modules.retention?.assertAvailable(h.number);
     return {
       makeOverlay: () => state.overlay(h.stateRoot, isHead),
       env: {
@@ -405,7 +427,9 @@ export class EthApi {
       const key = Buffer.from(slot.toString(16).padStart(64, "0"), "hex");
       const value = eq(resolved.hash, chain.headHash)
         ? await state.headStorage(address, key)
-        : await state.storageAt(resolved.header.stateRoot, address, key);
+        : await this.historicalState(resolved.header.number, () =>
+            state.storageAt(resolved.header.stateRoot, address, key),
+          );
       return bytesToHex(value);
     },
     eth_call: async ([req, id]) => bytesToHex(await ethCall(await this.simulation(req, id))),
@@ -480,7 +504,10 @@ export class EthApi {
     eth_getProof: async ([address, slots, id]) => {
       const resolved = await this.headerById(id);
       if (!resolved) throw headerNotFound();
-      const p = await this.modules.state.proof(resolved.header.stateRoot, address, slots);
+      // Proofs come from the trie at any block, the head's included (which is always kept).
+      const p = await this.historicalState(resolved.header.number, () =>
+        this.modules.state.proof(resolved.header.stateRoot, address, slots),
+      );
       return {
         address: bytesToHex(address),
         accountProof: p.accountProof.map(bytesToHex),

@@ -1,7 +1,8 @@
 // Snapshot export (docs/sync.md, "Export"): the state at the block of the latest finality certificate, cut into chunks
 // by a byte budget, each compressed with zstd and written to every store; the manifest goes last, so a snapshot that
-// is listed is complete. Everything is read from the database at that block's (finalized, never pruned) state root,
-// so block production carries on while an export runs: reads are async and the CPU work is per chunk.
+// is listed is complete. Everything is read from the database at that block's finalized state root, pinned against
+// state pruning for the export's duration, so block production carries on while an export runs: reads are async and
+// the CPU work is per chunk.
 import { promisify } from "node:util";
 import { constants as zlibConstants, zstdCompress } from "node:zlib";
 import {
@@ -42,6 +43,7 @@ import type { Logger } from "pino";
 import type { HeaderStore } from "../chain/headerStore.ts";
 import type { CheckpointStore, StoredCertificate } from "../db/checkpointStore.ts";
 import { Bucket, type Database } from "../db/database.ts";
+import type { StateRetention } from "../state/stateRetention.ts";
 import type { ObjectStore } from "./objectStore.ts";
 
 const compress = promisify(zstdCompress);
@@ -70,6 +72,8 @@ export interface ExportSource {
   genesisHash: Uint8Array;
   chainId: bigint;
   canonicalHash(number: bigint): Promise<Uint8Array | undefined>;
+  /** A pruning node's state retention: the export pins its root, so the state it reads stays whole until it ends. */
+  retention?: Pick<StateRetention, "pin">;
 }
 
 export interface ExportResult {
@@ -135,6 +139,25 @@ export async function exportSnapshot(
   );
   if (present.every(Boolean)) return { id, manifest: undefined };
 
+  // Throws STATE_PRUNED when the node no longer holds that state (the service then picks a later block).
+  const release = src.retention?.pin(header.number, header.stateRoot);
+  try {
+    return await exportPinned(opts, src, stores, logger, latest, header, hash, id);
+  } finally {
+    release?.();
+  }
+}
+
+async function exportPinned(
+  opts: SnapshotExportOptions,
+  src: ExportSource,
+  stores: readonly ObjectStore[],
+  logger: Logger,
+  latest: StoredCertificate,
+  header: BlockHeader,
+  hash: Uint8Array,
+  id: string,
+): Promise<ExportResult> {
   const started = Date.now();
   logger.info({ id, number: Number(header.number), slot: latest.slot }, "Snapshot export started");
   const writer = new ChunkWriter(id, stores, opts.zstdLevel);

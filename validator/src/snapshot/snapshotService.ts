@@ -5,6 +5,7 @@
 import { describeError } from "@rustchain/shared";
 import { snapshotKeys } from "@rustchain/shared/snapshot/manifest";
 import type { Logger } from "pino";
+import type { StateRetention } from "../state/stateRetention.ts";
 import { type ExportSource, exportSnapshot, type SnapshotExportOptions } from "./exporter.ts";
 import type { ObjectStore } from "./objectStore.ts";
 import { listSnapshotIds } from "./sources.ts";
@@ -32,6 +33,8 @@ export class SnapshotService {
       source: ExportSource;
       stores: readonly ObjectStore[];
       finalizedNumber: () => bigint;
+      /** A pruning node's state retention: no snapshot is attempted at a block whose state is gone. */
+      retention?: Pick<StateRetention, "firstAvailableBlock">;
       logger: Logger;
       onExported?: (id: string) => void;
     },
@@ -67,7 +70,10 @@ export class SnapshotService {
     }
     // Snapshots are pinned to the first certified block at or above each multiple of `every`, so validators that
     // export independently pin the same blocks and peers can serve a snap-syncing node the same chunks.
-    const target = (this.lastNumber / every + 1n) * every;
+    let target = (this.lastNumber / every + 1n) * every;
+    // A node that started exporting late (or was down long) may have pruned that state: the first multiple it holds.
+    const first = this.modules.retention?.firstAvailableBlock();
+    if (first !== undefined && target < first) target = ((first + every - 1n) / every) * every;
     if (this.modules.finalizedNumber() < target) return;
     const pin = await source.checkpoints.certificateCovering(target);
     if (!pin) return;

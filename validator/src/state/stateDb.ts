@@ -6,9 +6,11 @@ import {
   bigintToBytes32,
   blake3,
   bytesToBigint,
+  bytesToHex,
   concatBytes,
   MerklePatriciaTrie,
   rlpEncode,
+  StateError,
   type TrieNodeReader,
 } from "@rustchain/shared";
 import { decodeStorageWord } from "@rustchain/shared/account";
@@ -52,7 +54,9 @@ export class StateDb {
         const cached = this.nodeCache.get(hexKey(hash));
         if (cached) return cached;
         return this.modules.db.get(Bucket.stateNodes, hash).then((enc) => {
-          if (enc) this.cacheNode(hash, enc);
+          // A node the trie needs and the database lacks: a pruned state, or a damaged database.
+          if (!enc) throw new StateError({ code: "STATE_NODE_MISSING", hash: bytesToHex(hash) });
+          this.cacheNode(hash, enc);
           return enc;
         });
       },

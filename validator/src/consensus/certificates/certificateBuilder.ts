@@ -38,6 +38,12 @@ export interface BuiltCertificate {
 export class CertificateBuilder {
   /** Aggregates stored blocks carried, by their target slot (a link's votes may only ever reach us in blocks). */
   private readonly blockAggregates = new Map<number, AggregateAttestation[]>();
+  /**
+   * Registry proofs by state root, read on a checkpoint's first build attempt: the previous finalized block's state
+   * is kept then (the pruning window cannot pass it before the new checkpoint is on disk, chain/statePruner.ts), but
+   * a retry once late signatures arrive may come after a full node pruned it.
+   */
+  private readonly registryProofs = new Map<string, Uint8Array[]>();
 
   constructor(
     private readonly opts: { maxSlotsKept: number },
@@ -76,6 +82,7 @@ export class CertificateBuilder {
     const header = await view.header(hexToBytes(cp.root));
     const parentHeader = await view.header(hexToBytes(how.parent.root));
     if (!header || !parentHeader) return undefined;
+    const registryProof = await this.registryProofAt(parentHeader.stateRoot);
     // The way it was finalized first; the other way when its signatures happen to be at hand instead.
     const tries: CertificateKind[] = how.kind === "link" ? ["link", "fast"] : ["fast", "link"];
     for (const kind of tries) {
@@ -88,7 +95,7 @@ export class CertificateBuilder {
         header,
         kind,
         aggregates: chosen.aggregates,
-        registryProof: await this.registryProof(parentHeader.stateRoot),
+        registryProof,
       });
       return { number: header.number, encoded, kind, signers: chosen.signers };
     }
@@ -133,6 +140,16 @@ export class CertificateBuilder {
       }
     }
     return undefined;
+  }
+
+  private async registryProofAt(stateRoot: Uint8Array): Promise<Uint8Array[]> {
+    const key = bytesToHex(stateRoot);
+    const cached = this.registryProofs.get(key);
+    if (cached) return cached;
+    const proof = await this.registryProof(stateRoot);
+    this.registryProofs.set(key, proof);
+    if (this.registryProofs.size > 16) this.registryProofs.delete(this.registryProofs.keys().next().value as string);
+    return proof;
   }
 
   /** Trie nodes proving the registry account and every validator's three words at `stateRoot`. */
