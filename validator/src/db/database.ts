@@ -75,6 +75,10 @@ const ioError = (op: string) => (e: unknown) => {
   throw new DbError({ code: "DB_IO", op, reason: (e as Error).message });
 };
 
+interface RocksSync {
+  _getManySync(keys: Buffer[], options: object): (Buffer | undefined)[];
+}
+
 export class Database implements KeyValueReader {
   private constructor(private readonly db: RocksLevel) {}
 
@@ -95,6 +99,22 @@ export class Database implements KeyValueReader {
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
 
+  /**
+   * Read one key on the calling thread, without a trip to the binding's thread pool: a few µs when RocksDB's block
+   * cache or the OS page cache holds it (an async get costs 20-30 µs of round trip). For contract execution, which
+   * reads one slot at a time and waits for each (docs/runtime.md); everything else uses `get`.
+   */
+  getSync(bucket: BucketId, k: Uint8Array): Uint8Array | undefined {
+    let value: Buffer | undefined;
+    try {
+      // The binding's synchronous multi-get (@nxtedition/rocksdb; not part of the abstract-level interface).
+      [value] = (this.db as unknown as RocksSync)._getManySync([key(bucket, k)], {});
+    } catch (e) {
+      ioError("get")(e);
+    }
+    return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+
   /** Read several keys of one bucket in one call (one trip to the binding's thread pool). */
   async getMany(bucket: BucketId, keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
@@ -104,9 +124,9 @@ export class Database implements KeyValueReader {
 
   /** Apply all operations atomically and durably (WAL synced). */
   async write(batch: WriteBatch): Promise<void> {
-    await this.db.batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true }).catch(
-      ioError("batch"),
-    );
+    await this.db
+      .batch(batch.ops as { type: "put" | "del"; key: Buffer; value?: Buffer }[], { sync: true })
+      .catch(ioError("batch"));
   }
 
   /** Iterate keys in [from, to) of one bucket, in order (or reverse), up to `limit` entries. */
