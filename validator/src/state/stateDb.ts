@@ -371,11 +371,15 @@ export class WorldState {
     this.trySetStorage(address, slot, value);
   }
 
-  /** setStorage without I/O: false (and nothing done) when the account is not in the overlay yet. */
+  /** setStorage without waiting: false (and nothing done) when the account needs a trie read first (use setStorage). */
   trySetStorage(address: Uint8Array, slot: Uint8Array, value: Uint8Array): boolean {
-    const dirty = this.accounts.get(hexKey(address));
-    if (dirty === undefined) return false;
-    const storage = dirty.storage;
+    const k = hexKey(address);
+    if (!this.accounts.has(k)) {
+      const account = this.accountNow(address);
+      if (account === undefined) return false;
+      this.setAccount(address, account);
+    }
+    const storage = (this.accounts.get(k) as DirtyAccount).storage;
     const sk = hexKey(slot);
     const prev = storage.get(sk);
     storage.set(sk, { slot, value: value.slice() });
