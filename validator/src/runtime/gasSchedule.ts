@@ -29,47 +29,47 @@ export const INK_PER_GAS = 10_000n;
 export const Gas = {
   /** State growth: the code is kept forever (as EVM code deposit). */
   codeDepositPerByte: 200n,
-  /** Validation, instrumentation and compilation at deploy: 0.17-0.23 µs per byte. */
+  /** Validation, instrumentation and compilation at deploy: 0.18-0.23 µs per byte. */
   compilePerByte: 80n,
   /** Per page of initial memory, at the start of every frame: restoring a pooled instance's page, 1.5-3 µs. */
   memoryPage: 1_000n,
   /** Per page added by memory.grow: the grow and the kernel's first supply of the page when it is written, 37-62 µs. */
   memoryGrowPage: 20_000n,
-  /** A slot read from the database: 5-6 µs from RocksDB's cache; the rest of the price is for reads that miss it. */
+  /** A slot read from the database: 4.3-5 µs from RocksDB's cache; the rest of the price is for reads that miss it. */
   storageReadCold: 2_100n,
-  /** A slot already read or written in this transaction: 1.1-1.5 µs of host work. */
+  /** A slot already read or written in this transaction: 1.1-1.3 µs of host work. */
   storageReadWarm: 500n,
-  /** A new slot: the write (1.5 µs) and its share of the block's commit (30-37 µs), and state kept forever. */
+  /** A new slot: the write (1.5 µs) and its share of the block's commit (31-47 µs), and state kept forever. */
   storageWriteNew: 20_000n,
-  /** A changed slot: the write (1.7 µs) and its share of the block's commit (tries, hashing, batch): 30-37 µs. */
-  storageWriteChange: 11_500n,
+  /** A changed slot: the write (1.8 µs) and its share of the block's commit (tries, hashing, batch): 31-47 µs. */
+  storageWriteChange: 12_000n,
   /** The same value again: nothing is written (the overlay keeps no dirty slot), a warm read's work. */
   storageWriteNoop: 500n,
   /**
    * A log: the call (0.7 µs, +0.2 per topic) and the block's work for it, its bloom (keccak256 of the address and of
-   * each topic) and its RLP in the receipt: 3.2-3.6 µs with no topic, +1.6 µs per topic. Data is priced as Ethereum's
+   * each topic) and its RLP in the receipt: 3.4-4.5 µs with no topic, +1.6 µs per topic. Data is priced as Ethereum's
    * (receipts keep it; the time is 0.7 ns per byte).
    */
-  logBase: 1_200n,
+  logBase: 1_500n,
   logTopic: 500n,
   logDataByte: 8n,
   /**
-   * A call to an account already touched: a frame on a pooled instance (5-6 µs), or one that traps or runs out of gas
-   * at once (10-11 µs, of which the callee's own gas pays its first page).
+   * A call to an account already touched: a frame on a pooled instance (5.6-6.1 µs, with the callee's first page), or
+   * one that traps at once (10.6-10.9 µs, the callee's own gas paying its first page and block).
    */
   callWarm: 2_400n,
-  /** The first call to an account in this transaction: callWarm and the account read, 11-12 µs without a trap. */
+  /** The first call to an account in this transaction: callWarm and the account read, 11-13.5 µs without a trap. */
   callCold: 4_500n,
   /** Value moved with a call: two account changes kept in state (as Ethereum). */
   callValue: 9_000n,
-  /** An account already touched: 1.3-1.7 µs of host work (also code_hash). */
-  balanceWarm: 500n,
-  /** The first touch of an account: 6.5-7 µs from RocksDB's cache (also code_hash). */
+  /** An account already touched: 0.9-1.35 µs of host work, code_hash 1.5-1.6 µs (it is priced the same). */
+  balanceWarm: 600n,
+  /** The first touch of an account: 6.4-7.3 µs from RocksDB's cache (also code_hash). */
   balanceCold: 2_600n,
-  /** keccak256 and blake3: 1.0-1.35 µs for 32 bytes, 110 ns per further word (blake3 is about twice as fast). */
+  /** keccak256 and blake3: 1.05-1.35 µs for 32 bytes, 110 ns per further word (blake3 is about twice as fast). */
   hashBase: 400n,
   hashWord: 35n,
-  /** A host round trip that moves at most a word: 60-140 ns. */
+  /** A host round trip that moves at most a word: 60-115 ns. */
   hostCall: 40n,
   /** Per word copied between the host and the contract's memory (a memcpy: a few ns). */
   copyWord: 3n,
@@ -77,11 +77,11 @@ export const Gas = {
   /** 20-25 ms measured (pure-JS BN254 pairings): priced by time at the target rate. */
   groth16Base: 8_000_000n,
   groth16PerInput: 100_000n,
-  /** 62-67 µs (native libsecp256k1, the address's keccak256 and the host round trip). */
+  /** 62.5-65.5 µs (native libsecp256k1, the address's keccak256 and the host round trip). */
   secp256k1Recover: 20_000n,
-  /** SHA-256: 1.0-1.1 µs for 32 bytes, 140 ns per further word. */
-  sha256Base: 300n,
-  sha256Word: 42n,
+  /** SHA-256 (@noble/hashes): 1.0-1.15 µs for 32 bytes, 18.2-19.2 µs for 4 KiB (140 ns per further word). */
+  sha256Base: 350n,
+  sha256Word: 45n,
 } as const;
 
 /**
