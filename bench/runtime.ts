@@ -19,15 +19,14 @@
 // Ends with one line:
 //   runtime erc20_tps=<tx/s> raw_calls_per_s=<transfer calls/s> metering_overhead=<instrumented/plain, compute>
 //
-// Options: --txs N (default 10000), --gas G (gas limit of each transfer, 200000; blocks are packed by gas limit, so
-//   300M / G caps the transfers per block), --senders S (200), --batch B (100), --concurrency C (4),
-//   --timeout SEC (measured devnet run, 300), --stall SEC (30), --node-log-level LEVEL (warn), --raw-calls N (5000),
+// Options: --txs N (default 30000: about six full blocks, so that the first block's fill-up and the last one's drain
+//   weigh little; with 10,000 they are most of the run), --gas G (gas limit of each transfer; default eth_estimateGas of a transfer plus a
+//   calldata margin, as a wallet sets it; blocks are packed by gas limit, so 300M / G caps the transfers per block),
+//   --senders S (200), --batch B (100), --concurrency C (4), --timeout SEC (measured devnet run, 300), --stall SEC (30), --node-log-level LEVEL (warn), --raw-calls N (5000),
 //   --metering-ms MS (target time of one plain kernel run, 150), --rounds R (alternating plain/instrumented, 5),
 //   --only erc20,raw,metering (a comma-separated subset).
-import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import { bytesToHex, hexToBytes, keccak256 } from "@rustchain/shared";
 import { decodeFunctionResult, encodeDeployData, encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { type BuiltContract, buildContracts } from "../contracts/build.ts";
@@ -35,6 +34,7 @@ import { startDevnet } from "../tests/support/devnet.ts";
 import { Database } from "../validator/src/db/database.ts";
 import type { BlockEnv } from "../validator/src/runtime/blockEnv.ts";
 import { ContractRuntime, type TxContext } from "../validator/src/runtime/contractRuntime.ts";
+import { INK_PER_GAS, meteringOptions } from "../validator/src/runtime/gasSchedule.ts";
 import { GAS_EXPORT, instrumentModule } from "../validator/src/runtime/wasm/instrument.ts";
 import { EMPTY_TRIE_ROOT } from "../validator/src/state/account.ts";
 import { defaultStateDbOptions, StateDb, type WorldState } from "../validator/src/state/stateDb.ts";
@@ -50,6 +50,7 @@ import {
   TIP,
 } from "./support/accounts.ts";
 import { intOpt } from "./support/cli.ts";
+import { compileKernel, KERNELS } from "./support/computeKernels.ts";
 import { batchedResults, hexNum, rpc, sleep } from "./support/jsonRpc.ts";
 import {
   checkRun,
@@ -64,7 +65,6 @@ import {
 import { type NodeMetrics, printNodeLog, readNodeMetrics } from "./support/nodeDiagnostics.ts";
 import { hardStop, installCleanup, removeTempDir, stopDevnet, tempDir, trackDevnet } from "./support/processes.ts";
 
-const run = promisify(execFile);
 /** Gas limit of the (untimed) token funding transfers, which create new balance slots. */
 const FUND_GAS = 200_000n;
 const TOKEN = 10n ** 18n;
@@ -72,8 +72,8 @@ const SUPPLY = 10n ** 12n * TOKEN;
 
 const { values: opts } = parseArgs({
   options: {
-    txs: { type: "string", default: "10000" },
-    gas: { type: "string", default: "200000" },
+    txs: { type: "string", default: "30000" },
+    gas: { type: "string", default: "estimate" },
     senders: { type: "string", default: "200" },
     batch: { type: "string", default: "100" },
     concurrency: { type: "string", default: "4" },
@@ -89,8 +89,13 @@ const { values: opts } = parseArgs({
 
 const N = intOpt("txs", opts.txs, 1);
 const SENDERS = intOpt("senders", opts.senders, 2);
-/** Gas limit of every ERC-20 call. Blocks are filled by the sum of gas limits (300M), so this caps txs per block. */
-const CALL_GAS = BigInt(intOpt("gas", opts.gas, 21_000));
+/**
+ * Gas limit of every ERC-20 call, or undefined to estimate it as a wallet does. Blocks are filled by the sum of gas
+ * limits (300M), so this caps the transfers per block.
+ */
+const FIXED_CALL_GAS = opts.gas === "estimate" ? undefined : BigInt(intOpt("gas", opts.gas, 21_000));
+/** Calldata gas varies with the recipient's zero bytes (4 instead of 16 each): a margin for 20 of them. */
+const CALLDATA_MARGIN = 20n * 12n;
 const BATCH = intOpt("batch", opts.batch, 1);
 const CONCURRENCY = intOpt("concurrency", opts.concurrency, 1);
 const TIMEOUT_MS = intOpt("timeout", opts.timeout, 1) * 1000;
@@ -177,7 +182,8 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
 
     // Fund (not timed): RTC round-robin from the dev accounts, then tokens from the deployer.
     const perSenderTxs = Math.ceil(N / SENDERS);
-    const rtcEach = fundingPerSender(CALL_GAS * MAX_FEE, N, SENDERS);
+    // Funded for the funding transfers' gas limit, which is more than a transfer between funded holders needs.
+    const rtcEach = fundingPerSender((FIXED_CALL_GAS ?? FUND_GAS) * MAX_FEE, N, SENDERS);
     const tokensEach = 1_000_000n * TOKEN;
     await fundFromDevAccounts(url, chainId, senders, rtcEach, LOAD);
     const tokenAddr = hexToBytes(token);
@@ -193,6 +199,19 @@ async function benchErc20(erc20: BuiltContract): Promise<Erc20Result> {
     const unfunded = before.filter((b) => b !== tokensEach).length;
     if (unfunded > 0) throw new Error(`token funding: ${unfunded} senders have an unexpected token balance`);
     console.log(`[erc20] funded ${SENDERS} senders with ${rtcEach / ETHER} RTC and ${tokensEach / TOKEN} tokens each`);
+
+    // The transfers' gas limit: eth_estimateGas of one of them, as viem and ethers set it, plus the calldata margin.
+    const estimated = BigInt(
+      (await rpc(url, "eth_estimateGas", [
+        { from: senders[0].hex, to: token, data: bytesToHex(transferData(senders[1].hex, amountOf(0))) },
+      ])) as string,
+    );
+    const CALL_GAS = FIXED_CALL_GAS ?? estimated + CALLDATA_MARGIN;
+    console.log(
+      `[erc20] transfer gas: eth_estimateGas ${estimated}; gas limit ${CALL_GAS}` +
+        ` (${FIXED_CALL_GAS === undefined ? `estimate + ${CALLDATA_MARGIN} for calldata` : "--gas"}),` +
+        ` at most ${300_000_000n / CALL_GAS} per 300M-gas block`,
+    );
 
     // Pre-sign (not timed): round-robin over the senders, each sends to the next one.
     const t = performance.now();
@@ -433,124 +452,7 @@ async function benchRaw(erc20: BuiltContract): Promise<RawResult> {
 // ---------------------------------------------------------------------------------------------------------------
 // Part 3: metering overhead
 
-const KERNEL_C = `
-typedef unsigned int u32;
-typedef unsigned long long u64;
-#define EXPORT(name) __attribute__((export_name(name)))
-
-static u32 buf[4096];
-static u32 ma[24 * 24], mb[24 * 24], mc[24 * 24];
-static u32 arr[512];
-
-/* Calls in a loop: every call is a function entry (gas + stack height checks) and a block boundary. */
-__attribute__((noinline)) static u32 mix(u32 x, u32 y) {
-  x ^= y + 0x9e3779b9u + (x << 6) + (x >> 2);
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  return x;
-}
-EXPORT("k_calls") u32 k_calls(u32 iters) {
-  u32 s = 1;
-  for (u32 it = 0; it < iters; it++)
-    for (u32 i = 0; i < 4096; i++) {
-      s = mix(s, buf[i]);
-      buf[i] = s;
-    }
-  return s;
-}
-
-/* i32 matrix multiply: long straight-line inner loop bodies. */
-EXPORT("k_matmul") u32 k_matmul(u32 iters) {
-  for (u32 i = 0; i < 24 * 24; i++) {
-    ma[i] = i * 2654435761u;
-    mb[i] = i ^ 0x5bd1e995u;
-  }
-  u32 s = 0;
-  for (u32 it = 0; it < iters; it++) {
-    for (u32 i = 0; i < 24; i++)
-      for (u32 j = 0; j < 24; j++) {
-        u32 acc = 0;
-        for (u32 k = 0; k < 24; k++) acc += ma[i * 24 + k] * mb[k * 24 + j];
-        mc[i * 24 + j] = acc;
-      }
-    s += mc[it % (24 * 24)];
-    ma[it % (24 * 24)] ^= s;
-  }
-  return s;
-}
-
-/* Insertion sort of pseudo-random data: short, branchy basic blocks. */
-EXPORT("k_sort") u32 k_sort(u32 iters) {
-  u32 seed = 12345, s = 0;
-  for (u32 it = 0; it < iters; it++) {
-    for (u32 i = 0; i < 512; i++) {
-      seed = seed * 1103515245u + 12345u;
-      arr[i] = seed >> 8;
-    }
-    for (u32 i = 1; i < 512; i++) {
-      u32 v = arr[i];
-      u32 j = i;
-      while (j > 0 && arr[j - 1] > v) {
-        arr[j] = arr[j - 1];
-        j--;
-      }
-      arr[j] = v;
-    }
-    s += arr[it & 511];
-  }
-  return s;
-}
-
-/* u64 multiply-accumulate with carries, like the u256 arithmetic of token contracts. */
-EXPORT("k_u64") u32 k_u64(u32 iters) {
-  u64 a0 = 0x0123456789abcdefull, a1 = 0xfedcba9876543210ull, acc = 0, carry = 0;
-  for (u32 it = 0; it < iters; it++)
-    for (u32 i = 0; i < 1024; i++) {
-      u64 lo = (a0 & 0xffffffffull) * (a1 >> 32);
-      u64 hi = (a0 >> 32) * (a1 & 0xffffffffull);
-      u64 sum = acc + lo;
-      carry += sum < acc;
-      acc = sum ^ (hi << 1);
-      a0 = a0 * 6364136223846793005ull + 1442695040888963407ull;
-      a1 ^= a0 >> 29;
-    }
-  return (u32)(acc ^ carry ^ (acc >> 32));
-}
-`;
-
-const KERNELS = ["k_calls", "k_matmul", "k_sort", "k_u64"] as const;
 const UNLIMITED_GAS = 1n << 62n;
-
-async function compileKernel(): Promise<Uint8Array> {
-  const dir = tempDir("rustchain-bench-runtime-kernel-");
-  try {
-    const src = join(dir, "kernel.c");
-    const out = join(dir, "kernel.wasm");
-    await writeFile(src, KERNEL_C);
-    const clang = process.env.CLANG ?? "clang";
-    await run(
-      clang,
-      [
-        "--target=wasm32",
-        "-mcpu=mvp",
-        "-nostdlib",
-        "-ffreestanding",
-        "-O2",
-        "-Wl,--no-entry",
-        "-Wl,--strip-all",
-        ...KERNELS.map((k) => `-Wl,--export=${k}`),
-        "-o",
-        out,
-        src,
-      ],
-      { timeout: 60_000 },
-    );
-    return new Uint8Array(await readFile(out));
-  } finally {
-    removeTempDir(dir);
-  }
-}
 
 interface Timing {
   plainMs: number;
@@ -579,7 +481,7 @@ async function timePair(plain: () => unknown, metered: () => unknown): Promise<T
 async function benchKernels(): Promise<number> {
   const wasm = await compileKernel();
   const plainMod = new WebAssembly.Module(wasm);
-  const instrumented = instrumentModule(wasm);
+  const instrumented = instrumentModule(wasm, meteringOptions);
   const meteredMod = new WebAssembly.Module(instrumented);
   const plain = new WebAssembly.Instance(plainMod, {});
   const metered = new WebAssembly.Instance(meteredMod, {});
@@ -610,7 +512,7 @@ async function benchKernels(): Promise<number> {
     const runMetered = () => {
       gas.value = UNLIMITED_GAS;
       const r = fm(iters);
-      gasUsed = UNLIMITED_GAS - (gas.value as bigint);
+      gasUsed = (UNLIMITED_GAS - (gas.value as bigint)) / INK_PER_GAS; // the meter counts ink
       return r;
     };
     const t = await timePair(() => fp(iters), runMetered);
@@ -670,7 +572,7 @@ function stubHost(memory: () => WebAssembly.Memory, calldata: () => Uint8Array, 
 
 async function benchErc20Metering(erc20: BuiltContract): Promise<number> {
   const plainMod = new WebAssembly.Module(erc20.module);
-  const meteredMod = new WebAssembly.Module(instrumentModule(erc20.module));
+  const meteredMod = new WebAssembly.Module(instrumentModule(erc20.module, meteringOptions));
   const caller = devAccounts[0].address;
   const to = devAccounts[1].hex;
   const ctor = hexToBytes(encodeDeployData({ abi: erc20.abi, bytecode: "0x", args: ["B", "B", 18, SUPPLY] }));

@@ -78,6 +78,10 @@ const ioError = (op: string) => (e: unknown) => {
 /** Told of every batch synchronously when write() is called, before it reaches RocksDB (see writeOrdered). */
 export type WriteObserver = (batch: WriteBatch) => void;
 
+interface RocksSync {
+  _getManySync(keys: Buffer[], options: object): (Buffer | undefined)[];
+}
+
 export class Database implements KeyValueReader {
   private readonly observers = new Set<WriteObserver>();
   /** Set while a writeOrdered batch is being written: later writes wait for it. */
@@ -103,6 +107,22 @@ export class Database implements KeyValueReader {
 
   async get(bucket: BucketId, k: Uint8Array): Promise<Uint8Array | undefined> {
     const [value] = await this.db.getMany([key(bucket, k)]).catch(ioError("get"));
+    return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+
+  /**
+   * Read one key on the calling thread, without a trip to the binding's thread pool: a few µs when RocksDB's block
+   * cache or the OS page cache holds it (an async get costs 20-30 µs of round trip). For contract execution, which
+   * reads one slot at a time and waits for each (docs/runtime.md); everything else uses `get`.
+   */
+  getSync(bucket: BucketId, k: Uint8Array): Uint8Array | undefined {
+    let value: Buffer | undefined;
+    try {
+      // The binding's synchronous multi-get (@nxtedition/rocksdb; not part of the abstract-level interface).
+      [value] = (this.db as unknown as RocksSync)._getManySync([key(bucket, k)], {});
+    } catch (e) {
+      ioError("get")(e);
+    }
     return value === undefined ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
 

@@ -224,6 +224,109 @@ describe("ContractRuntime cross-contract calls", () => {
   });
 });
 
+// Every frame must start from the module's initial state, whatever the previous frame on the same (pooled) instance
+// did. Finishes with [counter, scratch[0], scratch[255]] (u32 LE each), which are always 1 in a fresh instance.
+// calldata[0]: 0 finish, 1 revert, 2 trap, 3 loop until out of gas, 4 call itself (mode 0) and append its answer.
+const STATEFUL = `
+static uint32_t counter;
+static uint8_t scratch[256];
+RC_EXPORT("call") void call(void) {
+  uint8_t in[1] = {0};
+  if (rc_host_calldata_size() > 0) rc_host_calldata_copy(in, 0, 1);
+  counter++;
+  for (int i = 0; i < 256; i++) scratch[i] += 1;
+  uint32_t out[6] = {counter, scratch[0], scratch[255], 0, 0, 0};
+  if (in[0] == 1) rc_host_revert(out, 12);
+  if (in[0] == 2) __builtin_trap();
+  if (in[0] == 3) for (volatile int spin = 0;; spin++) {}
+  if (in[0] == 4) {
+    uint8_t self[20], zero[32] = {0};
+    rc_host_self_address(self);
+    rc_host_call(self, zero, 0, zero, 0);
+    rc_host_returndata_copy(out + 3, 0, 12);
+    rc_host_finish(out, 24);
+  }
+  rc_host_finish(out, 12);
+}`;
+
+// Writes slot calldata[0] := calldata[1], then := calldata[2]: the same instructions whatever the values, so gas
+// differences between calls are exactly the storage prices.
+const WRITER = `
+RC_EXPORT("call") void call(void) {
+  uint8_t in[3];
+  rc_host_calldata_copy(in, 0, 3);
+  uint8_t key[32] = {0}, v[32] = {0};
+  key[31] = in[0];
+  v[31] = in[1];
+  rc_host_storage_write(key, v);
+  v[31] = in[2];
+  rc_host_storage_write(key, v);
+}`;
+
+describe("ContractRuntime instance reuse", () => {
+  const S = hexToBytes("0x00000000000000000000000000000000000000d1");
+  const u32s = (b: Uint8Array) =>
+    Array.from({ length: b.length / 4 }, (_, i) => new DataView(b.buffer, b.byteOffset).getUint32(4 * i, true));
+  const callWith = (rt: ContractRuntime, ws: WorldState, mode: number, gas = 1_000_000n) =>
+    rt.call(context(ws), { caller: user, address: S, value: 0n, calldata: Uint8Array.of(mode), gas, depth: 0 });
+
+  it("no state leaks between frames: memory, globals and the stack pointer start fresh after any ending", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, S, await compileC("stateful", STATEFUL));
+    const rt = new ContractRuntime();
+    const first = await callWith(rt, ws, 0);
+    expect(first.status).toBe("success");
+    expect(u32s(first.returnData)).toEqual([1, 1, 1]);
+    // Far more traps than the 16 KiB C stack could absorb if each left the stack pointer lowered.
+    for (let i = 0; i < 1000; i++) expect((await callWith(rt, ws, 2)).status).toBe("trap");
+    const reverted = await callWith(rt, ws, 1);
+    expect({ status: reverted.status, data: u32s(reverted.returnData) }).toEqual({ status: "revert", data: [1, 1, 1] });
+    expect((await callWith(rt, ws, 3, 200_000n)).status).toBe("outOfGas");
+    const after = await callWith(rt, ws, 0);
+    expect({ status: after.status, data: u32s(after.returnData), gasLeft: after.gasLeft }).toEqual({
+      status: "success",
+      data: [1, 1, 1],
+      gasLeft: first.gasLeft,
+    });
+    // A contract calling itself gets a second instance: both frames see a fresh one.
+    const nested = await callWith(rt, ws, 4);
+    expect(u32s(nested.returnData)).toEqual([1, 1, 1, 1, 1, 1]);
+    const stats = rt.instanceStats();
+    expect(stats.created).toBe(2);
+    expect(stats.reused).toBeGreaterThan(1000);
+    // The same call on a runtime that never ran anything costs exactly the same.
+    const fresh = await callWith(new ContractRuntime(), ws, 0);
+    expect({ data: u32s(fresh.returnData), gasLeft: fresh.gasLeft }).toEqual({
+      data: [1, 1, 1],
+      gasLeft: first.gasLeft,
+    });
+  });
+
+  it("storage_write charges new, changed and unchanged slots their prices, cold or warm", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    const W = hexToBytes("0x00000000000000000000000000000000000000d2");
+    await install(ws, W, await compileC("writer", WRITER));
+    const used = async (slot: number, a: number, b: number) => {
+      const r = await runtime.call(context(ws), {
+        caller: user,
+        address: W,
+        value: 0n,
+        calldata: Uint8Array.of(slot, a, b),
+        gas: 1_000_000n,
+        depth: 0,
+      });
+      expect(r.status).toBe("success");
+      return 1_000_000n - r.gasLeft;
+    };
+    const newThenSame = await used(1, 1, 1); // cold new slot, then the same value (warm)
+    const newThenChanged = await used(2, 1, 2); // cold new slot, then another value (warm)
+    const sameTwice = await used(1, 1, 1); // slot 1 holds 1 now: cold unchanged, warm unchanged
+    expect(newThenChanged - newThenSame).toBe(Gas.storageWriteChange - Gas.storageWriteNoop);
+    expect(newThenSame - sameTwice).toBe(Gas.storageWriteNew - Gas.storageWriteNoop);
+    expect(bytesToHex(await ws.getStorage(W, word(2n)))).toBe(bytesToHex(word(2n)));
+  });
+});
+
 // Runs one host function on calldata and finishes with [i32 result LE][its 32-byte output]. calldata[0] picks it:
 // 1 secp256k1_recover(hash = cd[1..33], sig = cd[33..98]); 2 sha256(cd[1..]); 3 code_hash(address cd[1..21]),
 // twice when cd[21] is 2.
@@ -307,7 +410,7 @@ describe("host functions secp256k1_recover, sha256, code_hash", () => {
     expect(diff >= -10n && diff <= 10n).toBe(true);
   });
 
-  it("sha256 matches @noble/hashes and costs 40 + 8 per word", async () => {
+  it("sha256 matches @noble/hashes and costs Gas.sha256Word per further word", async () => {
     for (const len of [0, 1, 32, 33, 200]) {
       const data = Uint8Array.from({ length: len }, (_, i) => i * 7);
       const r = await run(concatBytes(Uint8Array.of(2), data));
@@ -334,7 +437,7 @@ describe("host functions secp256k1_recover, sha256, code_hash", () => {
     const words = BigInt(Math.ceil(code.length / 32));
     const second = twice.gas - withCode.gas - Gas.balanceWarm; // + the branch and a few instructions
     expect(second >= 0n && second <= 10n).toBe(true);
-    // Accounts without code cost the cold access alone; with code, the first hash adds 6 gas per word of it.
+    // Accounts without code cost the cold access alone; with code, the first hash adds keccak256's price per word of it.
     expect(nobody.gas - empty.gas).toBe(0n);
     expect(withCode.gas - empty.gas).toBe(Gas.hashWord * words);
   });

@@ -1,9 +1,15 @@
 // Executes WebAssembly contracts: deploy (CREATE) and call frames, with the host API of docs/runtime.md.
 // Host functions that read state are async (RocksDB); they are imported through JSPI (WebAssembly.Suspending), so a
-// contract suspends on a cold read and resumes when it arrives, deterministically. Contract failures (revert, trap,
-// out-of-gas) are values in FrameResult, never exceptions of the node.
+// contract suspends on a cold read and resumes when it arrives, deterministically. When the overlay already holds
+// the value they answer synchronously and the contract does not suspend at all (the answer and the gas are the same
+// either way). Contract failures (revert, trap, out-of-gas) are values in FrameResult, never exceptions of the node.
+//
+// Each frame runs on an instance of its own taken from the module's pool (wasm/instancePool.ts): instantiating is
+// most of the cost of a short call, and a reset instance is indistinguishable from a fresh one. Inside a frame the
+// meter counts ink (INK_PER_GAS per gas, gasSchedule.ts); host functions charge gas.
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
+  BLAKE3_EMPTY,
   bigintToBytes32,
   blake3,
   bytesToBigint,
@@ -16,9 +22,17 @@ import {
 import type { WorldState } from "../state/stateDb.ts";
 import { argmaxI8, matmulI8, mlpForward, mlpPrice, parseMlpModel, reluI8, requantize } from "./ai/int8Kernels.ts";
 import type { BlockEnv } from "./blockEnv.ts";
-import { Gas, MAX_CALL_DEPTH, MAX_LOG_DATA, MAX_RETURN_DATA } from "./gasSchedule.ts";
+import { Gas, INK_PER_GAS, MAX_CALL_DEPTH, MAX_LOG_DATA, MAX_RETURN_DATA, MAX_STACK_HEIGHT } from "./gasSchedule.ts";
 import { verifyGroth16 } from "./groth16/groth16.ts";
 import { ModuleCache } from "./wasm/compileCache.ts";
+import {
+  defaultInstancePoolOptions,
+  IdleBudget,
+  InstancePool,
+  type InstancePoolOptions,
+  type ResettableInstance,
+} from "./wasm/instancePool.ts";
+import { GAS_EXPORT, RESET_EXPORT, STACK_EXPORT } from "./wasm/instrument.ts";
 import { type HostImportName, validateModule } from "./wasm/validateModule.ts";
 
 export const ARTEFACT_MAGIC = Uint8Array.of(0xef, 0x52, 0x57, 0x00);
@@ -106,47 +120,110 @@ class HostExit {
   ) {}
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const hexSlice = Buffer.prototype.hexSlice as (this: Uint8Array, start: number, end: number) => string;
+const hex = (b: Uint8Array) => hexSlice.call(b, 0, b.length);
 
 export interface ContractRuntimeOptions {
   moduleCacheSize: number;
+  instancePool: InstancePoolOptions;
+  /** Memory all the idle instances together may hold. */
+  idleInstanceBytes: number;
 }
-export const defaultContractRuntimeOptions: ContractRuntimeOptions = { moduleCacheSize: 256 };
+export const defaultContractRuntimeOptions: ContractRuntimeOptions = {
+  moduleCacheSize: 256,
+  instancePool: defaultInstancePoolOptions,
+  idleInstanceBytes: 256 * 1024 * 1024,
+};
 
-/** 32 zero bytes: `code_hash` of an account without code. */
-const NO_CODE_HASH = new Uint8Array(32);
+/**
+ * A frame's gas above this is set aside and handed back untouched when the frame ends, so that the ink meter
+ * (gas × INK_PER_GAS) stays far from the i64 limit. 2^48 gas is about a million blocks' worth: no transaction or
+ * eth_call gets near it.
+ */
+export const MAX_METERED_GAS = 1n << 48n;
+
+const EMPTY = new Uint8Array(0);
+
+interface CodeInfo {
+  keccak: Uint8Array;
+  words: bigint;
+}
+
+/** `code_hash` of an account without code: 32 zero bytes, nothing to hash. */
+const NO_CODE: CodeInfo = Object.freeze({ keccak: new Uint8Array(32), words: 0n });
 
 export class ContractRuntime {
   readonly cache: ModuleCache;
-  /** keccak256 of stored code by its BLAKE3 code hash (hex), so `code_hash` hashes a module once, not per call. */
-  private readonly keccakOfCode = new Map<string, Uint8Array>();
+  /**
+   * keccak256 and size in words of stored code by its BLAKE3 code hash (hex), so `code_hash` hashes a module once,
+   * and once memoised answers without reading the code at all.
+   */
+  private readonly codeInfo = new Map<string, CodeInfo>();
   /** Code hashed by `code_hash` in each transaction (TxContext), for its per-word price. */
   private readonly hashedInTx = new WeakMap<TxContext, Set<string>>();
+  /** Idle instances of each compiled module; a module evicted from the cache takes its pool with it. */
+  private readonly pools = new Map<WebAssembly.Module, InstancePool<ContractInstance>>();
+  private readonly poolOptions: InstancePoolOptions;
+  readonly idleBudget: IdleBudget;
 
   constructor(opts: ContractRuntimeOptions = defaultContractRuntimeOptions) {
-    this.cache = new ModuleCache(opts.moduleCacheSize);
+    this.cache = new ModuleCache(opts.moduleCacheSize, undefined, (mod) => {
+      this.pools.get(mod)?.clear();
+      this.pools.delete(mod);
+    });
+    this.poolOptions = opts.instancePool;
+    this.idleBudget = new IdleBudget(opts.idleInstanceBytes);
+  }
+
+  /** Instances created and reused so far, over all the pools (metrics, tests). */
+  instanceStats(): { created: number; reused: number; idle: number } {
+    let created = 0;
+    let reused = 0;
+    let idle = 0;
+    for (const pool of this.pools.values()) {
+      created += pool.created;
+      reused += pool.reused;
+      idle += pool.idleCount;
+    }
+    return { created, reused, idle };
+  }
+
+  private poolOf(mod: WebAssembly.Module): InstancePool<ContractInstance> {
+    let pool = this.pools.get(mod);
+    if (pool === undefined) {
+      pool = new InstancePool(() => new ContractInstance(this, mod), this.poolOptions, this.idleBudget);
+      this.pools.set(mod, pool);
+    }
+    return pool;
   }
 
   /**
-   * keccak256 of an account's code (`code`, whose BLAKE3 hash is `codeHash`), or 32 zero bytes for no code: what
-   * `code_hash` returns. Memoised (bounded LRU); the gas never depends on the memo.
+   * keccak256 of an account's code (`code`, whose BLAKE3 hash is `codeHash`), or 32 zero bytes for no code (what
+   * `code_hash` returns), and the code's size in words. Memoised (bounded LRU); the gas never depends on the memo.
    */
-  codeKeccak(codeHash: Uint8Array, code: Uint8Array): Uint8Array {
-    if (code.length === 0) return NO_CODE_HASH;
+  codeKeccak(codeHash: Uint8Array, code: Uint8Array): CodeInfo {
+    if (code.length === 0) return NO_CODE;
+    const known = this.knownCode(codeHash);
+    if (known !== undefined) return known;
+    const info = { keccak: keccak256(code), words: BigInt(Math.ceil(code.length / 32)) };
+    this.codeInfo.set(hex(codeHash), info);
+    if (this.codeInfo.size > this.cache.capacity * 4) {
+      const oldest = this.codeInfo.keys().next().value;
+      if (oldest !== undefined) this.codeInfo.delete(oldest);
+    }
+    return info;
+  }
+
+  /** codeKeccak's answer for a code hash, if it is known without the code (memoised, or the empty code's). */
+  knownCode(codeHash: Uint8Array): CodeInfo | undefined {
+    if (Buffer.compare(codeHash, BLAKE3_EMPTY) === 0) return NO_CODE;
     const key = hex(codeHash);
-    const cached = this.keccakOfCode.get(key);
+    const cached = this.codeInfo.get(key);
     if (cached !== undefined) {
-      this.keccakOfCode.delete(key);
-      this.keccakOfCode.set(key, cached);
-      return cached;
+      this.codeInfo.delete(key);
+      this.codeInfo.set(key, cached);
     }
-    const hash = keccak256(code);
-    this.keccakOfCode.set(key, hash);
-    if (this.keccakOfCode.size > this.cache.capacity * 4) {
-      const oldest = this.keccakOfCode.keys().next().value;
-      if (oldest !== undefined) this.keccakOfCode.delete(oldest);
-    }
-    return hash;
+    return cached;
   }
 
   /**
@@ -250,10 +327,15 @@ export class ContractRuntime {
         reason: "insufficient balance for value",
       };
     }
-    const code = await ws.getCode(frame.address);
-    if (code.length === 0) return { status: "success", returnData: new Uint8Array(0), gasLeft: frame.gas };
-    const account = await ws.getAccount(frame.address);
-    const result = await this.runFrame(ctx, frame, this.cache.get(account.codeHash, code), "call");
+    const { codeHash } = await ws.getAccount(frame.address);
+    // The compiled module is found by code hash, so a cached contract's code is not even read.
+    let mod = Buffer.compare(codeHash, BLAKE3_EMPTY) === 0 ? undefined : this.cache.lookup(codeHash);
+    if (mod === undefined) {
+      const code = await ws.getCode(frame.address);
+      if (code.length === 0) return { status: "success", returnData: new Uint8Array(0), gasLeft: frame.gas };
+      mod = this.cache.get(codeHash, code);
+    }
+    const result = await this.runFrame(ctx, frame, mod, "call");
     if (result.status !== "success") {
       ws.revert(cp);
       ctx.logs.length = logMark;
@@ -279,67 +361,139 @@ export class ContractRuntime {
     mod: WebAssembly.Module,
     entry: "call" | "deploy",
   ): Promise<FrameResult> {
-    const host = new HostState(this, ctx, frame);
-    let instance: WebAssembly.Instance;
+    const pool = this.poolOf(mod);
+    let instance: ContractInstance;
     try {
-      instance = new WebAssembly.Instance(mod, { rustchain: host.imports() });
+      instance = pool.acquire();
     } catch (e) {
       return {
         status: "trap",
-        returnData: new Uint8Array(0),
+        returnData: EMPTY,
         gasLeft: 0n,
         reason: `instantiation failed: ${(e as Error).message}`,
       };
     }
-    host.bind(instance);
-    const gasGlobal = instance.exports.__gas_left as WebAssembly.Global;
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    const initialPages = BigInt(memory.buffer.byteLength / 65536);
-    gasGlobal.value = frame.gas - initialPages * Gas.memoryPage;
-    if ((gasGlobal.value as bigint) < 0n) return { status: "outOfGas", returnData: new Uint8Array(0), gasLeft: 0n };
-    const run = WebAssembly.promising(instance.exports[entry] as () => void) as () => Promise<void>;
-    try {
-      await run();
-      return { status: "success", returnData: new Uint8Array(0), gasLeft: gasGlobal.value as bigint };
-    } catch (e) {
-      const gasLeft = gasGlobal.value as bigint;
-      if (e instanceof HostExit) {
-        if (e.status === "success" || e.status === "revert")
-          return { status: e.status, returnData: e.data, gasLeft: gasLeft < 0n ? 0n : gasLeft };
-        return { status: e.status, returnData: new Uint8Array(0), gasLeft: 0n, reason: e.reason };
-      }
-      if (gasLeft < 0n) return { status: "outOfGas", returnData: new Uint8Array(0), gasLeft: 0n };
-      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-        const stack = instance.exports.__stack_height as WebAssembly.Global | undefined;
-        const reason = stack && (stack.value as number) > 1024 ? "stack height limit exceeded" : e.message;
-        return { status: "trap", returnData: new Uint8Array(0), gasLeft: 0n, reason };
-      }
-      throw e;
+    const metered = frame.gas < MAX_METERED_GAS ? frame.gas : MAX_METERED_GAS;
+    const reserve = frame.gas - metered;
+    const initialPages = BigInt(instance.memory.buffer.byteLength >>> 16);
+    const start = metered - initialPages * Gas.memoryPage;
+    if (start < 0n) {
+      pool.release(instance);
+      return { status: "outOfGas", returnData: EMPTY, gasLeft: 0n };
     }
+    const { gas, host } = instance;
+    gas.value = start * INK_PER_GAS;
+    host.begin(ctx, frame);
+    let result: FrameResult;
+    try {
+      await instance.entry(entry)();
+      result = { status: "success", returnData: EMPTY, gasLeft: reserve + (gas.value as bigint) / INK_PER_GAS };
+    } catch (e) {
+      const ink = gas.value as bigint;
+      if (e instanceof HostExit) {
+        if (e.status === "success" || e.status === "revert") {
+          const left = ink < 0n ? 0n : ink / INK_PER_GAS;
+          result = { status: e.status, returnData: e.data, gasLeft: reserve + left };
+        } else result = { status: e.status, returnData: EMPTY, gasLeft: reserve, reason: e.reason };
+      } else if (ink < 0n) result = { status: "outOfGas", returnData: EMPTY, gasLeft: reserve };
+      else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+        const reason = (instance.stack.value as number) > MAX_STACK_HEIGHT ? "stack height limit exceeded" : e.message;
+        result = { status: "trap", returnData: EMPTY, gasLeft: reserve, reason };
+      } else {
+        // A node fault, not a contract failure: the instance is not reused.
+        host.end();
+        throw e;
+      }
+    }
+    host.end();
+    pool.release(instance);
+    return result;
   }
 }
 
-/** Per-frame host state: memory and gas access, return data of the last sub-call. */
+/** One instance of a contract module with its host functions bound; reused by frame after frame (instancePool.ts). */
+class ContractInstance implements ResettableInstance {
+  readonly host: HostState;
+  readonly memory: WebAssembly.Memory;
+  readonly gas: WebAssembly.Global;
+  readonly stack: WebAssembly.Global;
+  readonly resetGlobals: () => void;
+  private readonly exports: WebAssembly.Exports;
+  private readonly entries = new Map<string, () => Promise<void>>();
+
+  constructor(runtime: ContractRuntime, mod: WebAssembly.Module) {
+    this.host = new HostState(runtime);
+    const instance = new WebAssembly.Instance(mod, { rustchain: this.host.imports() });
+    this.exports = instance.exports;
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.gas = instance.exports[GAS_EXPORT] as WebAssembly.Global;
+    this.stack = instance.exports[STACK_EXPORT] as WebAssembly.Global;
+    this.resetGlobals = instance.exports[RESET_EXPORT] as () => void;
+    this.host.bind(this.memory, this.gas);
+  }
+
+  /** The export `name` as an async function (JSPI), wrapped once per instance. */
+  entry(name: "call" | "deploy"): () => Promise<void> {
+    let run = this.entries.get(name);
+    if (run === undefined) {
+      run = WebAssembly.promising(this.exports[name] as () => void) as () => Promise<void>;
+      this.entries.set(name, run);
+    }
+    return run;
+  }
+}
+
+/**
+ * The host side of one contract instance: its memory and meter, and the frame it currently runs (`begin`/`end`), so
+ * that its import object is built once per instance instead of once per call.
+ */
 class HostState {
   private memory!: WebAssembly.Memory;
   private gas!: WebAssembly.Global;
-  private returnData: Uint8Array = new Uint8Array(0);
+  private ctx!: TxContext;
+  private frame!: Frame;
+  /** hex(frame.address), the prefix of this frame's warm-slot keys. */
+  private addressHex = "";
+  private returnData: Uint8Array = EMPTY;
 
-  constructor(
-    private readonly runtime: ContractRuntime,
-    private readonly ctx: TxContext,
-    private readonly frame: Frame,
-  ) {}
+  constructor(private readonly runtime: ContractRuntime) {}
 
-  bind(instance: WebAssembly.Instance): void {
-    this.memory = instance.exports.memory as WebAssembly.Memory;
-    this.gas = instance.exports.__gas_left as WebAssembly.Global;
+  bind(memory: WebAssembly.Memory, gas: WebAssembly.Global): void {
+    this.memory = memory;
+    this.gas = gas;
   }
 
+  begin(ctx: TxContext, frame: Frame): void {
+    this.ctx = ctx;
+    this.frame = frame;
+    this.addressHex = hex(frame.address);
+    this.returnData = EMPTY;
+  }
+
+  /** Drops the frame's references, so an idle instance holds no world state. */
+  end(): void {
+    this.ctx = undefined as unknown as TxContext;
+    this.frame = undefined as unknown as Frame;
+    this.returnData = EMPTY;
+  }
+
+  /** Charge `amount` gas (ink on the meter); running out ends the frame. */
   private charge(amount: bigint): void {
-    const left = (this.gas.value as bigint) - amount;
+    const left = (this.gas.value as bigint) - amount * INK_PER_GAS;
     this.gas.value = left;
     if (left < 0n) throw new HostExit("outOfGas");
+  }
+
+  /**
+   * storage_write once the slot's current value is known: EIP-2200's cases (without refunds), then the write. Writing
+   * the value a slot already holds changes nothing, so nothing is written: the slot does not become dirty and the
+   * block's commit does not touch it (which is what makes the no-op cheap).
+   */
+  private writeSlot(slot: Uint8Array, value: Uint8Array, current: Uint8Array, cold: bigint): void | Promise<void> {
+    if (Buffer.compare(current, value) === 0) return this.charge(cold + Gas.storageWriteNoop);
+    this.charge(cold + (isZeroWord(current) && !isZeroWord(value) ? Gas.storageWriteNew : Gas.storageWriteChange));
+    const { ws } = this.ctx;
+    if (!ws.trySetStorage(this.frame.address, slot, value)) return ws.setStorage(this.frame.address, slot, value);
   }
 
   private read(ptr: number, len: number): Uint8Array {
@@ -347,6 +501,14 @@ class HostState {
     if (ptr < 0 || len < 0 || ptr + len > buf.byteLength)
       throw new HostExit("trap", undefined, "memory access out of bounds");
     return new Uint8Array(buf, ptr, len).slice();
+  }
+
+  /** memory[ptr..ptr+len] as int8, without a copy (only for the duration of one host call: memory can grow). */
+  private int8View(ptr: number, len: number): Int8Array {
+    const buf = this.memory.buffer;
+    if (ptr < 0 || len < 0 || ptr + len > buf.byteLength)
+      throw new HostExit("trap", undefined, "memory access out of bounds");
+    return new Int8Array(buf, ptr, len);
   }
 
   private write(ptr: number, data: Uint8Array): void {
@@ -369,16 +531,17 @@ class HostState {
   }
 
   imports(): WebAssembly.ModuleImports {
-    const { ctx, frame } = this;
-    const suspending = (fn: (...args: never[]) => Promise<unknown>) => new WebAssembly.Suspending(fn);
+    // A Suspending import that returns a value instead of a promise does not suspend the contract.
+    const suspending = (fn: (...args: never[]) => unknown) =>
+      new WebAssembly.Suspending(fn as (...args: never[]) => Promise<unknown>);
     // Typed by the host import list (validateModule.ts): a missing or extra host function is a type error.
     const imports: Record<HostImportName, unknown> = {
       calldata_size: () => {
         this.charge(Gas.hostCall);
-        return frame.calldata.length;
+        return this.frame.calldata.length;
       },
       calldata_copy: (dest: number, offset: number, len: number) =>
-        this.copyOut(frame.calldata, dest, offset, len, "calldata"),
+        this.copyOut(this.frame.calldata, dest, offset, len, "calldata"),
       finish: (ptr: number, len: number) => {
         if (len > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "return data too large");
         this.charge(this.copyCost(len));
@@ -389,55 +552,54 @@ class HostState {
         this.charge(this.copyCost(len));
         throw new HostExit("revert", this.read(ptr, len));
       },
-      storage_read: suspending(async (keyPtr: number, outPtr: number) => {
+      storage_read: suspending((keyPtr: number, outPtr: number) => {
         const slot = this.read(keyPtr, 32);
         this.charge(this.slotAccess(slot));
-        this.write(outPtr, await ctx.ws.getStorage(frame.address, slot));
+        const { ws } = this.ctx;
+        const known = ws.storageNow(this.frame.address, slot);
+        if (known !== undefined) return this.write(outPtr, known);
+        return ws.getStorage(this.frame.address, slot).then((value) => this.write(outPtr, value));
       }),
-      storage_write: suspending(async (keyPtr: number, valuePtr: number) => {
+      storage_write: suspending((keyPtr: number, valuePtr: number) => {
         const slot = this.read(keyPtr, 32);
         const value = this.read(valuePtr, 32);
         const cold = this.slotAccess(slot) === Gas.storageReadCold ? Gas.storageReadCold : 0n;
-        const current = await ctx.ws.getStorage(frame.address, slot);
-        const isZero = (b: Uint8Array) => b.every((x) => x === 0);
-        let price: bigint;
-        if (Buffer.compare(current, value) === 0) price = Gas.storageWriteNoop;
-        else if (isZero(current) && !isZero(value)) price = Gas.storageWriteNew;
-        else price = Gas.storageWriteChange;
-        this.charge(cold + price);
-        await ctx.ws.setStorage(frame.address, slot, value);
+        const { ws } = this.ctx;
+        const known = ws.storageNow(this.frame.address, slot);
+        if (known !== undefined) return this.writeSlot(slot, value, known, cold);
+        return ws.getStorage(this.frame.address, slot).then((current) => this.writeSlot(slot, value, current, cold));
       }),
       caller: (out: number) => {
         this.charge(Gas.hostCall);
-        this.write(out, frame.caller);
+        this.write(out, this.frame.caller);
       },
       origin: (out: number) => {
         this.charge(Gas.hostCall);
-        this.write(out, ctx.origin);
+        this.write(out, this.ctx.origin);
       },
       self_address: (out: number) => {
         this.charge(Gas.hostCall);
-        this.write(out, frame.address);
+        this.write(out, this.frame.address);
       },
       call_value: (out: number) => {
         this.charge(Gas.hostCall);
-        this.write(out, bigintToBytes32(frame.value));
+        this.write(out, bigintToBytes32(this.frame.value));
       },
       block_number: () => {
         this.charge(Gas.hostCall);
-        return ctx.env.number;
+        return this.ctx.env.number;
       },
       block_timestamp: () => {
         this.charge(Gas.hostCall);
-        return ctx.env.timestamp;
+        return this.ctx.env.timestamp;
       },
       chain_id: () => {
         this.charge(Gas.hostCall);
-        return ctx.env.chainId;
+        return this.ctx.env.chainId;
       },
       gas_left: () => {
         this.charge(Gas.hostCall);
-        return this.gas.value as bigint;
+        return (this.gas.value as bigint) / INK_PER_GAS;
       },
       emit_log: (topicsPtr: number, topicCount: number, dataPtr: number, dataLen: number) => {
         if (topicCount < 0 || topicCount > 4) throw new HostExit("trap", undefined, "at most 4 log topics");
@@ -445,12 +607,15 @@ class HostState {
         this.charge(Gas.logBase + Gas.logTopic * BigInt(topicCount) + Gas.logDataByte * BigInt(dataLen));
         const topicBytes = this.read(topicsPtr, 32 * topicCount);
         const topics = Array.from({ length: topicCount }, (_, i) => topicBytes.slice(32 * i, 32 * i + 32));
-        ctx.logs.push({ address: frame.address, topics, data: this.read(dataPtr, dataLen) });
+        this.ctx.logs.push({ address: this.frame.address, topics, data: this.read(dataPtr, dataLen) });
       },
-      balance: suspending(async (addrPtr: number, outPtr: number) => {
+      balance: suspending((addrPtr: number, outPtr: number) => {
         const address = this.read(addrPtr, 20);
         this.charge(this.addressAccess(address) ? Gas.balanceWarm : Gas.balanceCold);
-        this.write(outPtr, bigintToBytes32((await ctx.ws.getAccount(address)).balance));
+        const { ws } = this.ctx;
+        const account = ws.accountNow(address);
+        if (account) return this.write(outPtr, bigintToBytes32(account.balance));
+        return ws.getAccount(address).then((a) => this.write(outPtr, bigintToBytes32(a.balance)));
       }),
       call: suspending(async (addrPtr: number, valuePtr: number, gas: bigint, dataPtr: number, dataLen: number) => {
         const address = this.read(addrPtr, 20);
@@ -458,18 +623,18 @@ class HostState {
         if (dataLen > MAX_RETURN_DATA) throw new HostExit("trap", undefined, "call data too large");
         const calldata = this.read(dataPtr, dataLen);
         this.charge((this.addressAccess(address) ? Gas.callWarm : Gas.callCold) + (value > 0n ? Gas.callValue : 0n));
-        const available = this.gas.value as bigint;
+        const available = (this.gas.value as bigint) / INK_PER_GAS;
         const given = gas <= 0n || gas > available ? available : gas;
-        this.gas.value = available - given;
-        const result = await this.runtime.call(ctx, {
-          caller: frame.address,
+        this.gas.value = (this.gas.value as bigint) - given * INK_PER_GAS;
+        const result = await this.runtime.call(this.ctx, {
+          caller: this.frame.address,
           address,
           value,
           calldata,
           gas: given,
-          depth: frame.depth + 1,
+          depth: this.frame.depth + 1,
         });
-        this.gas.value = (this.gas.value as bigint) + result.gasLeft;
+        this.gas.value = (this.gas.value as bigint) + result.gasLeft * INK_PER_GAS;
         this.returnData = result.returnData;
         return result.status === "success" ? 0 : result.status === "revert" ? 1 : 2;
       }),
@@ -505,14 +670,12 @@ class HostState {
       ai_relu_i8: (ptr: number, len: number) => {
         if (len < 0 || len > 1 << 20) throw new HostExit("trap", undefined, "relu length out of range");
         this.charge(BigInt(len));
-        const x = new Int8Array(this.read(ptr, len).buffer);
-        reluI8(x);
-        this.write(ptr, new Uint8Array(x.buffer));
+        reluI8(this.int8View(ptr, len)); // in place, in the contract's memory
       },
       ai_argmax_i8: (ptr: number, len: number) => {
         if (len <= 0 || len > 1 << 20) throw new HostExit("trap", undefined, "argmax length out of range");
         this.charge(BigInt(len));
-        return argmaxI8(new Int8Array(this.read(ptr, len).buffer));
+        return argmaxI8(this.int8View(ptr, len));
       },
       ai_mlp_forward: (modelPtr: number, modelLen: number, inputPtr: number, outPtr: number) => {
         if (modelLen < 0 || modelLen > 4 << 20) throw new HostExit("trap", undefined, "model too large");
@@ -568,24 +731,36 @@ class HostState {
         this.charge(Gas.sha256Base + Gas.sha256Word * BigInt(Math.ceil(len / 32)));
         this.write(out, sha256(this.read(ptr, len)));
       },
-      code_hash: suspending(async (addrPtr: number, outPtr: number) => {
+      code_hash: suspending((addrPtr: number, outPtr: number) => {
         const address = this.read(addrPtr, 20);
         this.charge(this.addressAccess(address) ? Gas.balanceWarm : Gas.balanceCold);
-        const { codeHash } = await ctx.ws.getAccount(address);
-        const code = await ctx.ws.getCode(address);
-        // Hashing a 120 KiB module takes ~0.4 ms: the first hash of a code in a transaction pays keccak256's per-word
-        // price, as if the contract hashed it itself (docs/runtime.md).
-        if (code.length > 0 && !this.runtime.codeHashedInTx(ctx, codeHash))
-          this.charge(Gas.hashWord * BigInt(Math.ceil(code.length / 32)));
-        this.write(outPtr, this.runtime.codeKeccak(codeHash, code));
+        const account = this.ctx.ws.accountNow(address);
+        const known = account && this.runtime.knownCode(account.codeHash);
+        if (account && known) return this.answerCodeHash(account.codeHash, known, outPtr);
+        return this.readCodeHash(address, outPtr);
       }),
     };
     return imports as WebAssembly.ModuleImports;
   }
 
+  /**
+   * `code_hash`'s answer once the code is known. Hashing a 120 KiB module takes ~0.4 ms: the first hash of a code in
+   * a transaction pays keccak256's per-word price, as if the contract hashed it itself (docs/runtime.md).
+   */
+  private answerCodeHash(codeHash: Uint8Array, info: CodeInfo, outPtr: number): void {
+    if (info.words > 0n && !this.runtime.codeHashedInTx(this.ctx, codeHash)) this.charge(Gas.hashWord * info.words);
+    this.write(outPtr, info.keccak);
+  }
+
+  private async readCodeHash(address: Uint8Array, outPtr: number): Promise<void> {
+    const { codeHash } = await this.ctx.ws.getAccount(address);
+    const code = await this.ctx.ws.getCode(address);
+    this.answerCodeHash(codeHash, this.runtime.codeKeccak(codeHash, code), outPtr);
+  }
+
   /** EIP-2929 style: the first touch of a slot in a transaction is cold. Returns the read price. */
   private slotAccess(slot: Uint8Array): bigint {
-    const k = hex(this.frame.address) + hex(slot);
+    const k = this.addressHex + hex(slot);
     if (this.ctx.warmSlots.has(k)) return Gas.storageReadWarm;
     this.ctx.warmSlots.add(k);
     return Gas.storageReadCold;
@@ -597,6 +772,11 @@ class HostState {
     this.ctx.warmAddresses.add(k);
     return false;
   }
+}
+
+function isZeroWord(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 function int32ToBytes(x: Int32Array): Uint8Array {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Trie } from "@ethereumjs/trie";
-import { blake3, bytesToHex, verifyTrieProof } from "@rustchain/shared";
+import { bigintToBytes32, blake3, bytesToHex, verifyTrieProof } from "@rustchain/shared";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Database, WriteBatch } from "../db/database.ts";
@@ -69,5 +69,48 @@ describe("StateDb", () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it("answers execution's reads without waiting on a head overlay, the same values the trie holds", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rustchain-state-"));
+    const db = await Database.open(dir);
+    try {
+      const a = blake3(Uint8Array.of(1)).subarray(0, 20);
+      const nobody = blake3(Uint8Array.of(2)).subarray(0, 20);
+      const slot = (i: number) => bigintToBytes32(BigInt(i));
+      const state = new StateDb(defaultStateDbOptions, { db });
+      const setup = state.overlay(EMPTY_TRIE_ROOT, false);
+      setup.setAccount(a, { ...(await setup.getAccount(a)), nonce: 3n, balance: 7n });
+      await setup.setStorage(a, slot(1), slot(11));
+      const batch = new WriteBatch();
+      const root = await setup.commit(batch, true);
+      await db.write(batch);
+      state.onHeadCommitted(setup.accountUpdates);
+
+      // On the head, the flat view answers synchronously (Database.getSync), a missing slot as zero.
+      const ws = new StateDb(defaultStateDbOptions, { db }).overlay(root, true);
+      expect(ws.accountNow(a)).toEqual(await state.accountAt(root, a));
+      expect(ws.accountNow(nobody)).toEqual(await state.accountAt(root, nobody));
+      expect(bytesToHex(ws.storageNow(a, slot(1)) as Uint8Array)).toBe(
+        bytesToHex(await state.storageAt(root, a, slot(1))),
+      );
+      expect(bytesToHex(ws.storageNow(a, slot(2)) as Uint8Array)).toBe(bytesToHex(new Uint8Array(32)));
+      // Writes show through, without waiting on the head.
+      expect(ws.trySetStorage(a, slot(1), slot(12))).toBe(true);
+      await ws.setStorage(a, slot(2), slot(13));
+      expect(bytesToHex(ws.storageNow(a, slot(1)) as Uint8Array)).toBe(bytesToHex(slot(12)));
+      expect(bytesToHex(await ws.committedStorage(a, slot(1)))).toBe(bytesToHex(slot(11)));
+
+      // Not on the head: only the trie can answer, so nothing is answered without waiting.
+      const off = state.overlay(root, false);
+      expect(off.accountNow(a)).toBeUndefined();
+      expect(off.storageNow(a, slot(1))).toBeUndefined();
+      expect(off.trySetStorage(a, slot(1), slot(14))).toBe(false);
+      expect(bytesToHex(await off.getStorage(a, slot(1)))).toBe(bytesToHex(slot(11)));
+      expect(bytesToHex(off.storageNow(a, slot(1)) as Uint8Array)).toBe(bytesToHex(slot(11))); // read before
+    } finally {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -34,7 +34,9 @@ export const defaultStateDbOptions: StateDbOptions = { nodeCacheSize: 1_000_000,
 
 const META_PREIMAGES = new TextEncoder().encode("preimages-v1");
 
-const hexKey = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const hexSlice = Buffer.prototype.hexSlice as (this: Uint8Array, start: number, end: number) => string;
+/** Map key of bytes: hex, straight from the Uint8Array (no Buffer wrapper: half the time on execution's hot path). */
+const hexKey = (b: Uint8Array) => hexSlice.call(b, 0, b.length);
 
 export class StateDb {
   private readonly nodeCache = new Map<string, Uint8Array>();
@@ -128,6 +130,22 @@ export class StateDb {
   async headStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
     const v = await this.modules.db.get(Bucket.flatStorage, concatBytes(address, slot));
     return v ?? new Uint8Array(32);
+  }
+
+  /** headStorage read on the calling thread (Database.getSync): contract execution waits for each slot anyway. */
+  headStorageSync(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    return this.modules.db.getSync(Bucket.flatStorage, concatBytes(address, slot)) ?? new Uint8Array(32);
+  }
+
+  /** headAccount read on the calling thread (Database.getSync). */
+  headAccountSync(address: Uint8Array): Account {
+    const k = hexKey(address);
+    const cached = this.accountCache.get(k);
+    if (cached !== undefined) return cached ? { ...cached } : emptyAccount();
+    const enc = this.modules.db.getSync(Bucket.flatAccounts, address);
+    const account = enc ? decodeAccount(enc) : null;
+    if (!this.headChanging) boundedSet(this.accountCache, k, account, this.opts.accountCacheSize);
+    return account ? { ...account } : emptyAccount();
   }
 
   getCode(codeHash: Uint8Array): Promise<Uint8Array | undefined> {
@@ -235,8 +253,8 @@ export class WorldState {
   private readonly accounts = new Map<string, DirtyAccount>();
   private readonly addresses = new Map<string, Uint8Array>();
   private journal: (() => void)[] = [];
-  /** Committed (pre-block) slot values read so far: address‖slot hex → value. */
-  private readonly storageReads = new Map<string, Uint8Array>();
+  /** Committed (pre-block) slot values read so far: address hex → slot hex → value. */
+  private readonly storageReads = new Map<string, Map<string, Uint8Array>>();
   /** Code deployed in this overlay: code hash hex → code. */
   private readonly newCode = new Map<string, Uint8Array>();
   /** Final account values written by commit(), for the head cache once the batch is on disk. */
@@ -261,10 +279,17 @@ export class WorldState {
   }
 
   async getAccount(address: Uint8Array): Promise<Account> {
-    const k = hexKey(address);
-    const dirty = this.accounts.get(k);
+    return this.accountNow(address) ?? this.baseAccount(address);
+  }
+
+  /**
+   * The account without waiting, when that is possible: from the overlay, or read synchronously from the flat view
+   * when it holds the base state. Undefined when only a trie read can answer (use getAccount).
+   */
+  accountNow(address: Uint8Array): Account | undefined {
+    const dirty = this.accounts.get(hexKey(address));
     if (dirty) return { ...dirty.account };
-    return this.baseAccount(address);
+    return this.flatIsBase() ? this.state.headAccountSync(address) : undefined;
   }
 
   /** The account as of the overlay's base state, ignoring changes made in the overlay. */
@@ -296,31 +321,68 @@ export class WorldState {
     }
   }
 
+  /**
+   * The slot's current value without waiting, when that is possible: from the overlay, or read synchronously from
+   * the flat view when it holds the base state. Undefined when only a trie read can answer (use getStorage). Lets
+   * the contract runtime answer without suspending the contract.
+   */
+  storageNow(address: Uint8Array, slot: Uint8Array): Uint8Array | undefined {
+    const a = hexKey(address);
+    const s = hexKey(slot);
+    const dirty = this.accounts.get(a)?.storage.get(s);
+    if (dirty) return dirty.value;
+    return this.committedStorageNow(address, slot, a, s);
+  }
+
   /** Current value of a storage slot (32 bytes; zero if unset). */
   async getStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
-    const dirty = this.accounts.get(hexKey(address))?.storage.get(hexKey(slot));
-    if (dirty) return dirty.value;
-    return this.committedStorage(address, slot);
+    return this.storageNow(address, slot) ?? this.committedStorage(address, slot);
   }
 
   /** The slot's value before this overlay changed it (for pricing writes). */
   async committedStorage(address: Uint8Array, slot: Uint8Array): Promise<Uint8Array> {
-    const k = hexKey(address) + hexKey(slot);
-    const cached = this.storageReads.get(k);
-    if (cached) return cached;
-    let value: Uint8Array | undefined;
-    if (this.flatIsBase()) {
-      value = await this.state.headStorage(address, slot);
-      if (!this.flatIsBase()) value = undefined;
-    }
-    value ??= await this.state.storageAt(this.baseRoot, address, slot);
-    this.storageReads.set(k, value);
+    const a = hexKey(address);
+    const s = hexKey(slot);
+    const now = this.committedStorageNow(address, slot, a, s);
+    if (now !== undefined) return now;
+    const value = await this.state.storageAt(this.baseRoot, address, slot);
+    this.rememberRead(a, s, value);
     return value;
   }
 
+  /** committedStorage without waiting (read before, or read synchronously from the flat view), else undefined. */
+  private committedStorageNow(address: Uint8Array, slot: Uint8Array, a: string, s: string): Uint8Array | undefined {
+    const cached = this.storageReads.get(a)?.get(s);
+    if (cached) return cached;
+    if (!this.flatIsBase()) return undefined;
+    const value = this.state.headStorageSync(address, slot);
+    this.rememberRead(a, s, value);
+    return value;
+  }
+
+  private rememberRead(a: string, s: string, value: Uint8Array): void {
+    let reads = this.storageReads.get(a);
+    if (reads === undefined) {
+      reads = new Map();
+      this.storageReads.set(a, reads);
+    }
+    reads.set(s, value);
+  }
+
   async setStorage(address: Uint8Array, slot: Uint8Array, value: Uint8Array): Promise<void> {
+    if (this.trySetStorage(address, slot, value)) return;
+    this.setAccount(address, await this.getAccount(address));
+    this.trySetStorage(address, slot, value);
+  }
+
+  /** setStorage without waiting: false (and nothing done) when the account needs a trie read first (use setStorage). */
+  trySetStorage(address: Uint8Array, slot: Uint8Array, value: Uint8Array): boolean {
     const k = hexKey(address);
-    if (!this.accounts.has(k)) this.setAccount(address, await this.getAccount(address));
+    if (!this.accounts.has(k)) {
+      const account = this.accountNow(address);
+      if (account === undefined) return false;
+      this.setAccount(address, account);
+    }
     const storage = (this.accounts.get(k) as DirtyAccount).storage;
     const sk = hexKey(slot);
     const prev = storage.get(sk);
@@ -329,6 +391,7 @@ export class WorldState {
       if (prev) storage.set(sk, prev);
       else storage.delete(sk);
     });
+    return true;
   }
 
   async getCode(address: Uint8Array): Promise<Uint8Array> {

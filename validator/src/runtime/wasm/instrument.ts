@@ -1,19 +1,24 @@
 // Metering instrumentation (docs/runtime.md, "Metering"): rewrites a validated contract module so that it charges gas
-// per basic block, bounds its call depth, charges for memory growth and can never grow its memory past the limit.
+// per basic block, bounds its call depth, charges for memory growth, can never grow its memory past the limit, and can
+// be reset to its initial globals so that one instance serves many calls.
 //
 // What the output contains, besides the original code:
 // - two mutable globals appended after the existing ones (so no global index shifts), exported as
-//   `__gas_left` (i64: the host sets it before a call and reads it after) and `__stack_height` (i32, starts at 0);
-// - at the start of every basic block: `gas -= cost; if (gas < 0) unreachable`, cost from `basicBlockCosts`;
+//   `__gas_left` (i64: the meter, in the units of `InstrumentOptions.costs`; the host sets it before a call and reads
+//   it after) and `__stack_height` (i32, starts at 0);
+// - at the start of every basic block: `meter -= cost; if (meter < 0) unreachable`, cost from `basicBlockCosts`;
 // - in every function: on entry `stack += 1; if (stack > maxStackHeight) unreachable`, and `stack -= 1` before each
 //   `return` and at the end of the body. The body is wrapped in a `block` of the function's result type so that
 //   branches to the function's own label (which leave the function just like `return`) also pass the decrement;
 // - if the code uses `memory.grow`, a function `__grow(pages: i32) -> i32` appended after the existing ones (no
-//   function index shifts) that charges `pageGas × pages` and then grows; every `memory.grow` becomes `call __grow`;
+//   function index shifts) that charges `pageCost × pages` and then grows; every `memory.grow` becomes `call __grow`;
+// - a function exported as `__reset_globals` (appended last) that sets every mutable global of the module back to
+//   its initial value, and the meter and the stack height to 0. With the memory restored to its initial bytes (the
+//   host's job, see instancePool.ts), an instance is then indistinguishable from a fresh one: MVP code cannot change
+//   a table, and a module imports nothing but host functions;
 // - the memory's maximum capped at `maxMemoryPages`, so `memory.grow` fails (returns -1) beyond it;
 // - custom sections dropped, except "name".
-// After a trap `__stack_height` is left as it was at the trap: the host uses a fresh instance per call frame (or
-// resets it to 0).
+// After a trap `__stack_height` is left as it was at the trap: the host resets the instance before reusing it.
 
 import { WasmError } from "./errors.ts";
 import {
@@ -29,23 +34,37 @@ import {
   WasmReader,
 } from "./wasmReader.ts";
 
+/**
+ * What the meter charges, in its own units (the runtime's are ink, `INK_PER_GAS` per gas: gasSchedule.ts). Costs are
+ * integers below 2^31 each.
+ */
+export interface InstructionCosts {
+  /** The cost of each single-byte opcode (prefixed opcodes are rejected by validation). */
+  readonly perOpcode: ArrayLike<number>;
+  /** Charged once per basic block on top of its instructions: the metering code itself runs there. */
+  readonly perBlock: number;
+}
+
+/** One unit per instruction and nothing per block: the simplest schedule, for tests of the instrumentation itself. */
+export const UNIT_COSTS: InstructionCosts = Object.freeze({
+  perOpcode: Object.freeze(new Array<number>(256).fill(1)),
+  perBlock: 0,
+});
+
 export interface InstrumentOptions {
   /** Deepest allowed call stack, in wasm frames. */
   maxStackHeight: number;
-  /** Gas charged per 64 KiB page requested by `memory.grow`. */
-  pageGas: bigint;
+  /** Meter units charged per 64 KiB page requested by `memory.grow`. */
+  pageCost: bigint;
+  /** Meter units charged per instruction and per basic block. */
+  costs: InstructionCosts;
   /** The memory's maximum is capped to this many pages (default 64). */
   maxMemoryPages?: number;
 }
 
-export const defaultInstrumentOptions: Readonly<InstrumentOptions> = Object.freeze({
-  maxStackHeight: 1024,
-  pageGas: 1000n,
-  maxMemoryPages: 64,
-});
-
 export const GAS_EXPORT = "__gas_left";
 export const STACK_EXPORT = "__stack_height";
+export const RESET_EXPORT = "__reset_globals";
 export const GROW_FUNCTION_NAME = "__grow";
 
 /** Opcodes after which a new basic block starts: control flow, calls and traps. */
@@ -68,7 +87,7 @@ for (const op of [
 }
 
 /**
- * The gas schedule of wasm code: the static cost of every basic block of a function body, 1 gas per instruction.
+ * The static cost of every basic block of a function body: `costs.perBlock` plus the cost of each of its instructions.
  *
  * A basic block starts at the function entry and right after every `block`, `loop`, `if`, `else`, `end`, `br`,
  * `br_if`, `br_table`, `return`, `call`, `call_indirect` and `unreachable`: exactly the places where execution can
@@ -77,21 +96,34 @@ for (const op of [
  * instruction, so every instruction of the body belongs to exactly one block, and the block's cost is its number of
  * instructions (at least 1, because each block contains at least the instruction that ends it; the body's final `end`
  * ends the last one). The cost is charged on entry to the block, before any of its instructions runs. Metering
- * instructions added by `instrumentModule` are not counted, and `memory.grow` is counted as one instruction (the page
- * price is charged separately).
+ * instructions added by `instrumentModule` are priced by `perBlock`, not counted, and `memory.grow` is priced as an
+ * instruction (the page price is charged separately, by `__grow`).
  *
- * Returns, for each instruction index, the cost of the block that starts there, or 0 where no block starts.
+ * Returns, for each instruction index, the cost of the block that starts there, or 0 where no block starts (with
+ * UNIT_COSTS, the block's number of instructions). Costs are exact integers (a block of at most 2^17 instructions of
+ * at most 2^31 each stays far below 2^53).
  */
-export function basicBlockCosts(ops: Uint8Array): Uint32Array {
-  const costs = new Uint32Array(ops.length);
+export function basicBlockCosts(ops: Uint8Array, costs: InstructionCosts = UNIT_COSTS): Float64Array {
+  const out = new Float64Array(ops.length);
+  const perOpcode = costs.perOpcode;
   let start = 0;
+  let sum = costs.perBlock;
   for (let i = 0; i < ops.length; i++) {
+    sum += perOpcode[ops[i]] as number;
     if (ENDS_BASIC_BLOCK[ops[i]] === 1 || i === ops.length - 1) {
-      costs[start] = i - start + 1;
+      out[start] = sum;
       start = i + 1;
+      sum = costs.perBlock;
     }
   }
-  return costs;
+  return out;
+}
+
+function checkCosts(costs: InstructionCosts): void {
+  const ok = (x: number) => Number.isInteger(x) && x >= 0 && x < 2 ** 31;
+  if (costs.perOpcode.length !== 256 || !Array.from(costs.perOpcode).every(ok) || !ok(costs.perBlock)) {
+    invalidOptions("instruction costs must be 256 per-opcode and one per-block integers in [0, 2^31)");
+  }
 }
 
 /** A growable byte buffer with LEB128 writers. */
@@ -178,22 +210,23 @@ function vectorEntries(m: ParsedModule, id: number): { count: number; entries: U
  * Rewrites a validated contract module with gas metering, a call-depth limit and priced memory growth (see the
  * comment at the top of this file). The result passes `WebAssembly.validate`.
  */
-export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = defaultInstrumentOptions): Uint8Array {
+export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions): Uint8Array {
   const maxStack = opts.maxStackHeight;
   const maxPages = opts.maxMemoryPages ?? 64;
   if (!Number.isInteger(maxStack) || maxStack < 1 || maxStack > 0x7fffffff) {
     invalidOptions(`maxStackHeight must be an integer in [1, 2^31), got ${maxStack}`);
   }
-  // pages < 2^32, so pages × pageGas stays below 2^63 when pageGas < 2^31.
-  if (opts.pageGas < 0n || opts.pageGas >= 1n << 31n)
-    invalidOptions(`pageGas must be in [0, 2^31), got ${opts.pageGas}`);
+  // pages < 2^32, so pages × pageCost stays below 2^63 when pageCost < 2^31.
+  if (opts.pageCost < 0n || opts.pageCost >= 1n << 31n)
+    invalidOptions(`pageCost must be in [0, 2^31), got ${opts.pageCost}`);
+  checkCosts(opts.costs);
   if (!Number.isInteger(maxPages) || maxPages < 0 || maxPages > 65536) {
     invalidOptions(`maxMemoryPages must be an integer in [0, 65536], got ${maxPages}`);
   }
 
   const m = parseModule(bytes);
   for (const e of m.exports) {
-    if (e.name === GAS_EXPORT || e.name === STACK_EXPORT)
+    if (e.name === GAS_EXPORT || e.name === STACK_EXPORT || e.name === RESET_EXPORT)
       throw new WasmError({ code: "WASM_RESERVED_EXPORT", name: e.name });
   }
   const decoded = m.code.map((body) => decodeFunctionBody(bytes, body));
@@ -202,10 +235,13 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
   const gasGlobal = m.importedGlobals + m.globals.length;
   const stackGlobal = gasGlobal + 1;
   const growFunction = m.importedFunctions + m.functions.length;
+  const resetFunction = growFunction + (usesGrow ? 1 : 0);
   const growType = m.types.length;
+  const resetType = growType + (usesGrow ? 1 : 0);
 
   // Snippets, built once.
   const meter = (w: ByteWriter, cost: number) => {
+    if (cost === 0) return;
     w.u8(Op.globalGet).u32(gasGlobal).u8(Op.i64Const).s64(BigInt(cost)).u8(0x7d); // i64.sub
     w.u8(Op.globalSet).u32(gasGlobal);
     chargeCheck(w);
@@ -226,7 +262,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
   const leaveBytes = leave.finish();
 
   const instrumentBody = (body: FunctionBody, ops: Uint8Array, offsets: Uint32Array): ByteWriter => {
-    const costs = basicBlockCosts(ops);
+    const costs = basicBlockCosts(ops, opts.costs);
     const type = m.types[m.functions[body.functionIndex - m.importedFunctions]];
     const w = new ByteWriter();
     w.bytes(bytes.subarray(body.start, body.codeStart)); // local declarations
@@ -252,7 +288,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
     w.u32(0); // no locals
     w.u8(Op.globalGet).u32(gasGlobal);
     w.u8(Op.localGet).u32(0).u8(0xad); // i64.extend_i32_u
-    w.u8(Op.i64Const).s64(opts.pageGas).u8(0x7e); // i64.mul
+    w.u8(Op.i64Const).s64(opts.pageCost).u8(0x7e); // i64.mul
     w.u8(0x7d); // i64.sub
     w.u8(Op.globalSet).u32(gasGlobal);
     chargeCheck(w);
@@ -261,23 +297,33 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
     return w;
   };
 
+  const resetBody = (): ByteWriter => {
+    const w = new ByteWriter();
+    w.u32(0); // no locals
+    m.globals.forEach((g, i) => {
+      if (!g.type.mutable) return;
+      w.bytes(bytes.subarray(g.init.start, g.init.end - 1)); // the constant expression without its `end`
+      w.u8(Op.globalSet).u32(m.importedGlobals + i);
+    });
+    w.u8(Op.i64Const).s64(0n).u8(Op.globalSet).u32(gasGlobal);
+    w.u8(Op.i32Const).s32(0).u8(Op.globalSet).u32(stackGlobal);
+    w.u8(Op.end);
+    return w;
+  };
+
   const content = (id: number): ByteWriter | null => {
     switch (id) {
       case SectionId.type: {
-        if (!usesGrow) return null;
         const { count, entries } = vectorEntries(m, id);
-        return new ByteWriter()
-          .u32(count + 1)
-          .bytes(entries)
-          .bytes([0x60, 1, I32, 1, I32]);
+        const w = new ByteWriter().u32(count + (usesGrow ? 2 : 1)).bytes(entries);
+        if (usesGrow) w.bytes([0x60, 1, I32, 1, I32]);
+        return w.bytes([0x60, 0, 0]);
       }
       case SectionId.function: {
-        if (!usesGrow) return null;
         const { count, entries } = vectorEntries(m, id);
-        return new ByteWriter()
-          .u32(count + 1)
-          .bytes(entries)
-          .u32(growType);
+        const w = new ByteWriter().u32(count + (usesGrow ? 2 : 1)).bytes(entries);
+        if (usesGrow) w.u32(growType);
+        return w.u32(resetType);
       }
       case SectionId.memory: {
         const w = new ByteWriter().u32(m.memories.length);
@@ -298,21 +344,25 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
       case SectionId.export: {
         const { count, entries } = vectorEntries(m, id);
         return new ByteWriter()
-          .u32(count + 2)
+          .u32(count + 3)
           .bytes(entries)
           .name(GAS_EXPORT)
           .u8(3)
           .u32(gasGlobal)
           .name(STACK_EXPORT)
           .u8(3)
-          .u32(stackGlobal);
+          .u32(stackGlobal)
+          .name(RESET_EXPORT)
+          .u8(0)
+          .u32(resetFunction);
       }
       case SectionId.code: {
-        const w = new ByteWriter().u32(m.code.length + (usesGrow ? 1 : 0));
+        const w = new ByteWriter().u32(m.code.length + (usesGrow ? 2 : 1));
         m.code.forEach((body, i) => {
           w.sized(instrumentBody(body, decoded[i].ops, decoded[i].offsets));
         });
         if (usesGrow) w.sized(growBody());
+        w.sized(resetBody());
         return w;
       }
       default:
@@ -330,7 +380,6 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions = de
       continue;
     }
     if (id === SectionId.memory && s === undefined) continue; // no memory to cap
-    if (id === SectionId.code && s === undefined && !usesGrow) continue; // no functions
     out.u8(id).sized(c);
   }
   for (const s of m.sections) {

@@ -97,7 +97,7 @@ export const HOST_IMPORTS = Object.freeze({
 export type HostImportName = keyof typeof HOST_IMPORTS;
 
 /** Export names the metering instrumentation adds; a contract may not use them. */
-export const RESERVED_EXPORTS: readonly string[] = ["__gas_left", "__stack_height"];
+export const RESERVED_EXPORTS: readonly string[] = ["__gas_left", "__stack_height", "__reset_globals"];
 
 export function isHostImport(name: string): name is HostImportName {
   return Object.hasOwn(HOST_IMPORTS, name);

@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Gas, INK_PER_GAS, meteringOptions, WASM_INSTRUCTION_COSTS, WasmInk } from "../gasSchedule.ts";
 import { ModuleCache } from "./compileCache.ts";
-import { basicBlockCosts, instrumentModule } from "./instrument.ts";
+import { IdleBudget, InstancePool } from "./instancePool.ts";
+import { basicBlockCosts, type InstrumentOptions, instrumentModule, UNIT_COSTS } from "./instrument.ts";
 import { HOST_IMPORTS, validateModule, WasmError } from "./validateModule.ts";
 import { decodeFunctionBody, parseModule, WasmReader } from "./wasmReader.ts";
 
@@ -138,9 +140,15 @@ function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Expo
   return new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
 }
 
-/** An instrumented instance with helpers to run an export under a gas budget. */
-function metered(bytes: Uint8Array, imports: WebAssembly.Imports = {}) {
-  const exports = instantiate(instrumentModule(bytes), imports);
+/**
+ * The instrumentation's tests count in a unit schedule: 1 per instruction, nothing per block, 1,000 per page, so that
+ * expected costs are instruction counts. The runtime's calibrated schedule has tests of its own below.
+ */
+const UNIT: InstrumentOptions = Object.freeze({ maxStackHeight: 1024, pageCost: 1000n, costs: UNIT_COSTS });
+
+/** An instrumented instance with helpers to run an export under a budget (in the schedule's units). */
+function metered(bytes: Uint8Array, imports: WebAssembly.Imports = {}, opts: InstrumentOptions = UNIT) {
+  const exports = instantiate(instrumentModule(bytes, opts), imports);
   const gas = exports.__gas_left as WebAssembly.Global;
   const stack = exports.__stack_height as WebAssembly.Global;
   const run = (name: string, args: number[] = [], budget = 10n ** 12n) => {
@@ -598,9 +606,9 @@ describe("fuzz: malformed input only ever throws WasmError", () => {
     } catch (e) {
       if (!(e instanceof WasmError)) throw e;
     }
-    if (parsed) expect(WebAssembly.validate(instrumentModule(bytes))).toBe(true);
+    if (parsed) expect(WebAssembly.validate(instrumentModule(bytes, meteringOptions))).toBe(true);
     try {
-      instrumentModule(bytes);
+      instrumentModule(bytes, meteringOptions);
     } catch (e) {
       if (!(e instanceof WasmError)) throw e;
     }
@@ -664,18 +672,19 @@ describe("fuzz: malformed input only ever throws WasmError", () => {
 // ---- instrumentation ----
 
 describe("instrumentModule", () => {
-  it("produces valid modules exporting __gas_left (i64) and __stack_height (i32)", () => {
+  it("produces valid modules exporting __gas_left (i64), __stack_height (i32) and __reset_globals", () => {
     for (const name of ["contract", "metered", "noCall", "floatSignature"]) {
-      expect(WebAssembly.validate(instrumentModule(built[name])), name).toBe(true);
+      expect(WebAssembly.validate(instrumentModule(built[name], meteringOptions)), name).toBe(true);
     }
     const { gas, stack } = metered(built.metered);
     expect(typeof gas.value).toBe("bigint");
     expect(stack.value).toBe(0);
-    const exports = WebAssembly.Module.exports(new WebAssembly.Module(instrumentModule(built.metered)));
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(instrumentModule(built.metered, UNIT)));
     expect(exports).toEqual(
       expect.arrayContaining([
         { name: "__gas_left", kind: "global" },
         { name: "__stack_height", kind: "global" },
+        { name: "__reset_globals", kind: "function" },
       ]),
     );
   });
@@ -798,7 +807,7 @@ describe("instrumentModule", () => {
     }
   });
 
-  it("charges pageGas per page before memory.grow, traps without the gas, and caps memory at 64 pages", () => {
+  it("charges pageCost per page before memory.grow, traps without the gas, and caps memory at 64 pages", () => {
     const m = metered(built.metered);
     const before = m.run("pages").result as number;
     const zero = m.run("grow", [0]);
@@ -835,7 +844,7 @@ describe("instrumentModule", () => {
     });
     const e = metered(exact);
     expect(e.run("grow", [2])).toEqual({ result: 1, used: 3n + 2000n });
-    const custom = instantiate(instrumentModule(exact, { maxStackHeight: 10, pageGas: 7n }));
+    const custom = instantiate(instrumentModule(exact, { maxStackHeight: 10, pageCost: 7n, costs: UNIT_COSTS }));
     (custom.__gas_left as WebAssembly.Global).value = 100n;
     expect((custom.grow as (n: number) => number)(5)).toBe(1);
     expect((custom.__gas_left as WebAssembly.Global).value).toBe(100n - 3n - 35n);
@@ -880,7 +889,8 @@ describe("instrumentModule", () => {
     const plain = runOnce(built.contract);
     expect(plain).toContain("call gas=5000 data=77");
     expect(plain.some((l) => l.startsWith("finish 42,2,3,4,5"))).toBe(true);
-    expect(runOnce(instrumentModule(built.contract))).toEqual(plain);
+    expect(runOnce(instrumentModule(built.contract, UNIT))).toEqual(plain);
+    expect(runOnce(instrumentModule(built.contract, meteringOptions))).toEqual(plain);
   });
 
   it("property: random structured programs behave identically instrumented, with exact gas accounting", () => {
@@ -891,7 +901,7 @@ describe("instrumentModule", () => {
         (seed, inputs) => {
           const bytes = randomProgram(seed);
           validateModule(bytes);
-          const instrumented = instrumentModule(bytes);
+          const instrumented = instrumentModule(bytes, UNIT);
           expect(WebAssembly.validate(instrumented)).toBe(true);
           const plain = instantiate(bytes).run as (x: number) => number;
           const m = metered(bytes);
@@ -911,8 +921,11 @@ describe("instrumentModule", () => {
   });
 
   it("rejects out-of-range options and reserved exports", () => {
-    expect(errorCode(() => instrumentModule(wasm(), { maxStackHeight: 0, pageGas: 1n }))).toBe("WASM_INVALID_OPTIONS");
-    expect(errorCode(() => instrumentModule(wasm(), { maxStackHeight: 10, pageGas: 1n << 40n }))).toBe(
+    expect(errorCode(() => instrumentModule(wasm(), { ...UNIT, maxStackHeight: 0 }))).toBe("WASM_INVALID_OPTIONS");
+    expect(errorCode(() => instrumentModule(wasm(), { ...UNIT, pageCost: 1n << 40n }))).toBe("WASM_INVALID_OPTIONS");
+    const badCosts = { perOpcode: new Array<number>(256).fill(1.5), perBlock: 0 };
+    expect(errorCode(() => instrumentModule(wasm(), { ...UNIT, costs: badCosts }))).toBe("WASM_INVALID_OPTIONS");
+    expect(errorCode(() => instrumentModule(wasm(), { ...UNIT, costs: { ...UNIT_COSTS, perBlock: 2 ** 31 } }))).toBe(
       "WASM_INVALID_OPTIONS",
     );
     const reserved = wasm({
@@ -922,7 +935,223 @@ describe("instrumentModule", () => {
         ["__stack_height", 0, 0],
       ],
     });
-    expect(errorCode(() => instrumentModule(reserved))).toBe("WASM_RESERVED_EXPORT");
+    expect(errorCode(() => instrumentModule(reserved, UNIT))).toBe("WASM_RESERVED_EXPORT");
+    const reset = wasm({
+      exports: [
+        ["memory", 2, 0],
+        ["call", 0, 0],
+        ["__reset_globals", 0, 0],
+      ],
+    });
+    expect(errorCode(() => instrumentModule(reset, UNIT))).toBe("WASM_RESERVED_EXPORT");
+    expectRejected(reset, "WASM_RESERVED_EXPORT");
+  });
+});
+
+describe("the calibrated schedule (gasSchedule.ts), in ink", () => {
+  const ink = (gas: bigint) => gas * INK_PER_GAS;
+
+  it("charges each executed basic block its per-block price plus its instructions' class prices", () => {
+    const bytes = wasm({
+      types: [
+        [[], []],
+        [[T.i32], [T.i32]],
+        [[], [T.i32]],
+      ],
+      funcs: [
+        { type: 0, body: [0x0b] },
+        {
+          // sum(n), as in the unit test above
+          type: 1,
+          locals: [[1, T.i32]],
+          body: [
+            ...[0x02, VOID, 0x03, VOID],
+            ...[0x20, 0, 0x45, 0x0d, 1],
+            ...[0x20, 1, 0x20, 0, 0x6a, 0x21, 1],
+            ...[0x20, 0, 0x41, 1, 0x6b, 0x21, 0],
+            ...[0x0c, 0, 0x0b, 0x0b],
+            ...[0x20, 1, 0x0b],
+          ],
+        },
+        { type: 2, body: [0x41, 1, 0x41, 2, 0x6a, 0x0b] },
+      ],
+      exports: [
+        ["memory", 2, 0],
+        ["call", 0, 0],
+        ["sum", 0, 1],
+        ["three", 0, 2],
+      ],
+    });
+    const m = metered(bytes, {}, meteringOptions);
+    // One block: i32.const, i32.const, i32.add, end.
+    expect(m.run("three").used).toBe(BigInt(WasmInk.perBlock + 3 * WasmInk.local + WasmInk.alu));
+    // An iteration runs two blocks: [local.get, i32.eqz, br_if] and [6 locals and consts, add, sub, br].
+    const perIteration = 2 * WasmInk.perBlock + 7 * WasmInk.local + 3 * WasmInk.alu + 2 * WasmInk.branch;
+    for (const n of [0, 1, 10]) {
+      expect(m.run("sum", [n + 1]).used - m.run("sum", [n]).used).toBe(BigInt(perIteration));
+    }
+  });
+
+  it("prices every opcode by its class", () => {
+    const w = WASM_INSTRUCTION_COSTS.perOpcode;
+    const cases: [number, number][] = [
+      [0x20, WasmInk.local], // local.get
+      [0x1b, WasmInk.alu], // select
+      [0x6a, WasmInk.alu], // i32.add
+      [0x7e, WasmInk.mul], // i64.mul
+      [0x6e, WasmInk.div], // i32.div_u
+      [0x82, WasmInk.div], // i64.rem_u
+      [0x29, WasmInk.load], // i64.load
+      [0x3a, WasmInk.store], // i32.store8
+      [0x23, WasmInk.global], // global.get
+      [0x0d, WasmInk.branch], // br_if
+      [0x0e, WasmInk.brTable],
+      [0x10, WasmInk.call],
+      [0x11, WasmInk.callIndirect],
+      [0x3f, WasmInk.memorySize],
+      [0x40, WasmInk.memoryGrow],
+      [0x00, WasmInk.unreachable],
+    ];
+    for (const [op, price] of cases) expect(w[op], `opcode 0x${op.toString(16)}`).toBe(price);
+    expect(basicBlockCosts(Uint8Array.of(0x41, 0x41, 0x6a, 0x0b), WASM_INSTRUCTION_COSTS)[0]).toBe(
+      WasmInk.perBlock + 3 * WasmInk.local + WasmInk.alu,
+    );
+  });
+
+  it("memory.grow pays the instruction's price and Gas.memoryGrowPage per page, in ink", () => {
+    const bytes = wasm({
+      types: [
+        [[], []],
+        [[T.i32], [T.i32]],
+      ],
+      funcs: [
+        { type: 0, body: [0x0b] },
+        { type: 1, body: [0x20, 0, 0x40, 0x00, 0x0b] },
+      ],
+      exports: [
+        ["memory", 2, 0],
+        ["call", 0, 0],
+        ["grow", 0, 1],
+      ],
+    });
+    const block = BigInt(WasmInk.perBlock + 2 * WasmInk.local + WasmInk.memoryGrow);
+    expect(metered(bytes, {}, meteringOptions).run("grow", [2])).toEqual({
+      result: 1,
+      used: block + 2n * ink(Gas.memoryGrowPage),
+    });
+  });
+});
+
+describe("__reset_globals and InstancePool: a reused instance is indistinguishable from a fresh one", () => {
+  // Mutable global 0 starts at 42, immutable global 1 is 5; memory has "hi" at 16. Exports: get, set, poke(addr, v),
+  // peek(addr), grow(n), deep(n) (recursion, to leave the stack height raised by a trap).
+  const bytes = wasm({
+    types: [
+      [[], []],
+      [[], [T.i32]],
+      [[T.i32], []],
+      [[T.i32, T.i32], []],
+      [[T.i32], [T.i32]],
+    ],
+    globals: [
+      [T.i32, 1, 0x41, ...sleb(42), 0x0b],
+      [T.i32, 0, 0x41, 5, 0x0b],
+    ],
+    funcs: [
+      { type: 0, body: [0x0b] },
+      { type: 1, body: [0x23, 0, 0x23, 1, 0x6a, 0x0b] }, // get: g0 + g1
+      { type: 2, body: [0x20, 0, 0x24, 0, 0x0b] }, // set
+      { type: 3, body: [0x20, 0, 0x20, 1, 0x3a, 0x00, 0x00, 0x0b] }, // poke: i32.store8
+      { type: 4, body: [0x20, 0, 0x2d, 0x00, 0x00, 0x0b] }, // peek: i32.load8_u
+      { type: 4, body: [0x20, 0, 0x40, 0x00, 0x0b] }, // grow
+      { type: 4, body: [0x20, 0, 0x20, 0, 0x41, 1, 0x6b, 0x10, 6, 0x6a, 0x0b] }, // deep(n) = n + deep(n - 1)
+    ],
+    exports: [
+      ["memory", 2, 0],
+      ["call", 0, 0],
+      ["get", 0, 1],
+      ["set", 0, 2],
+      ["poke", 0, 3],
+      ["peek", 0, 4],
+      ["grow", 0, 5],
+      ["deep", 0, 6],
+    ],
+    data: [[0x00, 0x41, 16, 0x0b, ...vec([[0x68], [0x69]])]],
+  });
+  const mod = new WebAssembly.Module(instrumentModule(bytes, meteringOptions));
+  type Inst = { memory: WebAssembly.Memory; resetGlobals: () => void; x: Exports };
+  const create = (): Inst => {
+    const x = new WebAssembly.Instance(mod).exports as Exports;
+    return { memory: x.memory as WebAssembly.Memory, resetGlobals: x.__reset_globals as () => void, x };
+  };
+  const fn = (i: Inst, name: string) => i.x[name] as (...a: number[]) => number;
+  /** Give an instance's meter plenty (a fresh or reset instance starts at 0: the runtime sets it per frame). */
+  const fuel = (i: Inst) => {
+    (i.x.__gas_left as WebAssembly.Global).value = 10n ** 15n;
+  };
+
+  it("__reset_globals restores every mutable global, the meter and the stack height", () => {
+    const i = create();
+    const gas = i.x.__gas_left as WebAssembly.Global;
+    const stack = i.x.__stack_height as WebAssembly.Global;
+    gas.value = 10n ** 12n;
+    fn(i, "set")(7);
+    expect(fn(i, "get")()).toBe(12);
+    expect(trapOf(() => fn(i, "deep")(5000))).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(stack.value).toBeGreaterThan(1024);
+    i.resetGlobals();
+    expect({ gas: gas.value, stack: stack.value }).toEqual({ gas: 0n, stack: 0 });
+    fuel(i);
+    expect(fn(i, "get")()).toBe(47);
+  });
+
+  it("gives back the fresh memory image and globals, a separate instance to each holder, and drops grown ones", () => {
+    const pool = new InstancePool(create, { maxIdle: 2, maxResetBytes: 65536 }, new IdleBudget(1 << 30));
+    const a = pool.acquire();
+    fuel(a);
+    fn(a, "poke")(16, 0x58);
+    fn(a, "poke")(60000, 9);
+    fn(a, "set")(7);
+    const b = pool.acquire(); // a is still held: another instance (re-entrancy)
+    expect(b).not.toBe(a);
+    fuel(b);
+    expect(fn(b, "peek")(16)).toBe(0x68);
+    pool.release(a);
+    const again = pool.acquire();
+    expect(again).toBe(a);
+    expect((a.x.__gas_left as WebAssembly.Global).value).toBe(0n);
+    fuel(a);
+    expect([fn(a, "peek")(16), fn(a, "peek")(17), fn(a, "peek")(60000), fn(a, "get")()]).toEqual([0x68, 0x69, 0, 47]);
+    // A memory that grew cannot shrink: that instance is not reused.
+    expect(fn(a, "grow")(1)).toBe(1);
+    pool.release(a);
+    pool.release(b);
+    expect(pool.idleCount).toBe(1);
+    const c = pool.acquire();
+    expect(c).toBe(b);
+    const d = pool.acquire();
+    expect(d).not.toBe(a);
+    expect(d.memory.buffer.byteLength).toBe(65536);
+    expect({ created: pool.created, reused: pool.reused }).toEqual({ created: 3, reused: 2 });
+  });
+
+  it("keeps at most maxIdle instances, within the shared idle budget", () => {
+    const budget = new IdleBudget(3 * 65536);
+    const pool = new InstancePool(create, { maxIdle: 2, maxResetBytes: 65536 }, budget);
+    const held = [pool.acquire(), pool.acquire(), pool.acquire()];
+    for (const i of held) pool.release(i);
+    expect(pool.idleCount).toBe(2);
+    const other = new InstancePool(create, { maxIdle: 5, maxResetBytes: 65536 }, budget);
+    const more = [other.acquire(), other.acquire()];
+    for (const i of more) other.release(i);
+    expect(other.idleCount).toBe(1); // the budget holds three pages in all
+    expect(budget.used).toBe(3 * 65536);
+    pool.clear();
+    expect(budget.used).toBe(65536);
+    // Memories above maxResetBytes are never kept.
+    const small = new InstancePool(create, { maxIdle: 5, maxResetBytes: 1024 }, budget);
+    small.release(small.acquire());
+    expect(small.idleCount).toBe(0);
   });
 });
 
@@ -1022,7 +1251,8 @@ function randomProgram(seed: number): Uint8Array {
 
 describe("ModuleCache", () => {
   it("compiles instrumented modules on a miss, reuses them on a hit, evicts the least recently used", () => {
-    const cache = new ModuleCache(2);
+    const evicted: WebAssembly.Module[] = [];
+    const cache = new ModuleCache(2, UNIT, (m) => evicted.push(m));
     const a = wasm();
     const b = withCallBody([0x01, 0x0b]);
     const c = withCallBody([0x01, 0x01, 0x0b]);
@@ -1030,14 +1260,17 @@ describe("ModuleCache", () => {
     const ma = cache.get(ha, a);
     expect(cache.get(`0x${"AA".repeat(32)}`, a)).toBe(ma);
     expect(WebAssembly.Module.exports(ma).map((e) => e.name)).toContain("__gas_left");
-    cache.get("bb", b);
+    const mb = cache.get("bb", b);
     cache.get(ha, a); // a is now the most recent
     cache.get("cc", c); // evicts b
+    expect(evicted).toEqual([mb]);
     expect(cache.size).toBe(2);
     expect(cache.has(ha)).toBe(true);
     expect(cache.has("bb")).toBe(false);
     expect(cache.has("0xCC")).toBe(true);
     expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 2, misses: 3 });
+    expect(cache.lookup("dd")).toBeUndefined();
+    expect(cache.lookup(ha)).toBe(ma);
     const inst = new WebAssembly.Instance(cache.get("cc", c), {});
     (inst.exports.__gas_left as WebAssembly.Global).value = 10n;
     (inst.exports.call as () => void)();
