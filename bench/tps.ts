@@ -94,6 +94,8 @@ if (opts.only !== undefined && opts.only !== "rustchain" && opts.only !== "hardh
 
 /** Batches and polling of every run; the nonce poll gap is long because hardhat makes a block per transaction. */
 const LOAD: LoadOptions = { batch: BATCH, concurrency: CONCURRENCY, stallMs: STALL_MS, noncePollMs: 250 };
+/** hardhat node drops connections under several 1000-request batches at once; it gets batches of at most 100. */
+const HARDHAT_LOAD: LoadOptions = { ...LOAD, batch: Math.min(BATCH, 100) };
 const senders = freshAccounts("rustchain-bench-tps-sender", SENDERS);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -125,12 +127,19 @@ interface Measured extends RunResult {
   latency: { p50: number; p99: number; max: number };
 }
 
-async function measure(name: string, url: string, chainId: bigint, n: number, timeoutMs: number): Promise<Measured> {
+async function measure(
+  name: string,
+  url: string,
+  chainId: bigint,
+  n: number,
+  timeoutMs: number,
+  load: LoadOptions = LOAD,
+): Promise<Measured> {
   const t = performance.now();
   const txs = await presign(url, chainId, n);
   const signS = ((performance.now() - t) / 1000).toFixed(1);
   console.log(`[${name}] pre-signed ${n} transfers in ${signS}s; submitting at ${new Date().toISOString()}`);
-  const r = await submitAndWait(url, txs, senders, timeoutMs, LOAD);
+  const r = await submitAndWait(url, txs, senders, timeoutMs, load);
   const tps = r.included / (r.totalMs / 1000);
   return { ...r, ...(await blockStats(url, r, txs)), name, tps };
 }
@@ -159,8 +168,14 @@ async function blockStats(url: string, r: RunResult, txs: Signed[]) {
     numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [`0x${n.toString(16)}`, false] })),
     { size: 1, concurrency: 4 },
   );
+  let missing = 0;
   replies.forEach((c, i) => {
     if (c.error) throw new Error(`eth_getBlockByNumber ${numbers[i]}: ${c.error.message}`);
+    // A reorg between eth_blockNumber and this read can leave a number without a canonical block for a moment.
+    if (c.result === null) {
+      missing++;
+      return;
+    }
     const hashes = (c.result as { transactions: string[] }).transactions;
     const count = hashes.length;
     if (count === 0) return;
@@ -175,6 +190,7 @@ async function blockStats(url: string, r: RunResult, txs: Signed[]) {
     blocks++;
     if (count > maxPerBlock) maxPerBlock = count;
   });
+  if (missing > 0) console.log(`[bench] ${missing} block number(s) had no canonical block when read (a reorg)`);
   const sorted = Float64Array.from(latencies).sort();
   const latency = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? 0 };
   return { timeline, blockIncluded, blocks, maxPerBlock, latency };
@@ -307,7 +323,7 @@ async function runHardhat(): Promise<{ m: Measured; note: string }> {
     let n = HARDHAT_TXS ?? N;
     let note = "";
     if (probe) {
-      const p = await measure("hardhat-probe", url, chainId, HARDHAT_PROBE_TXS, TIMEOUT_MS);
+      const p = await measure("hardhat-probe", url, chainId, HARDHAT_PROBE_TXS, TIMEOUT_MS, HARDHAT_LOAD);
       report(p);
       if (problems(p)) throw new Error("hardhat probe run failed");
       const fits = Math.floor((p.tps * HARDHAT_BUDGET_S) / 100) * 100;
@@ -316,7 +332,7 @@ async function runHardhat(): Promise<{ m: Measured; note: string }> {
         note = ` (N reduced from ${N}: probe rate ${p.tps.toFixed(0)} tx/s)`;
       }
     }
-    const m = await measure("hardhat", url, chainId, n, TIMEOUT_MS);
+    const m = await measure("hardhat", url, chainId, n, TIMEOUT_MS, HARDHAT_LOAD);
     report(m, note);
     if (problems(m)) printNodeLog("hardhat", hh.output());
     return { m, note };
