@@ -442,7 +442,7 @@ async function main(): Promise<number> {
       hard = (await runHardhat()).m;
       if (problems(hard)) rc = 1;
     } catch (e) {
-      console.error(`[hardhat] FAILED: ${(e as Error).stack ?? e}`);
+      console.error(`[hardhat] FAILED: ${(e as Error).stack ?? e}`, (e as Error).cause ?? "");
       rc = 1;
     }
   }
