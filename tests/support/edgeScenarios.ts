@@ -369,7 +369,7 @@ export function describeEdgeEndToEnd(host: EdgeHost, opts: EdgeStackOptions = {}
           {
             name: "oversized batch",
             body: JSON.stringify(
-              Array.from({ length: 101 }, (_, i) => ({
+              Array.from({ length: 1001 }, (_, i) => ({
                 jsonrpc: "2.0",
                 id: i,
                 method: "eth_call",

@@ -139,7 +139,7 @@ export interface EdgeConfig {
 export const defaultEdgeConfig: Omit<EdgeConfig, "chainId"> = {
   clientVersion: "rustchain-edge/0.1.0",
   maxBodyBytes: 5 * 1024 * 1024,
-  maxBatch: 100,
+  maxBatch: 1000,
   maxTxBytes: 128 * 1024,
   rateLimit: { perSecond: 50, burst: 200 },
   corsOrigins: ["*"],

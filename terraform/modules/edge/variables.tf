@@ -106,7 +106,7 @@ variable "rate_limit_burst" {
 variable "max_batch" {
   type        = number
   description = "Calls per JSON-RPC batch (MAX_BATCH; the core's own limit)."
-  default     = 100
+  default     = 1000
 
   validation {
     condition     = var.max_batch >= 1 && var.max_batch <= 1000
