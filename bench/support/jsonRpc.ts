@@ -17,12 +17,28 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A JSON-RPC quantity ("0x…") as a number. */
 export const hexNum = (v: unknown) => Number(BigInt(v as string));
 
+/**
+ * A server may close an idle keep-alive connection just as the client reuses it (hardhat node closes them after 5 s
+ * idle, e.g. while the bench pre-signs): the request then fails before any response, and is sent once more on a new
+ * connection. Every call the benches make is safe to repeat (a resent transaction is "already known").
+ */
+function closedBeforeResponse(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: string } }).cause;
+  return (e as Error).message === "fetch failed" && ["UND_ERR_SOCKET", "ECONNRESET"].includes(cause?.code ?? "");
+}
+
 export async function post(url: string, body: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
+  const payload = JSON.stringify(body);
+  const send = () =>
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: payload,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  const res = await send().catch((e: unknown) => {
+    if (closedBeforeResponse(e)) return send();
+    throw e;
   });
   const text = await res.text();
   try {
