@@ -60,7 +60,9 @@ beforeAll(async () => {
       i === 3 && rejoinByWarpSync
         ? ["--warp-sync", S3_URL]
         : i === 0
-          ? [...SNAPSHOT_ARGS, "--snapshot-to", S3_URL]
+          ? // Validator 0 is the old node the followers' answers at their snapshot block are compared with: an archive
+            // node, since a full node keeps only 128 finalized blocks of state (64 s at these 500 ms slots).
+            [...SNAPSHOT_ARGS, "--snapshot-to", S3_URL, "--archive"]
           : i === 1
             ? SNAPSHOT_ARGS
             : [],
