@@ -142,7 +142,7 @@ export function logsBloom(logs: Log[]): Uint8Array {
 }
 
 /** Root of an ordered list (transactions, receipts): a BLAKE3 trie keyed by rlp(index), as Ethereum's. */
-export async function orderedListRoot(items: Uint8Array[]): Promise<Uint8Array> {
+export function orderedListRoot(items: Uint8Array[]): Uint8Array {
   return trieRootOf(
     items.map((item, i) => [rlpEncode(i), item] as const),
     blake3,

@@ -361,8 +361,8 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
     const encodedReceipts = receipts.map((r) => encodeReceipt(r.receipt));
     return {
       stateRoot,
-      transactionsRoot: await orderedListRoot(included.map((t) => t.raw)),
-      receiptsRoot: await orderedListRoot(encodedReceipts),
+      transactionsRoot: orderedListRoot(included.map((t) => t.raw)),
+      receiptsRoot: orderedListRoot(encodedReceipts),
       logsBloom: bloom,
       gasUsed,
       receipts,

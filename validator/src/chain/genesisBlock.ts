@@ -36,7 +36,7 @@ export async function buildGenesisBlock(
   }
   const batch = new WriteBatch();
   const stateRoot = await ws.commit(batch, true);
-  const emptyRoot = await orderedListRoot([]);
+  const emptyRoot = orderedListRoot([]);
   const header: BlockHeader = {
     parentHash: new Uint8Array(32),
     slot: 0n,
