@@ -9,8 +9,13 @@
 //
 // The finalized checkpoint and its certificate are written in one atomic batch, so a certificate never names a
 // checkpoint the node does not consider final, and a crash leaves either both or neither.
+//
+// The stored certificates always form one chain: each names the one before it as its parent. A certificate whose
+// parent is older than the latest stored one (a node that lost its finalized checkpoint re-finalizes from the votes
+// its blocks carry, which skip slots that finalize votes had reached) replaces those in between, in the same batch.
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
 import type { Checkpoint } from "@rustchain/shared/consensus/checkpoint";
+import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
 import { Bucket, type Database, u64Key, WriteBatch } from "./database.ts";
 
 const META_FINALIZED = new TextEncoder().encode("consensus-finalized");
@@ -39,16 +44,16 @@ export class CheckpointStore {
   }
 
   /** The finalized checkpoint, with its certificate when there is one (for the block `number`), in one batch. */
-  writeFinalized(cp: Checkpoint, certificate?: { number: bigint; encoded: Uint8Array }): Promise<void> {
+  async writeFinalized(cp: Checkpoint, certificate?: { number: bigint; encoded: Uint8Array }): Promise<void> {
     const batch = new WriteBatch().put(Bucket.meta, META_FINALIZED, encodeCheckpoint(cp));
-    if (certificate) this.putCertificate(batch, cp.slot, certificate.number, certificate.encoded);
+    if (certificate) await this.linkCertificate(batch, cp.slot, certificate.number, certificate.encoded);
     return this.db.write(batch);
   }
 
   /** A certificate built after its checkpoint was finalized (its signatures arrived later). */
-  writeCertificate(slot: number, number: bigint, encoded: Uint8Array): Promise<void> {
+  async writeCertificate(slot: number, number: bigint, encoded: Uint8Array): Promise<void> {
     const batch = new WriteBatch();
-    this.putCertificate(batch, slot, number, encoded);
+    await this.linkCertificate(batch, slot, number, encoded);
     return this.db.write(batch);
   }
 
@@ -64,6 +69,19 @@ export class CheckpointStore {
     batch.put(Bucket.meta, META_FINALIZED, encodeCheckpoint(finalized));
     batch.put(Bucket.meta, META_JUSTIFIED, encodeCheckpoint(finalized));
     for (const c of certificates) this.putCertificate(batch, c.slot, c.number, c.encoded);
+  }
+
+  /** Puts a certificate, deleting the stored ones between its parent's slot and its own (no longer on the chain). */
+  private async linkCertificate(batch: WriteBatch, slot: number, number: bigint, encoded: Uint8Array): Promise<void> {
+    const parentSlot = decodeFinalityCertificate(encoded).parent.slot;
+    for await (const [key, stale] of this.db.range(Bucket.finalityCertificates, {
+      from: u64Key(BigInt(parentSlot + 1)),
+      to: u64Key(BigInt(slot)),
+    })) {
+      batch.del(Bucket.finalityCertificates, key);
+      batch.del(Bucket.certificateIndex, u64Key(decodeFinalityCertificate(stale).header.number));
+    }
+    this.putCertificate(batch, slot, number, encoded);
   }
 
   private putCertificate(batch: WriteBatch, slot: number, number: bigint, encoded: Uint8Array): void {
