@@ -10,8 +10,9 @@
 //
 // Options: --txs N (default 660000), --senders S (2000), --batch B (1000), --concurrency C (4),
 //   --cluster V (validators of the finality run, default 4; 0 skips it), --cluster-txs N (default 120000),
+//   --rate R (offer at most R tx/s instead of as fast as the node takes them),
 //   --hardhat-txs N (default: N, or fewer if a 1000-tx probe says N would take more than ~3 minutes),
-//   --hardhat-quiet (turn off hardhat node's per-transaction console logging), --only rustchain|hardhat,
+//   --hardhat-quiet (turn off hardhat node's per-transaction console logging), --only rustchain|hardhat|cluster,
 //   --timeout SEC (per measured run, default 300), --stall SEC (give up when nothing is included for this long, 30),
 //   --node-log-level LEVEL (RustChain devnet log level, default warn; "info" shows per-block production times),
 //   --rustchain-url URL (measure an already running devnet, e.g. one started under a profiler, instead of starting one).
@@ -69,6 +70,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: "string", default: "4" },
     cluster: { type: "string", default: "4" },
     "cluster-txs": { type: "string", default: "120000" },
+    rate: { type: "string" },
     "hardhat-txs": { type: "string" },
     "hardhat-quiet": { type: "boolean", default: false },
     only: { type: "string" },
@@ -88,12 +90,18 @@ const STALL_MS = intOpt("stall", opts.stall, 1) * 1000;
 const CLUSTER = intOpt("cluster", opts.cluster, 0);
 const CLUSTER_TXS = intOpt("cluster-txs", opts["cluster-txs"], 1);
 const HARDHAT_TXS = opts["hardhat-txs"] === undefined ? undefined : intOpt("hardhat-txs", opts["hardhat-txs"], 1);
-if (opts.only !== undefined && opts.only !== "rustchain" && opts.only !== "hardhat") {
-  throw new Error(`--only must be rustchain or hardhat, got ${opts.only}`);
+if (opts.only !== undefined && !["rustchain", "hardhat", "cluster"].includes(opts.only)) {
+  throw new Error(`--only must be rustchain, hardhat or cluster, got ${opts.only}`);
 }
 
 /** Batches and polling of every run; the nonce poll gap is long because hardhat makes a block per transaction. */
-const LOAD: LoadOptions = { batch: BATCH, concurrency: CONCURRENCY, stallMs: STALL_MS, noncePollMs: 250 };
+const LOAD: LoadOptions = {
+  batch: BATCH,
+  concurrency: CONCURRENCY,
+  stallMs: STALL_MS,
+  noncePollMs: 250,
+  ...(opts.rate !== undefined && { rate: intOpt("rate", opts.rate, 1) }),
+};
 /** hardhat node drops connections under several 1000-request batches at once; it gets batches of at most 100. */
 const HARDHAT_LOAD: LoadOptions = { ...LOAD, batch: Math.min(BATCH, 100) };
 const senders = freshAccounts("rustchain-bench-tps-sender", SENDERS);
@@ -428,7 +436,7 @@ async function main(): Promise<number> {
   let rc = 0;
   let rust: Measured | undefined;
   let hard: Measured | undefined;
-  if (opts.only !== "hardhat") {
+  if (opts.only === undefined || opts.only === "rustchain") {
     try {
       rust = await runRustchain();
       if (problems(rust)) rc = 1;
@@ -437,7 +445,7 @@ async function main(): Promise<number> {
       rc = 1;
     }
   }
-  if (opts.only !== "rustchain") {
+  if (opts.only === undefined || opts.only === "hardhat") {
     try {
       hard = (await runHardhat()).m;
       if (problems(hard)) rc = 1;

@@ -12,6 +12,8 @@ export interface LoadOptions {
   stallMs: number;
   /** Minimum gap between two nonce polls. */
   noncePollMs: number;
+  /** Offered load (transactions per second): batch k is sent no earlier than k * batch / rate s after the start. */
+  rate?: number;
 }
 
 /** Latest nonces of `accounts`, `load.batch` per request, `load.concurrency` requests in flight. */
@@ -42,7 +44,14 @@ export interface RunResult {
   totalMs: number;
   /** Set when the run gave up (timeout, stall, poll failure). */
   incomplete?: string;
+  /** Transactions a busy node refused and the client sent again (each refusal counted). */
+  busyRetries: number;
 }
+
+/** The JSON-RPC code of a busy node's refusal ("txpool is busy ... retry later"). */
+const BUSY_CODE = -32005;
+const BUSY_RETRY_MS = 100;
+const BUSY_RETRY_MAX_MS = 1000;
 
 /**
  * Submit `txs` (each `txs[i].sender` indexes `accounts`) in batches of eth_sendRawTransaction with `load.concurrency`
@@ -67,6 +76,7 @@ export async function submitAndWait(
   let rejected = 0;
   let submitDone = false;
   let included = 0;
+  let busyRetries = 0;
   const reject = (msg: string, n = 1) => {
     rejected += n;
     errors.set(msg, (errors.get(msg) ?? 0) + n);
@@ -77,26 +87,46 @@ export async function submitAndWait(
   const sentAt = new Float64Array(txs.length).fill(Number.NaN);
   const submit = (async () => {
     await inChunks(txs.length, load.batch, load.concurrency, async (start, end) => {
-      const chunk = txs.slice(start, end);
-      const sent = performance.now() - t0;
-      let replies: RpcReply[];
-      try {
-        replies = await batch(
-          url,
-          chunk.map((t) => ({ method: "eth_sendRawTransaction", params: [t.raw] })),
-        );
-      } catch (e) {
-        reject(`batch failed: ${(e as Error).message}`, chunk.length);
-        return;
+      if (load.rate !== undefined) {
+        const due = (start / load.rate) * 1000 - (performance.now() - t0);
+        if (due > 0) await sleep(due);
       }
-      replies.forEach((r, i) => {
-        if (r.error) reject(`${r.error.message} (${r.error.code})`);
-        else if (r.result !== chunk[i].hash) reject(`hash mismatch: got ${String(r.result)}`);
-        else {
-          accepted++;
-          sentAt[start + i] = sent;
+      const sent = performance.now() - t0;
+      // A busy node (-32005, "txpool is busy") asks for the same transactions later, as a wallet would resend.
+      let todo = Array.from({ length: end - start }, (_, i) => start + i);
+      for (let attempt = 0; todo.length > 0; attempt++) {
+        if (attempt > 0) {
+          if (performance.now() - t0 > timeoutMs) {
+            reject("node busy until the timeout", todo.length);
+            return;
+          }
+          await sleep(Math.min(BUSY_RETRY_MAX_MS, BUSY_RETRY_MS * 2 ** (attempt - 1)));
         }
-      });
+        let replies: RpcReply[];
+        try {
+          replies = await batch(
+            url,
+            todo.map((k) => ({ method: "eth_sendRawTransaction", params: [txs[k].raw] })),
+          );
+        } catch (e) {
+          reject(`batch failed: ${(e as Error).message}`, todo.length);
+          return;
+        }
+        const again: number[] = [];
+        replies.forEach((r, i) => {
+          const k = todo[i];
+          if (r.error?.code === BUSY_CODE) again.push(k);
+          else if (r.error) reject(`${r.error.message} (${r.error.code})`);
+          else if (r.result !== txs[k].hash) reject(`hash mismatch: got ${String(r.result)}`);
+          else {
+            accepted++;
+            // Latency counts from the first attempt: a retry is part of what the sender waits.
+            sentAt[k] = sent;
+          }
+        });
+        busyRetries += again.length;
+        todo = again;
+      }
     });
     submitMs = performance.now() - t0;
     submitDone = true;
@@ -164,6 +194,7 @@ export async function submitAndWait(
     submitMs,
     totalMs,
     incomplete,
+    busyRetries,
   };
 }
 
@@ -217,7 +248,9 @@ export function runLine(name: string, r: RunResult, tps: number, extra = "", not
   const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
   return (
     `[${name}] submitted=${r.submitted} accepted=${r.accepted} rejected=${r.rejected} included=${r.included}${extra}` +
-    ` submit=${s(r.submitMs)} total=${s(r.totalMs)} tps=${tps.toFixed(1)}${note}`
+    ` submit=${s(r.submitMs)} total=${s(r.totalMs)} tps=${tps.toFixed(1)}` +
+    (r.busyRetries > 0 ? ` busy_retries=${r.busyRetries}` : "") +
+    note
   );
 }
 
