@@ -14,6 +14,13 @@ export interface MempoolOptions {
   priceBumpPercent: bigint;
   /** Minimum tip (wei) accepted into the pool. */
   minTip: bigint;
+  /**
+   * Load shedding: the pool is busy (JSON-RPC refuses new transactions with "txpool is busy", gossip batches are
+   * ignored) while it holds more than this many blocks' worth of what recent blocks carried...
+   */
+  busyBacklogBlocks: number;
+  /** ... and more than this many transactions. */
+  minBusyBacklog: number;
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -21,7 +28,12 @@ export const defaultMempoolOptions: MempoolOptions = {
   maxPerSender: 1_024,
   priceBumpPercent: 10n,
   minTip: 0n,
+  busyBacklogBlocks: 8,
+  minBusyBacklog: 16_384,
 };
+
+/** How fast the per-block average follows new blocks (weight of the newest block). */
+const PER_BLOCK_SMOOTHING = 0.2;
 
 export interface MempoolHead {
   chainId: bigint;
@@ -59,6 +71,8 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
   private readonly byHash = new Map<string, SignedTransaction>();
   private readonly bySender = new Map<string, SenderQueue>();
+  /** Transactions recent blocks took from the pool, on average (exponentially smoothed). */
+  private perBlock = 0;
 
   constructor(
     private readonly opts: MempoolOptions,
@@ -66,6 +80,8 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
       head: () => MempoolHead;
       /** Rejects creation data that could never deploy (bad artefact or module), with a clear message. */
       checkCreation?: (data: Uint8Array) => void;
+      /** How far behind the node's event loop is (ms) when that is too far (node/eventLoopPressure.ts). */
+      overloaded?: () => number | undefined;
     },
   ) {
     super();
@@ -73,6 +89,21 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
 
   get size(): number {
     return this.byHash.size;
+  }
+
+  /**
+   * Load shedding: why the pool takes no new transactions now, or undefined when it does. A node offered more than
+   * the chain carries would otherwise take everything, and recovering, gossiping and pooling transactions nobody can
+   * include in time starves block production and the votes (on a loaded machine, finality stops). The pool is busy
+   * while it holds more than blocks drain in `busyBacklogBlocks` slots at their recent rate, or while the node says it
+   * is overloaded (its event loop behind). Refusing early costs a client a retry; the reason says why.
+   */
+  busy(): string | undefined {
+    const pending = this.byHash.size;
+    const limit = Math.max(this.opts.minBusyBacklog, Math.ceil(this.opts.busyBacklogBlocks * this.perBlock));
+    if (pending >= limit) return `${pending} transactions pending (limit ${limit})`;
+    const behindMs = this.modules.overloaded?.();
+    return behindMs === undefined ? undefined : `node overloaded (event loop ${behindMs} ms behind)`;
   }
 
   has(hash: Uint8Array): boolean {
@@ -278,6 +309,7 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
 
   /** After a block: drop included transactions and any whose nonce is now below the sender's account nonce. */
   async onBlock(included: SignedTransaction[], getNonce: (a: Uint8Array) => Promise<bigint>): Promise<void> {
+    this.perBlock += PER_BLOCK_SMOOTHING * (included.length - this.perBlock);
     const senders = new Set<string>();
     for (const stx of included) {
       const pooled = this.byHash.get(hex(stx.hash));

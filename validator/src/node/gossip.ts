@@ -137,6 +137,8 @@ export function createGossipValidators(
  */
 function transactionValidator(modules: GossipModules): GossipValidator {
   return async (_t, data) => {
+    // A busy pool takes nothing more (mempool.busy()): not the sender's fault, so IGNORE, before any recovery.
+    if (modules.mempool.busy()) throw new GossipValidationError("IGNORE", { code: "TX_POOL_BUSY" });
     const recovered = await modules.recovery.recover(decodeTxBatch(data));
     if (recovered.some((r) => !("tx" in r))) throw new GossipValidationError("REJECT", { code: "TX_INVALID" });
     let accepted = 0;

@@ -35,7 +35,7 @@ import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byz
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery, withKnownSenders } from "../execution/senderRecovery.ts";
-import { defaultMempoolOptions, Mempool, type MempoolHead } from "../mempool/mempool.ts";
+import { defaultMempoolOptions, Mempool, type MempoolHead, type MempoolOptions } from "../mempool/mempool.ts";
 import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { createNetwork, type Network } from "../network/network.ts";
@@ -56,6 +56,7 @@ import { type RestoreOptions, restoreSnapshot } from "../snapshot/restoreSnapsho
 import { snapshotHandlers } from "../snapshot/snapSync.ts";
 import { SnapshotService } from "../snapshot/snapshotService.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
+import { EventLoopPressure, eventLoopPressureOptions } from "./eventLoopPressure.ts";
 import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
 import { NodeHealth } from "./nodeHealth.ts";
 
@@ -74,6 +75,8 @@ export interface NodeOptions {
   /** libp2p; undefined runs the node alone (a one-validator devnet). */
   network?: NetworkOptionsInput;
   consensus?: Partial<ConsensusOptions>;
+  /** Pool caps and load shedding (mempool/mempool.ts `defaultMempoolOptions`). */
+  mempool?: Partial<MempoolOptions>;
   /** TEST ONLY: publish a conflicting twin of these messages (testing/byzantinePublisher.ts). */
   byzantine?: ReadonlySet<ByzantineKind>;
   /** Weak-subjectivity checkpoint: refuse any chain without this block. */
@@ -149,6 +152,7 @@ export class RustChainNode {
       metricsServer: Server | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
+      pressure: EventLoopPressure;
       logger: Logger;
     },
   ) {}
@@ -194,15 +198,20 @@ export class RustChainNode {
       },
     });
     // The pool reads the head through the chain only when a transaction arrives (after init).
-    const mempool: Mempool = new Mempool(defaultMempoolOptions, {
-      head: (): MempoolHead => ({
-        chainId: chain.chainId,
-        baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-        gasLimit: chain.head.gasLimit,
-        getAccount: (a) => state.headAccount(a),
-      }),
-      checkCreation: checkDeployData,
-    });
+    const pressure = new EventLoopPressure(eventLoopPressureOptions(opts.genesis.params.slotMs));
+    const mempool: Mempool = new Mempool(
+      { ...defaultMempoolOptions, ...opts.mempool },
+      {
+        head: (): MempoolHead => ({
+          chainId: chain.chainId,
+          baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
+          gasLimit: chain.head.gasLimit,
+          getAccount: (a) => state.headAccount(a),
+        }),
+        checkCreation: checkDeployData,
+        overloaded: () => pressure.overloaded(),
+      },
+    );
     const chain: Chain = new Chain(
       opts.genesis,
       {
@@ -595,6 +604,7 @@ export class RustChainNode {
         protection,
         sync,
         gossip,
+        pressure,
         logger,
       },
     );
@@ -626,6 +636,7 @@ export class RustChainNode {
     p.gossip?.stop();
     await this.network?.stop();
     p.filters.close();
+    p.pressure.stop();
     // Nothing adds to the pool any more: the journal is left compacted and synced.
     await p.txJournal?.stop();
     await new Promise<void>((r) => (p.metricsServer ? p.metricsServer.close(() => r()) : r()));

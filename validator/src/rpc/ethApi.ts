@@ -355,6 +355,12 @@ export class EthApi {
    * in the worker pool, then each enters the pool in order. Each item is the hash, or the error that item answers.
    */
   async sendRawTransactions(raws: Uint8Array[]): Promise<(Uint8Array | Error)[]> {
+    // Load shedding before any work: a busy pool refuses the whole batch (-32005, "retry later").
+    const busy = this.modules.mempool.busy();
+    if (busy) {
+      const refusal = new RpcError(RpcCode.LIMIT_EXCEEDED, `txpool is busy: ${busy}; retry later`);
+      return raws.map(() => refusal);
+    }
     const recovered = await this.modules.recovery.recover(raws);
     const out: (Uint8Array | Error)[] = [];
     for (const r of recovered) {
