@@ -27,7 +27,17 @@ export interface BlockProducerOptions {
    * and finality keep going instead of stalling on blocks nobody can process in time. Default: 40% of the slot.
    */
   buildBudgetMs?: number;
+  /**
+   * Size blocks so that importing one would take this node about this long (ms), judged by what importing other
+   * validators' blocks has cost it lately (`Chain.importMsPerTx`): a validator importing a block for longer than
+   * the slot falls behind, builds on stale parents and splits the votes. Default: a quarter of the slot. No cap
+   * until the node has imported someone else's block of 100 transactions or more (a lone validator never does).
+   */
+  importBudgetMs?: number;
 }
+
+/** However slow imports get, a block may still carry this many transactions. */
+const MIN_BLOCK_TXS = 100;
 
 export interface ProducerMetrics {
   onBlock(txs: number, gasUsed: bigint, seconds: number): void;
@@ -72,11 +82,16 @@ export class BlockProducer {
     const timestamp = this.slotTimestamp(slot);
     const env = chain.childEnv(timestamp > parent.timestamp ? timestamp : parent.timestamp, validator.feeRecipient);
     const overlay = chain.headOverlay();
-    const candidates = await mempool.selectForBlock(
+    const selected = await mempool.selectForBlock(
       env.baseFeePerGas,
       env.gasLimit,
       async (a) => (await overlay.getAccount(a)).nonce,
     );
+    const perTx = chain.importMsPerTx;
+    const importBudget = this.opts.importBudgetMs ?? chain.genesis.params.slotMs / 4;
+    // A prefix of the selection keeps each sender's nonces in order.
+    const candidates =
+      perTx === undefined ? selected : selected.slice(0, Math.max(MIN_BLOCK_TXS, Math.floor(importBudget / perTx)));
     const dropped: typeof candidates = [];
     const extras = input.extras ?? EMPTY_EXTRAS;
     // Drop only transactions that can never execute; the rest wait for a later block.

@@ -573,6 +573,44 @@ describe("Chain forks and reorgs", () => {
     await closeNode(node);
   });
 
+  it("block building caps a block at what importing others' blocks costs this node (importBudgetMs)", async () => {
+    const a = await openNode(await tempDir());
+    const b = await openNode(await tempDir());
+    const txs = (from: number) =>
+      Array.from({ length: 150 }, (_, i) => transfer(1 + (i % 3), BigInt(from + Math.floor(i / 3)), R1, 1n));
+    const first = await produce(a, 1n, txs(0));
+    // Producing measures nothing; importing someone else's block does.
+    expect(a.chain.importMsPerTx).toBeUndefined();
+    await b.chain.importBlock(first.block);
+    expect(b.chain.importMsPerTx).toBeGreaterThan(0);
+
+    const build = async (importBudgetMs: number) => {
+      const mempool = new Mempool(defaultMempoolOptions, {
+        head: () => ({
+          chainId: b.chain.chainId,
+          baseFeePerGas: b.chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
+          gasLimit: b.chain.head.gasLimit,
+          getAccount: (x) => b.state.headAccount(x),
+        }),
+      });
+      for (const t of txs(50)) await mempool.add(t);
+      const producer = new BlockProducer(
+        { validatorIndex: 0, extraData: new Uint8Array(0), importBudgetMs },
+        { chain: b.chain, mempool, logger: silent },
+      );
+      const made = await producer.produce({
+        slot: b.chain.head.slot + 1n,
+        vrfProof: new Uint8Array(0),
+        sign: async (_slot, hash) => blsSign(validatorKey.secretKey, blockSigningRoot(b.chain.chainId, hash)),
+      });
+      await b.chain.setHead(blockHash(first.block.header));
+      return made.txs.length;
+    };
+    // No time at all still leaves the floor of 100 transactions; an ample budget takes all 150.
+    expect(await build(0)).toBe(100);
+    expect(await build(60_000)).toBe(150);
+  });
+
   it("a block produced while the head moves away and back is executed on its parent's state", async () => {
     // The head moves to genesis in the middle of block execution (right after the first transaction's contract call)
     // and back to A2 before the block is signed and imported.

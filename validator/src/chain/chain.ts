@@ -47,6 +47,10 @@ const _ZERO_HASH = new Uint8Array(32);
 const BLOCK_SIGNING_DOMAIN = new TextEncoder().encode("RUSTCHAIN_BLOCK_V1");
 /** Transactions executed between two yields to the event loop. */
 const YIELD_EVERY_TXS = 500;
+/** Blocks with fewer transactions say little about the cost per transaction. */
+const IMPORT_COST_MIN_TXS = 100;
+/** Weight of the newest block in the smoothed import cost. */
+const IMPORT_COST_SMOOTHING = 0.3;
 
 /** What the proposer signs: the block hash bound to this chain and domain. */
 export function blockSigningRoot(chainId: bigint, hash: Uint8Array): Uint8Array {
@@ -173,6 +177,7 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   private readonly headers: HeaderStore;
   /** importBlock and setHead run one at a time: both read the head and write the canonical index. */
   private queue: Promise<unknown> = Promise.resolve();
+  private importCost: number | undefined;
 
   constructor(
     readonly genesis: Genesis,
@@ -195,6 +200,15 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
 
   get chainId(): bigint {
     return this.genesis.params.chainId;
+  }
+
+  /**
+   * What importing another validator's block has cost this node lately: wall-clock milliseconds per transaction,
+   * smoothed, measured on blocks of at least 100 transactions; undefined before the first. Block building sizes
+   * blocks by it (chain/blockProducer.ts), so that validators on similar machines import them within the slot.
+   */
+  get importMsPerTx(): number | undefined {
+    return this.importCost;
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -388,6 +402,18 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   }
 
   private async importLocked(block: Block, produced?: ExecutedBlock): Promise<ImportedBlock> {
+    const started = performance.now();
+    const imported = await this.importChecked(block, produced);
+    const n = block.transactions.length;
+    if (!produced && n >= IMPORT_COST_MIN_TXS) {
+      const perTx = (performance.now() - started) / n;
+      this.importCost =
+        this.importCost === undefined ? perTx : this.importCost + IMPORT_COST_SMOOTHING * (perTx - this.importCost);
+    }
+    return imported;
+  }
+
+  private async importChecked(block: Block, produced?: ExecutedBlock): Promise<ImportedBlock> {
     const h = block.header;
     const hash = blockHash(h);
     if (await this.modules.db.get(Bucket.blockNumbers, hash)) {
