@@ -56,9 +56,12 @@ export class ProposerDuty {
     const { chain, view, validator: v, clock, scheduler } = this.modules;
     await this.proposing;
     await this.modules.updateHead();
-    if (chain.head.slot >= slot) return;
-    const seed = await view.seed(view.epochOf(slot), chain.headHash);
-    const validators = await view.validatorsAt(chain.head);
+    // The election is judged on one head (its epoch seed and its weights), and the block must build on that head.
+    const head = chain.head;
+    const headHash = chain.headHash;
+    if (head.slot >= slot) return;
+    const seed = await view.seed(view.epochOf(slot), headHash);
+    const validators = await view.validatorsAt(head);
     const weights = validators.map((x) => x.weight);
     const me = validators[v.index];
     const total = totalWeight(weights);
@@ -66,7 +69,7 @@ export class ProposerDuty {
     const proof = await v.signer.vrf(vrfInput(chain.chainId, seed, slot));
     const vrf = { proof, output: vrfOutput(proof) };
     if (isEligible(vrf.output, me.weight, total, chain.genesis.params.expectedLeadersPerSlot)) {
-      await this.propose(slot, encodeVrfClaim(vrf.proof, false));
+      await this.propose(slot, encodeVrfClaim(vrf.proof, false), headHash);
       return;
     }
     if (fallbackProposer(chain.chainId, seed, slot, weights) !== v.index) return;
@@ -74,14 +77,14 @@ export class ProposerDuty {
       if (this.modules.hasBlockInSlot(slot) || clock.currentSlot() !== slot) return;
       await this.modules.updateHead();
       if (chain.head.slot >= slot) return;
-      await this.propose(slot, encodeVrfClaim(vrf.proof, true));
+      await this.propose(slot, encodeVrfClaim(vrf.proof, true), headHash);
     });
   }
 
-  private propose(slot: bigint, vrfProof: Uint8Array): Promise<void> {
+  private propose(slot: bigint, vrfProof: Uint8Array, electedOn: Uint8Array): Promise<void> {
     const report = this.modules.validator.onDuty;
     const run = this.proposing
-      .then(() => this.proposeNow(slot, vrfProof))
+      .then(() => this.proposeNow(slot, vrfProof, electedOn))
       .then(
         (made) => {
           if (made) report?.("propose", "done");
@@ -95,11 +98,23 @@ export class ProposerDuty {
     return run;
   }
 
-  /** Build, sign and publish our block of `slot`; false when another block of the slot got there first. */
-  private async proposeNow(slot: bigint, vrfProof: Uint8Array): Promise<boolean> {
+  /**
+   * Build, sign and publish our block of `slot` on `electedOn`; false when another block of the slot got there first,
+   * or when a block imported meanwhile moved the head (then the election is judged again on the new head: a block on
+   * it with this VRF proof would fail the election check, everyone's and our own).
+   */
+  private async proposeNow(slot: bigint, vrfProof: Uint8Array, electedOn: Uint8Array): Promise<boolean> {
     const { chain, validator: v, publisher, logger } = this.modules;
     if (chain.head.slot >= slot) return false;
     const extras = await this.extrasFor(slot);
+    // No await between this check and produce() reading the head.
+    if (Buffer.compare(chain.headHash, electedOn) !== 0) {
+      logger.debug({ slot: Number(slot) }, "The head moved while proposing; judging the election again");
+      setImmediate(() => {
+        this.onSlot(slot).catch((e: unknown) => logger.warn({ err: e, slot: Number(slot) }, "Proposal failed"));
+      });
+      return false;
+    }
     const imported = await v.producer.produce({
       slot,
       vrfProof,
