@@ -80,8 +80,6 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
       head: () => MempoolHead;
       /** Rejects creation data that could never deploy (bad artefact or module), with a clear message. */
       checkCreation?: (data: Uint8Array) => void;
-      /** How far behind the node's event loop is (ms) when that is too far (node/eventLoopPressure.ts). */
-      overloaded?: () => number | undefined;
     },
   ) {
     super();
@@ -95,15 +93,13 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
    * Load shedding: why the pool takes no new transactions now, or undefined when it does. A node offered more than
    * the chain carries would otherwise take everything, and recovering, gossiping and pooling transactions nobody can
    * include in time starves block production and the votes (on a loaded machine, finality stops). The pool is busy
-   * while it holds more than blocks drain in `busyBacklogBlocks` slots at their recent rate, or while the node says it
-   * is overloaded (its event loop behind). Refusing early costs a client a retry; the reason says why.
+   * while it holds more than blocks drain in `busyBacklogBlocks` slots at their recent rate (and at least
+   * `minBusyBacklog`). Refusing early costs a client a retry; the reason says how far behind the pool is.
    */
   busy(): string | undefined {
     const pending = this.byHash.size;
     const limit = Math.max(this.opts.minBusyBacklog, Math.ceil(this.opts.busyBacklogBlocks * this.perBlock));
-    if (pending >= limit) return `${pending} transactions pending (limit ${limit})`;
-    const behindMs = this.modules.overloaded?.();
-    return behindMs === undefined ? undefined : `node overloaded (event loop ${behindMs} ms behind)`;
+    return pending >= limit ? `${pending} transactions pending (limit ${limit})` : undefined;
   }
 
   has(hash: Uint8Array): boolean {

@@ -19,9 +19,7 @@ afterAll(async () => {
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function get(
-  url: string,
-): Promise<{
+async function get(url: string): Promise<{
   status: number;
   body: { ready?: boolean; checks: Record<string, { ok: boolean; distanceSlots?: number }> };
 }> {

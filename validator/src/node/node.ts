@@ -56,7 +56,6 @@ import { type RestoreOptions, restoreSnapshot } from "../snapshot/restoreSnapsho
 import { snapshotHandlers } from "../snapshot/snapSync.ts";
 import { SnapshotService } from "../snapshot/snapshotService.ts";
 import { defaultStateDbOptions, StateDb } from "../state/stateDb.ts";
-import { EventLoopPressure, eventLoopPressureOptions } from "./eventLoopPressure.ts";
 import { createGossipValidators, type GossipEvents, wireGossip } from "./gossip.ts";
 import { NodeHealth } from "./nodeHealth.ts";
 
@@ -152,7 +151,6 @@ export class RustChainNode {
       metricsServer: Server | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
-      pressure: EventLoopPressure;
       logger: Logger;
     },
   ) {}
@@ -198,7 +196,6 @@ export class RustChainNode {
       },
     });
     // The pool reads the head through the chain only when a transaction arrives (after init).
-    const pressure = new EventLoopPressure(eventLoopPressureOptions(opts.genesis.params.slotMs));
     const mempool: Mempool = new Mempool(
       { ...defaultMempoolOptions, ...opts.mempool },
       {
@@ -209,7 +206,6 @@ export class RustChainNode {
           getAccount: (a) => state.headAccount(a),
         }),
         checkCreation: checkDeployData,
-        overloaded: () => pressure.overloaded(),
       },
     );
     const chain: Chain = new Chain(
@@ -604,7 +600,6 @@ export class RustChainNode {
         protection,
         sync,
         gossip,
-        pressure,
         logger,
       },
     );
@@ -636,7 +631,6 @@ export class RustChainNode {
     p.gossip?.stop();
     await this.network?.stop();
     p.filters.close();
-    p.pressure.stop();
     // Nothing adds to the pool any more: the journal is left compacted and synced.
     await p.txJournal?.stop();
     await new Promise<void>((r) => (p.metricsServer ? p.metricsServer.close(() => r()) : r()));
