@@ -150,15 +150,17 @@ describe("Mempool", () => {
     expect(p.size).toBe(0);
   });
 
-  it("is busy past a backlog of recent blocks' worth", async () => {
+  it("is busy past a backlog of recent blocks' worth of executable transactions", async () => {
     const p = pool({ minBusyBacklog: 3, busyBacklogBlocks: 2 });
+    // Behind a nonce gap (the account nonce is 0): never executable, never counted.
+    for (const n of [5n, 6n, 7n]) await p.add(tx(1, n, GWEI));
     await p.add(tx(0, 0n, GWEI));
     await p.add(tx(0, 1n, GWEI));
     expect(p.busy()).toBeUndefined();
     await p.add(tx(0, 2n, GWEI));
-    expect(p.busy()).toBe("3 transactions pending (limit 3)");
+    expect(p.busy()).toBe("3 executable transactions pending (limit 3)");
     // Blocks carrying 10 transactions each raise the limit to 2 blocks' worth of the smoothed rate.
-    const others = Array.from({ length: 10 }, (_, i) => tx(1, BigInt(i), GWEI));
+    const others = Array.from({ length: 10 }, (_, i) => tx(2, BigInt(i), GWEI));
     for (let i = 0; i < 10; i++) await p.onBlock(others, async () => 0n);
     expect(p.busy()).toBeUndefined();
   });

@@ -46,6 +46,8 @@ export interface MempoolHead {
 interface SenderQueue {
   /** nonce → tx */
   txs: Map<bigint, SignedTransaction>;
+  /** The sender's account nonce when last read (by add and after blocks): where its executable run starts. */
+  accountNonce: bigint;
   /** Sum of the worst-case costs (gasLimit × maxFeePerGas + value) of `txs`. */
   cost: bigint;
   /** Lowest and highest pooled nonce; undefined after a removal until the next add needs them. */
@@ -93,13 +95,18 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
    * Load shedding: why the pool takes no new transactions now, or undefined when it does. A node offered more than
    * the chain carries would otherwise take everything, and recovering, gossiping and pooling transactions nobody can
    * include in time starves block production and the votes (on a loaded machine, finality stops). The pool is busy
-   * while it holds more than blocks drain in `busyBacklogBlocks` slots at their recent rate (and at least
-   * `minBusyBacklog`). Refusing early costs a client a retry; the reason says how far behind the pool is.
+   * while its executable transactions (each sender's run of nonces from its account nonce) are more than blocks
+   * drain in `busyBacklogBlocks` slots at their recent rate, and at least `minBusyBacklog`. Transactions waiting
+   * behind a nonce gap do not count: nobody can make the pool refuse everyone by parking transactions no block will
+   * take. Refusing early costs a client a retry; the reason says how far behind the pool is.
    */
   busy(): string | undefined {
-    const pending = this.byHash.size;
     const limit = Math.max(this.opts.minBusyBacklog, Math.ceil(this.opts.busyBacklogBlocks * this.perBlock));
-    return pending >= limit ? `${pending} transactions pending (limit ${limit})` : undefined;
+    // Counting is a walk over the pool: only when the pool as a whole is that large.
+    if (this.byHash.size < limit) return undefined;
+    let executable = 0;
+    for (const q of this.bySender.values()) for (let n = q.accountNonce; q.txs.has(n); n++) executable++;
+    return executable >= limit ? `${executable} executable transactions pending (limit ${limit})` : undefined;
   }
 
   has(hash: Uint8Array): boolean {
@@ -154,7 +161,13 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
     if (tx.nonce < account.nonce)
       throw new TxError({ code: "TX_NONCE_TOO_LOW", expected: account.nonce, got: tx.nonce });
     const senderKey = hex(stx.from);
-    const queue: SenderQueue = this.bySender.get(senderKey) ?? { txs: new Map(), cost: 0n, bounds: undefined };
+    const queue: SenderQueue = this.bySender.get(senderKey) ?? {
+      txs: new Map(),
+      accountNonce: account.nonce,
+      cost: 0n,
+      bounds: undefined,
+    };
+    queue.accountNonce = account.nonce;
     const existing = queue.txs.get(tx.nonce);
     if (existing) {
       const bump = (v: bigint) => v + (v * this.opts.priceBumpPercent) / 100n;
@@ -318,6 +331,7 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
       const first = q.txs.values().next().value as SignedTransaction | undefined;
       if (!first) continue;
       const nonce = await getNonce(first.from);
+      q.accountNonce = nonce;
       for (const t of [...q.txs.values()]) if (t.tx.nonce < nonce) this.removeTx(t);
     }
   }
