@@ -1,5 +1,5 @@
 // The state pruning flags of `rustchain node` and `rustchain devnet` (docs/node.md, "State pruning").
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { defaultStatePrunerOptions, type StatePrunerOptions } from "../chain/statePruner.ts";
 
 function blocks(value: string): number {
@@ -17,7 +17,12 @@ export function addStateOptions(cmd: Command): Command {
       blocks,
       defaultStatePrunerOptions.history,
     )
-    .option("--archive", "keep the state of every block: no pruning (much more disk; ignores --state-history)", false);
+    .addOption(
+      new Option("--archive", "keep the state of every block: no pruning (much more disk)")
+        .default(false)
+        // Both at once say two different things: refuse rather than silently pick one.
+        .conflicts("stateHistory"),
+    );
 }
 
 export type StateFlags = { stateHistory: number; archive: boolean };
