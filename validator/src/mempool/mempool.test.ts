@@ -159,9 +159,11 @@ describe("Mempool", () => {
     expect(p.busy()).toBeUndefined();
     await p.add(tx(0, 2n, GWEI));
     expect(p.busy()).toBe("3 executable transactions pending (limit 3)");
-    // Blocks carrying 10 transactions each raise the limit to 2 blocks' worth of the smoothed rate.
+    // A block carrying 10 transactions raises the limit to 2 such blocks' worth; it decays as smaller blocks follow.
     const others = Array.from({ length: 10 }, (_, i) => tx(2, BigInt(i), GWEI));
-    for (let i = 0; i < 10; i++) await p.onBlock(others, async () => 0n);
+    await p.onBlock(others, async () => 0n);
     expect(p.busy()).toBeUndefined();
+    for (let i = 0; i < 40; i++) await p.onBlock([], async () => 0n);
+    expect(p.busy()).toBe("3 executable transactions pending (limit 3)");
   });
 });

@@ -32,8 +32,11 @@ export const defaultMempoolOptions: MempoolOptions = {
   minBusyBacklog: 16_384,
 };
 
-/** How fast the per-block average follows new blocks (weight of the newest block). */
-const PER_BLOCK_SMOOTHING = 0.2;
+/**
+ * The busy backlog follows the largest recent block, forgotten at 5% a block: blocks that were small only because the
+ * pool was near empty do not make a burst look like overload.
+ */
+const PER_BLOCK_DECAY = 0.95;
 
 export interface MempoolHead {
   chainId: bigint;
@@ -73,7 +76,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
   private readonly byHash = new Map<string, SignedTransaction>();
   private readonly bySender = new Map<string, SenderQueue>();
-  /** Transactions recent blocks took from the pool, on average (exponentially smoothed). */
+  /** The most transactions a recent block carried (decaying, PER_BLOCK_DECAY). */
   private perBlock = 0;
 
   constructor(
@@ -95,8 +98,8 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
    * Load shedding: why the pool takes no new transactions now, or undefined when it does. A node offered more than
    * the chain carries would otherwise take everything, and recovering, gossiping and pooling transactions nobody can
    * include in time starves block production and the votes (on a loaded machine, finality stops). The pool is busy
-   * while its executable transactions (each sender's run of nonces from its account nonce) are more than blocks
-   * drain in `busyBacklogBlocks` slots at their recent rate, and at least `minBusyBacklog`. Transactions waiting
+   * while its executable transactions (each sender's run of nonces from its account nonce) are more than
+   * `busyBacklogBlocks` of the largest recent block (decaying), and at least `minBusyBacklog`. Transactions waiting
    * behind a nonce gap do not count: nobody can make the pool refuse everyone by parking transactions no block will
    * take. Refusing early costs a client a retry; the reason says how far behind the pool is.
    */
@@ -318,7 +321,7 @@ export class Mempool extends EventEmitter<{ added: [SignedTransaction] }> {
 
   /** After a block: drop included transactions and any whose nonce is now below the sender's account nonce. */
   async onBlock(included: SignedTransaction[], getNonce: (a: Uint8Array) => Promise<bigint>): Promise<void> {
-    this.perBlock += PER_BLOCK_SMOOTHING * (included.length - this.perBlock);
+    this.perBlock = Math.max(included.length, this.perBlock * PER_BLOCK_DECAY);
     const senders = new Set<string>();
     for (const stx of included) {
       const pooled = this.byHash.get(hex(stx.hash));
