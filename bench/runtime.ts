@@ -19,8 +19,8 @@
 // Ends with one line:
 //   runtime erc20_tps=<tx/s> raw_calls_per_s=<transfer calls/s> metering_overhead=<instrumented/plain, compute>
 //
-// Options: --txs N (default 30000: about six full blocks, so that the first block's fill-up and the last one's drain
-//   weigh little; with 10,000 they are most of the run), --gas G (gas limit of each transfer; default eth_estimateGas of a transfer plus a
+// Options: --txs N (default 120000: about 23 full blocks, so that the first block's fill-up and the last one's drain
+//   weigh little; with 30,000 they were a fifth of the run, with 10,000 most of it), --gas G (gas limit of each transfer; default eth_estimateGas of a transfer plus a
 //   calldata margin, as a wallet sets it; blocks are packed by gas limit, so 300M / G caps the transfers per block),
 //   --senders S (200), --batch B (100), --concurrency C (4), --timeout SEC (measured devnet run, 300), --stall SEC (30), --node-log-level LEVEL (warn), --raw-calls N (5000),
 //   --metering-ms MS (target time of one plain kernel run, 150), --rounds R (alternating plain/instrumented, 5),
@@ -72,7 +72,7 @@ const SUPPLY = 10n ** 12n * TOKEN;
 
 const { values: opts } = parseArgs({
   options: {
-    txs: { type: "string", default: "30000" },
+    txs: { type: "string", default: "120000" },
     gas: { type: "string", default: "estimate" },
     senders: { type: "string", default: "200" },
     batch: { type: "string", default: "100" },

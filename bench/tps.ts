@@ -4,11 +4,11 @@
 // seen in a block. Submission uses JSON-RPC batches over HTTP with a few batches in flight; inclusion is tracked by
 // watching eth_blockNumber and reading the senders' nonces whenever a block appears. Each transaction's inclusion
 // latency is the time from sending its batch to the poller first seeing its block (p50/p99 reported). The default N
-// (660,000) keeps a node at 11,000 tx/s busy for 60 s. Then a 4-validator devnet (--cluster 4) takes a share of the
+// (780,000) keeps a node at 13,000 tx/s busy for 60 s. Then a 4-validator devnet (--cluster 4) takes a share of the
 // same load through its first node while the bench watches finality. Ends with one line:
 //   tps rustchain=<tx/s> hardhat=<tx/s> ratio=<rustchain/hardhat> p50_ms=<n> p99_ms=<n> cluster4_tps=<n> cluster4_finalized=<blocks>
 //
-// Options: --txs N (default 660000), --senders S (2000), --batch B (1000), --concurrency C (4),
+// Options: --txs N (default 780000), --senders S (2000), --batch B (1000), --concurrency C (4),
 //   --cluster V (validators of the finality run, default 4; 0 skips it), --cluster-txs N (default 120000),
 //   --rate R (offer at most R tx/s instead of as fast as the node takes them),
 //   --hardhat-txs N (default: N, or fewer if a 1000-tx probe says N would take more than ~3 minutes),
@@ -64,7 +64,7 @@ const HARDHAT_PROBE_TXS = 1000;
 
 const { values: opts } = parseArgs({
   options: {
-    txs: { type: "string", default: "660000" },
+    txs: { type: "string", default: "780000" },
     senders: { type: "string", default: "2000" },
     batch: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "4" },
