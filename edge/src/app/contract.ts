@@ -8,7 +8,7 @@
 // | Upstream          | fetch to CORE_RPC_URL                              | fetch to --core-rpc                          |
 // | ResponseCache     | in-isolate LRU + Cache API / KV for immutable data | in-process LRU                               |
 // | RateLimiter       | RateLimiter Durable Object per client IP           | in-process token buckets                     |
-// | Subscriptions     | ChainReplica DO, WebSocket hibernation API         | `ws` server + Redis pub/sub fan-out          |
+// | Subscriptions     | ChainReplica DO, WebSocket hibernation API         | `ws` server + Redis stream fan-out           |
 //
 // Everything crossing a Durable Object RPC boundary is plain JSON (errors as JSON-RPC error objects, never thrown
 // class instances), so these types are the wire format between the Worker and its Durable Objects too.

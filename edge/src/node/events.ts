@@ -1,16 +1,19 @@
-// Subscription fan-out between Node edge instances over Redis pub/sub. Whichever instance applies a bundle (or accepts a
-// transaction) PUBLISHes the resulting events on the chain's channel, `rustchain:edge:<chainId>:events`; every instance,
-// the publisher included, receives them on a dedicated subscriber connection and delivers them to its own WebSocket
-// sessions. Each message also carries the replica's tips after the bundle, so instances learn the head without
-// polling Redis. One publisher's messages arrive in the order it published them (one connection, one channel), and
-// it publishes only after the bundle is committed, so a block is readable on every instance before its newHeads.
+// Subscription fan-out between Node edge instances over a Redis stream. Whichever instance applies a bundle (or
+// accepts a transaction) appends the resulting events to the chain's stream, `rustchain:edge:<chainId>:events`
+// (XADD, trimmed to about the last 10,000 entries); every instance, the appender included, reads the stream on a
+// dedicated connection (XREAD BLOCK) and delivers the events to its own WebSocket sessions. Each entry also carries the
+// replica's tips after the bundle, so instances learn the head without polling Redis. The stream orders entries from
+// every instance in one sequence, and an instance appends only after the bundle is committed, so a block is readable
+// on every instance before its newHeads.
 //
-// Pub/sub is fire-and-forget: an instance whose subscriber connection is down misses the events of that time (its
-// WebSocket clients miss those notifications; reads are unaffected, they go to the shared store).
+// A stream, not pub/sub: an instance whose connection drops reads on from the last entry it delivered once it is back,
+// so its WebSocket clients miss nothing (pub/sub would drop whatever was published meanwhile). An outage longer than
+// the stream's length (10,000 entries: hours of blocks) loses the trimmed entries; reads are unaffected either way,
+// they go to the shared store.
 import type { ChainTips, EventPublisher, SubscriptionEvent } from "../app/contract.ts";
 import { connectRedis, type RedisClient, redisKeyPrefix } from "./redisStore.ts";
 
-/** One pub/sub message. `origin` tells instances apart (logs and tests). */
+/** One stream entry's message (field `m`, JSON). `origin` tells instances apart (logs and tests). */
 export interface FanoutMessage {
   v: 1;
   origin: string;
@@ -20,54 +23,72 @@ export interface FanoutMessage {
 
 export type FanoutListener = (events: SubscriptionEvent[], tips: ChainTips | undefined, origin: string) => void;
 
-export function eventsChannel(chainId: bigint): string {
+export function eventsStream(chainId: bigint): string {
   return `${redisKeyPrefix(chainId)}events`;
 }
+
+/** Entries kept in the stream (approximate trimming): how long an instance may be away and still miss nothing. */
+export const EVENTS_STREAM_LENGTH = 10_000;
+/** How long one XREAD waits for new entries before asking again (and how late close() is noticed at most). */
+const READ_BLOCK_MS = 1_000;
+const READ_COUNT = 256;
+/** Pause between reads while the connection is down (node-redis reconnects meanwhile). */
+const RETRY_MS = 100;
 
 export interface RedisEventFanoutOptions {
   url: string;
   chainId: bigint;
   /** This instance's id in messages (default: random). */
   origin?: string;
-  /** Connection errors and undecodable messages. */
+  /** Connection errors and undecodable entries. */
   onError?: (err: Error) => void;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class RedisEventFanout implements EventPublisher {
-  readonly channel: string;
+  readonly stream: string;
   readonly origin: string;
   private readonly listeners = new Set<FanoutListener>();
+  private readonly onError: ((err: Error) => void) | undefined;
   private closed = false;
+  private reading: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly publisher: RedisClient,
-    private readonly subscriber: RedisClient,
+    private readonly reader: RedisClient,
     opts: RedisEventFanoutOptions,
+    /** The id of the last entry delivered (or present when this instance started). */
+    private lastId: string,
   ) {
-    this.channel = eventsChannel(opts.chainId);
+    this.stream = eventsStream(opts.chainId);
     this.origin = opts.origin ?? crypto.randomUUID();
     this.onError = opts.onError;
   }
 
-  private readonly onError: ((err: Error) => void) | undefined;
-
-  /** Connect the publisher and the subscriber connections and subscribe to the channel. */
+  /** Connect the appending and the reading connections; deliver every entry appended from now on. */
   static async connect(opts: RedisEventFanoutOptions): Promise<RedisEventFanout> {
     const publisher = await connectRedis({ url: opts.url, onError: opts.onError, name: "rustchain-edge-pub" });
-    let subscriber: RedisClient;
+    let reader: RedisClient;
     try {
-      subscriber = await connectRedis({ url: opts.url, onError: opts.onError, name: "rustchain-edge-sub" });
+      reader = await connectRedis({ url: opts.url, onError: opts.onError, name: "rustchain-edge-sub" });
     } catch (err) {
       publisher.destroy();
       throw err;
     }
-    const fanout = new RedisEventFanout(publisher, subscriber, opts);
-    // node-redis resubscribes by itself after a reconnect.
-    await subscriber.subscribe(fanout.channel, (message: string) => fanout.deliver(message));
-    return fanout;
+    try {
+      const last = await publisher.xRevRange(eventsStream(opts.chainId), "+", "-", { COUNT: 1 });
+      const fanout = new RedisEventFanout(publisher, reader, opts, last?.[0]?.id ?? "0-0");
+      fanout.reading = fanout.readLoop();
+      return fanout;
+    } catch (err) {
+      publisher.destroy();
+      reader.destroy();
+      throw err;
+    }
   }
 
-  /** Get every message published on the channel (own ones included), in order. Returns the unsubscribe function. */
+  /** Get every entry appended to the stream (own ones included), in order. Returns the unsubscribe function. */
   onMessage(listener: FanoutListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -78,20 +99,53 @@ export class RedisEventFanout implements EventPublisher {
     await this.publishMany([event]);
   }
 
-  /** Publish `events` (in order, one message) and the tips they lead to. Nothing is sent for no events and no tips. */
+  /** Append `events` (in order, one entry) and the tips they lead to. Nothing is sent for no events and no tips. */
   async publishMany(events: SubscriptionEvent[], tips?: ChainTips): Promise<void> {
     if (this.closed || (events.length === 0 && !tips)) return;
     const msg: FanoutMessage = { v: 1, origin: this.origin, events, ...(tips ? { tips } : {}) };
-    await this.publisher.publish(this.channel, JSON.stringify(msg));
+    await this.publisher.xAdd(
+      this.stream,
+      "*",
+      { m: JSON.stringify(msg) },
+      { TRIM: { strategy: "MAXLEN", strategyModifier: "~", threshold: EVENTS_STREAM_LENGTH } },
+    );
   }
 
-  private deliver(message: string): void {
+  /** Read on from `lastId` until closed; while the connection is down, wait for it and read on from the same entry. */
+  private async readLoop(): Promise<void> {
+    let down = false;
+    while (!this.closed) {
+      let reply: { messages: { id: string; message: Record<string, string> }[] }[] | null;
+      try {
+        reply = (await this.reader.xRead(
+          { key: this.stream, id: this.lastId },
+          { BLOCK: READ_BLOCK_MS, COUNT: READ_COUNT },
+        )) as typeof reply;
+      } catch (err) {
+        if (this.closed) return;
+        // Said once per outage: node-redis reconnects by itself, and each read fails at once until it has.
+        if (!down) this.onError?.(new Error(`reading ${this.stream}: ${(err as Error).message}; retrying`));
+        down = true;
+        await sleep(RETRY_MS);
+        continue;
+      }
+      down = false;
+      for (const { messages } of reply ?? []) {
+        for (const { id, message } of messages) {
+          this.lastId = id;
+          this.deliver(message.m);
+        }
+      }
+    }
+  }
+
+  private deliver(message: string | undefined): void {
     let msg: FanoutMessage;
     try {
-      msg = JSON.parse(message) as FanoutMessage;
+      msg = JSON.parse(message ?? "") as FanoutMessage;
       if (msg?.v !== 1 || !Array.isArray(msg.events)) throw new Error("not a fan-out message");
     } catch (err) {
-      this.onError?.(new Error(`ignored a message on ${this.channel}: ${(err as Error).message}`));
+      this.onError?.(new Error(`ignored an entry of ${this.stream}: ${(err as Error).message}`));
       return;
     }
     for (const l of this.listeners) {
@@ -107,7 +161,9 @@ export class RedisEventFanout implements EventPublisher {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    await Promise.allSettled([this.subscriber.unsubscribe(this.channel)]);
-    await Promise.allSettled([this.publisher.close(), this.subscriber.close()]);
+    // The reader may sit in a blocking XREAD: drop its connection rather than wait for it.
+    this.reader.destroy();
+    await this.reading;
+    await Promise.allSettled([this.publisher.close()]);
   }
 }

@@ -180,7 +180,7 @@ export class RedisReplicaStore implements ReplicaStore {
     await Promise.allSettled([this.client.close(), this.txClient.close()]);
   }
 
-  /** The read connection, for the host's own use (pub/sub needs separate connections; use `duplicate()`). */
+  /** The read connection, for the host's own use (blocking reads need separate connections; use `duplicate()`). */
   get redis(): RedisClient {
     return this.client;
   }

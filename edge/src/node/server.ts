@@ -2,7 +2,7 @@
 // Node pieces (edge/src/app/contract.ts lists the seams):
 // - replica: Replica + ReplicaReads + LocalReplicaAccess on a RedisReplicaStore; several instances may share one Redis;
 // - ingest: POST /replication/ingest applies the core's bundles; events (newHeads, logs) and the new tips go out on
-//   Redis pub/sub, after the commit, so every instance's WebSocket clients are told about a block readable everywhere;
+//   a Redis stream, after the commit, so every instance's WebSocket clients are told about a block readable everywhere;
 // - gap repair: a 409 gap, and every 2 s when the core's admin URL is known, run the ReplicaPuller;
 // - upstream: HttpUpstream to the core's JSON-RPC; cache: in-process LRU; rate limits: in-process token buckets;
 // - WebSocket: a `ws` server on the HTTP server's upgrade (paths / and /ws);
@@ -62,7 +62,7 @@ export interface NodeEdgeOptions {
   pullIntervalMs?: number;
   /** Longest wait for one forwarded call (default 10 s). */
   upstreamTimeoutMs?: number;
-  /** How long tips read from Redis are reused before reading them again (pub/sub updates them sooner). */
+  /** How long tips read from Redis are reused before reading them again (the event stream updates them sooner). */
   tipsTtlMs?: number;
   /** Redis key prefix (default `rustchain:edge:<chainId>:`). */
   redisPrefix?: string;
@@ -73,7 +73,7 @@ export interface NodeEdge {
   url: string;
   wsUrl: string;
   metricsUrl?: string;
-  /** This instance's id in pub/sub messages. */
+  /** This instance's id in event stream entries. */
   instanceId: string;
   /** Run one catch-up with the core now (tests, operators); undefined without coreAdminUrl. */
   catchUp?(): Promise<{ applied: number; coreSeq: number; lastSeq: number }>;
@@ -85,7 +85,7 @@ export interface NodeEdge {
 const quantityHex = (n: bigint): `0x${string}` => `0x${n.toString(16)}`;
 
 /**
- * Tips with a short reuse window, refreshed at once by pub/sub messages. Never moves backwards: of two views the one
+ * Tips with a short reuse window, refreshed at once by event stream entries. Never moves backwards: of two views the one
  * with the higher seq wins.
  */
 class TipsCache implements ReplicaAccess {
