@@ -5,7 +5,8 @@
 // case, a fixed number of requests with C in flight over keep-alive HTTP (fetch), after a short warm-up:
 //   eth_getBlockByNumber("finalized", false) and eth_getBalance(<dev account 0>, "latest"), edge and core.
 // Prints a table (req/s, p50, p99 in ms, errors), the edge/core ratios, and the edge's cache hit ratio from its
-// metrics (overall and per measured method). Stops everything by itself.
+// metrics (overall and per measured method). Stops everything by itself. Ends with one line:
+//   edge finalized_ratio=<edge/core req/s> balance_ratio=<edge/core req/s> hit_p99_ms=<the edge's worse p99>
 //
 // Options: --requests N (per case, default 20000), --concurrency C (32), --warmup N (500),
 //   --node-log-level LEVEL (core and edge, default warn), --timeout SEC (whole bench, default 600).
@@ -245,6 +246,14 @@ async function main(): Promise<void> {
         `edge answers for ${h.name} during its run: ${JSON.stringify(h.sources)} (cache hit ratio ${total ? fmt(cache / total, 4) : "n/a"})`,
       );
     }
+    const edgeOf = (name: string) => results.find((r) => r.name === name && r.target === "edge") as CaseResult;
+    const coreOf = (name: string) => results.find((r) => r.name === name && r.target === "core") as CaseResult;
+    const [finalized, balance] = cases.map((c) => edgeOf(c.name).reqPerSec / coreOf(c.name).reqPerSec);
+    const hitP99 = Math.max(...cases.map((c) => edgeOf(c.name).p99));
+    console.log("");
+    console.log(
+      `edge finalized_ratio=${fmt(finalized ?? Number.NaN)} balance_ratio=${fmt(balance ?? Number.NaN)} hit_p99_ms=${fmt(hitP99)}`,
+    );
     const failed = results.filter((r) => r.errors > 0);
     if (failed.length > 0) {
       process.exitCode = 1;
