@@ -107,9 +107,13 @@ describe("a Node edge instance whose Redis connection is cut", () => {
     const heads: string[] = [];
     let subscription: string | undefined;
     ws.on("message", (data) => {
-      const m = JSON.parse(data.toString()) as { id?: number; result?: string; params?: Record<string, unknown> };
+      const m = JSON.parse(data.toString()) as {
+        id?: number;
+        result?: string;
+        params?: { subscription?: string; result?: { number?: string } };
+      };
       if (m.id === 1) subscription = m.result;
-      else if (m.params?.subscription === subscription) heads.push((m.params?.result as { number: string }).number);
+      else if (m.params && m.params.subscription === subscription) heads.push(String(m.params.result?.number));
     });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
