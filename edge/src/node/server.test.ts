@@ -235,7 +235,7 @@ describe("Node edge on Redis", () => {
     expect(replies.filter((r) => typeof r.result === "string")).toHaveLength(100);
     expect(b.wsStats().subscriptions).toBeGreaterThanOrEqual(100);
     expect(await c.call(500, "eth_subscribe", ["newHeads"])).toMatchObject({
-      error: { code: -32005, message: "too many subscriptions" },
+      error: { code: -32005, message: "too many subscriptions (limit 100)" },
     });
     expect(await c.call(501, "eth_subscribe", ["bogus"])).toMatchObject({ error: { code: -32602 } });
 

@@ -3,7 +3,7 @@
 // its subscriptions. Events (from the Redis fan-out) become eth_subscription notifications, in event order.
 //
 // Bounds, as the core's own WebSocket server (validator/src/rpc/rpcServer.ts): a message at most maxBodyBytes (larger:
-// closed with 1009 by `ws`), at most 100 subscriptions per socket (-32005 "too many subscriptions"), a ping every 30 s
+// closed with 1009 by `ws`), at most 100 subscriptions per socket (-32005 "too many subscriptions (limit 100)"), a ping every 30 s
 // and the socket terminated when the previous ping got no pong, a client more than maxBufferedBytes behind closed with
 // 1008, and at most maxInFlight messages of one socket being answered at once (more: closed with 1008).
 //
@@ -11,16 +11,17 @@
 // whose eth_subscribe answer has not been sent yet wait in a small queue and follow right after the answer.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { SubscriptionEvent } from "../app/contract.ts";
 import type { RpcReply, RpcRequestContext, RpcSession } from "../rpc/pipeline.ts";
 import {
+  MAX_SUBSCRIPTIONS_PER_SOCKET,
   newSubscriptionId,
   notificationsFor,
   parseSubscribeParams,
   type SubscriptionSpec,
   subscriptionNotification,
+  tooManySubscriptions,
 } from "../rpc/subscriptions.ts";
 
 export interface EdgeWsOptions {
@@ -37,7 +38,7 @@ export interface EdgeWsOptions {
 }
 
 export const defaultEdgeWsOptions: Omit<EdgeWsOptions, "maxPayloadBytes"> = {
-  maxSubscriptionsPerConnection: 100,
+  maxSubscriptionsPerConnection: MAX_SUBSCRIPTIONS_PER_SOCKET,
   pingIntervalMs: 30_000,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxInFlight: 256,
@@ -106,7 +107,7 @@ class Connection {
       subscribe: async (params) => {
         const spec = parseSubscribeParams(params);
         if (this.subs.size >= this.opts.maxSubscriptionsPerConnection) {
-          throw new RpcError(RpcCode.LIMIT_EXCEEDED, "too many subscriptions");
+          throw tooManySubscriptions(this.opts.maxSubscriptionsPerConnection);
         }
         const id = newSubscriptionId();
         this.subs.set(id, { spec, waiting: [] });

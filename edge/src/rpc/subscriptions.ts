@@ -4,7 +4,16 @@
 import type { Hex } from "@rustchain/shared/hex";
 import { parseParams } from "@rustchain/shared/rpc/methods";
 import { filterRequest } from "@rustchain/shared/rpc/params";
+import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
 import type { SubscriptionEvent } from "../app/contract.ts";
+
+/** Subscriptions one WebSocket may hold, on both hosts. */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
+
+/** The refusal of one subscription too many: the same code and message on both hosts. */
+export function tooManySubscriptions(limit: number): RpcError {
+  return new RpcError(RpcCode.LIMIT_EXCEEDED, `too many subscriptions (limit ${limit})`);
+}
 
 /** Addresses and topics are lowercase hex; `topics[i]` null (or absent) matches anything. */
 export type SubscriptionSpec =

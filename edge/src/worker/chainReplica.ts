@@ -9,7 +9,6 @@
 // that send all their requests over the socket (viem's webSocket transport) work; eth_subscribe / eth_unsubscribe act on
 // the socket. Events are published after the bundle committed, so a block is readable before its newHeads goes out.
 import { DurableObject } from "cloudflare:workers";
-import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
 import type { ChainTips, ReadOutcome, ReplicaAccess, SubscriptionEvent, Upstream } from "../app/contract.ts";
 import { UpstreamUnavailableError } from "../app/contract.ts";
 import { handleIngest, handleReplicaHead } from "../ingest/ingest.ts";
@@ -20,19 +19,19 @@ import { createReplica, defaultReplicaOptions, type Replica } from "../replica/r
 import { LruResponseCache } from "../rpc/cache.ts";
 import { createRpcPipeline, type RpcPipeline, type RpcSession } from "../rpc/pipeline.ts";
 import {
+  MAX_SUBSCRIPTIONS_PER_SOCKET,
   newSubscriptionId,
   notificationsFor,
   parseSubscribeParams,
   type SubscriptionSpec,
   subscriptionNotification,
+  tooManySubscriptions,
 } from "../rpc/subscriptions.ts";
 import { HttpUpstream } from "../rpc/upstream.ts";
 import { DurableObjectReplicaStore } from "./doStore.ts";
 import { chainIdHex, edgeConfigFromEnv, replicationKeyFromEnv, type WorkerEnv } from "./env.ts";
 import { DurableObjectRateLimiter } from "./rateLimiter.ts";
 
-/** Most subscriptions one socket may hold; the next eth_subscribe answers -32005. */
-export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 /** Unsent bytes a socket may accumulate before it is closed 1008 as a slow consumer. */
 export const MAX_SOCKET_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** How often the alarm pulls from the core when CORE_REPLICATION_URL is set, unless PULL_INTERVAL_SECONDS says. */
@@ -226,7 +225,7 @@ export class ChainReplica extends DurableObject<WorkerEnv> {
         const spec = parseSubscribeParams(params);
         const table = this.subscriptions(sid);
         if (Object.keys(table).length >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          throw new RpcError(RpcCode.LIMIT_EXCEEDED, `too many subscriptions (limit ${MAX_SUBSCRIPTIONS_PER_SOCKET})`);
+          throw tooManySubscriptions(MAX_SUBSCRIPTIONS_PER_SOCKET);
         }
         const id = newSubscriptionId();
         this.saveSubscriptions(sid, { ...table, [id]: spec });
