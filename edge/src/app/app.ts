@@ -37,22 +37,56 @@ export interface EdgeAppDeps {
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
+const errorBody = (code: number, message: string): string =>
+  JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } });
+
 const rpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }), {
-    status,
-    headers: { ...JSON_HEADERS, ...headers },
-  });
+  new Response(errorBody(code, message), { status, headers: { ...JSON_HEADERS, ...headers } });
 
 const json = (status: number, value: unknown): Response =>
   new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
 
 export { readBodyBounded };
 
-function corsHeaders(origins: string[], origin: string | undefined): Record<string, string> {
+/** The CORS headers of an answer to a request from `origin` (the middleware's, and a host fast path's). */
+export function corsHeaders(origins: string[], origin: string | undefined): Record<string, string> {
   if (origins.includes("*")) return { "access-control-allow-origin": "*" };
   if (origin && origins.includes(origin)) return { "access-control-allow-origin": origin, vary: "Origin" };
   return { vary: "Origin" };
 }
+
+/** An answer to POST / before CORS: the Hono route and a host's fast path (edge/src/node/server.ts) both send it. */
+export interface JsonRpcAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/**
+ * POST /: the JSON-RPC body (undefined when it passed `maxBodyBytes`) through the pipeline. One place for the 413 and
+ * the answer's headers, whichever way the host reached the body.
+ */
+export async function answerJsonRpc(
+  deps: Pick<EdgeAppDeps, "config" | "pipeline" | "log">,
+  text: string | undefined,
+  clientKey: string,
+): Promise<JsonRpcAnswer> {
+  const { config, pipeline } = deps;
+  if (text === undefined) {
+    deps.log?.({ msg: "rpc", transport: "http", status: 413, clientKey });
+    return {
+      status: 413,
+      headers: JSON_HEADERS,
+      body: errorBody(RpcCode.LIMIT_EXCEEDED, `request body exceeds ${config.maxBodyBytes} bytes`),
+    };
+  }
+  const reply = await pipeline.handle(text, { clientKey, transport: "http" });
+  if (reply.body === undefined) return { status: reply.status, headers: { ...reply.headers }, body: null };
+  return { status: reply.status, headers: { ...JSON_HEADERS, ...reply.headers }, body: reply.body };
+}
+
+/** The answer to a request that failed inside the edge: details go to the log only. */
+export const INTERNAL_ERROR_BODY = (): string => errorBody(RpcCode.INTERNAL_ERROR, "internal error");
 
 export function createEdgeApp(deps: EdgeAppDeps): Hono {
   const { config, pipeline } = deps;
@@ -98,13 +132,8 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
     const text = deps.readBody
       ? await deps.readBody(c, config.maxBodyBytes)
       : await readBodyBounded(c.req.raw, config.maxBodyBytes, { drainUpTo: 4 * config.maxBodyBytes });
-    if (text === undefined) {
-      deps.log?.({ msg: "rpc", transport: "http", status: 413, clientKey: deps.clientKey(c) });
-      return rpcError(413, RpcCode.LIMIT_EXCEEDED, `request body exceeds ${config.maxBodyBytes} bytes`);
-    }
-    const reply = await pipeline.handle(text, { clientKey: deps.clientKey(c), transport: "http" });
-    if (reply.body === undefined) return new Response(null, { status: reply.status, headers: reply.headers });
-    return new Response(reply.body, { status: reply.status, headers: { ...JSON_HEADERS, ...reply.headers } });
+    const a = await answerJsonRpc(deps, text, deps.clientKey(c));
+    return new Response(a.body, { status: a.status, headers: a.headers });
   });
 
   app.get("/", (c) => {

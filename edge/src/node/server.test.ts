@@ -243,6 +243,35 @@ describe("Node edge on Redis", () => {
     expect((await c.closed).code).toBe(1009);
   });
 
+  it("answers JSON-RPC POSTs (the path that skips Hono) with the app's status, body and CORS headers", async () => {
+    const post = (body: string) =>
+      fetch(`${b.url}/?via=query`, {
+        method: "POST",
+        headers: { "content-type": "text/plain", origin: "https://dapp.example" },
+        body,
+      });
+    const ok = await post(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "eth_chainId", params: [] }));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-type")).toBe("application/json");
+    expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await ok.json()).toEqual({ jsonrpc: "2.0", id: 7, result: "0x5254" });
+    const big = await post("x".repeat(MAX_BODY + 1));
+    expect(big.status).toBe(413);
+    expect(big.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await big.json()).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32005, message: `request body exceeds ${MAX_BODY} bytes` },
+    });
+    const notification = await post(JSON.stringify({ jsonrpc: "2.0", method: "eth_chainId", params: [] }));
+    expect(notification.status).toBe(200);
+    expect(await notification.text()).toBe("");
+    // Other methods and paths still go through the app.
+    const preflight = await fetch(b.url, { method: "OPTIONS", headers: { origin: "https://dapp.example" } });
+    expect(preflight.status).toBe(204);
+    expect((await fetch(`${b.url}/nowhere`, { method: "POST", body: "{}" })).status).toBe(404);
+  });
+
   it("accepts WebSocket upgrades only on / and /ws", async () => {
     const ws = new WebSocket(`${b.wsUrl}/other`);
     const outcome = await new Promise<string>((resolve) => {

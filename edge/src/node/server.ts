@@ -7,11 +7,11 @@
 // - upstream: HttpUpstream to the core's JSON-RPC; cache: in-process LRU; rate limits: in-process token buckets;
 // - WebSocket: a `ws` server on the HTTP server's upgrade (paths / and /ws);
 // - metrics: Prometheus text on a separate listen address (/metrics), with the replica lag computed at scrape time.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Context } from "hono";
-import { createEdgeApp, readBodyBounded } from "../app/app.ts";
+import { answerJsonRpc, corsHeaders, createEdgeApp, INTERNAL_ERROR_BODY, readBodyBounded } from "../app/app.ts";
 import {
   type ChainTips,
   defaultEdgeConfig,
@@ -274,7 +274,27 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
       log,
     });
 
-    const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.listen.host }) as Server;
+    // JSON-RPC POSTs skip Hono: the same answer (answerJsonRpc, corsHeaders), written straight to node:http. Building
+    // Fetch-API Request and Response objects for each call was most of what a cached read cost here. Everything else
+    // (GETs, OPTIONS, ingest, health, WebSocket upgrades) goes through the app.
+    const honoListener = getRequestListener(app.fetch, { hostname: opts.listen.host });
+    const answerPost = async (req: IncomingMessage, res: ServerResponse) => {
+      const cors = corsHeaders(config.corsOrigins, req.headers.origin);
+      try {
+        const text = await readIncomingBounded(req, config.maxBodyBytes);
+        const a = await answerJsonRpc({ config, pipeline, log }, text, req.socket.remoteAddress ?? "unknown");
+        res.writeHead(a.status, { ...a.headers, ...cors }).end(a.body ?? undefined);
+      } catch (err) {
+        logger.warn({ err: String(err) }, "edge app error");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json", ...cors });
+        res.end(INTERNAL_ERROR_BODY());
+      }
+    };
+    const server = createServer((req, res) => {
+      const path = (req.url ?? "").split("?")[0];
+      if (req.method === "POST" && path === "/" && req.headers.upgrade === undefined) void answerPost(req, res);
+      else void honoListener(req, res);
+    });
     ws.attach(server);
     const addr = await listen(server, opts.listen.host, opts.listen.port);
     cleanups.push(() => closeServer(server));
