@@ -45,12 +45,7 @@ const recovery = createRecoveryPool();
 const chain = new Chain(genesis, { db, state, recovery, runtime: new ContractRuntime(), logger: silent });
 await chain.init();
 const mempool = new Mempool(defaultMempoolOptions, {
-  head: () => ({
-    chainId: chain.chainId,
-    baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-    gasLimit: chain.head.gasLimit,
-    getAccount: (a) => state.headAccount(a),
-  }),
+  head: () => chain.mempoolHead(),
 });
 chain.on("block", (b) => void mempool.onBlock(b.txs, async (a) => (await state.headAccount(a)).nonce));
 const producer = new BlockProducer(

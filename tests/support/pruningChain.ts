@@ -130,12 +130,7 @@ export async function openPruningChain(
     pruner: undefined as unknown as StatePruner,
     async produce(specs) {
       const mempool = new Mempool(defaultMempoolOptions, {
-        head: () => ({
-          chainId: chain.chainId,
-          baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-          gasLimit: chain.head.gasLimit,
-          getAccount: (a) => state.headAccount(a),
-        }),
+        head: () => chain.mempoolHead(),
       });
       const nonces = new Map<number, bigint>();
       const nonceOf = async (key: number) => {

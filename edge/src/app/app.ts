@@ -89,7 +89,7 @@ export async function answerJsonRpc(
 export const INTERNAL_ERROR_BODY = (): string => errorBody(RpcCode.INTERNAL_ERROR, "internal error");
 
 export function createEdgeApp(deps: EdgeAppDeps): Hono {
-  const { config, pipeline } = deps;
+  const { config } = deps;
   const app = new Hono();
 
   // CORS on every answer, and the preflight for any path.

@@ -175,14 +175,9 @@ async function produce(
   txs: SignedTransaction[],
   beforeSign?: () => Promise<void>,
 ): Promise<ImportedBlock> {
-  const { chain, state } = node;
+  const { chain } = node;
   const mempool = new Mempool(defaultMempoolOptions, {
-    head: () => ({
-      chainId: chain.chainId,
-      baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-      gasLimit: chain.head.gasLimit,
-      getAccount: (a) => state.headAccount(a),
-    }),
+    head: () => chain.mempoolHead(),
   });
   for (const t of txs) await mempool.add(t);
   const producer = new BlockProducer(
@@ -586,12 +581,7 @@ describe("Chain forks and reorgs", () => {
 
     const build = async (importBudgetMs: number) => {
       const mempool = new Mempool(defaultMempoolOptions, {
-        head: () => ({
-          chainId: b.chain.chainId,
-          baseFeePerGas: b.chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-          gasLimit: b.chain.head.gasLimit,
-          getAccount: (x) => b.state.headAccount(x),
-        }),
+        head: () => b.chain.mempoolHead(),
       });
       for (const t of txs(50)) await mempool.add(t);
       const producer = new BlockProducer(

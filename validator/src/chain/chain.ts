@@ -35,6 +35,7 @@ import type { Logger } from "pino";
 import { Bucket, type Database, u64Key, WriteBatch } from "../db/database.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import { applyTransaction, type BlockEnv, makeReceipt } from "../execution/transactionExecutor.ts";
+import type { MempoolHead } from "../mempool/mempool.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { FlatChange, StateDb, WorldState } from "../state/stateDb.ts";
@@ -284,6 +285,16 @@ export class Chain extends EventEmitter<{ block: [ImportedBlock]; reorg: [ReorgE
   }
 
   /** Block environment for a child of `parent` (the head by default). */
+  /** What the pool checks a transaction against: this chain's id, the next block's base fee and gas limit, head state. */
+  mempoolHead(): MempoolHead {
+    return {
+      chainId: this.chainId,
+      baseFeePerGas: this.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
+      gasLimit: this.head.gasLimit,
+      getAccount: (a) => this.modules.state.headAccount(a),
+    };
+  }
+
   childEnv(timestamp: bigint, coinbase: Uint8Array, parent = this.head): BlockEnv & { gasLimit: bigint } {
     return {
       chainId: this.chainId,

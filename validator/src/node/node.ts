@@ -35,7 +35,7 @@ import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byz
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery, withKnownSenders } from "../execution/senderRecovery.ts";
-import { defaultMempoolOptions, Mempool, type MempoolHead, type MempoolOptions } from "../mempool/mempool.ts";
+import { defaultMempoolOptions, Mempool, type MempoolOptions } from "../mempool/mempool.ts";
 import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { createNetwork, type Network } from "../network/network.ts";
@@ -199,12 +199,7 @@ export class RustChainNode {
     const mempool: Mempool = new Mempool(
       { ...defaultMempoolOptions, ...opts.mempool },
       {
-        head: (): MempoolHead => ({
-          chainId: chain.chainId,
-          baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-          gasLimit: chain.head.gasLimit,
-          getAccount: (a) => state.headAccount(a),
-        }),
+        head: () => chain.mempoolHead(),
         checkCreation: checkDeployData,
       },
     );

@@ -291,14 +291,9 @@ async function openChain() {
 }
 
 async function produce(c: { chain: Chain; state: StateDb }, slot: bigint, transfers: [number, bigint][]) {
-  const { chain, state } = c;
+  const { chain } = c;
   const mempool = new Mempool(defaultMempoolOptions, {
-    head: () => ({
-      chainId: chain.chainId,
-      baseFeePerGas: chain.childEnv(0n, new Uint8Array(20)).baseFeePerGas,
-      gasLimit: chain.head.gasLimit,
-      getAccount: (a) => state.headAccount(a),
-    }),
+    head: () => chain.mempoolHead(),
   });
   for (const [key, nonce] of transfers) {
     await mempool.add(
