@@ -7,7 +7,9 @@ import { replicationAuthHeaders } from "@rustchain/shared/replication";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freePort } from "../../../validator/src/cli/devnetCluster.ts";
+import { eventsStream } from "./events.ts";
 import type { LocalRedis } from "./redisServer.ts";
+import { connectRedis } from "./redisStore.ts";
 import { type NodeEdge, startNodeEdge } from "./server.ts";
 import { startTestRedis, TEST_CHAIN_ID, testBlockBundle } from "./testing.ts";
 
@@ -102,7 +104,7 @@ async function ingest(edge: NodeEdge, bundle: unknown): Promise<void> {
 }
 
 describe("a Node edge instance whose Redis connection is cut", () => {
-  it("delivers every newHeads after 5 s without Redis, in order, with no gap", async () => {
+  it("delivers every newHeads after 5 s without Redis, in order, with no gap, and skips malformed entries", async () => {
     const ws = new WebSocket(c.wsUrl);
     const heads: string[] = [];
     let subscription: string | undefined;
@@ -148,6 +150,22 @@ describe("a Node edge instance whose Redis connection is cut", () => {
     for (let n = 8; n <= 9; n++) await ingest(a, testBlockBundle(++seq, n));
     await waitFor(9, "after the outage");
     expect(heads).toEqual(Array.from({ length: 10 }, (_, n) => `0x${n.toString(16)}`));
+
+    // Entries that are not fan-out messages (not JSON, no message field, another version, events not a list) are
+    // skipped; the entries after them are delivered.
+    const writer = await connectRedis({ url: redis.url });
+    try {
+      const stream = eventsStream(TEST_CHAIN_ID);
+      for (const m of ["not json", JSON.stringify({ v: 2, events: [] }), JSON.stringify({ v: 1, events: "x" })]) {
+        await writer.xAdd(stream, "*", { m });
+      }
+      await writer.xAdd(stream, "*", { other: "field" });
+    } finally {
+      await writer.close();
+    }
+    await ingest(a, testBlockBundle(++seq, 10));
+    await waitFor(10, "after hostile entries");
+    expect(heads).toEqual(Array.from({ length: 11 }, (_, n) => `0x${n.toString(16)}`));
     ws.close();
   });
 });
