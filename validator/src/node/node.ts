@@ -35,6 +35,7 @@ import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byz
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery, withKnownSenders } from "../execution/senderRecovery.ts";
+import type { GrpcServer, GrpcServerOptions } from "../grpc/grpcServer.ts";
 import { defaultMempoolOptions, Mempool, type MempoolOptions } from "../mempool/mempool.ts";
 import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
@@ -69,6 +70,11 @@ export interface NodeOptions {
   rpc: Partial<RpcServerOptions>;
   /** Metrics listen address; port 0 picks a free port, undefined disables. */
   metrics?: { host: string; port: number };
+  /**
+   * gRPC (docs/grpc.md): NodeService, ReplicationService (needs `replication`), health and reflection; port 0 picks a
+   * free port, undefined disables.
+   */
+  grpc?: Partial<GrpcServerOptions> & { host: string; port: number };
   /** Admin JSON-RPC (peers, partitions) on its own address with a bearer token; undefined disables. */
   admin?: { host: string; port: number };
   /** libp2p; undefined runs the node alone (a one-validator devnet). */
@@ -149,6 +155,7 @@ export class RustChainNode {
       /** The gossip wiring's own timers (the transaction batcher). */
       gossip: { stop(): void } | undefined;
       metricsServer: Server | undefined;
+      grpc: GrpcServer | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
       logger: Logger;
@@ -535,6 +542,24 @@ export class RustChainNode {
       if (a && typeof a !== "string")
         logger.info({ url: `http://${a.address}:${a.port}/metrics` }, "Metrics listening");
     }
+    let grpc: GrpcServer | undefined;
+    if (opts.grpc) {
+      // Loaded only when on: the gRPC packages read their .proto files as they load.
+      const { GrpcServer, defaultGrpcServerOptions } = await import("../grpc/grpcServer.ts");
+      grpc = new GrpcServer(
+        { ...defaultGrpcServerOptions, ...opts.grpc },
+        {
+          chain,
+          api,
+          readiness: health,
+          replication:
+            replication && opts.replication ? { feed: replication.feed, key: opts.replication.key } : undefined,
+          logger: logger.child({ module: "grpc" }),
+        },
+      );
+      await grpc.listen();
+      logger.info({ address: grpc.address }, "gRPC listening");
+    }
     let admin: AdminServer | undefined;
     if (opts.admin) {
       admin = new AdminServer(
@@ -592,6 +617,7 @@ export class RustChainNode {
         filters,
         txJournal,
         metricsServer,
+        grpc,
         protection,
         sync,
         gossip,
@@ -611,9 +637,15 @@ export class RustChainNode {
     return a && typeof a !== "string" ? `http://${a.address}:${a.port}/metrics` : undefined;
   }
 
+  /** host:port of the gRPC server when it runs. */
+  get grpcAddress(): string | undefined {
+    return this.parts.grpc?.address;
+  }
+
   async stop(): Promise<void> {
     const p = this.parts;
     p.health.markStopping();
+    await p.grpc?.close();
     await this.engine.stop();
     await this.pruner.stop();
     await p.bridge.stop();
