@@ -621,6 +621,8 @@ describe("release (npm run release)", () => {
         "127.0.0.1:0",
         "--metrics-addr",
         "127.0.0.1:0",
+        "--grpc-addr",
+        "127.0.0.1:0",
       ],
       { cwd: outDir, env: { ...nodeEnv(), RUSTCHAIN_NODE: process.execPath }, stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -144,6 +144,8 @@ async function main(): Promise<void> {
         rpcAddr,
         "--metrics-addr",
         `127.0.0.1:${await freePort()}`,
+        "--grpc-addr",
+        `127.0.0.1:${await freePort()}`,
         "--log-level",
         String(args["log-level"]),
         "--bridge-ethereum-rpc",

@@ -165,6 +165,8 @@ async function main(): Promise<void> {
       `${rpcAddr.host}:${rpcAddr.port}`,
       "--metrics-addr",
       `127.0.0.1:${metricsPort}`,
+      "--grpc-addr",
+      `127.0.0.1:${await freePort()}`,
       "--admin-addr",
       `127.0.0.1:${adminPort}`,
       "--replicate-to",

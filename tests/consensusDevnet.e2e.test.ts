@@ -114,6 +114,7 @@ describe("rustchain devnet --validators 4 --slot-ms 1000", () => {
     args = [
       ...["--validators", String(VALIDATORS), "--no-ai", "--slot-ms", "1000", "--datadir", datadir],
       ...["--rpc-addr", `127.0.0.1:${await freePort()}`, "--metrics-addr", `127.0.0.1:${await freePort()}`],
+      ...["--grpc-addr", `127.0.0.1:${await freePort()}`],
     ];
   });
 

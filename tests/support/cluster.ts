@@ -326,6 +326,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       passwordPath: p.passwordPath,
       rpcAddr: `127.0.0.1:${p.ports.rpc}`,
       metricsAddr: `127.0.0.1:${p.ports.metrics}`,
+      grpcAddr: "off",
       p2pAddr: `127.0.0.1:${p.ports.p2p}`,
       bootstrap: nodes.filter((m) => m.index !== i).map((m) => m.multiaddr),
       maxPeersPerPrefix: 64,
@@ -463,6 +464,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...["--import", "tsx", join(ROOT, "validator/src/cli/main.ts"), "node", "--datadir", datadir],
       ...["--genesis", genesisPath, "--rpc-addr", rpcUrl.slice("http://".length)],
       ...["--metrics-addr", `127.0.0.1:${await freePort()}`, "--p2p-addr", `127.0.0.1:${await freePort()}`],
+      ...["--grpc-addr", "off"],
       ...["--bootstrap", nodes.map((m) => m.multiaddr).join(","), "--max-peers-per-prefix", "64"],
       ...["--log-level", logLevel, "--log-name", name, ...extraArgs],
     ];

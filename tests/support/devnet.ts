@@ -24,6 +24,8 @@ export interface Devnet {
   url: string;
   wsUrl: string;
   metricsUrl: string;
+  /** host:port of the node's gRPC server (docs/grpc.md). */
+  grpcAddr: string;
   datadir: string;
   proc: ChildProcess;
   /** Everything the process printed so far (JSON log lines). */
@@ -62,6 +64,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const datadir = opts.datadir ?? (await mkdtemp(join(tmpdir(), "rustchain-devnet-")));
   const port = opts.rpcPort ?? (await freePort());
   const metricsPort = await freePort();
+  const grpcPort = await freePort();
   const args = [
     // tsx as a loader in this very process (not its CLI, which forks), so signals reach the node itself.
     "--import",
@@ -74,6 +77,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     `127.0.0.1:${port}`,
     "--metrics-addr",
     `127.0.0.1:${metricsPort}`,
+    "--grpc-addr",
+    `127.0.0.1:${grpcPort}`,
     "--slot-ms",
     String(opts.slotMs ?? 500),
     "--log-level",
@@ -111,6 +116,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     url,
     wsUrl: `ws://127.0.0.1:${port}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    grpcAddr: `127.0.0.1:${grpcPort}`,
     datadir,
     proc,
     output: () => out,

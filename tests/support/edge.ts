@@ -290,6 +290,8 @@ export async function startCoreForEdge(opts: CoreForEdgeOptions = {}): Promise<C
     `127.0.0.1:${urls.ports.rpc}`,
     "--metrics-addr",
     `127.0.0.1:${urls.ports.metrics}`,
+    "--grpc-addr",
+    "off",
     "--admin-addr",
     `127.0.0.1:${urls.ports.admin}`,
     "--replication-key-file",

@@ -1,5 +1,6 @@
 // `rustchain devnet --validators N`: N validator processes on 127.0.0.1, each `rustchain node` with its own datadir,
-// p2p port and keystore, all knowing each other through the bootstrap list. RPC and metrics are on the first one.
+// p2p port and keystore, all knowing each other through the bootstrap list. RPC, metrics and gRPC are on the first
+// one at the given addresses; the others pick free ports.
 // Ctrl-C (or SIGTERM) is forwarded to every child; the command exits once they have all stopped. Each child also holds
 // an IPC channel to this process and stops by itself when it closes, so even a SIGKILLed devnet leaves no validator
 // running.
@@ -22,6 +23,8 @@ export interface ClusterOptions {
   nodes: ClusterNode[];
   rpcAddr: string;
   metricsAddr: string;
+  /** host:port or "off". */
+  grpcAddr: string;
   logLevel: string;
   miner: boolean;
   logger: Logger;
@@ -79,6 +82,8 @@ export interface ValidatorProcess {
   passwordPath: string;
   rpcAddr: string;
   metricsAddr: string;
+  /** host:port or "off". */
+  grpcAddr: string;
   p2pAddr: string;
   bootstrap: string[];
   maxPeersPerPrefix: number;
@@ -107,6 +112,8 @@ export function validatorNodeArgs(v: ValidatorProcess): string[] {
     v.rpcAddr,
     "--metrics-addr",
     v.metricsAddr,
+    "--grpc-addr",
+    v.grpcAddr,
     "--p2p-addr",
     v.p2pAddr,
     "--bootstrap",
@@ -136,6 +143,7 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<boolean> {
   for (const [i, n] of o.nodes.entries()) {
     const rpc = i === 0 ? o.rpcAddr : `127.0.0.1:${await freePort()}`;
     const metrics = i === 0 ? o.metricsAddr : `127.0.0.1:${await freePort()}`;
+    const grpc = i === 0 || o.grpcAddr === "off" ? o.grpcAddr : `127.0.0.1:${await freePort()}`;
     const args = validatorNodeArgs({
       datadir: n.datadir,
       genesisPath: o.genesisPath,
@@ -143,6 +151,7 @@ export async function runDevnetCluster(o: ClusterOptions): Promise<boolean> {
       passwordPath: n.passwordPath,
       rpcAddr: rpc,
       metricsAddr: metrics,
+      grpcAddr: grpc,
       p2pAddr: `127.0.0.1:${peers[i]!.port}`,
       bootstrap: o.nodes
         .map((_, j) => j)

@@ -50,6 +50,18 @@ function checkHostPort(value: string): string {
   return value;
 }
 
+/** --grpc-addr: host:port, or "off" for no gRPC server. */
+function checkGrpcAddr(value: string): string {
+  return value === "off" ? value : checkHostPort(value);
+}
+
+const GRPC_ADDR_HELP =
+  'gRPC listen address (docs/grpc.md): node status and data, heads and replication streams; "off" disables';
+
+function grpcNodeOptions(value: string): { host: string; port: number } | undefined {
+  return value === "off" ? undefined : parseHostPort(value);
+}
+
 /** host:port as a libp2p TCP multiaddr: /ip4/… for an IPv4 address, /ip6/… for [v6], /dns/… for a name. */
 function announceMultiaddr(value: string): string {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
@@ -176,6 +188,7 @@ const devnetCommand = program
     checkHostPort,
     "127.0.0.1:6060",
   )
+  .option("--grpc-addr <host:port>", `${GRPC_ADDR_HELP} (of the first validator)`, checkGrpcAddr, "127.0.0.1:9090")
   .option("--slot-ms <ms>", "slot length for a new devnet, in milliseconds", parseIntArg, 1000)
   .option("--no-ai", "create the devnet without the Proof-of-AI task (skips building its circuit)")
   .option("--miner", "every validator also mines Proof-of-AI tasks", false)
@@ -219,11 +232,14 @@ devnetCommand
     if (count > 1) {
       if (o.replicateTo) program.error("error: --replicate-to needs a one-validator devnet");
       if (o.adminAddr) program.error("error: --admin-addr needs a one-validator devnet");
+      const replicationKeyFile =
+        o.grpcAddr === "off" ? undefined : await devnetReplicationKeyFile(datadir, o.replicationKeyFile);
       const clean = await runDevnetCluster({
         genesisPath: prepared.genesisPath,
         nodes: prepared.files,
         rpcAddr: o.rpcAddr,
         metricsAddr: o.metricsAddr,
+        grpcAddr: o.grpcAddr,
         logLevel: o.logLevel,
         miner: o.miner,
         logger,
@@ -244,6 +260,8 @@ devnetCommand
             : []),
           ...bridgeArgs(o),
           ...(o.txJournal ? [] : ["--no-tx-journal"]),
+          // The first validator serves the replication stream over gRPC with the devnet's key.
+          ...(i === 0 && replicationKeyFile ? ["--replication-key-file", replicationKeyFile] : []),
           ...stateArgs(o),
         ],
       });
@@ -277,12 +295,15 @@ devnetCommand
         pruning: pruningNodeOptions(o),
         bridge,
         txJournal: o.txJournal,
-        replication: o.replicateTo
-          ? {
-              key: await loadReplicationKey(resolve(o.replicationKeyFile ?? `${datadir}/replication-key`), true),
-              pushTo: o.replicateTo,
-            }
-          : undefined,
+        grpc: grpcNodeOptions(o.grpcAddr),
+        // The feed is on whenever something can take it: the push (--replicate-to) or the gRPC stream.
+        replication:
+          o.replicateTo || o.grpcAddr !== "off"
+            ? {
+                key: await loadReplicationKey(await devnetReplicationKeyFile(datadir, o.replicationKeyFile), true),
+                pushTo: o.replicateTo,
+              }
+            : undefined,
       },
       logger,
     );
@@ -292,6 +313,13 @@ devnetCommand
     );
     await runUntilSignal(node, logger);
   });
+
+/** The devnet's replication key file (created with mode 0600 on first use). */
+async function devnetReplicationKeyFile(datadir: string, given: string | undefined): Promise<string> {
+  const path = resolve(given ?? `${datadir}/replication-key`);
+  await loadReplicationKey(path, true);
+  return path;
+}
 
 async function minerOptions(address: Uint8Array) {
   const { ensurePoaiCircuit } = await import("../consensus/ai/index.ts");
@@ -312,6 +340,7 @@ const nodeCommand = program
   .option("--password-file <file>", "file holding the keystore password")
   .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
   .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
+  .option("--grpc-addr <host:port>", GRPC_ADDR_HELP, checkGrpcAddr, "127.0.0.1:9090")
   .option("--p2p-addr <host:port>", "libp2p TCP listen address", checkHostPort, "127.0.0.1:9000")
   .option("--bootstrap <multiaddrs>", "comma-separated peers to connect to first (/ip4/…/tcp/…/p2p/…)", parseList, [])
   .option("--no-p2p", "run without networking (a chain of one validator)")
@@ -356,7 +385,7 @@ const nodeCommand = program
   .option("--replicate-to <url>", "push the replication feed (docs/edge.md) to this edge ingest URL", checkUrl)
   .option(
     "--replication-key-file <file>",
-    "hex HMAC key of the replication feed; also serves GET /replication/* on --admin-addr",
+    "hex HMAC key of the replication feed; also serves GET /replication/* on --admin-addr and the gRPC stream",
   )
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .option("--log-name <name>", "name added to every log line (to tell processes apart)");
@@ -426,6 +455,7 @@ nodeCommand
         secretKey,
         rpc: parseHostPort(o.rpcAddr),
         metrics: parseHostPort(o.metricsAddr),
+        grpc: grpcNodeOptions(o.grpcAddr),
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         network: o.p2p
           ? {
