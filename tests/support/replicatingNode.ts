@@ -30,6 +30,8 @@ export async function startReplicatingNode(opts: {
   key: Uint8Array;
   seed: number;
   pushTo?: string;
+  /** Also serve gRPC (the replication stream) on a free port: `node.grpcAddress`. */
+  grpc?: boolean;
 }): Promise<ReplicatingNode> {
   const datadir = await mkdtemp(join(tmpdir(), "rustchain-replicating-"));
   const validator = blsKeypairFromSeed(new Uint8Array(32).fill(opts.seed));
@@ -41,6 +43,7 @@ export async function startReplicatingNode(opts: {
       secretKey: validator.secretKey,
       rpc: { host: "127.0.0.1", port: 0 },
       admin: { host: "127.0.0.1", port: 0 },
+      grpc: opts.grpc ? { host: "127.0.0.1", port: 0 } : undefined,
       replication: opts.pushTo ? { key: opts.key, pushTo: opts.pushTo } : { key: opts.key },
     },
     pino({ level: "silent" }),

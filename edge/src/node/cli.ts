@@ -68,6 +68,11 @@ const program = new Command()
   )
   .requiredOption("--core-rpc <url>", "the core's JSON-RPC URL (forwarded calls)", checkUrl)
   .option("--core-admin <url>", "the core's admin base URL (gap repair and catch-up via GET /replication/*)", checkUrl)
+  .option(
+    "--core-grpc <host:port>",
+    "the core's gRPC address (--grpc-addr): take replication from its stream instead of the push",
+    checkHostPort,
+  )
   .requiredOption("--replication-key-file <file>", "hex HMAC key shared with the core's replication feed")
   .option("--chain-id <id>", "chain id (default: asked from the core)", parseChainId)
   .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort)
@@ -81,7 +86,7 @@ const program = new Command()
   )
   .addHelpText(
     "after",
-    "\nThe core pushes bundles to POST <edge>/replication/ingest (rustchain node --replicate-to); see docs/edge.md.",
+    "\nReplication: with --core-grpc the edge follows the core's gRPC stream (docs/grpc.md); otherwise the core pushes\nbundles to POST <edge>/replication/ingest (rustchain node --replicate-to); see docs/edge.md.",
   )
   .action(async (o) => {
     const logger = pino({ level: o.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
@@ -91,6 +96,7 @@ const program = new Command()
         redisUrl: o.redisUrl,
         coreRpcUrl: o.coreRpc,
         coreAdminUrl: o.coreAdmin,
+        coreGrpcAddr: o.coreGrpc,
         replicationKeyFile: resolve(o.replicationKeyFile),
         chainId: o.chainId,
         metricsListen: o.metricsAddr ? parseHostPort(o.metricsAddr) : undefined,

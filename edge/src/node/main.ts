@@ -8,6 +8,8 @@ export interface EdgeCommandOptions {
   redisUrl: string;
   coreRpcUrl: string;
   coreAdminUrl?: string;
+  /** The core's gRPC host:port (replication from its stream). */
+  coreGrpcAddr?: string;
   replicationKeyFile: string;
   /** Without it, asked from the core (eth_chainId). */
   chainId?: bigint;
@@ -65,6 +67,7 @@ export async function runEdgeCommand(o: EdgeCommandOptions, logger: EdgeLogger):
     redisUrl: o.redisUrl,
     coreRpcUrl: o.coreRpcUrl,
     coreAdminUrl: o.coreAdminUrl,
+    coreGrpcAddr: o.coreGrpcAddr,
     replicationKey,
     chainId,
     metricsListen: o.metricsListen,

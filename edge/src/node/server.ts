@@ -31,6 +31,7 @@ import { createRpcPipeline } from "../rpc/pipeline.ts";
 import { TokenBucketLimiter } from "../rpc/rateLimit.ts";
 import { HttpUpstream } from "../rpc/upstream.ts";
 import { RedisEventFanout } from "./events.ts";
+import { defaultGrpcReplicationOptions, GrpcReplicationFollower } from "./grpcReplication.ts";
 import { RedisReplicaStore } from "./redisStore.ts";
 import { defaultEdgeWsOptions, EdgeWebSocketServer, type EdgeWsOptions } from "./wsServer.ts";
 
@@ -51,6 +52,8 @@ export interface NodeEdgeOptions {
   coreRpcUrl: string;
   /** The core's admin base URL (GET /replication/*): gap repair and catch-up after a restart. */
   coreAdminUrl?: string;
+  /** The core's gRPC host:port: replication comes from its stream (grpcReplication.ts) rather than the push. */
+  coreGrpcAddr?: string;
   replicationKey: Uint8Array;
   chainId: bigint;
   metricsListen?: { host: string; port: number };
@@ -238,6 +241,15 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
         await pulling;
       });
       pullSoon();
+    }
+
+    if (opts.coreGrpcAddr) {
+      const follower = new GrpcReplicationFollower(
+        { ...defaultGrpcReplicationOptions, address: opts.coreGrpcAddr, key: opts.replicationKey },
+        { replica, store, publish, logger },
+      );
+      follower.start();
+      cleanups.push(() => follower.close());
     }
 
     const app = createEdgeApp({
