@@ -650,6 +650,8 @@ describe("release (npm run release)", () => {
         if (res?.ok) head = Number(((await res.json()) as { result: string }).result);
       }
       expect(head, log).toBeGreaterThanOrEqual(3);
+      // gRPC runs from the release too: its .proto files (proto/ and the gRPC packages' own) are shipped
+      expect(log).toMatch(/"address":"127\.0\.0\.1:\d+","msg":"gRPC listening"/);
       // systemd stops the service with SIGTERM (through the launcher's exec) and restarts it on a non-zero exit
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       child.kill("SIGTERM");

@@ -11,6 +11,7 @@
 //                                 dependencies, copied from this checkout with this platform's prebuilt binaries only
 //     systemd/*.service           infra/systemd units
 //     config/*.example            infra/config: node.json and the units' environment files, to copy to /etc/rustchain
+//     proto/                      the gRPC API's .proto files, loaded at run time (docs/grpc.md)
 //     install.sh                  infra/scripts/install.sh
 //   dist/rustchain-<version>.tar.gz
 //
@@ -32,9 +33,19 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * Kept out of the bundle and shipped in node_modules/: packages with a compiled addon (a .node binary cannot be
- * bundled), and piscina, which starts its threads from its own `worker.js` next to its sources.
+ * bundled), piscina, which starts its threads from its own `worker.js` next to its sources, and the gRPC packages,
+ * which read their .proto files (health, reflection) from their own directories at run time.
  */
-export const RUNTIME_EXTERNALS = ["@nxtedition/rocksdb", "secp256k1", "@chainsafe/blst", "piscina"];
+export const RUNTIME_EXTERNALS = [
+  "@nxtedition/rocksdb",
+  "secp256k1",
+  "@chainsafe/blst",
+  "piscina",
+  "@grpc/grpc-js",
+  "@grpc/proto-loader",
+  "@grpc/reflection",
+  "grpc-health-check",
+];
 /** Optional peers some bundled packages try to require (ws' native accelerators); absent is fine. */
 const OPTIONAL_EXTERNALS = ["bufferutil", "utf-8-validate"];
 
@@ -156,6 +167,10 @@ function keepInRelease(pkgDir: string, path: string): boolean {
   if (rel === "") return true;
   const parts = rel.split("/");
   const top = parts[0] as string;
+  if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) return false; // TypeScript sources next to their build
+  // A package without an addon is JavaScript all through: its build/ and src/ are what runs (grpc-js, protobufjs).
+  if (!existsSync(join(pkgDir, "binding.gyp")) && !existsSync(join(pkgDir, "prebuilds")))
+    return !["test", "tests", ".github"].includes(top);
   const localBuild = existsSync(join(pkgDir, "build", "Release"));
   if (top === "build") {
     if (!localBuild) return false;
@@ -262,6 +277,8 @@ export async function buildRelease(opts: { outDir?: string; tar?: boolean } = {}
     filter: (p) => !p.endsWith(".test.ts"),
   });
   cpSync(join(ROOT, "infra/config"), join(dir, "config"), { recursive: true });
+  // The gRPC API's definitions, read at run time (validator/src/grpc/protos.ts looks next to lib/).
+  cpSync(join(ROOT, "proto"), join(dir, "proto"), { recursive: true });
   cpSync(join(ROOT, "infra/scripts/install.sh"), join(dir, "install.sh"));
   chmodSync(join(dir, "install.sh"), 0o755);
 

@@ -51,8 +51,11 @@ interface BundleMessage {
 }
 
 function replicationClient(address: string, maxMessageBytes: number) {
-  const dir = process.env.RUSTCHAIN_PROTO_DIR ?? fileURLToPath(new URL("../../../proto", import.meta.url));
-  const def = loadSync("rustchain/v1/replication.proto", { includeDirs: [dir], longs: String, defaults: true });
+  // proto/ of the checkout (from edge/src/node/) or of the packaged release (from lib/); the first that has the file.
+  const dirs = process.env.RUSTCHAIN_PROTO_DIR
+    ? [process.env.RUSTCHAIN_PROTO_DIR]
+    : ["../../../proto", "../proto"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const def = loadSync("rustchain/v1/replication.proto", { includeDirs: dirs, longs: String, defaults: true });
   const pkg = loadPackageDefinition(def) as unknown as {
     rustchain: { v1: { ReplicationService: ServiceClientConstructor } };
   };

@@ -7,10 +7,16 @@ import { loadPackageDefinition, type ServiceDefinition } from "@grpc/grpc-js";
 import { loadSync, type Options, type PackageDefinition } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 
-/** proto/ of the checkout; a packaged release may point elsewhere with RUSTCHAIN_PROTO_DIR. */
+/**
+ * Where the .proto files are: RUSTCHAIN_PROTO_DIR, else proto/ of the checkout (from validator/src/grpc/), else the
+ * packaged release's proto/ (from lib/, scripts/release.ts).
+ */
 export function protoDir(): string {
-  const dir = process.env.RUSTCHAIN_PROTO_DIR ?? fileURLToPath(new URL("../../../proto", import.meta.url));
-  if (!existsSync(`${dir}/rustchain/v1/node.proto`)) throw new Error(`no rustchain/v1/node.proto under ${dir}`);
+  const candidates = process.env.RUSTCHAIN_PROTO_DIR
+    ? [process.env.RUSTCHAIN_PROTO_DIR]
+    : ["../../../proto", "../proto"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const dir = candidates.find((d) => existsSync(`${d}/rustchain/v1/node.proto`));
+  if (!dir) throw new Error(`no rustchain/v1/node.proto under ${candidates.join(" or ")}`);
   return dir;
 }
 
