@@ -31,7 +31,11 @@ describe("JSON-RPC envelope", () => {
   it("malformed JSON is a parse error with a null id", async () => {
     const r = await post('{"jsonrpc":"2.0","id":1,"method":');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
+    expect(r.body).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32700, message: "parse error", data: { code: "PARSE_ERROR" } },
+    });
   });
 
   it("wrong request shapes are invalid requests", async () => {
@@ -183,7 +187,7 @@ describe("raw transactions", () => {
     expect(r.body[1].error).toEqual((await call("eth_sendRawTransaction", ["0xc0"])).body.error);
     expect(r.body[2].error).toEqual((await call("eth_sendRawTransaction", ["0xabc"])).body.error);
     expect(r.body[2].error.code).toBe(-32602);
-    expect(r.body[3].error).toEqual({ code: -32000, message: "already known" });
+    expect(r.body[3].error).toEqual({ code: -32000, message: "already known", data: { code: "TX_ALREADY_KNOWN" } });
     expect(await rpc(devnet.url, "eth_getTransactionCount", [bytesToHex(gapped.from), "pending"])).toBe("0x0");
   });
 

@@ -147,7 +147,7 @@ describe("POST / (JSON-RPC)", () => {
     expect(await r.json()).toEqual({
       jsonrpc: "2.0",
       id: null,
-      error: { code: -32005, message: "rate limit exceeded" },
+      error: { code: -32005, message: "rate limit exceeded", data: { code: "RATE_LIMITED" } },
     });
     expect((await rpc(two, { "x-test-ip": "198.51.100.2" })).status).toBe(200);
     expect(seen.keys).toEqual(["198.51.100.1", "198.51.100.1", "198.51.100.2"]);

@@ -13,13 +13,10 @@
 // Everything crossing a Durable Object RPC boundary is plain JSON (errors as JSON-RPC error objects, never thrown
 // class instances), so these types are the wire format between the Worker and its Durable Objects too.
 import type { Hex } from "@rustchain/shared/hex";
+import type { RpcErrorObject } from "@rustchain/shared/rpcErrors";
 
-/** A JSON-RPC 2.0 error object as sent to clients. */
-export interface JsonRpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
+/** A JSON-RPC 2.0 error object as sent to clients (shared/src/rpcErrors.ts). */
+export type JsonRpcErrorObject = RpcErrorObject;
 
 /** A block reference as the replica holds it. */
 export interface BlockRef {

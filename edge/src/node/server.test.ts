@@ -234,8 +234,14 @@ describe("Node edge on Redis", () => {
     })) as { result?: string }[];
     expect(replies.filter((r) => typeof r.result === "string")).toHaveLength(100);
     expect(b.wsStats().subscriptions).toBeGreaterThanOrEqual(100);
-    expect(await c.call(500, "eth_subscribe", ["newHeads"])).toMatchObject({
-      error: { code: -32005, message: "too many subscriptions (limit 100)" },
+    expect(await c.call(500, "eth_subscribe", ["newHeads"])).toEqual({
+      jsonrpc: "2.0",
+      id: 500,
+      error: {
+        code: -32005,
+        message: "too many subscriptions (limit 100)",
+        data: { code: "TOO_MANY_SUBSCRIPTIONS", limit: 100 },
+      },
     });
     expect(await c.call(501, "eth_subscribe", ["bogus"])).toMatchObject({ error: { code: -32602 } });
 

@@ -9,8 +9,10 @@
 //
 // A subscription is announced (its id answered) before any of its notifications: notifications for a subscription
 // whose eth_subscribe answer has not been sent yet wait in a small queue and follow right after the answer.
+
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { rpcErrors } from "@rustchain/shared/rpcErrors";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { SubscriptionEvent } from "../app/contract.ts";
 import type { RpcReply, RpcRequestContext, RpcSession } from "../rpc/pipeline.ts";
@@ -21,7 +23,6 @@ import {
   parseSubscribeParams,
   type SubscriptionSpec,
   subscriptionNotification,
-  tooManySubscriptions,
 } from "../rpc/subscriptions.ts";
 
 export interface EdgeWsOptions {
@@ -107,7 +108,7 @@ class Connection {
       subscribe: async (params) => {
         const spec = parseSubscribeParams(params);
         if (this.subs.size >= this.opts.maxSubscriptionsPerConnection) {
-          throw tooManySubscriptions(this.opts.maxSubscriptionsPerConnection);
+          throw rpcErrors.tooManySubscriptions(this.opts.maxSubscriptionsPerConnection);
         }
         const id = newSubscriptionId();
         this.subs.set(id, { spec, waiting: [] });

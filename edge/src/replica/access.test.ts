@@ -121,21 +121,25 @@ describe("LocalReplicaAccess", () => {
     await chain(2, 0);
     expect(await access.read("eth_getBlockByNumber", ["latest"])).toEqual({
       kind: "error",
-      error: { code: -32602, message: "missing value for required argument 1" },
+      error: { code: -32602, message: "missing value for required argument 1", data: { code: "INVALID_PARAMS" } },
     });
     expect(await access.read("eth_getBalance", ["0x12", "latest"])).toEqual({
       kind: "error",
-      error: { code: -32602, message: "invalid argument 0: 20-byte hex address expected" },
+      error: {
+        code: -32602,
+        message: "invalid argument 0: 20-byte hex address expected",
+        data: { code: "INVALID_PARAMS" },
+      },
     });
     expect(await access.read("eth_getBalance", "nope")).toMatchObject({ kind: "error", error: { code: -32602 } });
     const narrow = new LocalReplicaAccess({ replica, reads: createReplicaReads({ maxLogsBlockRange: 2 }, { store }) });
     expect(await narrow.read("eth_getLogs", [{ fromBlock: "0x0", toBlock: "0x200" }])).toEqual({
       kind: "error",
-      error: { code: -32005, message: "block range exceeds 2 blocks" },
+      error: { code: -32005, message: "block range exceeds 2 blocks", data: { code: "LOG_RANGE_TOO_LARGE" } },
     });
     expect(await access.read("eth_getBalance", [A, "0x9"])).toEqual({
       kind: "error",
-      error: { code: -32000, message: "header not found" },
+      error: { code: -32000, message: "header not found", data: { code: "HEADER_NOT_FOUND" } },
     });
     expect(await access.read("eth_getBlockByHash", [blockHash("e", 1), false])).toEqual({ kind: "forward" });
     expect(await access.read("eth_getTransactionCount", [A, "pending"])).toEqual({ kind: "forward" });

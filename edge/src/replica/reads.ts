@@ -5,10 +5,19 @@
 // the pipeline can cache finalized answers forever and the others under the pin's hash.
 import { type ChainParams, nextBaseFee } from "@rustchain/shared/genesis";
 import type { Hex } from "@rustchain/shared/hex";
-import { effectiveTip, rewardPercentiles } from "@rustchain/shared/rpc/fees";
+import {
+  type FeeHistoryBlock,
+  feeHistory,
+  isFixedId,
+  isFixedTag,
+  LogMatcher,
+  logRange,
+  type TipNumbers,
+  tagNumber,
+} from "@rustchain/shared/rpc/chainQueries";
 import { isRpcMethod, parseParams, type RpcMethodName, type RpcParams } from "@rustchain/shared/rpc/methods";
 import type { BlockId, BlockTag, FilterRequest } from "@rustchain/shared/rpc/params";
-import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
+import { rpcErrors } from "@rustchain/shared/rpcErrors";
 import type { Upstream } from "../app/contract.ts";
 import {
   type BlockRecord,
@@ -144,7 +153,7 @@ export const EMPTY_CODE_HASH: Hex = "0xaf1349b9f5f9a1a6a0404dea36dcc9499bcb25c9a
 const ZERO_WORD: Hex = `0x${"0".repeat(64)}`;
 const LOG_FETCH_CHUNK = 1000;
 
-const headerNotFound = () => new RpcError(RpcCode.INVALID_INPUT, "header not found");
+const headerNotFound = rpcErrors.headerNotFound;
 const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const hex = (b: Uint8Array): Hex => `0x${toHex(b)}`;
@@ -172,8 +181,13 @@ export interface PinnedAnswer {
   immutable: boolean;
 }
 
-const isFixedTag = (tag: BlockTag) => typeof tag === "bigint" || tag === "earliest";
-const isFixedId = (id: BlockId | undefined) => id !== undefined && ("hash" in id || isFixedTag(id.tag));
+/** The replica's tips by number; a safe or finalized block announced ahead of the held head is left to the core. */
+function tipNumbers(meta: ReplicaMeta): TipNumbers {
+  const head = meta.head as NumberedRef;
+  const held = (ref: NumberedRef | null | undefined) =>
+    ref && ref.number <= head.number ? BigInt(ref.number) : undefined;
+  return { head: BigInt(head.number), safe: held(meta.safe), finalized: held(meta.finalized) };
+}
 const refOf = (block: { number: Hex; hash: Hex }): NumberedRef => ({
   number: Number(BigInt(block.number)),
   hash: block.hash,
@@ -375,28 +389,12 @@ export class ReplicaReads {
   /** A tag or number to the canonical block the replica holds for it; "beyond" = above the canonical head. */
   private async resolveTag(meta: ReplicaMeta, tag: BlockTag): Promise<Resolved> {
     const head = meta.head as NumberedRef;
-    let n: number;
-    let expectHash: Hex | undefined;
-    switch (tag) {
-      case "latest":
-      case "pending":
-        return head;
-      case "earliest":
-        n = 0;
-        break;
-      case "safe":
-      case "finalized": {
-        const ref = meta[tag];
-        // Not known yet, or announced ahead of the blocks the replica holds: the core knows better.
-        if (!ref || ref.number > head.number) return FORWARD;
-        n = ref.number;
-        expectHash = ref.hash;
-        break;
-      }
-      default:
-        if (tag > BigInt(head.number)) return "beyond";
-        n = Number(tag);
-    }
+    if (tag === "latest" || tag === "pending") return head;
+    if (typeof tag === "bigint" && tag > BigInt(head.number)) return "beyond";
+    const number = tagNumber(tag, tipNumbers(meta));
+    if (number === undefined) return FORWARD;
+    const n = Number(number);
+    const expectHash = tag === "safe" || tag === "finalized" ? meta[tag]?.hash : undefined;
     if (meta.base === null || n < meta.base) return FORWARD;
     const hash = (await this.modules.store.get(replicaKeys.canonical(n))) as Hex | undefined;
     // A safe block left the chain in a reorg: until a newer one arrives, let the core resolve the tag.
@@ -453,18 +451,8 @@ export class ReplicaReads {
   // ---- logs ----
 
   private async getLogs(f: FilterRequest, meta: ReplicaMeta): Promise<Answer | Forward> {
-    const addresses = new Set<string>(f.addresses.map(hex));
-    const topics = f.topics.map((alts) => (alts ? new Set<string>(alts.map(hex)) : null));
-    const matches = (log: LogJson) => {
-      if (addresses.size && !addresses.has(log.address)) return false;
-      for (let i = 0; i < topics.length; i++) {
-        const want = topics[i];
-        if (!want) continue;
-        const got = log.topics[i];
-        if (got === undefined || !want.has(got)) return false;
-      }
-      return true;
-    };
+    const matcher = new LogMatcher(f);
+    const matches = (log: LogJson) => matcher.matches(log.address, log.topics);
     const { store } = this.modules;
     if (f.blockHash) {
       const hash = hex(f.blockHash);
@@ -474,35 +462,11 @@ export class ReplicaReads {
       return { result: logs.filter(matches), pin: refOf(rec.block), fixed: true };
     }
     const headRef = meta.head as NumberedRef;
-    const head = BigInt(headRef.number);
-    const tagNumber = (tag: BlockTag): bigint | Forward => {
-      switch (tag) {
-        case "latest":
-        case "pending":
-          return head;
-        case "earliest":
-          return 0n;
-        case "safe":
-        case "finalized":
-          return meta[tag] ? BigInt((meta[tag] as NumberedRef).number) : FORWARD;
-        default:
-          return tag;
-      }
-    };
-    const from = tagNumber(f.fromBlock ?? "latest");
-    let to = tagNumber(f.toBlock ?? "latest");
-    if (from === FORWARD || to === FORWARD) return FORWARD;
-    // A range is fixed when both ends are absolute and the upper one is not cut at the moving head.
-    const fixed = isFixedTag(f.fromBlock ?? "latest") && isFixedTag(f.toBlock ?? "latest") && to <= head;
-    if (to > head) to = head;
-    // Same range rules and messages as the core.
-    if (from > to) {
-      if (f.fromBlock !== undefined && from > head) return { result: [], pin: headRef };
-      throw new RpcError(RpcCode.INVALID_PARAMS, "invalid block range params");
-    }
-    if (to - from + 1n > BigInt(this.opts.maxLogsBlockRange)) {
-      throw new RpcError(RpcCode.LIMIT_EXCEEDED, `block range exceeds ${this.opts.maxLogsBlockRange} blocks`);
-    }
+    // The core's range rules and errors (shared/src/rpc/chainQueries.ts); an unknown tip is the core's to resolve.
+    const range = logRange(f, tipNumbers(meta), BigInt(this.opts.maxLogsBlockRange));
+    if (range === undefined) return FORWARD;
+    if (range.kind === "empty") return { result: [], pin: headRef };
+    const { from, to, fixed } = range;
     if (meta.base === null || from < BigInt(meta.base)) return FORWARD;
     const out: unknown[] = [];
     let pin: NumberedRef = headRef;
@@ -522,9 +486,7 @@ export class ReplicaReads {
         for (const log of (logs.get(k) as LogJson[] | undefined) ?? []) {
           if (!matches(log)) continue;
           out.push(log);
-          if (out.length > this.opts.maxLogsResults) {
-            throw new RpcError(RpcCode.LIMIT_EXCEEDED, `query returned more than ${this.opts.maxLogsResults} results`);
-          }
+          if (out.length > this.opts.maxLogsResults) throw rpcErrors.tooManyLogs(this.opts.maxLogsResults);
         }
       }
     }
@@ -559,82 +521,65 @@ export class ReplicaReads {
 
   /** eth_feeHistory exactly as the core answers it, or FORWARD when a block of the range is not held. */
   private async feeHistory(
-    requested: bigint,
+    count: bigint,
     newest: BlockTag,
     percentiles: number[] | undefined,
     meta: ReplicaMeta,
   ): Promise<Answer | Forward> {
     const fees = this.opts.fees;
     if (!fees) return FORWARD;
-    if (requested === 0n) {
-      const empty = { oldestBlock: "0x0", baseFeePerGas: [], gasUsedRatio: [] };
-      return { result: percentiles ? { ...empty, reward: [] } : empty };
-    }
-    const count = requested > fees.maxFeeHistoryBlocks ? fees.maxFeeHistoryBlocks : requested;
     // A newest block above the replica's head may exist at the core (or be "header not found" there): ask it.
-    const last = await this.resolveTag(meta, newest);
+    const last = count === 0n ? undefined : await this.resolveTag(meta, newest);
     if (last === FORWARD || last === "beyond") return FORWARD;
-    const lastN = BigInt(last.number);
-    const first = lastN + 1n >= count ? Number(lastN + 1n - count) : 0;
-    if (meta.base === null || first < meta.base) return FORWARD;
-    const numbers = range(first, last.number);
+    const opts = { params: fees.params, maxBlocks: fees.maxFeeHistoryBlocks };
+    const result = await feeHistory(count, BigInt(last?.number ?? 0), percentiles, opts, (first, to, withTxs) =>
+      this.feeBlocks(Number(first), Number(to), withTxs, meta),
+    );
+    if (!result) return FORWARD;
+    return last ? { result, pin: last, fixed: isFixedTag(newest) } : { result };
+  }
+
+  /** The blocks first..last as eth_feeHistory reads them, or FORWARD-worthy undefined when one is not held. */
+  private async feeBlocks(
+    first: number,
+    last: number,
+    withTxs: boolean,
+    meta: ReplicaMeta,
+  ): Promise<FeeHistoryBlock[] | undefined> {
+    if (meta.base === null || first < meta.base) return undefined;
+    const numbers = range(first, last);
     const hashes = await this.modules.store.getMany(numbers.map(replicaKeys.canonical));
     const blockKeys: string[] = [];
     for (const n of numbers) {
       const hash = hashes.get(replicaKeys.canonical(n)) as string | undefined;
-      if (!hash) return FORWARD;
+      if (!hash) return undefined;
       blockKeys.push(replicaKeys.block(hash));
     }
     const records = await this.modules.store.getMany(blockKeys);
-    const baseFees: string[] = [];
-    const ratios: number[] = [];
-    const rewards: string[][] = [];
-    let lastHeader: ReturnType<typeof feeHeader> | undefined;
+    const out: FeeHistoryBlock[] = [];
     for (const k of blockKeys) {
       const rec = records.get(k) as BlockRecord | undefined;
-      if (!rec) return FORWARD;
-      const header = feeHeader(rec.block as unknown as HeaderFees);
-      lastHeader = header;
-      baseFees.push(toQuantity(header.baseFeePerGas));
-      ratios.push(header.gasLimit === 0n ? 0 : Number(header.gasUsed) / Number(header.gasLimit));
-      if (percentiles) {
-        if (!percentiles.length) rewards.push([]);
-        else {
-          const txs = await this.txRecords(rec.block.transactions);
-          if (!txs) return FORWARD;
-          rewards.push(blockRewards(header, txs, percentiles));
-        }
+      if (!rec) return undefined;
+      const block: FeeHistoryBlock = feeHeader(rec.block as unknown as HeaderFees);
+      if (withTxs) {
+        const txs = await this.txRecords(rec.block.transactions);
+        if (!txs) return undefined;
+        // Legacy and access-list transactions carry one price: the core decodes it as both the cap and the tip.
+        block.txs = txs.map((t) => ({
+          maxFeePerGas: BigInt((t.tx.maxFeePerGas ?? t.tx.gasPrice) as Hex),
+          maxPriorityFeePerGas: BigInt((t.tx.maxPriorityFeePerGas ?? t.tx.gasPrice) as Hex),
+          gasUsed: BigInt(t.receipt.gasUsed as Hex),
+        }));
       }
+      out.push(block);
     }
-    if (lastHeader) baseFees.push(toQuantity(nextBaseFee(fees.params as ChainParams, lastHeader)));
-    const out: Record<string, unknown> = {
-      oldestBlock: toQuantity(first),
-      baseFeePerGas: baseFees,
-      gasUsedRatio: ratios,
-    };
-    if (percentiles) out.reward = rewards;
-    return { result: out, pin: last, fixed: isFixedTag(newest) };
+    return out;
   }
 }
 
 /** The block holding a stored transaction. */
 function txBlock(rec: TxRecord): NumberedRef {
   return { number: Number(BigInt(rec.tx.blockNumber as Hex)), hash: rec.tx.blockHash };
-}
-
-/** Effective tips at gas-weighted percentiles, as the core's eth_feeHistory computes them. */
-function blockRewards(header: ReturnType<typeof feeHeader>, txs: TxRecord[], percentiles: number[]): string[] {
-  const base = header.baseFeePerGas;
-  const items = txs.map((t) => ({
-    // Legacy and access-list transactions carry one price: the core decodes it as both the cap and the tip.
-    tip: effectiveTip(
-      BigInt((t.tx.maxFeePerGas ?? t.tx.gasPrice) as Hex),
-      BigInt((t.tx.maxPriorityFeePerGas ?? t.tx.gasPrice) as Hex),
-      base,
-    ),
-    gasUsed: BigInt(t.receipt.gasUsed as Hex),
-  }));
-  return rewardPercentiles(items, BigInt(header.gasUsed), percentiles);
 }
 
 function range(from: number, to: number): number[] {

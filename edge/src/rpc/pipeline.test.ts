@@ -46,7 +46,11 @@ describe("envelope errors (the core's codes and statuses)", () => {
     const { send, upstream } = setup();
     const r = await send("{not json");
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
+    expect(r.json).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32700, message: "parse error", data: { code: "PARSE_ERROR" } },
+    });
     expect(upstream.calls).toHaveLength(0);
   });
 
@@ -62,14 +66,18 @@ describe("envelope errors (the core's codes and statuses)", () => {
   it("an empty batch is -32600 and a batch over maxBatch is -32005, as one error object", async () => {
     const { send, upstream } = setup({ config: testConfig({ maxBatch: 3 }) });
     const empty = await send([]);
-    expect(empty.json).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "empty batch" } });
+    expect(empty.json).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32600, message: "empty batch", data: { code: "EMPTY_BATCH" } },
+    });
     const big = Array.from({ length: 4 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "eth_call", params: [{}] }));
     const r = await send(big);
     expect(r.status).toBe(200);
     expect(r.json).toEqual({
       jsonrpc: "2.0",
       id: null,
-      error: { code: -32005, message: "batch of 4 exceeds limit 3" },
+      error: { code: -32005, message: "batch of 4 exceeds limit 3", data: { code: "BATCH_TOO_LARGE", limit: 3 } },
     });
     expect(upstream.calls).toHaveLength(0);
     const ok = await send(big.slice(0, 3));
@@ -80,7 +88,11 @@ describe("envelope errors (the core's codes and statuses)", () => {
     const { send, upstream } = setup({ config: testConfig({ maxBodyBytes: 100 }) });
     const r = await send({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ data: `0x${"ab".repeat(100)}` }] });
     expect(r.status).toBe(413);
-    expect(r.json.error).toEqual({ code: -32005, message: "request body exceeds 100 bytes" });
+    expect(r.json.error).toEqual({
+      code: -32005,
+      message: "request body exceeds 100 bytes",
+      data: { code: "BODY_TOO_LARGE", limit: 100 },
+    });
     expect(upstream.calls).toHaveLength(0);
     // Multi-byte characters count as bytes, not UTF-16 units.
     const r2 = await send(`{"jsonrpc":"2.0","id":1,"method":"${"é".repeat(45)}"}`);
@@ -97,10 +109,18 @@ describe("envelope errors (the core's codes and statuses)", () => {
       { jsonrpc: "2.0", id: 9, method: "eth_chainId" },
     ]);
     expect(r.json).toEqual([
-      { jsonrpc: "2.0", id: 7, error: { code: -32600, message: "invalid request" } },
-      { jsonrpc: "2.0", id: 8, error: { code: -32600, message: "invalid request" } },
-      { jsonrpc: "2.0", id: null, error: { code: -32600, message: "invalid request" } },
-      { jsonrpc: "2.0", id: null, error: { code: -32600, message: "invalid request" } },
+      { jsonrpc: "2.0", id: 7, error: { code: -32600, message: "invalid request", data: { code: "INVALID_REQUEST" } } },
+      { jsonrpc: "2.0", id: 8, error: { code: -32600, message: "invalid request", data: { code: "INVALID_REQUEST" } } },
+      {
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32600, message: "invalid request", data: { code: "INVALID_REQUEST" } },
+      },
+      {
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32600, message: "invalid request", data: { code: "INVALID_REQUEST" } },
+      },
       { jsonrpc: "2.0", id: 9, result: "0x7" },
     ]);
   });
@@ -143,6 +163,7 @@ describe("method allow-list and params", () => {
       expect(r.json.error, method).toEqual({
         code: -32601,
         message: `the method ${method} does not exist/is not available`,
+        data: { code: "METHOD_NOT_FOUND" },
       });
     }
     expect(upstream.calls).toHaveLength(0);
@@ -155,6 +176,7 @@ describe("method allow-list and params", () => {
     expect((await call("eth_call", ["nope"])).error).toEqual({
       code: -32602,
       message: "invalid argument 0: transaction call object expected",
+      data: { code: "INVALID_PARAMS" },
     });
     expect((await call("eth_sendRawTransaction", ["0xzz"])).error.code).toBe(-32602);
     expect((await call("eth_getBlockByNumber", ["latest"])).error.code).toBe(-32602);
@@ -177,6 +199,7 @@ describe("method allow-list and params", () => {
     expect((await call("eth_subscribe", ["newHeads"])).error).toEqual({
       code: -32004,
       message: "notifications not supported",
+      data: { code: "NOTIFICATIONS_NOT_SUPPORTED" },
     });
     const seen: unknown[] = [];
     const ws: RpcRequestContext = {
@@ -256,7 +279,7 @@ describe("routing between replica and core", () => {
     expect(r.json).toEqual({
       jsonrpc: "2.0",
       id: 5,
-      error: { code: -32002, message: "core unavailable, retry later" },
+      error: { code: -32002, message: "core unavailable, retry later", data: { code: "CORE_UNAVAILABLE" } },
     });
     const snap = metrics.snapshot() as { upstream: Record<string, { count: number; errors: number }> };
     expect(snap.upstream.eth_call).toMatchObject({ count: 1, errors: 1 });
@@ -469,8 +492,12 @@ describe("rate limiting", () => {
     expect((await send(two)).status).toBe(200);
     const r = await send(two);
     expect(r.status).toBe(429);
-    expect(r.headers).toEqual({ "retry-after": "1" });
-    expect(r.json).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32005, message: "rate limit exceeded" } });
+    expect(r.headers).toEqual({ "content-type": "application/json", "retry-after": "1" });
+    expect(r.json).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32005, message: "rate limit exceeded", data: { code: "RATE_LIMITED" } },
+    });
     expect(upstream.calls).toHaveLength(2);
     const single = await send({ jsonrpc: "2.0", id: 44, method: "eth_chainId" });
     expect(single.status).toBe(200); // one token left
@@ -491,7 +518,7 @@ describe("rate limiting", () => {
       { jsonrpc: "2.0", id: 1, method: "eth_chainId" },
       { clientKey: "203.0.113.7", transport: "ws" },
     );
-    expect(ws.json.error).toEqual({ code: -32005, message: "rate limit exceeded" });
+    expect(ws.json.error).toEqual({ code: -32005, message: "rate limit exceeded", data: { code: "RATE_LIMITED" } });
     tick(3000);
     expect((await send(batch)).status).toBe(200);
   });
@@ -563,7 +590,7 @@ describe("eth_sendRawTransaction", () => {
   it('is idempotent: the core\'s "already known" answers the transaction hash', async () => {
     const { call, upstream, events } = setup();
     const raw = await tx();
-    upstream.answer = () => ({ error: { code: -32000, message: "already known" } });
+    upstream.answer = () => ({ error: { code: -32000, message: "already known", data: { code: "TX_ALREADY_KNOWN" } } });
     const { keccak256 } = await import("viem");
     expect((await call("eth_sendRawTransaction", [raw])).result).toBe(keccak256(raw));
     expect(events.published).toHaveLength(0);

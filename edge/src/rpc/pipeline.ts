@@ -15,8 +15,17 @@
 // Lookups happen before the replica is asked, with the chain tips read once per body / message: a tag resolves to the
 // tip's number and hash; a lookup can only hit an entry stored for that very block.
 import type { Hex } from "@rustchain/shared/hex";
-import { isRpcMethod, parseParams, type RpcMethodName, rpcMethods } from "@rustchain/shared/rpc/methods";
-import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
+import {
+  asErrorObject,
+  errorReply,
+  handleJsonRpc,
+  type JsonRpcServer,
+  type RpcCall,
+  type RpcReply,
+  toJson,
+} from "@rustchain/shared/rpc/envelope";
+import { isRpcMethod, type RpcMethodName, rpcMethods } from "@rustchain/shared/rpc/methods";
+import { domainCodeOf, rpcErrors } from "@rustchain/shared/rpcErrors";
 import type {
   BlockRef,
   ChainTips,
@@ -57,54 +66,21 @@ export interface RpcRequestContext {
   session?: RpcSession;
 }
 
-/** `body` undefined: send nothing (the request held only notifications). */
-export interface RpcReply {
-  status: number;
-  body?: string;
-  headers?: Record<string, string>;
-}
+export type { RpcReply };
 
-type Id = string | number | null;
 type Source = "cache" | "replica" | "core" | "edge";
-/** A call's answer: `result` is already serialised JSON. */
-type Answer = { result: string } | { error: JsonRpcErrorObject };
+/** A call's answer: `json` is the result already serialised (a cache hit, a forwarded answer). */
+type Answer = { json: string } | { error: JsonRpcErrorObject };
 
 /** Reads the replica may answer (its own list minus eth_blockNumber, which the pipeline answers from the tips). */
 const REPLICA_METHODS: ReadonlySet<string> = new Set<string>(
   ReplicaReads.methods.filter((m) => m !== "eth_blockNumber"),
 );
 
-export const CORE_UNAVAILABLE: JsonRpcErrorObject = {
-  code: RpcCode.RESOURCE_UNAVAILABLE,
-  message: "core unavailable, retry later",
-};
-const RATE_LIMITED: JsonRpcErrorObject = { code: RpcCode.LIMIT_EXCEEDED, message: "rate limit exceeded" };
-const INTERNAL: JsonRpcErrorObject = { code: RpcCode.INTERNAL_ERROR, message: "internal error" };
+export const CORE_UNAVAILABLE: JsonRpcErrorObject = rpcErrors.coreUnavailable().toJSON();
+const INTERNAL: JsonRpcErrorObject = rpcErrors.internal().toJSON();
 
-const jsonReplacer = (_k: string, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v);
-const stringify = (v: unknown): string => JSON.stringify(v === undefined ? null : v, jsonReplacer);
 const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
-
-const envelope = (id: Id, answer: Answer): string =>
-  "result" in answer
-    ? `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${answer.result}}`
-    : `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${stringify(answer.error)}}`;
-
-const errorOf = (code: number, message: string): Answer => ({ error: { code, message } });
-
-/** A thrown RpcError, or a plain JSON-RPC error object (what crosses a Durable Object boundary), as an error object. */
-function asErrorObject(e: unknown): JsonRpcErrorObject {
-  if (e instanceof RpcError) return e.toJSON();
-  if (e && typeof e === "object") {
-    const o = e as Record<string, unknown>;
-    if (typeof o.code === "number" && typeof o.message === "string" && !(e instanceof Error)) {
-      const out: JsonRpcErrorObject = { code: o.code, message: o.message };
-      if (o.data !== undefined) out.data = o.data;
-      return out;
-    }
-  }
-  return INTERNAL;
-}
 
 /** A cache is an optimisation: its failure (even a synchronous throw) is a miss, never a failed call. */
 async function safely<T>(op: () => Promise<T>): Promise<T | undefined> {
@@ -115,17 +91,17 @@ async function safely<T>(op: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-function utf8Length(text: string, limit: number): number {
-  // Every UTF-16 unit is at most 3 UTF-8 bytes: skip the encoding when the text cannot be over the limit.
-  if (text.length * 3 <= limit) return text.length;
-  return new TextEncoder().encode(text).length;
-}
-
-/** Everything one HTTP body / WebSocket message shares: the tips, read at most once. */
+/** Everything one HTTP body / WebSocket message shares: the tips, read at most once, and where answers came from. */
 class BodyState {
   private tipsPromise: Promise<ChainTips | undefined> | undefined;
   readonly sources = new Set<Source>();
-  constructor(private readonly load: () => Promise<ChainTips | undefined>) {}
+  readonly methods: string[] = [];
+  /** Each dispatched call's source, for its metrics. */
+  readonly callSources = new Map<RpcCall, Source>();
+  constructor(
+    readonly request: RpcRequestContext,
+    private readonly load: () => Promise<ChainTips | undefined>,
+  ) {}
   tips(): Promise<ChainTips | undefined> {
     this.tipsPromise ??= this.load();
     return this.tipsPromise;
@@ -135,8 +111,38 @@ class BodyState {
 export class RpcPipeline {
   /** The highest head this pipeline has served: eth_blockNumber never goes backwards. */
   private seenHead = -1;
+  /** The edge's side of the shared JSON-RPC envelope (shared/src/rpc/envelope.ts). */
+  private readonly server: JsonRpcServer<BodyState>;
 
-  constructor(private readonly deps: RpcPipelineDeps) {}
+  constructor(private readonly deps: RpcPipelineDeps) {
+    const { config, limiter, metrics } = deps;
+    this.server = {
+      maxBodyBytes: config.maxBodyBytes,
+      maxBatch: config.maxBatch,
+      methods: rpcMethods,
+      admit: async (cost, id, state) => {
+        // A failing limiter (its Durable Object unreachable) lets the request through: the edge keeps serving.
+        const decision = (await safely(() => limiter.take(state.request.clientKey, cost))) ?? { allowed: true };
+        if (decision.allowed) return undefined;
+        metrics?.rateLimited();
+        const reply = errorReply(429, rpcErrors.rateLimited().toJSON(), id);
+        return { ...reply, headers: { ...reply.headers, "retry-after": String(decision.retryAfterSeconds) } };
+      },
+      dispatch: async (call, state) => {
+        state.methods.push(call.method);
+        const { answer, source } = await this.dispatch(call.method as RpcMethodName, call.raw, state);
+        state.callSources.set(call, source);
+        return answer;
+      },
+      observe: (call, answer, _ms, state) => {
+        const label = isRpcMethod(call.method) ? call.method : "unknown";
+        const source = state.callSources.get(call);
+        if (source === undefined) state.methods.push(label);
+        state.sources.add(source ?? "edge");
+        metrics?.call(label, source ?? "edge", !("error" in answer));
+      },
+    };
+  }
 
   /** The head eth_blockNumber answers now (-1 before any). */
   get servedHead(): number {
@@ -145,15 +151,11 @@ export class RpcPipeline {
 
   async handle(text: string, ctx: RpcRequestContext): Promise<RpcReply> {
     const started = performance.now();
-    const methods: string[] = [];
-    const state = new BodyState(() => this.loadTips());
-    let reply: RpcReply;
-    try {
-      reply = await this.handleBody(text, ctx, state, methods);
-    } catch {
-      // Nothing a caller sends may throw out of the pipeline.
-      reply = { status: 500, body: envelope(null, { error: INTERNAL }) };
-    }
+    const state = new BodyState(ctx, () => this.loadTips());
+    const reply = await handleJsonRpc(this.server, text, state);
+    // Refused before any call was looked at (size, rate limit, parse, envelope): answered by the edge itself.
+    if (state.sources.size === 0) state.sources.add("edge");
+    const methods = state.methods;
     this.deps.log?.({
       msg: "rpc",
       transport: ctx.transport,
@@ -166,125 +168,28 @@ export class RpcPipeline {
     return reply;
   }
 
-  private async handleBody(
-    text: string,
-    ctx: RpcRequestContext,
-    state: BodyState,
-    methods: string[],
-  ): Promise<RpcReply> {
-    const { config, limiter, metrics } = this.deps;
-    if (utf8Length(text, config.maxBodyBytes) > config.maxBodyBytes) {
-      state.sources.add("edge");
-      const message = `request body exceeds ${config.maxBodyBytes} bytes`;
-      return { status: 413, body: envelope(null, errorOf(RpcCode.LIMIT_EXCEEDED, message)) };
-    }
-    let parsed: unknown;
-    let parseFailed = false;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parseFailed = true;
-    }
-    // One token per call; an envelope that is refused as a whole costs one.
-    const isBatch = Array.isArray(parsed);
-    const cost = isBatch ? Math.min(Math.max(1, (parsed as unknown[]).length), config.maxBatch) : 1;
-    // A failing limiter (its Durable Object unreachable) lets the request through: the edge keeps serving.
-    const decision = (await safely(() => limiter.take(ctx.clientKey, cost))) ?? { allowed: true };
-    if (!decision.allowed) {
-      metrics?.rateLimited();
-      state.sources.add("edge");
-      const single = !isBatch && parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>).id : null;
-      const id: Id = typeof single === "string" || typeof single === "number" ? single : null;
-      return {
-        status: 429,
-        body: envelope(id, { error: RATE_LIMITED }),
-        headers: { "retry-after": String(decision.retryAfterSeconds) },
-      };
-    }
-    if (parseFailed) {
-      state.sources.add("edge");
-      return { status: 200, body: envelope(null, errorOf(RpcCode.PARSE_ERROR, "parse error")) };
-    }
-    if (isBatch) {
-      const calls = parsed as unknown[];
-      if (calls.length === 0) {
-        state.sources.add("edge");
-        return { status: 200, body: envelope(null, errorOf(RpcCode.INVALID_REQUEST, "empty batch")) };
-      }
-      if (calls.length > config.maxBatch) {
-        state.sources.add("edge");
-        const message = `batch of ${calls.length} exceeds limit ${config.maxBatch}`;
-        return { status: 200, body: envelope(null, errorOf(RpcCode.LIMIT_EXCEEDED, message)) };
-      }
-      const out = await Promise.all(calls.map((c) => this.handleOne(c, ctx, state, methods)));
-      const parts = out.filter((p): p is string => p !== undefined);
-      return { status: 200, body: parts.length ? `[${parts.join(",")}]` : undefined };
-    }
-    return { status: 200, body: await this.handleOne(parsed, ctx, state, methods) };
-  }
-
-  /** One call: its response text, or undefined for a notification. */
-  private async handleOne(
-    req: unknown,
-    ctx: RpcRequestContext,
-    state: BodyState,
-    methods: string[],
-  ): Promise<string | undefined> {
-    if (!req || typeof req !== "object" || Array.isArray(req)) {
-      state.sources.add("edge");
-      return envelope(null, errorOf(RpcCode.INVALID_REQUEST, "invalid request"));
-    }
-    const r = req as Record<string, unknown>;
-    const hasId = "id" in r;
-    const id = r.id;
-    const validId = id === null || typeof id === "string" || typeof id === "number";
-    if (r.jsonrpc !== "2.0" || typeof r.method !== "string" || (hasId && !validId)) {
-      state.sources.add("edge");
-      return envelope(validId ? (id as Id) : null, errorOf(RpcCode.INVALID_REQUEST, "invalid request"));
-    }
-    const method = r.method;
-    const label = isRpcMethod(method) ? method : "unknown";
-    methods.push(label);
-    let answer: Answer;
-    let source: Source = "edge";
-    try {
-      if (!isRpcMethod(method)) {
-        answer = errorOf(RpcCode.METHOD_NOT_FOUND, `the method ${method.slice(0, 64)} does not exist/is not available`);
-      } else {
-        parseParams(method, r.params);
-        const params = r.params === undefined || r.params === null ? [] : (r.params as unknown[]);
-        ({ answer, source } = await this.dispatch(method, params, ctx, state));
-      }
-    } catch (e) {
-      answer = { error: asErrorObject(e) };
-    }
-    state.sources.add(source);
-    this.deps.metrics?.call(label, source, "result" in answer);
-    return hasId ? envelope((id ?? null) as Id, answer) : undefined;
-  }
-
   private async dispatch(
     method: RpcMethodName,
     params: unknown[],
-    ctx: RpcRequestContext,
     state: BodyState,
   ): Promise<{ answer: Answer; source: Source }> {
     const { config } = this.deps;
+    const ctx = state.request;
     const edge = (answer: Answer) => ({ answer, source: "edge" as const });
     switch (method) {
       case "eth_chainId":
-        return edge({ result: stringify(toQuantity(config.chainId)) });
+        return edge({ json: toJson(toQuantity(config.chainId)) });
       case "net_version":
-        return edge({ result: stringify(config.chainId.toString()) });
+        return edge({ json: toJson(config.chainId.toString()) });
       case "web3_clientVersion":
-        return edge({ result: stringify(config.clientVersion) });
+        return edge({ json: toJson(config.clientVersion) });
       case "eth_subscribe":
       case "eth_unsubscribe": {
-        if (!ctx.session) return edge(errorOf(RpcCode.METHOD_NOT_SUPPORTED, "notifications not supported"));
+        if (!ctx.session) return edge({ error: rpcErrors.notificationsNotSupported().toJSON() });
         try {
           const out =
             method === "eth_subscribe" ? await ctx.session.subscribe(params) : await ctx.session.unsubscribe(params[0]);
-          return edge({ result: stringify(out) });
+          return edge({ json: toJson(out) });
         } catch (e) {
           return edge({ error: asErrorObject(e) });
         }
@@ -314,12 +219,12 @@ export class RpcPipeline {
 
   private async blockNumber(state: BodyState): Promise<{ answer: Answer; source: Source }> {
     const tips = await state.tips();
-    if (tips?.head) return { answer: { result: stringify(toQuantity(this.seenHead)) }, source: "replica" };
+    if (tips?.head) return { answer: { json: toJson(toQuantity(this.seenHead)) }, source: "replica" };
     const answer = await this.forward("eth_blockNumber", []);
-    if ("result" in answer) {
-      const n = Number.parseInt(JSON.parse(answer.result) as string, 16);
+    if ("json" in answer) {
+      const n = Number.parseInt(JSON.parse(answer.json) as string, 16);
       if (Number.isSafeInteger(n) && n > this.seenHead) this.seenHead = n;
-      if (this.seenHead >= 0) return { answer: { result: stringify(toQuantity(this.seenHead)) }, source: "core" };
+      if (this.seenHead >= 0) return { answer: { json: toJson(toQuantity(this.seenHead)) }, source: "core" };
     }
     return { answer, source: "core" };
   }
@@ -335,7 +240,7 @@ export class RpcPipeline {
     if (shape && tips) {
       for (const key of lookupKeys(method, shape, tips)) {
         const hit = await safely(() => cache.get(key));
-        if (hit !== undefined) return { answer: { result: hit }, source: "cache" };
+        if (hit !== undefined) return { answer: { json: hit }, source: "cache" };
       }
     }
     let outcome: Awaited<ReturnType<ReplicaAccess["read"]>>;
@@ -346,12 +251,12 @@ export class RpcPipeline {
     }
     if (outcome.kind === "error") return { answer: { error: outcome.error }, source: "replica" };
     if (outcome.kind === "forward") return { answer: await this.forward(method, params), source: "core" };
-    const json = stringify(outcome.result);
+    const json = toJson(outcome.result);
     if (shape && outcome.result !== null && outcome.result !== undefined) {
       const key = storeKey(method, shape, outcome.pin, outcome.immutable);
       if (key !== undefined) await safely(() => cache.put(key, json, outcome.immutable));
     }
-    return { answer: { result: json }, source: "replica" };
+    return { answer: { json }, source: "replica" };
   }
 
   private async forward(method: string, params: unknown[]): Promise<Answer> {
@@ -359,7 +264,7 @@ export class RpcPipeline {
     try {
       const out = await this.deps.upstream.call(method, params);
       this.deps.metrics?.upstream(method, performance.now() - started, true);
-      return "error" in out ? { error: out.error } : { result: stringify(out.result) };
+      return "error" in out ? { error: out.error } : { json: toJson(out.result) };
     } catch (e) {
       this.deps.metrics?.upstream(method, performance.now() - started, false);
       if ((e as Error | undefined)?.name === "UpstreamUnavailableError") return { error: CORE_UNAVAILABLE };
@@ -374,8 +279,8 @@ export class RpcPipeline {
     const answer = await this.forward("eth_sendRawTransaction", [raw]);
     // Idempotent: the same transaction sent again (a retry after a lost answer) is the core's "already known".
     if ("error" in answer) {
-      if (answer.error.code === RpcCode.INVALID_INPUT && answer.error.message === "already known")
-        return { answer: { result: stringify(check.hash) }, source: "core" };
+      if (domainCodeOf(answer.error) === "TX_ALREADY_KNOWN")
+        return { answer: { json: toJson(check.hash) }, source: "core" };
       return { answer, source: "core" };
     }
     if (events) await safely(() => events.publish({ kind: "pendingTransaction", hash: check.hash }));

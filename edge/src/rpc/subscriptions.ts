@@ -1,27 +1,19 @@
 // eth_subscribe at the edge: parsing the subscription request and turning SubscriptionEvents into the notifications
 // the core would send (validator/src/rpc/rpcServer.ts, ethApi.ts). Host-agnostic and plain JSON, so a Durable Object
 // can keep a socket's subscriptions in its hibernation attachment and the Node host in memory.
-import type { Hex } from "@rustchain/shared/hex";
+import { bytesToHex } from "@rustchain/shared/hex";
+import { type LogFilterJson, LogMatcher, logFilterJson } from "@rustchain/shared/rpc/chainQueries";
 import { parseParams } from "@rustchain/shared/rpc/methods";
 import { filterRequest } from "@rustchain/shared/rpc/params";
-import { RpcCode, RpcError } from "@rustchain/shared/rpcErrors";
 import type { SubscriptionEvent } from "../app/contract.ts";
 
 /** Subscriptions one WebSocket may hold, on both hosts. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 
-/** The refusal of one subscription too many: the same code and message on both hosts. */
-export function tooManySubscriptions(limit: number): RpcError {
-  return new RpcError(RpcCode.LIMIT_EXCEEDED, `too many subscriptions (limit ${limit})`);
-}
-
-/** Addresses and topics are lowercase hex; `topics[i]` null (or absent) matches anything. */
 export type SubscriptionSpec =
   | { kind: "newHeads" }
   | { kind: "newPendingTransactions" }
-  | { kind: "logs"; filter: { address?: Hex[]; topics?: (Hex | Hex[] | null)[] } };
-
-const toHex = (b: Uint8Array): Hex => `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
+  | { kind: "logs"; filter: LogFilterJson };
 
 /**
  * The eth_subscribe params as the core validates them: `[kind, filter?]`; an unknown kind, a missing kind, a bad
@@ -32,33 +24,7 @@ export function parseSubscribeParams(params: unknown): SubscriptionSpec {
   if (kind !== "logs") return { kind };
   if (arg === undefined || arg === null) return { kind: "logs", filter: {} };
   // fromBlock / toBlock / blockHash are validated as the core does and, as there, ignored for a subscription.
-  const f = filterRequest(arg, 1);
-  const filter: { address?: Hex[]; topics?: (Hex | Hex[] | null)[] } = {};
-  if (f.addresses.length) filter.address = f.addresses.map(toHex);
-  if (f.topics.length) filter.topics = f.topics.map((alts) => (alts ? alts.map(toHex) : null));
-  return { kind: "logs", filter };
-}
-
-/** Whether a log (the core's log JSON) matches a logs subscription: the core's logMatches. */
-export function logMatchesSubscription(
-  filter: { address?: Hex[]; topics?: (Hex | Hex[] | null)[] },
-  log: Record<string, unknown>,
-): boolean {
-  const address = typeof log.address === "string" ? log.address.toLowerCase() : "";
-  if (filter.address?.length && !filter.address.some((a) => a.toLowerCase() === address)) return false;
-  const topics = Array.isArray(log.topics) ? (log.topics as unknown[]) : [];
-  const wanted = filter.topics ?? [];
-  for (let i = 0; i < wanted.length; i++) {
-    const want = wanted[i];
-    if (want === null || want === undefined) continue;
-    const alts = Array.isArray(want) ? want : [want];
-    if (alts.length === 0) continue;
-    const got = topics[i];
-    if (typeof got !== "string") return false;
-    const g = got.toLowerCase();
-    if (!alts.some((t) => t.toLowerCase() === g)) return false;
-  }
-  return true;
+  return { kind: "logs", filter: logFilterJson(filterRequest(arg, 1)) };
 }
 
 /** The `result`s to push to one subscription for one event, in order (one notification each). */
@@ -68,9 +34,11 @@ export function notificationsFor(spec: SubscriptionSpec, event: SubscriptionEven
       return event.kind === "block" ? [event.header] : [];
     case "newPendingTransactions":
       return event.kind === "pendingTransaction" ? [event.hash] : [];
-    case "logs":
+    case "logs": {
       if (event.kind === "pendingTransaction") return [];
-      return event.logs.filter((log) => logMatchesSubscription(spec.filter, log));
+      const matcher = new LogMatcher(spec.filter);
+      return event.logs.filter((log) => matcher.matchesJson(log));
+    }
   }
 }
 
@@ -83,5 +51,5 @@ export function subscriptionNotification(id: string, result: unknown): string {
 export function newSubscriptionId(): string {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
-  return toHex(bytes);
+  return bytesToHex(bytes);
 }

@@ -8,7 +8,9 @@
 // so both survive hibernation. Every message is a JSON-RPC body answered by this object's own RpcPipeline, so clients
 // that send all their requests over the socket (viem's webSocket transport) work; eth_subscribe / eth_unsubscribe act on
 // the socket. Events are published after the bundle committed, so a block is readable before its newHeads goes out.
+
 import { DurableObject } from "cloudflare:workers";
+import { rpcErrors } from "@rustchain/shared/rpcErrors";
 import type { ChainTips, ReadOutcome, ReplicaAccess, SubscriptionEvent, Upstream } from "../app/contract.ts";
 import { UpstreamUnavailableError } from "../app/contract.ts";
 import { handleIngest, handleReplicaHead } from "../ingest/ingest.ts";
@@ -25,7 +27,6 @@ import {
   parseSubscribeParams,
   type SubscriptionSpec,
   subscriptionNotification,
-  tooManySubscriptions,
 } from "../rpc/subscriptions.ts";
 import { HttpUpstream } from "../rpc/upstream.ts";
 import { DurableObjectReplicaStore } from "./doStore.ts";
@@ -225,7 +226,7 @@ export class ChainReplica extends DurableObject<WorkerEnv> {
         const spec = parseSubscribeParams(params);
         const table = this.subscriptions(sid);
         if (Object.keys(table).length >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          throw tooManySubscriptions(MAX_SUBSCRIPTIONS_PER_SOCKET);
+          throw rpcErrors.tooManySubscriptions(MAX_SUBSCRIPTIONS_PER_SOCKET);
         }
         const id = newSubscriptionId();
         this.saveSubscriptions(sid, { ...table, [id]: spec });

@@ -371,7 +371,11 @@ describe("edge on Workers", () => {
     expect(JSON.parse(await nextFrame())).toEqual({
       jsonrpc: "2.0",
       id: 200,
-      error: { code: -32005, message: "too many subscriptions (limit 100)" },
+      error: {
+        code: -32005,
+        message: "too many subscriptions (limit 100)",
+        data: { code: "TOO_MANY_SUBSCRIPTIONS", limit: 100 },
+      },
     });
   });
 

@@ -1,6 +1,6 @@
 // The JSON-RPC method table shared by the node and the edge: each method's parameters, validated the same way in
 // both places. Handlers live with their implementations; this table is the contract.
-import { invalidParams } from "../rpcErrors.ts";
+import { rpcErrors } from "../rpcErrors.ts";
 import type { Param } from "./params.ts";
 import * as p from "./params.ts";
 
@@ -79,12 +79,20 @@ export function isRpcMethod(name: string): name is RpcMethodName {
 
 /** Validate raw JSON-RPC params for `method`; throws -32602 on any mismatch. */
 export function parseParams<M extends RpcMethodName>(method: M, raw: unknown): RpcParams<M> {
-  const spec: MethodSpec = rpcMethods[method];
+  return parseParamsWith(rpcMethods[method], raw) as RpcParams<M>;
+}
+
+/** Validate raw JSON-RPC params against a spec (any method table's); throws -32602 on any mismatch. */
+export function parseParamsWith(spec: MethodSpec, raw: unknown): unknown[] {
   const list = raw === undefined || raw === null ? [] : raw;
-  if (!Array.isArray(list)) throw invalidParams("invalid params: expected an array");
-  if (list.length > spec.params.length) throw invalidParams(`too many arguments, want at most ${spec.params.length}`);
-  if (list.length < spec.required) throw invalidParams(`missing value for required argument ${list.length}`);
+  if (!Array.isArray(list)) throw rpcErrors.invalidParams("invalid params: expected an array");
+  if (list.length > spec.params.length)
+    throw rpcErrors.invalidParams(`too many arguments, want at most ${spec.params.length}`);
+  if (list.length < spec.required) throw rpcErrors.invalidParams(`missing value for required argument ${list.length}`);
   return spec.params.map((parse, i) =>
     list[i] === undefined || (list[i] === null && i >= spec.required) ? undefined : parse(list[i], i),
-  ) as RpcParams<M>;
+  );
 }
+
+/** A method table with its own methods (the admin API's): each method's parameter spec. */
+export const methodSpec = m;

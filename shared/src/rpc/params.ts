@@ -1,7 +1,7 @@
 // JSON-RPC parameter validators. Each returns the parsed value or throws -32602 with a message naming the argument,
 // as geth does ("invalid argument 0: ..."). Every input is bounded.
 import { decodeHexData } from "../hex.ts";
-import { invalidParams } from "../rpcErrors.ts";
+import { rpcErrors } from "../rpcErrors.ts";
 import type { AccessListItem } from "../transaction.ts";
 
 export type Param<T> = (value: unknown, index: number) => T;
@@ -9,7 +9,7 @@ export type Param<T> = (value: unknown, index: number) => T;
 const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})$/;
 
 const fail = (i: number, msg: string): never => {
-  throw invalidParams(`invalid argument ${i}: ${msg}`);
+  throw rpcErrors.invalidParams(`invalid argument ${i}: ${msg}`);
 };
 
 export const quantity: Param<bigint> = (v, i) => {
@@ -183,3 +183,11 @@ export const slot: Param<bigint> = (v, i) => {
 export const anything: Param<unknown> = (v) => v;
 export const string: Param<string> = (v, i) =>
   typeof v === "string" && v.length <= 256 ? v : fail(i, "string expected");
+
+/** A list of at most `max` strings of at most 256 characters each. */
+export const stringList =
+  (max: number): Param<string[]> =>
+  (v, i) => {
+    if (!Array.isArray(v) || v.length > max) return fail(i, `list of at most ${max} strings expected`);
+    return v.map((x) => (typeof x === "string" && x.length <= 256 ? x : fail(i, "list of strings expected")));
+  };

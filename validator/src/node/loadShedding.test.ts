@@ -68,6 +68,7 @@ describe("a node whose pool is busy", () => {
     expect(single.error).toEqual({
       code: -32005,
       message: "txpool is busy: 3 executable transactions pending (limit 3); retry later",
+      data: { code: "TXPOOL_BUSY" },
     });
     const refused = [transfer(4, 0n), transfer(6, 0n)];
     const batch = (await post(

@@ -11,13 +11,22 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { methodSpec, rpcErrors, rpcParams } from "@rustchain/shared";
+import { errorReply, handleJsonRpc, type JsonRpcServer, type RpcReply } from "@rustchain/shared/rpc/envelope";
 import type { Logger } from "pino";
 import type { Network } from "../network/network.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_PEERS_IN_LIST = 1024;
 
-class UnknownMethod extends Error {}
+/** The admin API's methods and their parameters, checked by the shared envelope like the public table. */
+const adminMethods = {
+  admin_nodeInfo: methodSpec(0),
+  admin_peers: methodSpec(0),
+  admin_peerScores: methodSpec(0),
+  admin_peerScore: methodSpec(1, rpcParams.string),
+  admin_setDeniedPeers: methodSpec(1, rpcParams.stringList(MAX_PEERS_IN_LIST)),
+} as const;
 
 export interface AdminServerOptions {
   host: string;
@@ -72,37 +81,34 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
+    const send = (reply: RpcReply) => {
+      res.writeHead(reply.status, reply.headers ?? {});
+      res.end(reply.body ?? "");
     };
     if (this.modules.routes && (await this.modules.routes.handle(req, res))) return;
-    if (req.method !== "POST") return reply(405, { error: "POST only" });
-    if (!this.authorized(req)) return reply(401, { error: "missing or wrong bearer token" });
+    if (req.method !== "POST") return send(errorReply(405, rpcErrors.onlyPost().toJSON()));
+    if (!this.authorized(req)) return send(errorReply(401, rpcErrors.unauthorized().toJSON()));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += (c as Buffer).length;
-      if (size > MAX_BODY_BYTES) return reply(413, { error: "body too large" });
+      if (size > MAX_BODY_BYTES) return send(errorReply(413, rpcErrors.bodyTooLarge(MAX_BODY_BYTES).toJSON()));
       chunks.push(c as Buffer);
     }
-    let msg: { id?: unknown; method?: unknown; params?: unknown };
-    try {
-      msg = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return reply(200, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
-    }
-    const id = msg.id ?? null;
-    try {
-      const result = await this.call(String(msg.method), msg.params);
-      reply(200, { jsonrpc: "2.0", id, result });
-    } catch (e) {
-      const code = e instanceof UnknownMethod ? -32601 : -32602;
-      reply(200, { jsonrpc: "2.0", id, error: { code, message: (e as Error).message } });
-    }
+    send(await handleJsonRpc(this.jsonRpc, Buffer.concat(chunks).toString("utf8"), undefined));
   }
 
-  private async call(method: string, params: unknown): Promise<unknown> {
+  private readonly jsonRpc: JsonRpcServer<undefined> = {
+    maxBodyBytes: MAX_BODY_BYTES,
+    maxBatch: 16,
+    methods: adminMethods,
+    dispatch: async ({ method, params }) => ({ result: await this.call(method, params) }),
+    observe: ({ method }, answer, _ms, _ctx, thrown) => {
+      if ("error" in answer && thrown) this.modules.logger.warn({ err: thrown, method }, "Admin call failed");
+    },
+  };
+
+  private async call(method: string, params: unknown[]): Promise<unknown> {
     const net = this.modules.network;
     switch (method) {
       case "admin_nodeInfo":
@@ -119,29 +125,28 @@ export class AdminServer {
             }))
           : [];
       case "admin_peerScore": {
-        const id = Array.isArray(params) ? params[0] : undefined;
-        if (typeof id !== "string" || id.length > 128) throw new Error("expected [peerId: string]");
-        if (!net) throw new Error("networking is off");
+        const id = params[0] as string;
+        if (!net) throw networkingOff();
         const { peerIdFromString } = await import("@libp2p/peer-id");
-        const p = peerIdFromString(id);
+        let p: ReturnType<typeof peerIdFromString>;
+        try {
+          p = peerIdFromString(id);
+        } catch {
+          throw rpcErrors.invalidParams("invalid argument 0: peer id expected");
+        }
         return { peerId: id, score: net.peerScore(p), banned: net.isBanned(p) };
       }
       case "admin_setDeniedPeers": {
-        const list = Array.isArray(params) ? params[0] : undefined;
-        if (
-          !Array.isArray(list) ||
-          list.length > MAX_PEERS_IN_LIST ||
-          !list.every((x) => typeof x === "string" && x.length < 128)
-        ) {
-          throw new Error("expected [peerIds: string[]]");
-        }
-        if (!net) throw new Error("networking is off");
-        await net.setDeniedPeers(list as string[]);
+        const list = params[0] as string[];
+        if (!net) throw networkingOff();
+        await net.setDeniedPeers(list);
         this.modules.logger.warn({ denied: list.length }, "Admin: deny list replaced");
         return true;
       }
       default:
-        throw new UnknownMethod(`unknown method ${method.slice(0, 64)}`);
+        throw rpcErrors.methodNotFound(method);
     }
   }
 }
+
+const networkingOff = () => rpcErrors.notEnabled("networking");

@@ -13,17 +13,23 @@ import {
   formatReceipt,
   formatTransaction,
   keccak256,
-  type Log,
   nextBaseFee,
-  RpcCode,
-  RpcError,
   type RpcMethodName,
   type RpcParams,
+  rpcErrors,
   rpcParams,
   StateError,
   toQuantity,
 } from "@rustchain/shared";
-import { effectiveTip, rewardPercentiles } from "@rustchain/shared/rpc/fees";
+import {
+  type FeeHistoryBlock,
+  feeHistory,
+  LogMatcher,
+  type LogRange,
+  logRange,
+  type TipNumbers,
+  tagNumber,
+} from "@rustchain/shared/rpc/chainQueries";
 import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
@@ -101,7 +107,7 @@ export interface RpcContext {
 
 type Handlers = { [M in RpcMethodName]: (params: RpcParams<M>, ctx: RpcContext) => Promise<unknown> | unknown };
 
-const headerNotFound = () => new RpcError(RpcCode.INVALID_INPUT, "header not found");
+const headerNotFound = rpcErrors.headerNotFound;
 const eq = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 export class EthApi {
@@ -112,35 +118,27 @@ export class EthApi {
 
   private bridgeRpc(): BridgeRpc {
     const b = this.modules.bridge;
-    if (!b) throw new RpcError(RpcCode.METHOD_NOT_FOUND, "the bridge is not enabled on this node");
+    if (!b) throw rpcErrors.notEnabled("bridge");
     return b;
   }
 
   private consensusRpc(): ConsensusRpc {
     const c = this.modules.consensus;
-    if (!c) throw new RpcError(RpcCode.METHOD_NOT_FOUND, "consensus is not running on this node");
+    if (!c) throw rpcErrors.notEnabled("consensus");
     return c;
   }
 
   // ---- block and state resolution ----
 
-  tagNumber(tag: BlockTag): bigint {
-    const { chain } = this.modules;
-    const head = chain.head.number;
+  /** The chain's tips; without consensus, `safe` and `finalized` are the head. */
+  private tips(): TipNumbers {
+    const head = this.modules.chain.head.number;
     const c = this.modules.consensus;
-    switch (tag) {
-      case "latest":
-      case "pending":
-        return head;
-      case "earliest":
-        return 0n;
-      case "safe":
-        return c ? c.safeNumber() : head;
-      case "finalized":
-        return c ? c.finalizedNumber() : head;
-      default:
-        return tag;
-    }
+    return { head, safe: c ? c.safeNumber() : head, finalized: c ? c.finalizedNumber() : head };
+  }
+
+  tagNumber(tag: BlockTag): bigint {
+    return tagNumber(tag, this.tips()) as bigint;
   }
 
   async headerById(id: BlockId): Promise<{ header: BlockHeader; hash: Uint8Array } | undefined> {
@@ -194,11 +192,7 @@ export class EthApi {
     if (b || chain.historyStart === 0n) return b;
     const header = await chain.getHeader(hash);
     if (header && header.number < chain.historyStart) {
-      throw new RpcError(
-        RpcCode.PRUNED_HISTORY_UNAVAILABLE,
-        `pruned history unavailable: block ${header.number} is before this node's history (it was warp-synced); the first available block is ${chain.historyStart}`,
-        { firstAvailableBlock: toQuantity(chain.historyStart) },
-      );
+      throw rpcErrors.historyPruned(header.number, chain.historyStart);
     }
     return undefined;
   }
@@ -217,12 +211,13 @@ export class EthApi {
   }
 
   /** Logs of one block matching a filter, formatted. */
-  blockLogs(b: LoadedBlock, f: FilterRequest, removed = false): ReturnType<typeof formatLog>[] {
+  blockLogs(b: LoadedBlock, f: FilterRequest | LogMatcher, removed = false): ReturnType<typeof formatLog>[] {
+    const matcher = f instanceof LogMatcher ? f : new LogMatcher(f);
     const out: ReturnType<typeof formatLog>[] = [];
     let logIndex = 0;
     b.receipts.forEach((r, txIndex) => {
       for (const log of r.receipt.logs) {
-        if (logMatches(log, f)) {
+        if (matcher.matches(bytesToHex(log.address), log.topics.map(bytesToHex))) {
           out.push(
             formatLog(log, {
               blockHash: b.hash,
@@ -242,33 +237,24 @@ export class EthApi {
 
   async getLogs(f: FilterRequest) {
     const { chain } = this.modules;
+    const matcher = new LogMatcher(f);
     if (f.blockHash) {
       const b = await this.loadBlock(f.blockHash);
-      if (!b) throw new RpcError(RpcCode.RESOURCE_NOT_FOUND, "unknown block");
-      return this.blockLogs(b, f);
+      if (!b) throw rpcErrors.unknownBlock();
+      return this.blockLogs(b, matcher);
     }
-    const from = this.tagNumber(f.fromBlock ?? "latest");
-    let to = this.tagNumber(f.toBlock ?? "latest");
-    if (to > chain.head.number) to = chain.head.number;
-    if (from > to) {
-      if (f.fromBlock !== undefined && from > chain.head.number) return [];
-      throw new RpcError(RpcCode.INVALID_PARAMS, "invalid block range params");
-    }
-    if (to - from + 1n > this.opts.maxLogsBlockRange) {
-      throw new RpcError(RpcCode.LIMIT_EXCEEDED, `block range exceeds ${this.opts.maxLogsBlockRange} blocks`);
-    }
+    const range = logRange(f, this.tips(), this.opts.maxLogsBlockRange) as LogRange;
+    if (range.kind === "empty") return [];
     const out: ReturnType<typeof formatLog>[] = [];
-    for (let n = from; n <= to; n++) {
+    for (let n = range.from; n <= range.to; n++) {
       const hash = await chain.canonicalHash(n);
       if (!hash) break;
       const header = await chain.getHeader(hash);
       if (!header || !bloomMatches(header.logsBloom, f)) continue;
       const b = await this.loadBlock(hash);
       if (!b) continue;
-      out.push(...this.blockLogs(b, f));
-      if (out.length > this.opts.maxLogsResults) {
-        throw new RpcError(RpcCode.LIMIT_EXCEEDED, `query returned more than ${this.opts.maxLogsResults} results`);
-      }
+      out.push(...this.blockLogs(b, matcher));
+      if (out.length > this.opts.maxLogsResults) throw rpcErrors.tooManyLogs(this.opts.maxLogsResults);
     }
     return out;
   }
@@ -318,36 +304,29 @@ export class EthApi {
 
   private async feeHistory(count: bigint, newest: BlockTag, percentiles: number[] | undefined) {
     const { chain } = this.modules;
-    if (count === 0n)
-      return { oldestBlock: "0x0", baseFeePerGas: [], gasUsedRatio: [], reward: percentiles ? [] : undefined };
-    if (count > this.opts.maxFeeHistoryBlocks) count = this.opts.maxFeeHistoryBlocks;
-    let last = this.tagNumber(newest);
-    if (last > chain.head.number) throw headerNotFound();
-    const first = last + 1n >= count ? last + 1n - count : 0n;
-    if (last < first) last = first;
-    const baseFees: string[] = [];
-    const ratios: number[] = [];
-    const rewards: string[][] = [];
-    let lastHeader: BlockHeader | undefined;
-    for (let n = first; n <= last; n++) {
-      const hash = await chain.canonicalHash(n);
-      if (!hash) break;
-      const b = percentiles?.length ? await this.loadBlock(hash) : undefined;
-      const header = b?.block.header ?? (await chain.getHeader(hash));
-      if (!header) break;
-      lastHeader = header;
-      baseFees.push(toQuantity(header.baseFeePerGas));
-      ratios.push(header.gasLimit === 0n ? 0 : Number(header.gasUsed) / Number(header.gasLimit));
-      if (percentiles) rewards.push(b ? blockRewards(b, percentiles) : percentiles.map(() => "0x0"));
-    }
-    if (lastHeader) baseFees.push(toQuantity(nextBaseFee(chain.genesis.params, lastHeader)));
-    const out: Record<string, unknown> = {
-      oldestBlock: toQuantity(first),
-      baseFeePerGas: baseFees,
-      gasUsedRatio: ratios,
-    };
-    if (percentiles) out.reward = rewards;
-    return out;
+    const last = this.tagNumber(newest);
+    if (count > 0n && last > chain.head.number) throw rpcErrors.headerNotFound();
+    const opts = { params: chain.genesis.params, maxBlocks: this.opts.maxFeeHistoryBlocks };
+    // A block the node does not hold (below a warp-synced node's history) ends the answer early, as in geth.
+    return feeHistory(count, last, percentiles, opts, async (first, to, withTxs) => {
+      const out: FeeHistoryBlock[] = [];
+      for (let n = first; n <= to; n++) {
+        const hash = await chain.canonicalHash(n);
+        if (!hash) break;
+        const b = withTxs ? await this.loadBlock(hash) : undefined;
+        const header = b?.block.header ?? (await chain.getHeader(hash));
+        if (!header) break;
+        out.push({
+          ...header,
+          txs: b?.txs.map((t, i) => ({
+            maxFeePerGas: t.tx.maxFeePerGas,
+            maxPriorityFeePerGas: t.tx.maxPriorityFeePerGas,
+            gasUsed: b.receipts[i]!.gasUsed,
+          })),
+        });
+      }
+      return out;
+    });
   }
 
   /**
@@ -358,7 +337,7 @@ export class EthApi {
     // Load shedding before any work: a busy pool refuses the whole batch (-32005, "retry later").
     const busy = this.modules.mempool.busy();
     if (busy) {
-      const refusal = new RpcError(RpcCode.LIMIT_EXCEEDED, `txpool is busy: ${busy}; retry later`);
+      const refusal = rpcErrors.txpoolBusy(busy);
       return raws.map(() => refusal);
     }
     const recovered = await this.modules.recovery.recover(raws);
@@ -389,13 +368,13 @@ export class EthApi {
     },
     rustchain_getFinalityCertificates: ([fromSlot, count]) => {
       const n = count ?? 64n;
-      if (n < 1n || n > 64n) throw new RpcError(RpcCode.INVALID_PARAMS, "count must be 1..64");
+      if (n < 1n || n > 64n) throw rpcErrors.invalidParams("count must be 1..64");
       return this.consensusRpc().finalityCertificates(fromSlot, Number(n));
     },
     rustchain_getBridgeSignatures: ([digest]) => this.bridgeRpc().messageByDigest(digest),
     rustchain_getBridgeMessage: ([chain, emitter, sequence]) => {
-      if (chain > 0xffffn) throw new RpcError(RpcCode.INVALID_PARAMS, "emitter chain is a u16");
-      if (sequence >= 2n ** 64n) throw new RpcError(RpcCode.INVALID_PARAMS, "sequence is a u64");
+      if (chain > 0xffffn) throw rpcErrors.invalidParams("emitter chain is a u16");
+      if (sequence >= 2n ** 64n) throw rpcErrors.invalidParams("sequence is a u64");
       return this.bridgeRpc().messageById(Number(chain), emitter, sequence);
     },
     // What a replica needs to answer the fee methods exactly as this node does (edge/src/replica/reads.ts).
@@ -533,7 +512,7 @@ export class EthApi {
     eth_newPendingTransactionFilter: () => this.install({ kind: "pending", buffer: [], lastPoll: Date.now() }),
     eth_getFilterChanges: ([id]) => {
       const found = this.modules.filters.get(id);
-      if (!found) throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
+      if (!found) throw rpcErrors.filterNotFound();
       const [, f] = found;
       const out = f.buffer.slice();
       f.buffer.length = 0;
@@ -541,26 +520,26 @@ export class EthApi {
     },
     eth_getFilterLogs: async ([id]) => {
       const f = this.modules.filters.get(id)?.[1];
-      if (f?.kind !== "logs") throw new RpcError(RpcCode.INVALID_INPUT, "filter not found");
+      if (f?.kind !== "logs") throw rpcErrors.filterNotFound();
       return this.getLogs(f.request);
     },
     eth_uninstallFilter: ([id]) => this.modules.filters.uninstall(id),
     eth_subscribe: ([kind, arg], ctx) => {
-      if (!ctx.subscribe) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "notifications not supported");
+      if (!ctx.subscribe) throw rpcErrors.notificationsNotSupported();
       let filter: FilterRequest | undefined;
       if (kind === "logs")
         filter = arg === undefined || arg === null ? { addresses: [], topics: [] } : parseLogSubscription(arg);
       return ctx.subscribe(kind, filter);
     },
     eth_unsubscribe: ([id], ctx) => {
-      if (!ctx.unsubscribe) throw new RpcError(RpcCode.METHOD_NOT_SUPPORTED, "notifications not supported");
+      if (!ctx.unsubscribe) throw rpcErrors.notificationsNotSupported();
       return ctx.unsubscribe(id);
     },
   };
 
   private install(f: Parameters<FilterManager["install"]>[0]): string {
     const id = this.modules.filters.install(f);
-    if (!id) throw new RpcError(RpcCode.LIMIT_EXCEEDED, "too many filters installed");
+    if (!id) throw rpcErrors.tooManyFilters();
     return id;
   }
 }
@@ -569,29 +548,8 @@ function parseLogSubscription(arg: unknown): FilterRequest {
   return rpcParams.filterRequest(arg, 1);
 }
 
-export function logMatches(log: Log, f: FilterRequest): boolean {
-  if (f.addresses.length && !f.addresses.some((a) => eq(a, log.address))) return false;
-  for (let i = 0; i < f.topics.length; i++) {
-    const want = f.topics[i];
-    if (!want) continue;
-    const got = log.topics[i];
-    if (!got || !want.some((t) => eq(t, got))) return false;
-  }
-  return true;
-}
-
 function bloomMatches(bloom: Uint8Array, f: FilterRequest): boolean {
   if (f.addresses.length && !f.addresses.some((a) => bloomContains(bloom, a))) return false;
   for (const want of f.topics) if (want && !want.some((t) => bloomContains(bloom, t))) return false;
   return true;
-}
-
-/** Effective tips at the given gas-weighted percentiles, as geth's eth_feeHistory computes them. */
-function blockRewards(b: LoadedBlock, percentiles: number[]): string[] {
-  const base = b.block.header.baseFeePerGas;
-  const items = b.txs.map((t, i) => ({
-    tip: effectiveTip(t.tx.maxFeePerGas, t.tx.maxPriorityFeePerGas, base),
-    gasUsed: b.receipts[i]!.gasUsed,
-  }));
-  return rewardPercentiles(items, b.block.header.gasUsed, percentiles);
 }

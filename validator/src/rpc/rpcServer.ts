@@ -8,12 +8,21 @@ import {
   encodeBlock,
   type FilterRequest,
   formatHeader,
-  isRpcMethod,
-  parseParams,
   RpcCode,
-  RpcError,
+  type RpcMethodName,
+  rpcErrors,
+  rpcMethods,
   toRpcError,
 } from "@rustchain/shared";
+import {
+  errorReply,
+  handleJsonRpc,
+  type JsonRpcServer,
+  type RpcAnswer,
+  type RpcCall,
+  type RpcReply,
+  toJson,
+} from "@rustchain/shared/rpc/envelope";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Chain, ImportedBlock } from "../chain/chain.ts";
@@ -44,33 +53,6 @@ export const defaultRpcServerOptions: RpcServerOptions = {
   wsPingMs: 30_000,
 };
 
-type Id = string | number | null;
-interface Response {
-  jsonrpc: "2.0";
-  id: Id;
-  result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
-}
-
-const errorResponse = (id: Id, err: RpcError): Response => ({ jsonrpc: "2.0", id, error: err.toJSON() });
-
-const jsonReplacer = (_k: string, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v);
-
-interface SendRawRequest {
-  jsonrpc: "2.0";
-  method: "eth_sendRawTransaction";
-  id?: Id;
-  params: unknown;
-}
-
-/** A well-formed eth_sendRawTransaction request (its parameters are still to be checked). */
-function isSendRawTransaction(req: unknown): req is SendRawRequest {
-  if (!req || typeof req !== "object" || Array.isArray(req)) return false;
-  const r = req as Record<string, unknown>;
-  if (r.jsonrpc !== "2.0" || r.method !== "eth_sendRawTransaction") return false;
-  return !("id" in r) || r.id === null || typeof r.id === "string" || typeof r.id === "number";
-}
-
 interface Subscription {
   kind: "newHeads" | "logs" | "newPendingTransactions";
   filter?: FilterRequest;
@@ -94,6 +76,8 @@ export class RpcServer {
       health?: (path: string) => { status: number; body: unknown } | undefined;
     },
   ) {
+    this.jsonRpc.maxBodyBytes = opts.maxBodyBytes;
+    this.jsonRpc.maxBatch = opts.maxBatch;
     modules.chain.on("block", (b) => this.onBlock(b));
     modules.mempool.on("added", (stx) => {
       // Per transaction at 10,000 tx/s: nothing to do (not even the hex) unless someone listens.
@@ -152,19 +136,20 @@ export class RpcServer {
       }
     }
     if (req.method !== "POST") {
-      this.send(res, 405, errorResponse(null, new RpcError(RpcCode.INVALID_REQUEST, "only POST is supported")));
+      const reply = errorReply(405, rpcErrors.onlyPost().toJSON());
+      this.sendText(res, reply.status, reply.body as string);
       return;
     }
     const body = await this.readBody(req);
     if (body === undefined) {
       if (res.destroyed) return;
-      const err = new RpcError(RpcCode.LIMIT_EXCEEDED, `request body exceeds ${this.opts.maxBodyBytes} bytes`);
-      this.send(res, 413, errorResponse(null, err));
+      const reply = errorReply(413, rpcErrors.bodyTooLarge(this.opts.maxBodyBytes).toJSON());
+      this.sendText(res, reply.status, reply.body as string);
       return;
     }
-    const out = await this.handleText(body, {});
-    if (out === undefined) res.writeHead(200, { "content-length": 0 }).end();
-    else this.send(res, 200, out);
+    const reply = await this.handleText(body, {});
+    if (reply.body === undefined) res.writeHead(reply.status, { "content-length": 0 }).end();
+    else this.sendText(res, reply.status, reply.body);
   }
 
   /**
@@ -193,111 +178,55 @@ export class RpcServer {
   }
 
   private send(res: ServerResponse, status: number, payload: unknown): void {
-    const body = JSON.stringify(payload, jsonReplacer);
+    this.sendText(res, status, toJson(payload));
+  }
+
+  private sendText(res: ServerResponse, status: number, body: string): void {
     res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
   }
 
-  /** Parse and dispatch one HTTP body or WebSocket message; undefined means no response (notifications only). */
-  async handleText(text: string, ctx: RpcContext): Promise<Response | Response[] | undefined> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return errorResponse(null, new RpcError(RpcCode.PARSE_ERROR, "parse error"));
-    }
-    if (Array.isArray(parsed)) {
-      if (parsed.length === 0) return errorResponse(null, new RpcError(RpcCode.INVALID_REQUEST, "empty batch"));
-      if (parsed.length > this.opts.maxBatch) {
-        return errorResponse(
-          null,
-          new RpcError(RpcCode.LIMIT_EXCEEDED, `batch of ${parsed.length} exceeds limit ${this.opts.maxBatch}`),
-        );
-      }
-      if (parsed.every(isSendRawTransaction)) return this.handleSendRawBatch(parsed);
-      const results = await Promise.all(parsed.map((r) => this.handleOne(r, ctx)));
-      const out = results.filter((r): r is Response => r !== undefined);
-      return out.length ? out : undefined;
-    }
-    return this.handleOne(parsed, ctx);
+  /** Parse and dispatch one HTTP body or WebSocket message (the shared envelope, shared/src/rpc/envelope.ts). */
+  handleText(text: string, ctx: RpcContext): Promise<RpcReply> {
+    return handleJsonRpc(this.jsonRpc, text, ctx);
   }
+
+  /** This node's side of the shared envelope: the handler table, the batch path and metrics. */
+  private readonly jsonRpc: JsonRpcServer<RpcContext> = {
+    maxBodyBytes: 0,
+    maxBatch: 0,
+    methods: rpcMethods,
+    dispatch: async ({ method, params }, ctx) => {
+      const handler = this.modules.api.handlers[method as RpcMethodName] as (p: unknown, c: RpcContext) => unknown;
+      return { result: await handler(params, ctx) };
+    },
+    dispatchBatch: (calls) =>
+      calls.every((c) => c.method === "eth_sendRawTransaction") ? this.sendRawBatch(calls) : undefined,
+    observe: ({ method: name }, answer, ms, _ctx, thrown) => {
+      const method = Object.hasOwn(rpcMethods, name) ? name : "unknown";
+      const metrics = this.modules.metrics;
+      if ("error" in answer) {
+        if (answer.error.code === RpcCode.INTERNAL_ERROR)
+          this.modules.logger.error({ err: thrown, method }, "RPC handler failed");
+        metrics?.rpcErrorsTotal.inc({ method, code: String(answer.error.code) });
+      }
+      metrics?.rpcSeconds.observe({ method }, ms / 1000);
+    },
+  };
 
   /**
    * A batch made only of eth_sendRawTransaction calls (how wallets' relayers and load generators submit): the same
    * parameter rules and errors as one call each, but one sender-recovery call for the whole batch, so ingestion costs
    * per batch, not per transaction.
    */
-  private async handleSendRawBatch(reqs: SendRawRequest[]): Promise<Response[] | undefined> {
-    const started = performance.now();
-    const method = "eth_sendRawTransaction";
-    const answers: (Uint8Array | unknown)[] = new Array(reqs.length);
-    const raws: Uint8Array[] = [];
-    const at: number[] = [];
-    reqs.forEach((r, i) => {
-      try {
-        raws.push(parseParams(method, r.params)[0]);
-        at.push(i);
-      } catch (e) {
-        answers[i] = e;
-      }
+  private async sendRawBatch(calls: RpcCall[]): Promise<RpcAnswer[]> {
+    const results = await this.modules.api.sendRawTransactions(calls.map((c) => c.params[0] as Uint8Array));
+    return results.map((r) => {
+      if (r instanceof Uint8Array) return { result: bytesToHex(r) };
+      const error = toRpcError(r).toJSON();
+      if (error.code === RpcCode.INTERNAL_ERROR)
+        this.modules.logger.error({ err: r, method: "eth_sendRawTransaction" }, "RPC handler failed");
+      return { error };
     });
-    const results = await this.modules.api.sendRawTransactions(raws);
-    results.forEach((res, k) => {
-      answers[at[k] as number] = res;
-    });
-    const metrics = this.modules.metrics;
-    const seconds = (performance.now() - started) / 1000;
-    const out: Response[] = [];
-    reqs.forEach((r, i) => {
-      const a = answers[i];
-      const id = (r.id ?? null) as Id;
-      if (a instanceof Uint8Array) {
-        if ("id" in r) out.push({ jsonrpc: "2.0", id, result: bytesToHex(a) });
-      } else {
-        const err = toRpcError(a);
-        if (err.rpcCode === RpcCode.INTERNAL_ERROR) this.modules.logger.error({ err: a, method }, "RPC handler failed");
-        metrics?.rpcErrorsTotal.inc({ method, code: String(err.rpcCode) });
-        if ("id" in r) out.push(errorResponse(id, err));
-      }
-      metrics?.rpcSeconds.observe({ method }, seconds);
-    });
-    return out.length ? out : undefined;
-  }
-
-  private async handleOne(req: unknown, ctx: RpcContext): Promise<Response | undefined> {
-    if (!req || typeof req !== "object" || Array.isArray(req)) {
-      return errorResponse(null, new RpcError(RpcCode.INVALID_REQUEST, "invalid request"));
-    }
-    const r = req as Record<string, unknown>;
-    const hasId = "id" in r;
-    const id = r.id;
-    const validId = id === null || typeof id === "string" || typeof id === "number";
-    if (r.jsonrpc !== "2.0" || typeof r.method !== "string" || (hasId && !validId)) {
-      return errorResponse(validId ? (id as Id) : null, new RpcError(RpcCode.INVALID_REQUEST, "invalid request"));
-    }
-    const method = r.method;
-    const started = performance.now();
-    let response: Response;
-    const label = isRpcMethod(method) ? method : "unknown";
-    try {
-      if (!isRpcMethod(method)) {
-        throw new RpcError(
-          RpcCode.METHOD_NOT_FOUND,
-          `the method ${method.slice(0, 64)} does not exist/is not available`,
-        );
-      }
-      const params = parseParams(method, r.params);
-      const handler = this.modules.api.handlers[method] as (p: unknown, c: RpcContext) => unknown;
-      const result = await handler(params, ctx);
-      response = { jsonrpc: "2.0", id: (id ?? null) as Id, result: result === undefined ? null : result };
-    } catch (e) {
-      const err = toRpcError(e);
-      if (err.rpcCode === RpcCode.INTERNAL_ERROR)
-        this.modules.logger.error({ err: e, method: label }, "RPC handler failed");
-      this.modules.metrics?.rpcErrorsTotal.inc({ method: label, code: String(err.rpcCode) });
-      response = errorResponse((id ?? null) as Id, err);
-    }
-    this.modules.metrics?.rpcSeconds.observe({ method: label }, (performance.now() - started) / 1000);
-    return hasId ? response : undefined;
   }
 
   // ---- WebSocket ----
@@ -321,7 +250,7 @@ export class RpcServer {
     const ctx: RpcContext = {
       subscribe: (kind, filter) => {
         if (subs.size >= this.opts.maxSubscriptionsPerConnection)
-          throw new RpcError(RpcCode.LIMIT_EXCEEDED, "too many subscriptions");
+          throw rpcErrors.tooManySubscriptions(this.opts.maxSubscriptionsPerConnection);
         const sid = `0x${randomBytes(16).toString("hex")}`;
         subs.set(sid, { kind, filter });
         return sid;
@@ -330,8 +259,8 @@ export class RpcServer {
     };
     ws.on("message", (data, isBinary) => {
       const text = isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString();
-      void this.handleText(text, ctx).then((out) => {
-        if (out !== undefined) this.wsSend(ws, out);
+      void this.handleText(text, ctx).then((reply) => {
+        if (reply.body !== undefined) this.wsSendText(ws, reply.body);
       });
     });
     ws.on("close", () => {
@@ -342,13 +271,17 @@ export class RpcServer {
   }
 
   private wsSend(ws: WebSocket, payload: unknown): void {
+    this.wsSendText(ws, toJson(payload));
+  }
+
+  private wsSendText(ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     // A client that does not read its notifications is cut off rather than buffered without bound.
     if (ws.bufferedAmount > this.opts.maxWsBufferedBytes) {
       ws.close(1008, "client too slow");
       return;
     }
-    ws.send(JSON.stringify(payload, jsonReplacer));
+    ws.send(text);
   }
 
   private notifyAll(kind: Subscription["kind"], make: (s: Subscription) => unknown): void {

@@ -28,18 +28,19 @@ describe("STATE_PRUNED over JSON-RPC", () => {
       message:
         "historical state unavailable: this node keeps state for the last 128 finalized blocks (block 5 is pruned, " +
         "the oldest kept is 872); query an archive node (--archive)",
-      data: { firstAvailableBlock: "0x368" },
+      data: { code: "STATE_PRUNED", firstAvailableBlock: "0x368" },
     });
     expect(toRpcError(statePruned(5n, 50n, true, 128)).toJSON()).toEqual({
       code: -32000,
       message:
         "historical state unavailable: block 5 is before the first state this node holds (block 50); query an " +
         "archive node (--archive)",
-      data: { firstAvailableBlock: "0x32" },
+      data: { code: "STATE_PRUNED", firstAvailableBlock: "0x32" },
     });
     expect(toRpcError(new StateError({ code: "STATE_NODE_MISSING", hash: "0xab" })).toJSON()).toEqual({
       code: -32000,
       message: "missing trie node 0xab",
+      data: { code: "STATE_NODE_MISSING" },
     });
   });
 });
