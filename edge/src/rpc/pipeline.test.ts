@@ -6,6 +6,7 @@ import { LruResponseCache } from "./cache.ts";
 import { EdgeMetricsRegistry } from "./metrics.ts";
 import { createRpcPipeline, type RpcPipelineDeps, type RpcRequestContext } from "./pipeline.ts";
 import { TokenBucketLimiter } from "./rateLimit.ts";
+import { RawResponseCache } from "./rawCache.ts";
 import { AllowAll, FakeEvents, FakeReplica, FakeUpstream, ref, testConfig } from "./testFakes.ts";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -29,6 +30,8 @@ function setup(over: Partial<RpcPipelineDeps> = {}) {
     events,
     metrics,
     log: (e) => logs.push(e),
+    // The per-call cache is what most tests look at; the raw-body cache has its own tests below.
+    rawCache: null,
     ...over,
   };
   const pipeline = createRpcPipeline(deps);
@@ -294,6 +297,102 @@ describe("routing between replica and core", () => {
       message: "execution reverted",
       data: "0x08c379a0",
     });
+  });
+});
+
+describe("raw-body cache", () => {
+  const balanceBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBalance", params: [ADDR, "latest"] });
+  function rawSetup(over: Partial<RpcPipelineDeps> = {}) {
+    const raw = new RawResponseCache();
+    const t = setup({ rawCache: raw, ...over });
+    let balance = 1;
+    t.replica.answer = () => ({
+      kind: "result",
+      result: `0x${balance++}`,
+      pin: t.replica.current.head!,
+      immutable: false,
+    });
+    return { ...t, raw };
+  }
+
+  it("answers a repeated body from the first reply until the tips change, charged and counted each time", async () => {
+    const limiter = new AllowAll();
+    const { send, replica, raw, metrics, logs } = rawSetup({ limiter });
+    const first = await send(balanceBody);
+    expect(first.json.result).toBe("0x1");
+    const again = await send(balanceBody);
+    expect(again.body).toBe(first.body);
+    expect(replica.reads).toHaveLength(1);
+    expect(raw.hits).toBe(1);
+    expect(limiter.taken).toBe(2);
+    expect(metrics.prometheus()).toMatch(/method="eth_getBalance",source="cache"/);
+    expect(logs.at(-1)).toMatchObject({ methods: ["eth_getBalance"], source: "cache", status: 200 });
+    // A different body (another id) is another entry (answered by the per-call cache: same block).
+    expect((await send({ jsonrpc: "2.0", id: 2, method: "eth_getBalance", params: [ADDR, "latest"] })).json).toEqual({
+      jsonrpc: "2.0",
+      id: 2,
+      result: "0x1",
+    });
+    expect(raw.size).toBe(2);
+    // A new bundle: every entry misses.
+    replica.current = { ...replica.current, seq: replica.current.seq + 1 };
+    replica.current = { ...replica.current, head: ref(11), seq: replica.current.seq + 1 };
+    expect((await send(balanceBody)).json.result).toBe("0x2");
+    expect((await send(balanceBody)).json.result).toBe("0x2");
+    expect(replica.reads).toHaveLength(2);
+    expect(raw.hits).toBe(2);
+  });
+
+  it("a batch of reads is stored whole; a hit costs the batch's tokens and is refused with 429 when over", async () => {
+    const limiter = new TokenBucketLimiter({ perSecond: 0.001, burst: 5 });
+    const { send, replica } = rawSetup({ limiter });
+    const batch = JSON.stringify([
+      { jsonrpc: "2.0", id: 1, method: "eth_chainId" },
+      { jsonrpc: "2.0", id: 2, method: "eth_getBalance", params: [ADDR] },
+    ]);
+    const a = await send(batch);
+    expect(a.json).toHaveLength(2);
+    expect((await send(batch)).body).toBe(a.body);
+    expect(replica.reads).toHaveLength(1);
+    const refused = await send(batch);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error).toMatchObject({ code: -32005, data: { code: "RATE_LIMITED" } });
+  });
+
+  it("never stores a body that reached the core, wrote, subscribed or named another method", async () => {
+    const { send, upstream, replica } = rawSetup();
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to: ADDR }] });
+    await send(call);
+    await send(call);
+    expect(upstream.calls).toHaveLength(2);
+    // A read the replica forwards is the core's answer: not stored either.
+    replica.answer = () => ({ kind: "forward" });
+    const code = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getCode", params: [ADDR] });
+    await send(code);
+    await send(code);
+    expect(upstream.calls).toHaveLength(4);
+    const mixed = JSON.stringify([
+      { jsonrpc: "2.0", id: 1, method: "eth_chainId" },
+      { jsonrpc: "2.0", id: 2, method: "eth_newBlockFilter" },
+    ]);
+    await send(mixed);
+    await send(mixed);
+    expect(upstream.calls).toHaveLength(6);
+  });
+
+  it("does not store an answer computed while a bundle landed", async () => {
+    const { send, replica, raw } = rawSetup();
+    const answer = replica.answer;
+    replica.answer = (m, p) => {
+      replica.current = { ...replica.current, seq: replica.current.seq + 1 };
+      return answer(m, p);
+    };
+    await send(balanceBody);
+    expect(raw.size).toBe(0);
+    replica.answer = answer;
+    await send(balanceBody);
+    expect(raw.size).toBe(1);
+    expect(raw.hits).toBe(0);
   });
 });
 

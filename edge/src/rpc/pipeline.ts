@@ -39,6 +39,7 @@ import type {
   Upstream,
 } from "../app/contract.ts";
 import { ReplicaReads } from "../replica/reads.ts";
+import { RAW_CACHEABLE_METHODS, type RawCacheEntry, RawResponseCache } from "./rawCache.ts";
 import { checkRawTransaction } from "./txCheck.ts";
 
 /** Given by WebSocket hosts; absent over HTTP. */
@@ -57,6 +58,8 @@ export interface RpcPipelineDeps {
   limiter: RateLimiter;
   events?: EventPublisher;
   metrics?: EdgeMetrics;
+  /** Whole replies to repeated bodies (edge/src/rpc/rawCache.ts); default one with the default bounds, null: none. */
+  rawCache?: RawResponseCache | null;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -91,6 +94,10 @@ async function safely<T>(op: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** The raw cache's view of the tips: any new bundle (seq) or head changes it; undefined without a head. */
+const tipsKeyOf = (tips: ChainTips | undefined): string | undefined =>
+  tips?.head ? `${tips.seq}|${tips.head.hash}` : undefined;
+
 /** Everything one HTTP body / WebSocket message shares: the tips, read at most once, and where answers came from. */
 class BodyState {
   private tipsPromise: Promise<ChainTips | undefined> | undefined;
@@ -98,6 +105,13 @@ class BodyState {
   readonly methods: string[] = [];
   /** Each dispatched call's source, for its metrics. */
   readonly callSources = new Map<RpcCall, Source>();
+  /** Each call's method and outcome, in the order observed (what a raw-cache hit counts again). */
+  readonly calls: { method: string; ok: boolean }[] = [];
+  /** Only pure reads answered without the core so far: the reply may go to the raw cache. */
+  rawCacheable = true;
+  /** What admission charged, and the single call's id (for a raw-cache hit's 429). */
+  cost = 1;
+  singleId: string | number | null = null;
   constructor(
     readonly request: RpcRequestContext,
     private readonly load: () => Promise<ChainTips | undefined>,
@@ -113,14 +127,18 @@ export class RpcPipeline {
   private seenHead = -1;
   /** The edge's side of the shared JSON-RPC envelope (shared/src/rpc/envelope.ts). */
   private readonly server: JsonRpcServer<BodyState>;
+  private readonly rawCache: RawResponseCache | undefined;
 
   constructor(private readonly deps: RpcPipelineDeps) {
+    this.rawCache = deps.rawCache === undefined ? new RawResponseCache() : (deps.rawCache ?? undefined);
     const { config, limiter, metrics } = deps;
     this.server = {
       maxBodyBytes: config.maxBodyBytes,
       maxBatch: config.maxBatch,
       methods: rpcMethods,
       admit: async (cost, id, state) => {
+        state.cost = cost;
+        state.singleId = id;
         // A failing limiter (its Durable Object unreachable) lets the request through: the edge keeps serving.
         const decision = (await safely(() => limiter.take(state.request.clientKey, cost))) ?? { allowed: true };
         if (decision.allowed) return undefined;
@@ -139,7 +157,10 @@ export class RpcPipeline {
         const source = state.callSources.get(call);
         if (source === undefined) state.methods.push(label);
         state.sources.add(source ?? "edge");
-        metrics?.call(label, source ?? "edge", !("error" in answer));
+        const ok = !("error" in answer);
+        state.calls.push({ method: label, ok });
+        if (source === "core" || !RAW_CACHEABLE_METHODS.has(label)) state.rawCacheable = false;
+        metrics?.call(label, source ?? "edge", ok);
       },
     };
   }
@@ -152,20 +173,56 @@ export class RpcPipeline {
   async handle(text: string, ctx: RpcRequestContext): Promise<RpcReply> {
     const started = performance.now();
     const state = new BodyState(ctx, () => this.loadTips());
+    const raw = this.rawCache;
+    let tipsKey: string | undefined;
+    if (raw?.accepts(text)) {
+      tipsKey = tipsKeyOf(await state.tips());
+      const hit = tipsKey === undefined ? undefined : raw.get(text, tipsKey);
+      if (hit) return this.answerHit(hit, state, started);
+    }
     const reply = await handleJsonRpc(this.server, text, state);
+    if (raw && tipsKey !== undefined && reply.status === 200 && state.rawCacheable) {
+      // Stored under the tips it was computed at: only if no bundle landed meanwhile.
+      if (tipsKeyOf(await this.loadTips()) === tipsKey) {
+        raw.set(text, { tipsKey, reply, calls: state.calls, cost: state.cost, id: state.singleId });
+      }
+    }
+    this.logBody(state, reply.status, started);
+    return reply;
+  }
+
+  /** A raw-cache hit: charged and counted like the calls it answers, without parsing anything. */
+  private async answerHit(hit: RawCacheEntry, state: BodyState, started: number): Promise<RpcReply> {
+    const refused = await this.server.admit?.(hit.cost, hit.id, state);
+    if (refused) {
+      state.sources.add("edge");
+      this.logBody(state, refused.status, started);
+      return refused;
+    }
+    for (const c of hit.calls) {
+      state.methods.push(c.method);
+      this.deps.metrics?.call(c.method, "cache", c.ok);
+    }
+    state.sources.add("cache");
+    this.logBody(state, hit.reply.status, started);
+    return hit.reply;
+  }
+
+  private logBody(state: BodyState, status: number, started: number): void {
+    const ctx = state.request;
+    if (!this.deps.log) return;
     // Refused before any call was looked at (size, rate limit, parse, envelope): answered by the edge itself.
     if (state.sources.size === 0) state.sources.add("edge");
     const methods = state.methods;
-    this.deps.log?.({
+    this.deps.log({
       msg: "rpc",
       transport: ctx.transport,
       clientKey: ctx.clientKey,
       methods: methods.length > 10 ? [...methods.slice(0, 10), `+${methods.length - 10}`] : methods,
-      status: reply.status,
+      status,
       source: [...state.sources].join(","),
       ms: Math.round((performance.now() - started) * 100) / 100,
     });
-    return reply;
   }
 
   private async dispatch(
