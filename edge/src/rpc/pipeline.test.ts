@@ -659,6 +659,7 @@ describe("eth_sendRawTransaction", () => {
     expect((await call("eth_sendRawTransaction", [wrong])).error).toEqual({
       code: -32000,
       message: "invalid chain id for signer: have 8 want 7",
+      data: { code: "TX_WRONG_CHAIN_ID" },
     });
     const good = await tx();
     // The same signature with s mirrored to the high half: valid ECDSA, refused by EIP-2 (as the core does).
@@ -672,6 +673,7 @@ describe("eth_sendRawTransaction", () => {
     expect((await call("eth_sendRawTransaction", [highS])).error).toEqual({
       code: -32000,
       message: "invalid transaction v, r, s values",
+      data: { code: "TX_INVALID_SIGNATURE" },
     });
     const big = await tx({ data: `0x${"ff".repeat(300)}`, gas: 100_000n });
     expect((await call("eth_sendRawTransaction", [big])).error.message).toMatch(
@@ -681,6 +683,7 @@ describe("eth_sendRawTransaction", () => {
     expect((await call("eth_sendRawTransaction", ["0x"])).error).toEqual({
       code: -32000,
       message: "invalid transaction: empty",
+      data: { code: "TX_MALFORMED" },
     });
     expect(upstream.calls).toHaveLength(0);
     expect(events.published).toHaveLength(0);

@@ -331,7 +331,7 @@ export class RpcPipeline {
 
   private async sendRawTransaction(raw: Hex): Promise<{ answer: Answer; source: Source }> {
     const { config, events } = this.deps;
-    const check = await checkRawTransaction(raw, { chainId: config.chainId, maxTxBytes: config.maxTxBytes });
+    const check = checkRawTransaction(raw, { chainId: config.chainId, maxTxBytes: config.maxTxBytes });
     if (!check.ok) return { answer: { error: check.error }, source: "edge" };
     const answer = await this.forward("eth_sendRawTransaction", [raw]);
     // Idempotent: the same transaction sent again (a retry after a lost answer) is the core's "already known".
