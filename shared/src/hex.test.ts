@@ -1,8 +1,22 @@
 // Hex decoding of JSON-RPC data: exactly "0x" and whole bytes of hex digits, in either case; anything else refused.
+// The byte helpers are plain Uint8Array code (shared runs in Workers); here they are checked against Node's Buffer,
+// which they replaced. On Node 24 this runs the JavaScript paths; edge/test/workers/sharedRuntime.test.ts runs the
+// same inputs through workerd's native Uint8Array.fromHex / toHex.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChainError } from "./errors.ts";
-import { bytesToHex, decodeHexData, hexToBytes } from "./hex.ts";
+import {
+  bigintToBytes,
+  bytesToBigint,
+  bytesToHex,
+  compareBytes,
+  concatBytes,
+  decodeHexData,
+  equalBytes,
+  hexToBytes,
+} from "./hex.ts";
+
+const bufferHex = (b: Uint8Array) => `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
 
 describe("decodeHexData", () => {
   it("round-trips any bytes, lower or upper case", () => {
@@ -20,7 +34,7 @@ describe("decodeHexData", () => {
       fc.property(
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
         fc.nat(),
-        fc.constantFrom("g", "G", " ", "x", "-", "é", "\u0000"),
+        fc.constantFrom("g", "G", " ", "x", "-", "é", "\u0000", "\u0130", "\ud800", "😀"),
         (bytes, at, bad) => {
           const hex = bytesToHex(bytes);
           const i = 2 + (at % (hex.length - 2));
@@ -37,5 +51,49 @@ describe("decodeHexData", () => {
   it("gives each result its own buffer (safe to hand to a worker thread)", () => {
     const a = decodeHexData("0x0102") as Uint8Array;
     expect(a.buffer.byteLength).toBe(2);
+  });
+});
+
+describe("byte helpers against Buffer", () => {
+  it("bytesToHex and decodeHexData agree with Buffer at every size, including views and past the scratch space", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(8), (bytes, offset) => {
+        const view = bytes.subarray(Math.min(offset, bytes.length));
+        expect(bytesToHex(view)).toBe(bufferHex(view));
+        expect(decodeHexData(bufferHex(view))).toEqual(view);
+      }),
+      { numRuns: 300 },
+    );
+    // Larger than the scratch space kept between calls, then small again.
+    for (const size of [200_000, 33, 70_000, 5]) {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+      expect(bytesToHex(bytes)).toBe(bufferHex(bytes));
+      expect(decodeHexData(`0x${bufferHex(bytes).slice(2).toUpperCase()}`)).toEqual(bytes);
+    }
+  });
+
+  it("compareBytes orders as Buffer.compare, equalBytes agrees with it, concatBytes as Buffer.concat", () => {
+    const small = fc.uint8Array({ maxLength: 6 }).map((b) => b.map((x) => x & 3));
+    fc.assert(
+      fc.property(small, small, fc.uint8Array({ maxLength: 300 }), (a, b, c) => {
+        expect(compareBytes(a, b)).toBe(Buffer.compare(a, b));
+        expect(equalBytes(a, b)).toBe(Buffer.compare(a, b) === 0);
+        expect(equalBytes(c, c.slice())).toBe(true);
+        expect(concatBytes(a, c, b)).toEqual(new Uint8Array(Buffer.concat([a, c, b])));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("bigintToBytes is the minimal big-endian encoding and bytesToBigint its inverse", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 300n }), (n) => {
+        const bytes = bigintToBytes(n);
+        const hex = n.toString(16);
+        expect(bufferHex(bytes)).toBe(n === 0n ? "0x" : `0x${hex.length % 2 ? `0${hex}` : hex}`);
+        expect(bytesToBigint(bytes)).toBe(n);
+      }),
+    );
   });
 });

@@ -32,7 +32,7 @@
 //   (`${timestamp}./replication/bundles?from=5&count=10`).
 import { z } from "zod";
 import { RustChainError } from "./errors.ts";
-import type { Hex } from "./hex.ts";
+import { bytesToHex, type Hex } from "./hex.ts";
 
 export const REPLICATION_VERSION = 1;
 export const REPLICATION_TIMESTAMP_HEADER = "x-rustchain-timestamp";
@@ -303,9 +303,8 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
-function toHex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** Hex digits of a WebCrypto result, without 0x. */
+const toHex = (bytes: ArrayBuffer): string => bytesToHex(new Uint8Array(bytes)).slice(2);
 
 /** A bundle's content hash: hex SHA-256 of its canonical JSON. Same seq + same hash = the same bundle. */
 export async function replicationBundleHash(bundle: ReplicationBundle): Promise<Hex> {

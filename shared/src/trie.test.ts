@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChainError } from "./errors.ts";
 import { blake3 } from "./hash.ts";
+import { bytesToHex, equalBytes, hexToBytes } from "./hex.ts";
 import { type RlpInput, rlpEncode } from "./rlp.ts";
 import {
   bytesToNibbles,
@@ -17,8 +18,8 @@ import {
 } from "./trie.ts";
 
 const hex = (b: Uint8Array | null | undefined): string | undefined =>
-  b === null || b === undefined ? undefined : Buffer.from(b).toString("hex");
-const hexList = (l: Uint8Array[]): string[] => l.map((b) => Buffer.from(b).toString("hex"));
+  b === null || b === undefined ? undefined : bytesToHex(b);
+const hexList = (l: Uint8Array[]): string[] => l.map((b) => bytesToHex(b));
 
 function newReference(): Trie {
   // v6: `useKeyHashingFunction` is the node hash as well; `useKeyHashing: false` leaves keys as given.
@@ -27,9 +28,7 @@ function newReference(): Trie {
 
 type Store = Map<string, Uint8Array>;
 function readerOver(store: Store, async: boolean): TrieNodeReader {
-  return async
-    ? { getNode: async (h) => store.get(Buffer.from(h).toString("hex")) }
-    : { getNode: (h) => store.get(Buffer.from(h).toString("hex")) };
+  return async ? { getNode: async (h) => store.get(bytesToHex(h)) } : { getNode: (h) => store.get(bytesToHex(h)) };
 }
 
 /** commit() and persist its nodes, checking that every node is stored under its own hash. */
@@ -37,7 +36,7 @@ function commitInto(trie: MerklePatriciaTrie, store: Store): Uint8Array {
   const { root, nodes } = trie.commit();
   for (const [h, enc] of nodes) {
     expect(hex(blake3(enc))).toBe(hex(h));
-    store.set(Buffer.from(h).toString("hex"), enc);
+    store.set(bytesToHex(h), enc);
   }
   return root;
 }
@@ -144,7 +143,7 @@ type Model = Map<string, Uint8Array>;
 /** A reference trie holding exactly the model's entries, built by insertions only. */
 async function freshReference(model: Model): Promise<Trie> {
   const t = newReference();
-  for (const [k, v] of model) await t.put(Buffer.from(k, "hex"), v);
+  for (const [k, v] of model) await t.put(hexToBytes(k), v);
   return t;
 }
 
@@ -392,7 +391,7 @@ describe("MerklePatriciaTrie vs @ethereumjs/trie (BLAKE3)", () => {
     await fc.assert(
       fc.asyncProperty(badBytes, ops, async (enc, kvs) => {
         await expectChainErrorOrOk(() => decodeTrieNode(enc));
-        const reader: TrieNodeReader = { getNode: (h) => (Buffer.compare(h, rootHash) === 0 ? enc : undefined) };
+        const reader: TrieNodeReader = { getNode: (h) => (equalBytes(h, rootHash) ? enc : undefined) };
         const trie = new MerklePatriciaTrie({ hash: blake3, root: rootHash, reader });
         for (const [k, v] of kvs) {
           await expectChainErrorOrOk(() => trie.get(k));

@@ -3,7 +3,7 @@
 // paths: an eager per-put trie (like @ethereumjs/trie on a database) caps out near 5k updates/s. Roots and proofs
 // match @ethereumjs/trie given the same hash function (property-tested).
 import { ChainError } from "./errors.ts";
-import { bytesToHex } from "./hex.ts";
+import { bytesToHex, equalBytes } from "./hex.ts";
 import {
   type RlpDecoded,
   rlpDecode,
@@ -246,7 +246,7 @@ export class MerklePatriciaTrie {
     this.hash = opts.hash;
     this.reader = opts.reader ?? { getNode: () => undefined };
     const empty = emptyTrieRoot(opts.hash);
-    this.root = opts.root && Buffer.compare(opts.root, empty) !== 0 ? { t: 3, hash: opts.root } : null;
+    this.root = opts.root && !equalBytes(opts.root, empty) ? { t: 3, hash: opts.root } : null;
   }
 
   /**

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChainError } from "./errors.ts";
 import { blake3 } from "./hash.ts";
+import { bytesToHex, compareBytes } from "./hex.ts";
 import { emptyTrieRoot, MerklePatriciaTrie, type TrieNodeReader } from "./trie.ts";
 import {
   createRangeProof,
@@ -16,8 +17,8 @@ import {
   verifyRangeProof,
 } from "./trieRange.ts";
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-const cmp = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);
+const hex = (b: Uint8Array): string => bytesToHex(b);
+const cmp = compareBytes;
 
 type Entry = [Uint8Array, Uint8Array];
 type Store = Map<string, Uint8Array>;

@@ -6,6 +6,7 @@
 // tree lies wholly outside the range, so a matching root leaves no room for a hidden or missing key inside it. The rebuilt tree also answers whether keys exist to the right (`more`), and its known
 // nodes are what a syncing node stores for the range: over chunks tiling the key space they are the whole trie.
 import { ChainError, describeError } from "./errors.ts";
+import { bytesToHex, compareBytes, equalBytes } from "./hex.ts";
 import {
   bytesToNibbles,
   decodeTrieNode,
@@ -113,7 +114,7 @@ export async function* iterateTrie(opts: {
   reader: TrieNodeReader;
   from?: Uint8Array;
 }): AsyncGenerator<TrieEntry> {
-  if (Buffer.compare(opts.root, emptyTrieRoot(opts.hash)) === 0) return;
+  if (equalBytes(opts.root, emptyTrieRoot(opts.hash))) return;
   const from = opts.from ? bytesToNibbles(opts.from) : EMPTY;
   const stack: IterFrame[] = [{ node: { t: 3, hash: opts.root }, path: EMPTY, bounded: from.length > 0 }];
   while (stack.length > 0) {
@@ -121,7 +122,7 @@ export async function* iterateTrie(opts: {
     const n = node.t === 3 ? await readNode(opts.reader, node.hash) : node;
     if (n.t === 0) {
       const key = concatNibbles(path, n.key);
-      if (!bounded || Buffer.compare(key, from) >= 0) yield { key: nibblesToBytes(key), value: n.value };
+      if (!bounded || compareBytes(key, from) >= 0) yield { key: nibblesToBytes(key), value: n.value };
     } else if (n.t === 1) {
       const childPath = concatNibbles(path, n.key);
       const side = bounded ? sideOf(childPath, from) : 1;
@@ -155,9 +156,9 @@ export async function createRangeProof(
   const trie = new MerklePatriciaTrie(opts);
   const out: Uint8Array[] = [];
   const seen = new Set<string>();
-  for (const key of Buffer.compare(firstKey, lastKey) === 0 ? [firstKey] : [firstKey, lastKey]) {
+  for (const key of equalBytes(firstKey, lastKey) ? [firstKey] : [firstKey, lastKey]) {
     for (const enc of await trie.createProof(key)) {
-      const id = Buffer.from(enc).toString("hex");
+      const id = bytesToHex(enc);
       if (seen.has(id)) continue;
       seen.add(id);
       out.push(enc);
@@ -173,12 +174,12 @@ class ProofNodes {
   readonly read: [Uint8Array, Uint8Array][] = [];
 
   constructor(hash: HashFn, proof: readonly Uint8Array[]) {
-    for (const enc of proof) this.byHash.set(Buffer.from(hash(enc)).toString("hex"), enc);
+    for (const enc of proof) this.byHash.set(bytesToHex(hash(enc)), enc);
   }
 
   resolve(node: TrieNode): KnownNode {
     if (node.t !== 3) return node;
-    const enc = this.byHash.get(Buffer.from(node.hash).toString("hex"));
+    const enc = this.byHash.get(bytesToHex(node.hash));
     if (!enc) throw rangeError("proof missing node");
     const n = decodeTrieNode(enc) as KnownNode;
     // Cached as committed, so an untouched proof node keeps its hash instead of being re-hashed.
@@ -210,7 +211,7 @@ function pruneRange(
   const atLeft = l > 0 && prefix.length === left.length && startsWith(prefix, left);
   if (l > 0 && r < 0 && !atLeft) return null;
   const n = proof.resolve(node);
-  const inRange = (key: Nibbles): boolean => Buffer.compare(key, left) >= 0 && Buffer.compare(key, right) <= 0;
+  const inRange = (key: Nibbles): boolean => compareBytes(key, left) >= 0 && compareBytes(key, right) <= 0;
   if (n.t === 0) return inRange(concatNibbles(prefix, n.key)) ? null : n;
   if (n.t === 1) {
     const child = pruneRange(n.child, concatNibbles(prefix, n.key), left, right, proof);
@@ -242,11 +243,11 @@ function hasKeyAfter(root: TrieNode | null, key: Nibbles, orAt: boolean, resolve
     const n = resolve(node);
     const rest = key.subarray(pos);
     if (n.t === 0) {
-      const c = Buffer.compare(n.key, rest);
+      const c = compareBytes(n.key, rest);
       return c > 0 || (orAt && c === 0);
     }
     if (n.t === 1) {
-      if (!startsWith(rest, n.key)) return Buffer.compare(n.key, rest) > 0;
+      if (!startsWith(rest, n.key)) return compareBytes(n.key, rest) > 0;
       pos += n.key.length;
       node = n.child;
       continue;
@@ -294,14 +295,14 @@ function checkRangeInput(
     // An empty value would be a deletion, which a range never holds.
     if ((values[i] as Uint8Array).length === 0) throw rangeError("empty value");
     if ((keys[i] as Uint8Array).length !== (keys[0] as Uint8Array).length) throw rangeError("keys differ in length");
-    if (i > 0 && Buffer.compare(keys[i - 1] as Uint8Array, keys[i] as Uint8Array) >= 0) {
+    if (i > 0 && compareBytes(keys[i - 1] as Uint8Array, keys[i] as Uint8Array) >= 0) {
       throw rangeError("keys not strictly increasing");
     }
   }
   if (proof !== null && keys.length > 0) {
     // The edges are firstKey and the last key; their paths only line up for comparison when equally long.
     if (firstKey.length !== (keys[0] as Uint8Array).length) throw rangeError("first key and keys differ in length");
-    if (Buffer.compare(firstKey, keys[0] as Uint8Array) > 0) throw rangeError("keys before the first key");
+    if (compareBytes(firstKey, keys[0] as Uint8Array) > 0) throw rangeError("keys before the first key");
   }
 }
 
@@ -342,12 +343,12 @@ async function verifyCheckedRange(
   values: Uint8Array[],
   proof: Uint8Array[] | null,
 ): Promise<RangeProofResult> {
-  const emptyRoot = Buffer.compare(root, emptyTrieRoot(hash)) === 0;
+  const emptyRoot = equalBytes(root, emptyTrieRoot(hash));
   if (proof === null) {
     const trie = new MerklePatriciaTrie({ hash });
     for (let i = 0; i < keys.length; i++) await trie.put(keys[i] as Uint8Array, values[i] as Uint8Array);
     const { root: got, nodes } = trie.commit();
-    if (Buffer.compare(got, root) !== 0) throw rangeError("root mismatch");
+    if (!equalBytes(got, root)) throw rangeError("root mismatch");
     return { more: false, nodes };
   }
   const proofNodes = new ProofNodes(hash, proof);
@@ -370,7 +371,7 @@ async function verifyCheckedRange(
   const trie = MerklePatriciaTrie.fromRootNode({ hash, reader: noReads }, pruned);
   for (let i = 0; i < keys.length; i++) await trie.put(keys[i] as Uint8Array, values[i] as Uint8Array);
   const got = trie.commit().root;
-  if (Buffer.compare(got, root) !== 0) throw rangeError("root mismatch");
+  if (!equalBytes(got, root)) throw rangeError("root mismatch");
   const rebuilt = trie.rootNode() as KnownNode;
   const more = hasKeyAfter(rebuilt, right, false, (n) => {
     if (n.t === 3) throw rangeError("proof missing node");
