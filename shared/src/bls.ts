@@ -1,20 +1,14 @@
-// BLS12-381 (min-pubkey-size, as Ethereum's beacon chain) through @chainsafe/blst, the binding Lodestar uses.
-import {
-  aggregatePublicKeys,
-  aggregateSignatures,
-  fastAggregateVerify,
-  PublicKey,
-  SecretKey,
-  Signature,
-  verify,
-} from "@chainsafe/blst";
+// BLS12-381 (min-pubkey-size, as Ethereum's beacon chain): the rules (lengths, typed errors, proofs of possession)
+// over the runtime's crypto provider (crypto.ts): @chainsafe/blst, the binding Lodestar uses, on Node; @noble/curves
+// in Workers.
 import { proofOfPossessionRoot } from "./consensus/proofOfPossession.ts";
+import { BLS_PUBKEY_LENGTH, BLS_SIGNATURE_LENGTH } from "./crypto/cryptoProvider.ts";
+import { cryptoProvider } from "./crypto.ts";
 import { ChainError } from "./errors.ts";
 import type { GenesisValidator } from "./genesis.ts";
 import { blake3 } from "./hash.ts";
 
-export const BLS_PUBKEY_LENGTH = 48;
-export const BLS_SIGNATURE_LENGTH = 96;
+export { BLS_PUBKEY_LENGTH, BLS_SIGNATURE_LENGTH };
 
 export interface BlsKeypair {
   secretKey: Uint8Array;
@@ -23,30 +17,25 @@ export interface BlsKeypair {
 
 export function blsKeypairFromSeed(ikm: Uint8Array): BlsKeypair {
   if (ikm.length < 32) throw new ChainError({ code: "INVALID_BLS_KEY" });
-  const sk = SecretKey.fromKeygen(ikm);
-  return { secretKey: sk.toBytes(), publicKey: sk.toPublicKey().toBytes() };
+  const secretKey = cryptoProvider.blsSecretKeyFromSeed(ikm);
+  return { secretKey, publicKey: cryptoProvider.blsPublicKey(secretKey) };
 }
 
 export function blsPublicKey(secretKey: Uint8Array): Uint8Array {
   try {
-    return SecretKey.fromBytes(secretKey).toPublicKey().toBytes();
+    return cryptoProvider.blsPublicKey(secretKey);
   } catch {
     throw new ChainError({ code: "INVALID_BLS_KEY" });
   }
 }
 
 export function blsSign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return SecretKey.fromBytes(secretKey).sign(message).toBytes();
+  return cryptoProvider.blsSign(secretKey, message);
 }
 
 /** Verify one signature; malformed keys or signatures verify as false instead of throwing. */
 export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== BLS_PUBKEY_LENGTH || signature.length !== BLS_SIGNATURE_LENGTH) return false;
-  try {
-    return verify(message, PublicKey.fromBytes(publicKey, true), Signature.fromBytes(signature, true));
-  } catch {
-    return false;
-  }
+  return cryptoProvider.blsVerify(publicKey, message, signature);
 }
 
 /**
@@ -55,32 +44,26 @@ export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature:
  */
 export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   if (signatures.length === 0) throw new ChainError({ code: "INVALID_SIGNATURE", reason: "nothing to aggregate" });
-  let parsed: Signature[];
+  if (signatures.some((s) => s.length !== BLS_SIGNATURE_LENGTH)) {
+    throw new ChainError({ code: "INVALID_SIGNATURE", reason: "malformed BLS signature" });
+  }
   try {
-    parsed = signatures.map((s) => {
-      if (s.length !== BLS_SIGNATURE_LENGTH) throw new ChainError({ code: "INVALID_SIGNATURE", reason: "length" });
-      return Signature.fromBytes(s, true);
-    });
+    return cryptoProvider.blsAggregateSignatures(signatures);
   } catch {
     throw new ChainError({ code: "INVALID_SIGNATURE", reason: "malformed BLS signature" });
   }
-  // Inputs are already group-checked above, so the aggregation itself skips the check.
-  return aggregateSignatures(parsed, false).toBytes();
 }
 
 /** Aggregate public keys into one. Every input must be a valid 48-byte compressed key; otherwise INVALID_BLS_KEY. */
 export function blsAggregatePublicKeys(publicKeys: Uint8Array[]): Uint8Array {
-  if (publicKeys.length === 0) throw new ChainError({ code: "INVALID_BLS_KEY" });
-  let parsed: PublicKey[];
+  if (publicKeys.length === 0 || publicKeys.some((p) => p.length !== BLS_PUBKEY_LENGTH)) {
+    throw new ChainError({ code: "INVALID_BLS_KEY" });
+  }
   try {
-    parsed = publicKeys.map((p) => {
-      if (p.length !== BLS_PUBKEY_LENGTH) throw new ChainError({ code: "INVALID_BLS_KEY" });
-      return PublicKey.fromBytes(p, true);
-    });
+    return cryptoProvider.blsAggregatePublicKeys(publicKeys);
   } catch {
     throw new ChainError({ code: "INVALID_BLS_KEY" });
   }
-  return aggregatePublicKeys(parsed, false).toBytes();
 }
 
 /**
@@ -89,14 +72,7 @@ export function blsAggregatePublicKeys(publicKeys: Uint8Array[]): Uint8Array {
  * signature, verifies as false instead of throwing.
  */
 export function blsFastAggregateVerify(publicKeys: Uint8Array[], message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKeys.length === 0 || signature.length !== BLS_SIGNATURE_LENGTH) return false;
-  if (publicKeys.some((p) => p.length !== BLS_PUBKEY_LENGTH)) return false;
-  try {
-    const pks = publicKeys.map((p) => PublicKey.fromBytes(p, true));
-    return fastAggregateVerify(message, pks, Signature.fromBytes(signature, true));
-  } catch {
-    return false;
-  }
+  return cryptoProvider.blsFastAggregateVerify(publicKeys, message, signature);
 }
 
 function popSigningRoot(publicKey: Uint8Array): Uint8Array {

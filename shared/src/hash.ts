@@ -1,18 +1,10 @@
 // Hash functions. BLAKE3 for everything the chain commits to; keccak256 only where Ethereum compatibility needs it.
-// hash-wasm is ~18x faster than pure-JS BLAKE3 here (980 vs 53 MiB/s), so it is the hot-path implementation. Its
-// hashers are created once (async WebAssembly instantiation) and then used synchronously.
-import { createBLAKE3, createKeccak, type IHasher } from "hash-wasm";
+// From the runtime's crypto provider (crypto.ts): hash-wasm on Node, @noble/hashes in Workers.
+import { cryptoProvider } from "./crypto.ts";
 
-const blake3Hasher: IHasher = await createBLAKE3(256);
-const keccakHasher: IHasher = await createKeccak(256);
+export const blake3: (data: Uint8Array) => Uint8Array = cryptoProvider.blake3;
 
-export function blake3(data: Uint8Array): Uint8Array {
-  return blake3Hasher.init().update(data).digest("binary");
-}
-
-export function keccak256(data: Uint8Array): Uint8Array {
-  return keccakHasher.init().update(data).digest("binary");
-}
+export const keccak256: (data: Uint8Array) => Uint8Array = cryptoProvider.keccak256;
 
 /** keccak256 of the empty string: Ethereum's empty code hash, used for the logs bloom and selectors only. */
 export const KECCAK_EMPTY = keccak256(new Uint8Array(0));

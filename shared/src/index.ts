@@ -1,5 +1,6 @@
 export * from "./block.ts";
 export * from "./bls.ts";
+export * from "./crypto.ts";
 export * from "./errors.ts";
 export * from "./genesis.ts";
 export * from "./hash.ts";

@@ -1,9 +1,11 @@
-// secp256k1 for Ethereum accounts. The native libsecp256k1 binding recovers ~20k signatures/s per core against ~900/s
-// for pure JS, which is what makes 10k tx/s reachable; recovery is still run in worker threads by the validator.
-import secp from "secp256k1";
+// secp256k1 for Ethereum accounts: the rules (EIP-2 low s, r and s ranges, keccak-derived addresses) over the
+// runtime's crypto provider (crypto.ts). On Node that is the native libsecp256k1 binding, ~20k recoveries/s per core
+// against ~900/s for pure JS, which is what makes 10k tx/s reachable; recovery is still run in worker threads by the
+// validator.
+import { cryptoProvider } from "./crypto.ts";
 import { ChainError } from "./errors.ts";
 import { keccak256 } from "./hash.ts";
-import { bigintToBytes32 } from "./hex.ts";
+import { bigintToBytes32, bytesToBigint } from "./hex.ts";
 
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 export const SECP256K1_HALF_N = SECP256K1_N >> 1n;
@@ -19,15 +21,16 @@ export function publicKeyToAddress(uncompressed: Uint8Array): Uint8Array {
 }
 
 export function privateKeyToAddress(privateKey: Uint8Array): Uint8Array {
-  return publicKeyToAddress(secp.publicKeyCreate(privateKey, false));
+  return publicKeyToAddress(cryptoProvider.secp256k1PublicKey(privateKey));
 }
 
 export function signHash(hash: Uint8Array, privateKey: Uint8Array): EcdsaSignature {
-  const { signature, recid } = secp.ecdsaSign(hash, privateKey);
+  const { signature, recovery } = cryptoProvider.secp256k1Sign(hash, privateKey);
   return {
-    r: BigInt(`0x${Buffer.from(signature.subarray(0, 32)).toString("hex")}`),
-    s: BigInt(`0x${Buffer.from(signature.subarray(32)).toString("hex")}`),
-    yParity: recid as 0 | 1,
+    r: bytesToBigint(signature.subarray(0, 32)),
+    s: bytesToBigint(signature.subarray(32)),
+    // 2 and 3 need r >= n - p, which a signer meets with probability ~2^-127.
+    yParity: recovery as 0 | 1,
   };
 }
 
@@ -51,7 +54,7 @@ export function recoverAddress(
     compact.set(bigintToBytes32(sig.s), 32);
   }
   try {
-    return publicKeyToAddress(secp.ecdsaRecover(compact, sig.yParity, hash, false));
+    return publicKeyToAddress(cryptoProvider.secp256k1Recover(hash, compact, sig.yParity));
   } catch {
     throw new ChainError({ code: "INVALID_SIGNATURE", reason: "recovery failed" });
   }

@@ -17,7 +17,7 @@ const registry = (slashed: number[] = []) =>
 
 describe("finality certificate verifier in workerd", () => {
   it("verifies a chain from genesis and refuses forged, underweight and mismatched certificates", async () => {
-    const f = await buildCertificateFixture(noble, {
+    const f = await buildCertificateFixture(noble.cryptoProvider, {
       chainId: 21076n,
       validatorCount: 4,
       steps: [

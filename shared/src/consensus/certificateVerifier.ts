@@ -20,6 +20,7 @@
 // holds >= 2/3 of the weight signing that the checkpoint is final, under the weights of the previous finalized state;
 // a certificate for a conflicting checkpoint would need >= 1/3 of that weight to have signed slashable messages.
 import { decodeAccount, decodeStorageWord } from "../account.ts";
+import type { CryptoProvider } from "../crypto/cryptoProvider.ts";
 import { type BlockHeader, headerHash } from "../header.ts";
 import { bigintToBytes32 } from "../hex.ts";
 import { MerklePatriciaTrie, proofNodeReader } from "../trie.ts";
@@ -35,14 +36,12 @@ import {
   participantsIn,
 } from "./votes.ts";
 
-/** What the verifier needs from cryptography; `nobleCertificateCrypto` (crypto/noble.ts) runs anywhere. */
-export interface CertificateCrypto {
-  blake3(data: Uint8Array): Uint8Array;
-  /** One signature by one key; false (never a throw) for malformed keys or signatures. */
-  blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  /** One signature of `message` by all `publicKeys` (keys that proved possession); false on malformed input. */
-  blsFastAggregateVerify(publicKeys: Uint8Array[], message: Uint8Array, signature: Uint8Array): boolean;
-}
+/**
+ * What the verifier needs from cryptography: any CryptoProvider (the runtime's is `cryptoProvider` from
+ * @rustchain/shared/crypto; crypto/noble.ts runs anywhere). BLS verification answers false, never throws, for
+ * malformed keys or signatures.
+ */
+export type CertificateCrypto = Pick<CryptoProvider, "blake3" | "blsVerify" | "blsFastAggregateVerify">;
 
 export interface TrustedValidator {
   readonly blsPublicKey: Uint8Array;
