@@ -1,12 +1,23 @@
 // The "workers" test project: the Worker (wrangler.toml's main) and its Durable Objects run inside workerd, and the
 // tests in edge/test/workers/ talk to them through `cloudflare:test` (SELF.fetch, env, runInDurableObject).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { Trie } from "@ethereumjs/trie";
+import { cryptoProvider as nativeCrypto } from "@rustchain/shared/crypto/native";
 import { defineConfig } from "vitest/config";
 import { createFakeCore, FAKE_CORE_ORIGIN } from "./test/workers/fakeCore.ts";
+import { trieFixtureEntries } from "./test/workers/trieFixture.ts";
 
 /** Test-only secrets (never a real deployment's). The key is what edge/test/workers/bundles.ts signs with. */
 export const TEST_REPLICATION_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 export const TEST_METRICS_TOKEN = "test-metrics-token";
+
+/** The reference BLAKE3 root of the trie fixture, computed here on Node (see test/workers/trieFixture.ts). */
+async function blake3TrieFixtureRoot(): Promise<string> {
+  // @ethereumjs/trie v6: the key-hashing function is the node hash too; `useKeyHashing: false` leaves keys as given.
+  const trie = new Trie({ useKeyHashing: false, useKeyHashingFunction: nativeCrypto.blake3 });
+  for (const [key, value] of trieFixtureEntries()) await trie.put(key, value);
+  return `0x${Array.from(trie.root(), (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
 
 export default defineConfig({
   plugins: [
@@ -37,5 +48,6 @@ export default defineConfig({
     name: "workers",
     include: ["test/workers/**/*.test.ts"],
     testTimeout: 30_000,
+    provide: { blake3TrieFixtureRoot: await blake3TrieFixtureRoot() },
   },
 });
