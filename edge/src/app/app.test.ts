@@ -110,7 +110,11 @@ describe("POST / (JSON-RPC)", () => {
       expect(await r.json()).toEqual({
         jsonrpc: "2.0",
         id: null,
-        error: { code: -32005, message: "request body exceeds 4096 bytes" },
+        error: {
+          code: -32005,
+          message: "request body exceeds 4096 bytes",
+          data: { code: "BODY_TOO_LARGE", limit: 4096 },
+        },
       });
     }
     expect(upstream.calls).toHaveLength(0);
@@ -273,7 +277,11 @@ describe("other routes", () => {
     const r = await app.request("/replication/head", { headers: await signedGet("/replication/head") });
     expect(r.status).toBe(500);
     const text = await r.text();
-    expect(JSON.parse(text)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "internal error" } });
+    expect(JSON.parse(text)).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32603, message: "internal error", data: { code: "INTERNAL" } },
+    });
     expect(text).not.toContain("secret");
     expect(r.headers.get("access-control-allow-origin")).toBe("*");
     expect(logs.some((l) => l.msg === "edge app error")).toBe(true);

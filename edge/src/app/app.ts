@@ -6,7 +6,8 @@ import {
   REPLICATION_TIMESTAMP_HEADER,
   verifyReplicationRequest,
 } from "@rustchain/shared/replication";
-import { RpcCode } from "@rustchain/shared/rpcErrors";
+import { errorReply } from "@rustchain/shared/rpc/envelope";
+import { type RpcError, rpcErrors } from "@rustchain/shared/rpcErrors";
 import { type Context, Hono } from "hono";
 import type { RpcPipeline } from "../rpc/pipeline.ts";
 import { readBodyBounded } from "../util/body.ts";
@@ -37,11 +38,9 @@ export interface EdgeAppDeps {
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
-const errorBody = (code: number, message: string): string =>
-  JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } });
-
-const rpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}): Response =>
-  new Response(errorBody(code, message), { status, headers: { ...JSON_HEADERS, ...headers } });
+/** A whole answer refusing the request with one of the shared JSON-RPC errors (the core's envelope). */
+const rpcError = (status: number, error: RpcError, headers: Record<string, string> = {}): Response =>
+  new Response(errorReply(status, error.toJSON()).body, { status, headers: { ...JSON_HEADERS, ...headers } });
 
 const json = (status: number, value: unknown): Response =>
   new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
@@ -77,7 +76,7 @@ export async function answerJsonRpc(
     return {
       status: 413,
       headers: JSON_HEADERS,
-      body: errorBody(RpcCode.LIMIT_EXCEEDED, `request body exceeds ${config.maxBodyBytes} bytes`),
+      body: errorReply(413, rpcErrors.bodyTooLarge(config.maxBodyBytes).toJSON()).body as string,
     };
   }
   const reply = await pipeline.handle(text, { clientKey, transport: "http" });
@@ -86,7 +85,7 @@ export async function answerJsonRpc(
 }
 
 /** The answer to a request that failed inside the edge: details go to the log only. */
-export const INTERNAL_ERROR_BODY = (): string => errorBody(RpcCode.INTERNAL_ERROR, "internal error");
+export const INTERNAL_ERROR_BODY = (): string => errorReply(500, rpcErrors.internal().toJSON()).body as string;
 
 export function createEdgeApp(deps: EdgeAppDeps): Hono {
   const { config } = deps;
@@ -139,7 +138,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
   app.get("/", (c) => {
     const ws = upgrade(c);
     if (ws) return ws;
-    return rpcError(405, RpcCode.INVALID_REQUEST, "only POST is supported", { allow: "POST, OPTIONS" });
+    return rpcError(405, rpcErrors.onlyPost(), { allow: "POST, OPTIONS" });
   });
 
   app.get("/ws", (c) => {
@@ -172,11 +171,11 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
     return deps.replicationHead();
   });
 
-  app.all("/", () => rpcError(405, RpcCode.INVALID_REQUEST, "only POST is supported", { allow: "POST, OPTIONS" }));
+  app.all("/", () => rpcError(405, rpcErrors.onlyPost(), { allow: "POST, OPTIONS" }));
   app.notFound(() => json(404, { error: "not found" }));
   app.onError((err, c) => {
     deps.log?.({ msg: "edge app error", path: c.req.path, error: err instanceof Error ? err.name : "unknown" });
-    return rpcError(500, RpcCode.INTERNAL_ERROR, "internal error");
+    return rpcError(500, rpcErrors.internal());
   });
   return app;
 }

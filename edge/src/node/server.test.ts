@@ -267,7 +267,11 @@ describe("Node edge on Redis", () => {
     expect(await big.json()).toEqual({
       jsonrpc: "2.0",
       id: null,
-      error: { code: -32005, message: `request body exceeds ${MAX_BODY} bytes` },
+      error: {
+        code: -32005,
+        message: `request body exceeds ${MAX_BODY} bytes`,
+        data: { code: "BODY_TOO_LARGE", limit: MAX_BODY },
+      },
     });
     const notification = await post(JSON.stringify({ jsonrpc: "2.0", method: "eth_chainId", params: [] }));
     expect(notification.status).toBe(200);
