@@ -1,11 +1,12 @@
 // The edge's first-level cache: whole replies to repeated identical bodies, keyed on the raw body text and the
 // replica's tips (its bundle sequence and head hash). Most dApp traffic is the same few reads polled by many clients
 // (eth_blockNumber, a balance, the finalized block); a hit skips JSON parsing, routing and the per-call cache, and
-// costs a map lookup. Correct by construction: every cached body holds only pure reads (REPLICA_READS below, answered
+// costs a map lookup. Correct by construction: every cached body holds only pure reads (RAW_CACHEABLE_METHODS below, answered
 // from the replica, the per-call cache or the config), so for the same tips the same body has the same answer; any new
 // bundle changes the tips key and every entry misses. Bodies that reached the core, subscribed, sent a transaction or
 // failed inside the edge are never stored. A hit is still rate limited and counted like the calls it answers.
 import type { RpcReply } from "@rustchain/shared/rpc/envelope";
+import { ReplicaReads } from "../replica/reads.ts";
 
 /** What a hit needs besides the reply: the calls to count and charge, and the single call's id for a 429. */
 export interface RawCacheEntry {
@@ -34,29 +35,15 @@ export const defaultRawCacheOptions: RawCacheOptions = {
   maxReplyChars: 64 * 1024,
 };
 
-/** A body of only these methods, answered without the core, may be stored. */
+/**
+ * A body of only these methods, answered without the core, may be stored: the replica's reads and the answers the
+ * edge gives from its config.
+ */
 export const RAW_CACHEABLE_METHODS: ReadonlySet<string> = new Set([
+  ...ReplicaReads.methods,
   "eth_chainId",
   "net_version",
   "web3_clientVersion",
-  "eth_blockNumber",
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getBlockTransactionCountByNumber",
-  "eth_getBlockTransactionCountByHash",
-  "eth_getTransactionByHash",
-  "eth_getTransactionByBlockHashAndIndex",
-  "eth_getTransactionByBlockNumberAndIndex",
-  "eth_getTransactionReceipt",
-  "eth_getBlockReceipts",
-  "eth_getLogs",
-  "eth_getBalance",
-  "eth_getTransactionCount",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
 ]);
 
 export class RawResponseCache {
