@@ -132,6 +132,11 @@ export const rpcErrors = {
     ),
   // Execution (eth_call, eth_estimateGas).
   executionFailed: (message: string) => coded(RpcCode.INVALID_INPUT, "EXECUTION_FAILED", message),
+  outOfGas: () => coded(RpcCode.INVALID_INPUT, "OUT_OF_GAS", "out of gas"),
+  callIntrinsicGasTooLow: (have: bigint, want: bigint) =>
+    coded(RpcCode.INVALID_INPUT, "TX_INTRINSIC_GAS_TOO_LOW", `intrinsic gas too low: have ${have}, want ${want}`),
+  callInsufficientFunds: () =>
+    coded(RpcCode.INVALID_INPUT, "TX_INSUFFICIENT_FUNDS", "insufficient funds for gas * price + value"),
   /** execution-apis: code 3 with the revert data itself in `data` (viem and ethers decode it), no domain code. */
   executionReverted: (message: string, revertData: string) =>
     new RpcError(RpcCode.EXECUTION_REVERTED, message, revertData),

@@ -12,6 +12,7 @@
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { responseText } from "@rustchain/shared/rpc/envelope";
 import { rpcErrors } from "@rustchain/shared/rpcErrors";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { SubscriptionEvent } from "../app/contract.ts";
@@ -126,7 +127,7 @@ class Connection {
         (err) => {
           // The pipeline answers every failure itself; this is a bug. Answer like the core does for internals.
           this.deps.log?.({ msg: "WebSocket message failed", err: String(err), clientKey: this.clientKey });
-          this.send(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "internal error" } }));
+          this.send(responseText(null, { error: rpcErrors.internal().toJSON() }));
         },
       )
       .finally(() => {

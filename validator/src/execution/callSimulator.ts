@@ -1,6 +1,6 @@
 // eth_call and eth_estimateGas: run a call or creation on a throwaway overlay of some block's state. No gas is paid
 // and nothing is committed.
-import { bytesToHex, type CallRequest, intrinsicGas, RpcCode, RpcError } from "@rustchain/shared";
+import { bytesToHex, type CallRequest, intrinsicGas, type RpcError, rpcErrors } from "@rustchain/shared";
 import type { BlockEnv } from "../runtime/blockEnv.ts";
 import type { ContractRuntime, FrameResult } from "../runtime/contractRuntime.ts";
 import type { WorldState } from "../state/stateDb.ts";
@@ -44,10 +44,9 @@ async function simulate(input: SimulationInput, gasLimit: bigint): Promise<Simul
     accessList,
   };
   const intrinsic = intrinsicGas(unsigned);
-  if (gasLimit < intrinsic)
-    throw new RpcError(RpcCode.INVALID_INPUT, `intrinsic gas too low: have ${gasLimit}, want ${intrinsic}`);
+  if (gasLimit < intrinsic) throw rpcErrors.callIntrinsicGasTooLow(gasLimit, intrinsic);
   const sender = await ws.getAccount(from);
-  if (sender.balance < value) throw new RpcError(RpcCode.INVALID_INPUT, "insufficient funds for gas * price + value");
+  if (sender.balance < value) throw rpcErrors.callInsufficientFunds();
   const ctx = txContext(ws, env, { tx: { ...unsigned, r: 0n, s: 0n, yParity: 0, v: 0n }, from });
   const gas = gasLimit - intrinsic;
   let frame: FrameResult;
@@ -65,14 +64,13 @@ async function simulate(input: SimulationInput, gasLimit: bigint): Promise<Simul
 export function callError(frame: FrameResult): RpcError {
   if (frame.status === "revert") {
     const reason = decodeRevertReason(frame.returnData);
-    return new RpcError(
-      RpcCode.EXECUTION_REVERTED,
+    return rpcErrors.executionReverted(
       reason ? `execution reverted: ${reason}` : "execution reverted",
       bytesToHex(frame.returnData),
     );
   }
-  if (frame.status === "outOfGas") return new RpcError(RpcCode.INVALID_INPUT, "out of gas");
-  return new RpcError(RpcCode.INVALID_INPUT, `execution failed: ${frame.reason ?? "trap"}`);
+  if (frame.status === "outOfGas") return rpcErrors.outOfGas();
+  return rpcErrors.executionFailed(`execution failed: ${frame.reason ?? "trap"}`);
 }
 
 /** Decode an ABI `Error(string)` payload; undefined for anything else. Bounded by the data's own length. */
