@@ -57,7 +57,7 @@ describe("decodeHexData", () => {
 describe("byte helpers against Buffer", () => {
   it("bytesToHex and decodeHexData agree with Buffer at every size, including views and past the scratch space", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(8), (bytes, offset) => {
+      fc.property(fc.uint8Array({ maxLength: 3000, size: "max" }), fc.nat(8), (bytes, offset) => {
         const view = bytes.subarray(Math.min(offset, bytes.length));
         expect(bytesToHex(view)).toBe(bufferHex(view));
         expect(decodeHexData(bufferHex(view))).toEqual(view);
@@ -76,10 +76,17 @@ describe("byte helpers against Buffer", () => {
   it("compareBytes orders as Buffer.compare, equalBytes agrees with it, concatBytes as Buffer.concat", () => {
     const small = fc.uint8Array({ maxLength: 6 }).map((b) => b.map((x) => x & 3));
     fc.assert(
-      fc.property(small, small, fc.uint8Array({ maxLength: 300 }), (a, b, c) => {
+      fc.property(small, small, fc.uint8Array({ maxLength: 300, size: "max" }), (a, b, c) => {
         expect(compareBytes(a, b)).toBe(Buffer.compare(a, b));
         expect(equalBytes(a, b)).toBe(Buffer.compare(a, b) === 0);
         expect(equalBytes(c, c.slice())).toBe(true);
+        // Long, aligned and unaligned, differing anywhere.
+        const at = c.length > 0 ? (a.length * 7 + b.length) % c.length : 0;
+        const d = c.slice();
+        if (d.length > 0) d[at] = (d[at] as number) ^ 1;
+        expect(equalBytes(c, d)).toBe(d.length === 0);
+        expect(equalBytes(concatBytes(a, c).subarray(a.length), c)).toBe(true);
+        expect(equalBytes(concatBytes(a, d).subarray(a.length), c)).toBe(d.length === 0);
         expect(concatBytes(a, c, b)).toEqual(new Uint8Array(Buffer.concat([a, c, b])));
       }),
       { numRuns: 500 },
