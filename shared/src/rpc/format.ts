@@ -5,6 +5,7 @@ import { keccak256 } from "../hash.ts";
 import { bytesToHex, type Hex, toQuantity } from "../hex.ts";
 import { rlpEncode } from "../rlp.ts";
 import { effectiveGasPrice, type SignedTransaction } from "../transaction.ts";
+import type { HeaderJson, LogJson, MinedTransactionJson, PendingTransactionJson, ReceiptJson } from "./results.ts";
 
 const ZERO32: Hex = `0x${"0".repeat(64)}`;
 /** keccak256(rlp([])): the uncle hash of a block without uncles, what clients expect in sha3Uncles. */
@@ -19,16 +20,33 @@ export interface TxLocation {
   blockTimestamp: bigint;
 }
 
-export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
+const TX_TYPE = ["0x0", "0x1", "0x2"] as const;
+const bit = (b: 0 | 1) => (b ? "0x1" : "0x0") as "0x0" | "0x1";
+
+/** A transaction as JSON: mined (with its location) or pending (location fields null). */
+export function formatTransaction(stx: SignedTransaction, loc: TxLocation): MinedTransactionJson;
+export function formatTransaction(stx: SignedTransaction): PendingTransactionJson;
+export function formatTransaction(
+  stx: SignedTransaction,
+  loc?: TxLocation,
+): MinedTransactionJson | PendingTransactionJson;
+export function formatTransaction(
+  stx: SignedTransaction,
+  loc?: TxLocation,
+): MinedTransactionJson | PendingTransactionJson {
   const { tx } = stx;
-  const out: Record<string, unknown> = {
-    type: toQuantity(tx.type),
+  // Key order is the wire's: node and edge answer byte-for-byte alike.
+  const common = {
     hash: bytesToHex(stx.hash),
     nonce: toQuantity(tx.nonce),
-    blockHash: loc ? bytesToHex(loc.blockHash) : null,
-    blockNumber: loc ? toQuantity(loc.blockNumber) : null,
-    blockTimestamp: loc ? toQuantity(loc.blockTimestamp) : null,
-    transactionIndex: loc ? toQuantity(loc.index) : null,
+    ...(loc
+      ? {
+          blockHash: bytesToHex(loc.blockHash),
+          blockNumber: toQuantity(loc.blockNumber),
+          blockTimestamp: toQuantity(loc.blockTimestamp),
+          transactionIndex: toQuantity(loc.index),
+        }
+      : { blockHash: null, blockNumber: null, blockTimestamp: null, transactionIndex: null }),
     from: bytesToHex(stx.from),
     to: tx.to ? bytesToHex(tx.to) : null,
     value: toQuantity(tx.value),
@@ -39,27 +57,28 @@ export function formatTransaction(stx: SignedTransaction, loc?: TxLocation) {
     v: toQuantity(tx.v),
   };
   if (tx.type === 0) {
-    out.gasPrice = toQuantity(tx.maxFeePerGas);
-    out.chainId = toQuantity(tx.chainId);
-  } else {
-    out.chainId = toQuantity(tx.chainId);
-    out.yParity = toQuantity(tx.yParity);
-    out.accessList = tx.accessList.map((a) => ({
+    return { type: TX_TYPE[0], ...common, gasPrice: toQuantity(tx.maxFeePerGas), chainId: toQuantity(tx.chainId) };
+  }
+  const typed = {
+    ...common,
+    chainId: toQuantity(tx.chainId),
+    yParity: bit(tx.yParity),
+    accessList: tx.accessList.map((a) => ({
       address: bytesToHex(a.address),
       storageKeys: a.storageKeys.map(bytesToHex),
-    }));
-    if (tx.type === 2) {
-      out.maxFeePerGas = toQuantity(tx.maxFeePerGas);
-      out.maxPriorityFeePerGas = toQuantity(tx.maxPriorityFeePerGas);
-      out.gasPrice = toQuantity(loc ? effectiveGasPrice(tx, loc.baseFeePerGas) : tx.maxFeePerGas);
-    } else {
-      out.gasPrice = toQuantity(tx.maxFeePerGas);
-    }
-  }
-  return out;
+    })),
+  };
+  if (tx.type === 1) return { type: TX_TYPE[1], ...typed, gasPrice: toQuantity(tx.maxFeePerGas) };
+  return {
+    type: TX_TYPE[2],
+    ...typed,
+    maxFeePerGas: toQuantity(tx.maxFeePerGas),
+    maxPriorityFeePerGas: toQuantity(tx.maxPriorityFeePerGas),
+    gasPrice: toQuantity(loc ? effectiveGasPrice(tx, loc.baseFeePerGas) : tx.maxFeePerGas),
+  };
 }
 
-export function formatHeader(h: BlockHeader, hash: Uint8Array, sizeBytes: number) {
+export function formatHeader(h: BlockHeader, hash: Uint8Array, sizeBytes: number): HeaderJson {
   return {
     number: toQuantity(h.number),
     hash: bytesToHex(hash),
@@ -81,7 +100,7 @@ export function formatHeader(h: BlockHeader, hash: Uint8Array, sizeBytes: number
     // No PoW/RANDAO: mixHash carries nothing, as after the merge it carries prevRandao.
     mixHash: ZERO32,
     baseFeePerGas: toQuantity(h.baseFeePerGas),
-    uncles: [] as string[],
+    uncles: [],
     // RustChain-specific, ignored by Ethereum clients.
     slot: toQuantity(h.slot),
     proposerIndex: toQuantity(h.proposerIndex),
@@ -101,7 +120,7 @@ export interface LogLocation {
   removed?: boolean;
 }
 
-export function formatLog(log: Log, loc: LogLocation) {
+export function formatLog(log: Log, loc: LogLocation): LogJson {
   return {
     removed: loc.removed ?? false,
     logIndex: toQuantity(loc.logIndex),
@@ -128,9 +147,9 @@ export interface ReceiptContext {
   firstLogIndex: number;
 }
 
-export function formatReceipt(c: ReceiptContext) {
+export function formatReceipt(c: ReceiptContext): ReceiptJson {
   return {
-    type: toQuantity(c.stx.tx.type),
+    type: TX_TYPE[c.stx.tx.type],
     transactionHash: bytesToHex(c.stx.hash),
     transactionIndex: toQuantity(c.index),
     blockHash: bytesToHex(c.blockHash),
@@ -150,7 +169,7 @@ export function formatReceipt(c: ReceiptContext) {
       }),
     ),
     logsBloom: bytesToHex(c.receipt.logsBloom),
-    status: toQuantity(c.receipt.status),
+    status: bit(c.receipt.status),
     effectiveGasPrice: toQuantity(effectiveGasPrice(c.stx.tx, c.baseFeePerGas)),
   };
 }

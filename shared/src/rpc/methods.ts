@@ -1,5 +1,6 @@
 // The JSON-RPC method table shared by the node and the edge: each method's parameters, validated the same way in
-// both places. Handlers live with their implementations; this table is the contract.
+// both places, and (results.ts, `rpcResults`) each method's result schema. Handlers live with their implementations;
+// these tables are the contract.
 import { rpcErrors } from "../rpcErrors.ts";
 import type { Param } from "./params.ts";
 import * as p from "./params.ts";

@@ -14,6 +14,7 @@ import {
   vaaDigest,
   WORMHOLE_CHAIN,
 } from "@rustchain/shared/bridge/vaa";
+import type { BridgeMessageJson } from "@rustchain/shared/rpc/results";
 import type { Logger } from "pino";
 import type { Database } from "../db/database.ts";
 import type { BridgeKey } from "../keys/bridgeKeystore.ts";
@@ -45,17 +46,7 @@ export interface BridgeModules {
 }
 
 /** A message with its signatures, as the RPC serves it; `vaa` once a quorum of the current set signed. */
-export interface BridgeMessageView {
-  digest: string;
-  emitterChain: number;
-  emitterAddress: string;
-  sequence: string;
-  body: string;
-  guardianSetIndex: number;
-  quorum: number;
-  signatures: { guardianIndex: number; signature: string }[];
-  vaa: string | null;
-}
+export type BridgeMessageView = BridgeMessageJson;
 
 export class BridgeService {
   readonly store: BridgeStore;

@@ -30,6 +30,7 @@ import {
   type TipNumbers,
   tagNumber,
 } from "@rustchain/shared/rpc/chainQueries";
+import type { RpcResult } from "@rustchain/shared/rpc/results";
 import type { Chain } from "../chain/chain.ts";
 import { estimateGas, ethCall, type SimulationInput } from "../execution/callSimulator.ts";
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
@@ -82,21 +83,25 @@ export interface EthApiModules {
 }
 
 export interface BridgeRpc {
-  messageByDigest(digest: Uint8Array): Promise<unknown>;
-  messageById(emitterChain: number, emitter: Uint8Array, sequence: bigint): Promise<unknown>;
+  messageByDigest(digest: Uint8Array): Promise<RpcResult<"rustchain_getBridgeSignatures">>;
+  messageById(
+    emitterChain: number,
+    emitter: Uint8Array,
+    sequence: bigint,
+  ): Promise<RpcResult<"rustchain_getBridgeMessage">>;
 }
 
 export interface ConsensusRpc {
   safeNumber(): bigint;
   finalizedNumber(): bigint;
   peerCount(): number;
-  finalityStatus(): Promise<unknown>;
-  validators(): Promise<unknown>;
-  aiScores(): Promise<unknown>;
+  finalityStatus(): Promise<RpcResult<"rustchain_finalityStatus">>;
+  validators(): Promise<RpcResult<"rustchain_validators">>;
+  aiScores(): Promise<RpcResult<"rustchain_aiScores">>;
   /** The certificate proving canonical block `number` final (null while it is not), as JSON. */
-  finalityCertificate(number: bigint): Promise<unknown>;
+  finalityCertificate(number: bigint): Promise<RpcResult<"rustchain_getFinalityCertificate">>;
   /** A segment of the certificate chain: certificates of checkpoints at slot >= `fromSlot`, in order, hex. */
-  finalityCertificates(fromSlot: bigint, count: number): Promise<unknown>;
+  finalityCertificates(fromSlot: bigint, count: number): Promise<RpcResult<"rustchain_getFinalityCertificates">>;
 }
 
 export interface RpcContext {
@@ -105,7 +110,13 @@ export interface RpcContext {
   unsubscribe?(id: string): boolean;
 }
 
-type Handlers = { [M in RpcMethodName]: (params: RpcParams<M>, ctx: RpcContext) => Promise<unknown> | unknown };
+/**
+ * The handler table: each method's parsed parameters in, its result as the JSON it is sent as out (the schemas of
+ * shared/src/rpc/results.ts), so the compiler checks every handler against its method's result schema.
+ */
+type Handlers = {
+  [M in RpcMethodName]: (params: RpcParams<M>, ctx: RpcContext) => Promise<RpcResult<M>> | RpcResult<M>;
+};
 
 const headerNotFound = rpcErrors.headerNotFound;
 const eq = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
@@ -308,7 +319,7 @@ export class EthApi {
     if (count > 0n && last > chain.head.number) throw rpcErrors.headerNotFound();
     const opts = { params: chain.genesis.params, maxBlocks: this.opts.maxFeeHistoryBlocks };
     // A block the node does not hold (below a warp-synced node's history) ends the answer early, as in geth.
-    return feeHistory(count, last, percentiles, opts, async (first, to, withTxs) => {
+    const history = await feeHistory(count, last, percentiles, opts, async (first, to, withTxs) => {
       const out: FeeHistoryBlock[] = [];
       for (let n = first; n <= to; n++) {
         const hash = await chain.canonicalHash(n);
@@ -327,6 +338,9 @@ export class EthApi {
       }
       return out;
     });
+    // The block source above always answers (a list, maybe short); "cannot answer" is the edge replica's case.
+    if (!history) throw rpcErrors.headerNotFound();
+    return history;
   }
 
   /**

@@ -2,6 +2,7 @@
 // polled for `ttlMs` is removed, as geth does after 5 minutes. Buffers are bounded so a forgotten filter cannot grow.
 import { randomBytes } from "node:crypto";
 import type { FilterRequest } from "@rustchain/shared";
+import type { LogJson } from "@rustchain/shared/rpc/results";
 
 export interface FilterOptions {
   ttlMs: number;
@@ -13,7 +14,7 @@ export const defaultFilterOptions: FilterOptions = { ttlMs: 5 * 60_000, maxFilte
 export type Filter =
   | { kind: "blocks"; buffer: string[]; lastPoll: number }
   | { kind: "pending"; buffer: string[]; lastPoll: number }
-  | { kind: "logs"; request: FilterRequest; buffer: unknown[]; lastPoll: number };
+  | { kind: "logs"; request: FilterRequest; buffer: LogJson[]; lastPoll: number };
 
 export class FilterManager {
   private readonly filters = new Map<string, Filter>();
@@ -56,7 +57,7 @@ export class FilterManager {
   }
 
   /** Append to one filter's buffer, dropping the oldest items beyond the cap. */
-  append(f: Filter, items: unknown[]): void {
+  append<F extends Filter>(f: F, items: F["buffer"]): void {
     if (items.length === 0) return;
     (f.buffer as unknown[]).push(...items);
     if (f.buffer.length > this.opts.maxBuffered) f.buffer.splice(0, f.buffer.length - this.opts.maxBuffered);
