@@ -33,6 +33,7 @@
 import { z } from "zod";
 import { RustChainError } from "./errors.ts";
 import { bytesToHex, type Hex } from "./hex.ts";
+import { address, data, fullBlock, hash32, quantity, receipt } from "./rpc/results.ts";
 
 export const REPLICATION_VERSION = 1;
 export const REPLICATION_TIMESTAMP_HEADER = "x-rustchain-timestamp";
@@ -41,8 +42,6 @@ export const REPLICATION_AUTH_WINDOW_MS = 60_000;
 /** Largest bundle JSON a parser accepts (a full block of calldata and its state diff fits comfortably). */
 export const MAX_REPLICATION_BUNDLE_BYTES = 32 * 1024 * 1024;
 const MAX_TXS = 20_000;
-const MAX_LOGS_PER_RECEIPT = 10_000;
-const MAX_DATA_HEX = 2 + 2 * 4 * 1024 * 1024;
 const MAX_DIFF_ACCOUNTS = 100_000;
 const MAX_DIFF_SLOTS = 200_000;
 
@@ -107,99 +106,9 @@ export type ReplicationBundle = BlockBundle | ReorgBundle | FinalityBundle;
 
 // ---- schema ----
 
-const quantity = z.string().regex(/^0x(0|[1-9a-f][0-9a-f]{0,63})$/, "quantity");
-const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "32-byte hash");
-const address = z.string().regex(/^0x[0-9a-f]{40}$/, "address");
-const data = z
-  .string()
-  .max(MAX_DATA_HEX)
-  .regex(/^0x([0-9a-f]{2})*$/, "hex data");
-const bloom = z.string().regex(/^0x[0-9a-f]{512}$/, "bloom");
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const blockRef = z.strictObject({ number: quantity, hash: hash32 });
 const finality = z.strictObject({ safe: blockRef, finalized: blockRef });
-
-const transaction = z.strictObject({
-  type: quantity,
-  hash: hash32,
-  nonce: quantity,
-  blockHash: hash32,
-  blockNumber: quantity,
-  blockTimestamp: quantity,
-  transactionIndex: quantity,
-  from: address,
-  to: address.nullable(),
-  value: quantity,
-  gas: quantity,
-  input: data,
-  r: quantity,
-  s: quantity,
-  v: quantity,
-  gasPrice: quantity,
-  chainId: quantity,
-  yParity: quantity.optional(),
-  accessList: z
-    .array(z.strictObject({ address, storageKeys: z.array(hash32).max(10_000) }))
-    .max(10_000)
-    .optional(),
-  maxFeePerGas: quantity.optional(),
-  maxPriorityFeePerGas: quantity.optional(),
-});
-
-const block = z.strictObject({
-  number: quantity,
-  hash: hash32,
-  parentHash: hash32,
-  nonce: z.string().regex(/^0x[0-9a-f]{16}$/),
-  sha3Uncles: hash32,
-  logsBloom: bloom,
-  transactionsRoot: hash32,
-  stateRoot: hash32,
-  receiptsRoot: hash32,
-  miner: address,
-  difficulty: quantity,
-  totalDifficulty: quantity,
-  extraData: data,
-  size: quantity,
-  gasLimit: quantity,
-  gasUsed: quantity,
-  timestamp: quantity,
-  mixHash: hash32,
-  baseFeePerGas: quantity,
-  uncles: z.array(hash32).max(0),
-  slot: quantity,
-  proposerIndex: quantity,
-  transactions: z.array(transaction).max(MAX_TXS),
-});
-
-const log = z.strictObject({
-  removed: z.literal(false),
-  logIndex: quantity,
-  transactionIndex: quantity,
-  transactionHash: hash32,
-  blockHash: hash32,
-  blockNumber: quantity,
-  address,
-  data,
-  topics: z.array(hash32).max(4),
-});
-
-const receipt = z.strictObject({
-  type: quantity,
-  transactionHash: hash32,
-  transactionIndex: quantity,
-  blockHash: hash32,
-  blockNumber: quantity,
-  from: address,
-  to: address.nullable(),
-  cumulativeGasUsed: quantity,
-  gasUsed: quantity,
-  contractAddress: address.nullable(),
-  logs: z.array(log).max(MAX_LOGS_PER_RECEIPT),
-  logsBloom: bloom,
-  status: quantity,
-  effectiveGasPrice: quantity,
-});
 
 const account = z.strictObject({ nonce: quantity, balance: quantity, codeHash: hash32, code: data.optional() });
 const stateDiff = z.strictObject({
@@ -212,7 +121,8 @@ const bundleSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     ...base,
     kind: z.literal("block"),
-    block,
+    // Exactly what eth_getBlockByNumber(n, true) and eth_getBlockReceipts(n) answer: their result schemas.
+    block: fullBlock,
     receipts: z.array(receipt).max(MAX_TXS),
     stateDiff,
     finality,

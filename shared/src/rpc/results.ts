@@ -13,8 +13,11 @@ import type { RpcMethodName } from "./methods.ts";
 
 /** An unsigned integer as hex without leading zeros, at most 256 bits. */
 export const quantity = z.string().regex(/^0x(0|[1-9a-f][0-9a-f]{0,63})$/, "quantity: 0x hex without leading zeros");
-/** Bytes as lowercase hex, whole bytes. */
-export const data = z.string().regex(/^0x([0-9a-f]{2})*$/, "data: 0x hex of whole bytes");
+/** Bytes as lowercase hex, whole bytes; at most 4 MiB (a contract's whole memory, the most any answer carries). */
+export const data = z
+  .string()
+  .max(2 + 2 * 4 * 1024 * 1024)
+  .regex(/^0x([0-9a-f]{2})*$/, "data: 0x hex of whole bytes");
 const bytes = (n: number, what: string) => z.string().regex(new RegExp(`^0x[0-9a-f]{${2 * n}}$`), what);
 export const address = bytes(20, "20-byte hex address");
 export const hash32 = bytes(32, "32-byte hex hash");
@@ -30,7 +33,14 @@ const txType = z.enum(["0x0", "0x1", "0x2"]);
 
 // ---- transactions ----
 
-const accessList = z.array(z.strictObject({ address, storageKeys: z.array(hash32) }));
+// Bounds on lists a block or receipt carries, so a client (the edge's replica) parsing a hostile answer stays cheap.
+const MAX_BLOCK_TRANSACTIONS = 20_000;
+const MAX_LOGS_PER_RECEIPT = 10_000;
+const MAX_ACCESS_LIST = 10_000;
+
+const accessList = z
+  .array(z.strictObject({ address, storageKeys: z.array(hash32).max(MAX_ACCESS_LIST) }))
+  .max(MAX_ACCESS_LIST);
 
 /** Where a transaction is: a mined one's block and index, or nulls while it is pending. */
 const minedAt = { blockHash: hash32, blockNumber: quantity, blockTimestamp: quantity, transactionIndex: quantity };
@@ -94,7 +104,14 @@ export const header = z.strictObject({
 });
 
 /** A block: transaction hashes, or whole transactions when asked for them. */
-export const block = header.extend({ transactions: z.union([z.array(hash32), z.array(minedTransaction)]) });
+export const block = header.extend({
+  transactions: z.union([
+    z.array(hash32).max(MAX_BLOCK_TRANSACTIONS),
+    z.array(minedTransaction).max(MAX_BLOCK_TRANSACTIONS),
+  ]),
+});
+/** A block with whole transactions: eth_getBlockByNumber(n, true), what the replication feed carries. */
+export const fullBlock = header.extend({ transactions: z.array(minedTransaction).max(MAX_BLOCK_TRANSACTIONS) });
 
 export const log = z.strictObject({
   removed: z.boolean(),
@@ -119,7 +136,7 @@ export const receipt = z.strictObject({
   cumulativeGasUsed: quantity,
   gasUsed: quantity,
   contractAddress: address.nullable(),
-  logs: z.array(log),
+  logs: z.array(log).max(MAX_LOGS_PER_RECEIPT),
   logsBloom: bloom,
   status: z.enum(["0x0", "0x1"]),
   effectiveGasPrice: quantity,
