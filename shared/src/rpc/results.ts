@@ -3,9 +3,9 @@
 // data as whole bytes, 20-byte addresses, 32-byte hashes, and null where the spec answers "not found". They are
 // narrower than the spec where RustChain always answers one way (lowercase hex, three transaction types, no uncles,
 // uint256-bounded quantities) and strict: a field the node does not document is a mismatch. The rustchain_* shapes are
-// RustChain's own (docs/rpc.md, "Result schemas"). The node's handler table is typed from these (validator/src/rpc/
-// ethApi.ts), so the compiler checks handlers against them, and tests/rpcResults.e2e.test.ts parses a live node's
-// answers with them.
+// RustChain's own (docs/node.md, "Result schemas"). The node's handler table is typed from these (validator/src/rpc/
+// ethApi.ts), so the compiler checks handlers against them; the replication feed (replication.ts) parses its blocks
+// and receipts with them; tests/rpcResults.e2e.test.ts parses a live node's answers with them.
 import { z } from "zod";
 import type { RpcMethodName } from "./methods.ts";
 
