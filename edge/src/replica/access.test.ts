@@ -1,9 +1,11 @@
+import type { RpcMethodName } from "@rustchain/shared/rpc/methods";
+import { rpcResults } from "@rustchain/shared/rpc/results";
 import { beforeEach, describe, expect, it } from "vitest";
 import { LocalReplicaAccess } from "./access.ts";
-import { createReplicaReads, FORWARD, type ReplicaReads, replicaFeeOptions } from "./reads.ts";
+import { createReplicaReads, FORWARD, feeOptionsFromCore, ReplicaReads, replicaFeeOptions } from "./reads.ts";
 import { createReplica, defaultReplicaOptions, type Replica } from "./replica.ts";
 import { MemoryReplicaStore } from "./store.ts";
-import { addr, blockBundle, blockHash, CHAIN, fin, q, reorgBundle, txHash } from "./testBundles.ts";
+import { addr, blockBundle, blockHash, CHAIN, fin, q, reorgBundle, txHash, word } from "./testBundles.ts";
 
 const GWEI = 1_000_000_000n;
 const FEES = replicaFeeOptions({ minBaseFeePerGas: 0n, elasticityMultiplier: 2n, baseFeeChangeDenominator: 8n });
@@ -117,6 +119,74 @@ describe("LocalReplicaAccess", () => {
     expect(await access.read("eth_getBlockByNumber", ["0x9", false])).toMatchObject({ result: null, immutable: false });
   });
 
+  it("every answer of the replica matches its method's result schema (the core's JSON)", async () => {
+    await chain(4, 2);
+    // Block 5 writes a storage slot of A (a slot the replica never saw is the core's to answer).
+    const slot = word("1");
+    await replica.apply(
+      blockBundle(6, 5, {
+        accounts: { [A]: { nonce: 5, balance: 500 } },
+        storage: { [A]: { [slot]: word("2a") } },
+        finality: fin([2, blockHash("a", 2)], [2, blockHash("a", 2)]),
+      }),
+    );
+    const b1 = blockHash("a", 1);
+    const unknownHash = word("e0");
+    // Valid calls of each method the replica answers, including its null answers; keyed by ReplicaReads.methods.
+    const calls: Record<string, unknown[][]> = {
+      eth_blockNumber: [[]],
+      eth_getBlockByNumber: [
+        ["0x1", true],
+        ["latest", false],
+        ["0x9", false],
+      ],
+      eth_getBlockByHash: [
+        [b1, true],
+        [b1, false],
+      ],
+      eth_getBlockTransactionCountByNumber: [["0x1"], ["0x9"]],
+      eth_getBlockTransactionCountByHash: [[b1]],
+      eth_getTransactionByHash: [[txHash("a", 1, 0)]],
+      eth_getTransactionByBlockHashAndIndex: [
+        [b1, "0x0"],
+        [b1, "0x5"],
+      ],
+      eth_getTransactionByBlockNumberAndIndex: [
+        ["0x1", "0x0"],
+        ["0x9", "0x0"],
+      ],
+      eth_getTransactionReceipt: [[txHash("a", 1, 0)], [unknownHash]],
+      eth_getBlockReceipts: [["0x1"], [b1], ["0x9"]],
+      eth_getLogs: [[{ fromBlock: "0x0", toBlock: "latest" }], [{ blockHash: b1 }]],
+      eth_getBalance: [
+        [A, "latest"],
+        [A, "0x2"],
+      ],
+      eth_getTransactionCount: [[A, "latest"]],
+      eth_getCode: [[A, "latest"]],
+      eth_getStorageAt: [[A, "0x1", "latest"]],
+      eth_gasPrice: [[]],
+      eth_maxPriorityFeePerGas: [[]],
+      eth_feeHistory: [
+        ["0x3", "latest", [25, 75]],
+        ["0x2", "0x1"],
+      ],
+    };
+    expect(Object.keys(calls).sort()).toEqual([...ReplicaReads.methods].sort());
+    for (const [method, list] of Object.entries(calls)) {
+      for (const params of list) {
+        const out = await access.read(method, params);
+        const label = `${method}(${JSON.stringify(params)}) = ${JSON.stringify(out)}`;
+        expect(out.kind, label).toBe("result");
+        const result = out.kind === "result" ? out.result : undefined;
+        expect(rpcResults[method as RpcMethodName].safeParse(result).error?.issues ?? [], label).toEqual([]);
+      }
+    }
+    // The schemas are the core's: a block answered in full carries its transaction as a mined object.
+    const full = await access.read("eth_getBlockByNumber", ["0x1", true]);
+    expect(rpcResults.eth_getBlockByNumber.parse(full.kind === "result" && full.result)?.transactions).toHaveLength(1);
+  });
+
   it("bad params and the core's read errors come back as error outcomes; unknown data is forwarded", async () => {
     await chain(2, 0);
     expect(await access.read("eth_getBlockByNumber", ["latest"])).toEqual({
@@ -176,6 +246,23 @@ describe("fee methods", () => {
   beforeEach(() => {
     store = new MemoryReplicaStore();
     replica = createReplica({ ...defaultReplicaOptions, chainId: CHAIN }, { store });
+  });
+
+  it("fee parameters are taken from a rustchain_feeParams answer that matches its schema, and only from one", () => {
+    const answer = {
+      minBaseFeePerGas: "0x3b9aca00",
+      elasticityMultiplier: "0x2",
+      baseFeeChangeDenominator: "0x8",
+      suggestedTip: "0x3b9aca00",
+      maxFeeHistoryBlocks: "0x400",
+    };
+    expect(feeOptionsFromCore(answer)).toEqual({
+      params: { minBaseFeePerGas: GWEI, elasticityMultiplier: 2n, baseFeeChangeDenominator: 8n },
+      suggestedTip: GWEI,
+      maxFeeHistoryBlocks: 1024n,
+    });
+    for (const bad of [null, { ...answer, suggestedTip: "0x03" }, { ...answer, maxFeeHistoryBlocks: undefined }])
+      expect(() => feeOptionsFromCore(bad)).toThrow();
   });
 
   it("are forwarded without the chain's fee parameters", async () => {

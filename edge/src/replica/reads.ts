@@ -17,6 +17,7 @@ import {
 } from "@rustchain/shared/rpc/chainQueries";
 import { isRpcMethod, parseParams, type RpcMethodName, type RpcParams } from "@rustchain/shared/rpc/methods";
 import type { BlockId, BlockTag, FilterRequest } from "@rustchain/shared/rpc/params";
+import { rpcResults } from "@rustchain/shared/rpc/results";
 import { rpcErrors } from "@rustchain/shared/rpcErrors";
 import type { Upstream } from "../app/contract.ts";
 import {
@@ -60,24 +61,19 @@ export function replicaFeeOptions(
 }
 
 /**
- * Fee options from the core's `rustchain_feeParams` answer (quantities). Throws on anything else, so a host never
- * answers fee methods from made-up parameters; until it has them it forwards.
+ * Fee options from the core's `rustchain_feeParams` answer, checked with that method's result schema. Throws on
+ * anything else, so a host never answers fee methods from made-up parameters; until it has them it forwards.
  */
 export function feeOptionsFromCore(answer: unknown): ReplicaFeeOptions {
-  const a = (answer ?? {}) as Record<string, unknown>;
-  const q = (name: string): bigint => {
-    const v = a[name];
-    if (typeof v !== "string" || !/^0x[0-9a-f]{1,64}$/i.test(v)) throw new Error(`rustchain_feeParams: bad ${name}`);
-    return BigInt(v);
-  };
+  const a = rpcResults.rustchain_feeParams.parse(answer);
   return {
     params: {
-      minBaseFeePerGas: q("minBaseFeePerGas"),
-      elasticityMultiplier: q("elasticityMultiplier"),
-      baseFeeChangeDenominator: q("baseFeeChangeDenominator"),
+      minBaseFeePerGas: BigInt(a.minBaseFeePerGas),
+      elasticityMultiplier: BigInt(a.elasticityMultiplier),
+      baseFeeChangeDenominator: BigInt(a.baseFeeChangeDenominator),
     },
-    suggestedTip: q("suggestedTip"),
-    maxFeeHistoryBlocks: q("maxFeeHistoryBlocks"),
+    suggestedTip: BigInt(a.suggestedTip),
+    maxFeeHistoryBlocks: BigInt(a.maxFeeHistoryBlocks),
   };
 }
 
