@@ -1,10 +1,11 @@
 // `npm run devnet:edge`: a one-validator devnet and a Node-hosted edge wired together, for dApp development against the
 // edge. Starts, in order:
 //   1. redis-server on a free loopback port, in its own temp directory, without persistence;
-//   2. `rustchain devnet --reset` (datadir .rustchain/devnet-edge) pushing its replication feed to the edge's ingest URL
-//      and serving the gap-repair endpoints on an admin address; it writes the dev-only replication key to
-//      <datadir>/replication-key;
-//   3. `rustchain edge` on 127.0.0.1:8787 (wrangler dev's default port) with that key.
+//   2. `rustchain devnet --reset` (datadir .rustchain/devnet-edge) serving its replication stream over gRPC (and the
+//      gap-repair endpoints on an admin address); it writes the dev-only replication key to <datadir>/replication-key;
+//   3. `rustchain edge` on 127.0.0.1:8787 (wrangler dev's default port) following that stream (--core-grpc) with that
+//      key: the Node-hosted edge takes replication from the core's gRPC stream (docs/grpc.md); the HTTP push is for
+//      Workers.
 // Prints the URLs; Ctrl-C (or SIGTERM) stops all three. If one of them exits, the others are stopped too.
 //
 //   npm run devnet:edge [-- --edge-addr 127.0.0.1:8787] [--rpc-addr 127.0.0.1:8545] [--datadir <dir>]
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
   try {
     const adminPort = await freePort();
     const metricsPort = await freePort();
+    const grpcPort = await freePort();
     run("core", [
       "devnet",
       "--reset",
@@ -166,11 +168,9 @@ async function main(): Promise<void> {
       "--metrics-addr",
       `127.0.0.1:${metricsPort}`,
       "--grpc-addr",
-      `127.0.0.1:${await freePort()}`,
+      `127.0.0.1:${grpcPort}`,
       "--admin-addr",
       `127.0.0.1:${adminPort}`,
-      "--replicate-to",
-      `${edgeUrl}/replication/ingest`,
       "--log-level",
       logLevel,
       ...devnetPassThrough(),
@@ -192,6 +192,8 @@ async function main(): Promise<void> {
       coreUrl,
       "--core-admin",
       `http://127.0.0.1:${adminPort}`,
+      "--core-grpc",
+      `127.0.0.1:${grpcPort}`,
       "--replication-key-file",
       keyFile,
       "--metrics-addr",
