@@ -171,6 +171,7 @@ async function main(): Promise<void> {
       `127.0.0.1:${grpcPort}`,
       "--admin-addr",
       `127.0.0.1:${adminPort}`,
+      "--replication",
       "--log-level",
       logLevel,
       ...devnetPassThrough(),

@@ -192,10 +192,15 @@ const devnetCommand = program
   .option("--slot-ms <ms>", "slot length for a new devnet, in milliseconds", parseIntArg, 1000)
   .option("--no-ai", "create the devnet without the Proof-of-AI task (skips building its circuit)")
   .option("--miner", "every validator also mines Proof-of-AI tasks", false)
+  .option(
+    "--replication",
+    "serve the replication feed (the gRPC stream; with --admin-addr the pull endpoints) with <datadir>/replication-key",
+    false,
+  )
   .option("--replicate-to <url>", "push the replication feed to this edge ingest URL (one-validator devnet)", checkUrl)
   .option(
     "--replication-key-file <file>",
-    "hex HMAC key of the replication feed (default: <datadir>/replication-key, created with mode 0600)",
+    "hex HMAC key of the replication feed (default: <datadir>/replication-key, created with mode 0600); implies --replication",
   )
   .option(
     "--admin-addr <host:port>",
@@ -232,8 +237,12 @@ devnetCommand
     if (count > 1) {
       if (o.replicateTo) program.error("error: --replicate-to needs a one-validator devnet");
       if (o.adminAddr) program.error("error: --admin-addr needs a one-validator devnet");
+      // The feed costs the first validator a JSON bundle per block (a tenth of its throughput at 10,000 tx/s): only
+      // when asked for.
       const replicationKeyFile =
-        o.grpcAddr === "off" ? undefined : await devnetReplicationKeyFile(datadir, o.replicationKeyFile);
+        o.grpcAddr !== "off" && (o.replication || o.replicationKeyFile)
+          ? await devnetReplicationKeyFile(datadir, o.replicationKeyFile)
+          : undefined;
       const clean = await runDevnetCluster({
         genesisPath: prepared.genesisPath,
         nodes: prepared.files,
@@ -296,9 +305,10 @@ devnetCommand
         bridge,
         txJournal: o.txJournal,
         grpc: grpcNodeOptions(o.grpcAddr),
-        // The feed is on whenever something can take it: the push (--replicate-to) or the gRPC stream.
+        // The feed is on when asked for (--replication, a key file, or a push target): building a JSON bundle per
+        // block costs about a tenth of the node's throughput at 10,000 tx/s, which a plain `npm start` should not pay.
         replication:
-          o.replicateTo || o.grpcAddr !== "off"
+          o.replicateTo || o.replication || o.replicationKeyFile
             ? {
                 key: await loadReplicationKey(await devnetReplicationKeyFile(datadir, o.replicationKeyFile), true),
                 pushTo: o.replicateTo,

@@ -322,7 +322,7 @@ export class GrpcServer {
     };
     const auth = call.metadata.get("authorization");
     if (!replication) {
-      const reason = "the replication feed is off on this node (--replication-key-file)";
+      const reason = "the replication feed is off on this node (--replication-key-file; devnet: --replication)";
       return refuse(new GrpcApiError({ code: "GRPC_FAILED_PRECONDITION", reason }, reason));
     }
     const verdict = await verifyReplicationBearerToken(
