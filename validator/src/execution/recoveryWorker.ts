@@ -1,13 +1,8 @@
 // Worker-thread body for sender recovery: decode, hash and recover a batch of raw transactions. Runs off the main
 // event loop so RPC and block production keep their latency while the node ingests transactions.
-import {
-  ChainError,
-  type ChainErrorType,
-  recoverTransaction,
-  type SignedTransaction,
-  TxError,
-  type TxErrorType,
-} from "@rustchain/shared";
+// Only the modules recovery needs (not the package index): each thread loads them through the TypeScript loader.
+import { ChainError, type ChainErrorType, TxError, type TxErrorType } from "@rustchain/shared/errors";
+import { recoverTransaction, type SignedTransaction } from "@rustchain/shared/transaction";
 
 export type RecoveryResult =
   | { ok: true; stx: SignedTransaction }
@@ -92,3 +87,12 @@ export function recoverBatch(raws: Uint8Array[]): RecoveryResult[] {
 }
 
 export default recoverChunk;
+
+/**
+ * Hold this thread for `ms` (a task that only proves the thread finished loading its modules; see the pool's close
+ * in senderRecovery.ts).
+ */
+export function hold(ms: number): true {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(Math.max(ms, 0), 1000));
+  return true;
+}

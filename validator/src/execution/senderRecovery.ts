@@ -75,7 +75,15 @@ export function createRecoveryPool(opts: RecoveryPoolOptions = defaultRecoveryPo
     });
   return {
     recover: async (raws) => (await Promise.all(raws.map(recoverOne))).map(toValue),
-    close: () => pool.destroy(),
+    close: async () => {
+      // A thread terminated while it still loads its modules can take the whole process down: the secp256k1 addon's
+      // initialisation throws a C++ exception when its environment goes away under it ("terminate called after
+      // throwing an instance of 'Napi::Error'"), seen when a node stopped within seconds of starting on a loaded
+      // machine. So let every thread finish starting first: one short task per thread, all at once (each thread
+      // takes one task at a time, so each lands on its own).
+      await Promise.allSettled(Array.from({ length: opts.threads }, () => pool.run(20, { name: "hold" })));
+      await pool.destroy();
+    },
   };
 }
 
