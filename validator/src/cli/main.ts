@@ -28,6 +28,7 @@ import { applyConfig } from "./configFile.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
+import { registerModelCommand } from "./modelCommand.ts";
 import { addRemoteSignerOptions, registerSignerCommand, remoteSignerNodeOptions } from "./signerCommand.ts";
 import { registerSlashingProtectionCommand } from "./slashingProtectionCommand.ts";
 import {
@@ -503,6 +504,7 @@ registerKeysCommand(program);
 registerSlashingProtectionCommand(program);
 registerSnapshotCommand(program);
 registerSignerCommand(program);
+registerModelCommand(program);
 
 try {
   const argv = process.argv;
