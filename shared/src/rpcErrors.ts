@@ -108,7 +108,7 @@ export const rpcErrors = {
   coreUnavailable: () => coded(RpcCode.RESOURCE_UNAVAILABLE, "CORE_UNAVAILABLE", "core unavailable, retry later"),
   notificationsNotSupported: () =>
     coded(RpcCode.METHOD_NOT_SUPPORTED, "NOTIFICATIONS_NOT_SUPPORTED", "notifications not supported"),
-  notEnabled: (what: "consensus" | "bridge" | "networking") =>
+  notEnabled: (what: "consensus" | "bridge" | "networking" | "content") =>
     coded(
       RpcCode.METHOD_NOT_FOUND,
       "NOT_ENABLED",
@@ -116,7 +116,9 @@ export const rpcErrors = {
         ? "the bridge is not enabled on this node"
         : what === "consensus"
           ? "consensus is not running on this node"
-          : "networking is off on this node",
+          : what === "content"
+            ? "the content store is off on this node"
+            : "networking is off on this node",
     ),
   // Chain data.
   headerNotFound: () => coded(RpcCode.INVALID_INPUT, "HEADER_NOT_FOUND", "header not found"),

@@ -25,6 +25,7 @@ import { loadReplicationKey } from "../replication/replicationKey.ts";
 import { checkUrl, parseCheckpoint } from "./argParsers.ts";
 import { addBridgeOptions, bridgeArgs, bridgeNodeOptions } from "./bridgeOptions.ts";
 import { applyConfig } from "./configFile.ts";
+import { registerContentCommand } from "./contentCommand.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
@@ -212,6 +213,7 @@ const devnetCommand = program
     "--no-tx-journal",
     "keep the transaction pool in memory only: accepted transactions are lost on a restart or crash",
   )
+  .option("--no-content", "no content store (bitswap, the /ipfs/ gateway, `rustchain content`: docs/content.md)")
   .option("--reset", "delete the data directory first", false)
   .option("--log-level <level>", "trace, debug, info, warn, error", "info");
 addSnapshotExportOptions(devnetCommand);
@@ -270,6 +272,7 @@ devnetCommand
             : []),
           ...bridgeArgs(o),
           ...(o.txJournal ? [] : ["--no-tx-journal"]),
+          ...(o.content ? [] : ["--no-content"]),
           // The first validator serves the replication stream over gRPC with the devnet's key.
           ...(i === 0 && replicationKeyFile ? ["--replication-key-file", replicationKeyFile] : []),
           ...stateArgs(o),
@@ -305,6 +308,7 @@ devnetCommand
         pruning: pruningNodeOptions(o),
         bridge,
         txJournal: o.txJournal,
+        content: o.content ? {} : undefined,
         grpc: grpcNodeOptions(o.grpcAddr),
         // The feed is on when asked for (--replication, a key file, or a push target): building a JSON bundle per
         // block costs about a tenth of the node's throughput at 10,000 tx/s, which a plain `npm start` should not pay.
@@ -355,6 +359,7 @@ const nodeCommand = program
   .option("--p2p-addr <host:port>", "libp2p TCP listen address", checkHostPort, "127.0.0.1:9000")
   .option("--bootstrap <multiaddrs>", "comma-separated peers to connect to first (/ip4/…/tcp/…/p2p/…)", parseList, [])
   .option("--no-p2p", "run without networking (a chain of one validator)")
+  .option("--no-content", "no content store (bitswap, the /ipfs/ gateway, `rustchain content`: docs/content.md)")
   .option(
     "--no-tx-journal",
     "keep the transaction pool in memory only: accepted transactions are lost on a restart or crash",
@@ -494,6 +499,7 @@ nodeCommand
         bridge,
         doppelgangerSlots: o.doppelgangerSlots,
         txJournal: o.txJournal,
+        content: o.content ? {} : undefined,
       },
       logger,
     );
@@ -504,6 +510,7 @@ registerKeysCommand(program);
 registerSlashingProtectionCommand(program);
 registerSnapshotCommand(program);
 registerSignerCommand(program);
+registerContentCommand(program);
 registerModelCommand(program);
 
 try {

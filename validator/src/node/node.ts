@@ -33,6 +33,9 @@ import { type ConsensusOptions, defaultConsensusOptions } from "../consensus/opt
 import { createReqRespHandlers, RangeSync } from "../consensus/sync.ts";
 import { type ByzantineKind, byzantinePublisher } from "../consensus/testing/byzantinePublisher.ts";
 import { openSlashingProtection, type SlashingProtection } from "../consensus/validatorDuties/slashingProtection.ts";
+import { ContentStore } from "../content/contentStore.ts";
+import { createGateway } from "../content/gateway.ts";
+import { type ContentOptions, defaultContentOptions } from "../content/options.ts";
 import { Database } from "../db/database.ts";
 import { createRecoveryPool, type SenderRecovery, withKnownSenders } from "../execution/senderRecovery.ts";
 import type { GrpcServer, GrpcServerOptions } from "../grpc/grpcServer.ts";
@@ -122,6 +125,11 @@ export interface NodeOptions {
    * or a crash. On unless false (the pool is then in memory only).
    */
   txJournal?: boolean;
+  /**
+   * The content store (docs/content.md): UnixFS blocks under <datadir>/content, bitswap on this node's libp2p, the
+   * trustless gateway (GET /ipfs/<cid>) on the RPC port and content methods on the admin API. Off when undefined.
+   */
+  content?: Partial<Omit<ContentOptions, "dir">>;
 }
 
 export type NodeErrorType =
@@ -158,6 +166,7 @@ export class RustChainNode {
       grpc: GrpcServer | undefined;
       protection: SlashingProtection | undefined;
       sync: RangeSync | undefined;
+      content: ContentStore | undefined;
       logger: Logger;
     },
   ) {}
@@ -490,6 +499,12 @@ export class RustChainNode {
       s.start();
       sync = s;
     }
+    const content = opts.content
+      ? await ContentStore.open(
+          { ...defaultContentOptions, ...opts.content, dir: join(opts.datadir, "content") },
+          { logger: logger.child({ module: "content" }), libp2p: network?.libp2p },
+        )
+      : undefined;
 
     const filters = new FilterManager(defaultFilterOptions);
     const api = new EthApi(defaultEthApiOptions, {
@@ -530,6 +545,7 @@ export class RustChainNode {
         logger: logger.child({ module: "rpc" }),
         metrics,
         health: (path) => health.respond(path),
+        routes: content ? createGateway(content) : undefined,
       },
     );
     await rpc.listen();
@@ -564,7 +580,7 @@ export class RustChainNode {
     if (opts.admin) {
       admin = new AdminServer(
         { ...opts.admin, tokenFile: `${opts.datadir}/admin-token` },
-        { network, logger: logger.child({ module: "admin" }), routes: replication?.feed.routes() },
+        { network, logger: logger.child({ module: "admin" }), routes: replication?.feed.routes(), content },
       );
       await admin.listen();
     }
@@ -621,6 +637,7 @@ export class RustChainNode {
         protection,
         sync,
         gossip,
+        content,
         logger,
       },
     );
@@ -629,6 +646,11 @@ export class RustChainNode {
   /** The node's store, for tools that read it in process (bench/storage.ts measures it while the node runs). */
   get database(): Database {
     return this.parts.db;
+  }
+
+  /** The content store (docs/content.md) when it is on. */
+  get content(): ContentStore | undefined {
+    return this.parts.content;
   }
 
   /** http://host:port/metrics when metrics are served. */
@@ -656,6 +678,7 @@ export class RustChainNode {
     await this.admin?.close();
     await this.rpc.close();
     p.gossip?.stop();
+    await p.content?.close();
     await this.network?.stop();
     p.filters.close();
     // Nothing adds to the pool any more: the journal is left compacted and synced.

@@ -5,6 +5,8 @@
 //   admin_peerScores               our score of every connected peer (lower after invalid messages) and bans
 //   admin_peerScore [id]           our score of one peer, connected or not (bans outlive connections)
 //   admin_setDeniedPeers [ids]     cut these peers off (both directions) until the list changes; [] heals
+//   admin_contentPin [cid]         fetch a DAG (bitswap) and pin it; admin_contentUnpin [cid]; admin_contentPins
+// With the content store on, POST /content/add (same token, raw bytes as the body) adds a file (docs/content.md).
 // With replication on, GET /replication/head and /replication/bundles are served here too, authenticated with the
 // replication HMAC instead of the token (validator/src/replication/feed.ts).
 import { randomBytes, timingSafeEqual } from "node:crypto";
@@ -14,6 +16,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { methodSpec, rpcErrors, rpcParams } from "@rustchain/shared";
 import { errorReply, handleJsonRpc, type JsonRpcServer, type RpcReply } from "@rustchain/shared/rpc/envelope";
 import type { Logger } from "pino";
+import type { ContentStore } from "../content/contentStore.ts";
+import { ContentError, contentRpcError } from "../content/errors.ts";
 import type { Network } from "../network/network.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -26,6 +30,9 @@ const adminMethods = {
   admin_peerScores: methodSpec(0),
   admin_peerScore: methodSpec(1, rpcParams.string),
   admin_setDeniedPeers: methodSpec(1, rpcParams.stringList(MAX_PEERS_IN_LIST)),
+  admin_contentPin: methodSpec(1, rpcParams.string),
+  admin_contentUnpin: methodSpec(1, rpcParams.string),
+  admin_contentPins: methodSpec(0),
 } as const;
 
 export interface AdminServerOptions {
@@ -54,7 +61,12 @@ export class AdminServer {
 
   constructor(
     private readonly opts: AdminServerOptions,
-    private readonly modules: { network: Network | undefined; logger: Logger; routes?: AdminHttpRoutes },
+    private readonly modules: {
+      network: Network | undefined;
+      logger: Logger;
+      routes?: AdminHttpRoutes;
+      content?: ContentStore;
+    },
   ) {}
 
   async listen(): Promise<void> {
@@ -88,6 +100,7 @@ export class AdminServer {
     if (this.modules.routes && (await this.modules.routes.handle(req, res))) return;
     if (req.method !== "POST") return send(errorReply(405, rpcErrors.onlyPost().toJSON()));
     if (!this.authorized(req)) return send(errorReply(401, rpcErrors.unauthorized().toJSON()));
+    if (req.url === "/content/add") return send(await this.contentAdd(req));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -96,6 +109,23 @@ export class AdminServer {
       chunks.push(c as Buffer);
     }
     send(await handleJsonRpc(this.jsonRpc, Buffer.concat(chunks).toString("utf8"), undefined));
+  }
+
+  /** The body, streamed into the store (bounded by its maxAddBytes); the answer is `{ cid, size }` or an error object. */
+  private async contentAdd(req: IncomingMessage): Promise<RpcReply> {
+    const json = (status: number, body: unknown): RpcReply => ({
+      status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const content = this.modules.content;
+    if (!content) return json(404, { error: rpcErrors.notEnabled("content").toJSON() });
+    try {
+      return json(200, await content.addStream(req));
+    } catch (e) {
+      if (!(e instanceof ContentError)) throw e;
+      return json(e.type.code === "CONTENT_TOO_LARGE" ? 413 : 400, { error: contentRpcError(e).toJSON() });
+    }
   }
 
   private readonly jsonRpc: JsonRpcServer<undefined> = {
@@ -142,6 +172,19 @@ export class AdminServer {
         await net.setDeniedPeers(list);
         this.modules.logger.warn({ denied: list.length }, "Admin: deny list replaced");
         return true;
+      }
+      case "admin_contentPin":
+      case "admin_contentUnpin":
+      case "admin_contentPins": {
+        const content = this.modules.content;
+        if (!content) throw rpcErrors.notEnabled("content");
+        try {
+          if (method === "admin_contentPins") return await content.pins();
+          if (method === "admin_contentUnpin") return await content.unpin(params[0] as string);
+          return await content.pin(params[0] as string);
+        } catch (e) {
+          throw e instanceof ContentError ? contentRpcError(e) : e;
+        }
       }
       default:
         throw rpcErrors.methodNotFound(method);

@@ -74,6 +74,8 @@ export class RpcServer {
       metrics?: Metrics;
       /** GET /health (ready) and /live: the node's answer, status and body; without it /health is always 200. */
       health?: (path: string) => { status: number; body: unknown } | undefined;
+      /** Other GET/HEAD routes on this port (the trustless gateway, content/gateway.ts); true = answered. */
+      routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
     },
   ) {
     this.jsonRpc.maxBodyBytes = opts.maxBodyBytes;
@@ -126,6 +128,7 @@ export class RpcServer {
         .end();
       return;
     }
+    if ((req.method === "GET" || req.method === "HEAD") && (await this.modules.routes?.(req, res))) return;
     if (req.method === "GET") {
       const path = req.url === "/" ? "/health" : (req.url ?? "");
       const answer =

@@ -1,0 +1,203 @@
+// The trustless gateway (https://specs.ipfs.tech/http-gateways/trustless-gateway/) on the node's RPC port:
+//   GET|HEAD /ipfs/<cid>?format=raw  or  Accept: application/vnd.ipld.raw  → the one block, bytes as stored
+//   GET|HEAD /ipfs/<cid>?format=car  or  Accept: application/vnd.ipld.car  → a CARv1 of the DAG, root first,
+//                                                                          depth-first, no duplicates
+// Nothing deserialized is served: a client verifies every block against its CID itself, so it need not trust us.
+// Blocks we do not hold are fetched over bitswap (bounded by the store's fetch timeout and DAG size limit).
+// Only the root CID is addressed (no /path below it yet; `dag-scope=block` and `all`/`entity` for a whole file).
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CarWriter } from "@ipld/car/writer";
+import type { CID } from "multiformats/cid";
+import { checkCidSupported, cidToString, parseCid } from "./blockVerifier.ts";
+import type { ContentStore } from "./contentStore.ts";
+import { ContentError, type ContentErrorType } from "./errors.ts";
+
+export const RAW_TYPE = "application/vnd.ipld.raw";
+export const CAR_TYPE = "application/vnd.ipld.car";
+const CAR_CONTENT_TYPE = `${CAR_TYPE}; version=1; order=dfs; dups=n`;
+const IMMUTABLE = "public, max-age=29030400, immutable";
+const MAX_PATH_CHARS = 512;
+
+export type GatewayFormat = "raw" | "car";
+
+export interface GatewayRequest {
+  cid: CID;
+  format: GatewayFormat;
+  /** `dag-scope=block`: only the root block in the CAR. */
+  rootOnly: boolean;
+}
+
+/** A gateway answer that is not content: status and a short text body. */
+export interface GatewayRefusal {
+  status: number;
+  message: string;
+}
+
+/**
+ * Parses the path, query and Accept header of a gateway request (pure, bounded). Returns undefined for a path that is
+ * not under /ipfs/ (not ours), a refusal for a bad request, else what to serve.
+ */
+export function parseGatewayRequest(
+  url: string,
+  accept: string | undefined,
+): GatewayRequest | GatewayRefusal | undefined {
+  if (!url.startsWith("/ipfs/")) return undefined;
+  if (url.length > MAX_PATH_CHARS) return { status: 414, message: "path too long" };
+  const parsed = new URL(url, "http://gateway");
+  const segments = parsed.pathname
+    .slice("/ipfs/".length)
+    .split("/")
+    .filter((s) => s.length > 0);
+  if (segments.length === 0) return { status: 400, message: "missing CID" };
+  if (segments.length > 1) return { status: 501, message: "paths below a CID are not served yet" };
+  let cid: CID;
+  try {
+    cid = parseCid(segments[0] as string);
+    checkCidSupported(cid);
+  } catch (e) {
+    return { status: 400, message: e instanceof ContentError ? e.type.code : "invalid CID" };
+  }
+  const format = parsed.searchParams.get("format");
+  let chosen: GatewayFormat | undefined;
+  if (format === "raw" || format === "car") chosen = format;
+  else if (format !== null) return { status: 400, message: `format=${format.slice(0, 20)} is not served` };
+  else if (accept?.includes(CAR_TYPE)) chosen = "car";
+  else if (accept?.includes(RAW_TYPE)) chosen = "raw";
+  if (chosen === undefined) {
+    return { status: 406, message: `a trustless gateway: ask for ${RAW_TYPE} or ${CAR_TYPE} (or ?format=raw|car)` };
+  }
+  if (parsed.searchParams.has("entity-bytes")) return { status: 501, message: "entity-bytes is not served yet" };
+  const scope = parsed.searchParams.get("dag-scope") ?? "all";
+  if (scope !== "all" && scope !== "entity" && scope !== "block") {
+    return { status: 400, message: "dag-scope must be block, entity or all" };
+  }
+  return { cid, format: chosen, rootOnly: scope === "block" };
+}
+
+/** The one map from content error codes to HTTP statuses. */
+export function gatewayStatus(type: ContentErrorType): number {
+  switch (type.code) {
+    case "CONTENT_INVALID_CID":
+    case "CONTENT_UNSUPPORTED_HASH":
+    case "CONTENT_UNSUPPORTED_CODEC":
+      return 400;
+    case "CONTENT_NOT_FOUND":
+      return 404;
+    case "CONTENT_FETCH_TIMEOUT":
+      return 504;
+    case "CONTENT_TOO_LARGE":
+    case "CONTENT_BLOCK_TOO_LARGE":
+    case "CONTENT_DAG_TOO_LARGE":
+      return 413;
+    case "CONTENT_HASH_MISMATCH":
+      return 502;
+    case "CONTENT_NOT_STARTED":
+      return 503;
+  }
+}
+
+/** Serves `/ipfs/…` GET and HEAD requests from `store`; returns false for anything else (left to the caller). */
+export function createGateway(store: ContentStore): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return async (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    const request = parseGatewayRequest(req.url ?? "", req.headers.accept);
+    if (request === undefined) return false;
+    if ("status" in request) {
+      refuse(res, request);
+      return true;
+    }
+    const cidText = cidToString(request.cid);
+    const head = req.method === "HEAD";
+    try {
+      if (request.format === "raw") {
+        const block = await store.getBlock(request.cid);
+        res.writeHead(200, {
+          "content-type": RAW_TYPE,
+          "content-length": block.length,
+          etag: `"${cidText}.raw"`,
+          "cache-control": IMMUTABLE,
+          "x-content-type-options": "nosniff",
+          "x-ipfs-roots": cidText,
+          "content-disposition": `attachment; filename="${cidText}.bin"`,
+        });
+        res.end(head ? undefined : block);
+        return true;
+      }
+      // The root block first: a missing or bad root is an HTTP error, not a truncated CAR.
+      const blocks = request.rootOnly ? singleBlock(store, request.cid) : store.dagBlocks(request.cid);
+      const first = await blocks.next();
+      res.writeHead(200, {
+        "content-type": CAR_CONTENT_TYPE,
+        etag: `"${cidText}.car${request.rootOnly ? ".block" : ""}"`,
+        "cache-control": IMMUTABLE,
+        "x-content-type-options": "nosniff",
+        "x-ipfs-roots": cidText,
+        "content-disposition": `attachment; filename="${cidText}.car"`,
+      });
+      if (head) {
+        await blocks.return(undefined);
+        res.end();
+        return true;
+      }
+      await writeCar(res, request.cid, first.done ? [] : [first.value], blocks);
+    } catch (e) {
+      if (!res.headersSent && e instanceof ContentError) {
+        refuse(res, { status: gatewayStatus(e.type), message: e.type.code });
+      } else if (!res.headersSent) {
+        refuse(res, { status: 500, message: "internal error" });
+      } else {
+        // Mid-CAR: cut the response so the client sees a truncated CAR, never a complete-looking wrong one.
+        res.destroy();
+      }
+    }
+    return true;
+  };
+}
+
+async function* singleBlock(store: ContentStore, cid: CID) {
+  yield { cid, bytes: await store.getBlock(cid) };
+}
+
+async function writeCar(
+  res: ServerResponse,
+  root: CID,
+  head: { cid: CID; bytes: Uint8Array }[],
+  rest: AsyncGenerator<{ cid: CID; bytes: Uint8Array }>,
+): Promise<void> {
+  const { writer, out } = CarWriter.create([root]);
+  const produce = (async () => {
+    try {
+      for (const block of head) await writer.put(block);
+      for await (const block of rest) await writer.put(block);
+    } finally {
+      await writer.close();
+    }
+  })();
+  let failed: unknown;
+  produce.catch((e) => {
+    failed = e;
+  });
+  for await (const chunk of out) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        res.once("drain", resolve);
+        res.once("close", resolve);
+      });
+    }
+  }
+  await produce.catch(() => {});
+  if (failed !== undefined) throw failed;
+  if (res.destroyed) return;
+  res.end();
+}
+
+function refuse(res: ServerResponse, refusal: GatewayRefusal): void {
+  const body = `${refusal.message}\n`;
+  res.writeHead(refusal.status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
