@@ -109,6 +109,28 @@ describe("genesis validators", () => {
   });
 });
 
+describe("genesis Wormhole guardian set", () => {
+  const base = () => genesis([entry(alice.secretKey, alice.publicKey)]);
+  const g1 = `0x${"a1".repeat(20)}`;
+  const g2 = `0x${"B2".repeat(20)}`;
+
+  it("is optional, and parsed into the index and the guardians' addresses in order", () => {
+    expect(parseGenesis(base()).wormhole).toBeUndefined();
+    const g = parseGenesis({ ...base(), wormhole: { guardianSetIndex: 4, guardians: [g1, g2] } });
+    expect(g.wormhole?.guardianSetIndex).toBe(4);
+    expect(g.wormhole?.guardians.map(bytesToHex)).toEqual([g1, g2.toLowerCase()]);
+    expect(parseGenesis({ ...base(), wormhole: { guardians: [g1] } }).wormhole?.guardianSetIndex).toBe(0);
+  });
+
+  it("refuses an empty set, a repeated guardian and a malformed address", () => {
+    expect(reason({ ...base(), wormhole: { guardians: [] } })).toMatch(/^wormhole\.guardians: /);
+    expect(reason({ ...base(), wormhole: { guardians: [g1, g1.toUpperCase().replace("0X", "0x")] } })).toBe(
+      "wormhole.guardians: duplicate guardian",
+    );
+    expect(reason({ ...base(), wormhole: { guardians: ["0x12"] } })).toMatch(/^wormhole\.guardians\.0: /);
+  });
+});
+
 describe("describeError", () => {
   it("spells out a typed error's fields on one line", () => {
     expect(

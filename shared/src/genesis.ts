@@ -48,6 +48,25 @@ export const genesisSchema = z.object({
       scoreStepBps: z.number().int().min(0).max(10_000).default(500),
     })
     .optional(),
+  /**
+   * Wormhole's guardian set when the chain starts (docs/bridge.md, "Wormhole"): the set RustChain's Wormhole core
+   * bridge is deployed with; later sets come by guardian-set-upgrade VAAs. Absent: no Wormhole deployment.
+   */
+  wormhole: z
+    .object({
+      guardianSetIndex: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(0),
+      guardians: z
+        .array(address)
+        .min(1)
+        .max(255)
+        .refine((a) => new Set(a.map((x) => x.toLowerCase())).size === a.length, "duplicate guardian"),
+    })
+    .optional(),
   validators: z
     .array(
       z.object({
@@ -89,6 +108,12 @@ export interface GenesisAi {
   scoreStepBps: number;
 }
 
+export interface GenesisWormhole {
+  guardianSetIndex: number;
+  /** 20-byte guardian addresses, by guardian index. */
+  guardians: Uint8Array[];
+}
+
 export interface GenesisValidator {
   blsPublicKey: Uint8Array;
   proofOfPossession: Uint8Array;
@@ -107,6 +132,7 @@ export interface Genesis {
   alloc: { address: Uint8Array; balance: bigint; nonce: bigint }[];
   validators: GenesisValidator[];
   ai?: GenesisAi;
+  wormhole?: GenesisWormhole;
 }
 
 export function parseGenesis(json: unknown): Genesis {
@@ -154,6 +180,14 @@ export function parseGenesis(json: unknown): Genesis {
       reward: BigInt(g.ai.reward),
       scoreStepBps: g.ai.scoreStepBps,
     },
+    ...(g.wormhole
+      ? {
+          wormhole: {
+            guardianSetIndex: g.wormhole.guardianSetIndex,
+            guardians: g.wormhole.guardians.map((a) => hexToBytes(a.toLowerCase())),
+          },
+        }
+      : {}),
     timestamp: BigInt(g.timestamp),
     gasLimit: BigInt(g.gasLimit),
     baseFeePerGas: BigInt(g.baseFeePerGas),

@@ -124,6 +124,8 @@ function token(tokenChain: number, tokenAddress: Uint8Array): string {
 
 /** One line saying what a governance action does; the proposal file carries it and `sign` prints it. */
 export function describeGovernance(a: GovernanceAction): string {
+  if (a.module === "Core" && a.action === 3)
+    return `Core SetMessageFee ${target(a.chain)}: every published message pays ${a.fee} wei`;
   if (a.module === "Core")
     return `Core GuardianSetUpgrade ${target(a.chain)}: guardian set ${a.newIndex} becomes the ${a.keys.length} keys ${a.keys.map((k) => bytesToHex(k)).join(", ")}`;
   if (a.module === "TokenBridge")

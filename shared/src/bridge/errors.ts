@@ -24,6 +24,7 @@ export const BRIDGE_ERROR_CODES = [
   "NOT_CANCELLABLE",
   "ALREADY_REFUNDED",
   "GOVERNANCE",
+  "MESSAGE_FEE",
 ] as const;
 
 export type BridgeErrorCode = (typeof BRIDGE_ERROR_CODES)[number];

@@ -1,6 +1,7 @@
 // Governance payloads (docs/bridge.md, "Governance"): module (32 bytes, ASCII left-padded) · action · chain · fields.
-// Core 2 is Wormhole's guardian-set upgrade byte for byte; TokenBridge 1 is Wormhole's RegisterChain; the
-// RustChainBridge module holds our pause and governor actions. Governance VAAs come from GOVERNANCE_EMITTER.
+// Core 2 is Wormhole's guardian-set upgrade byte for byte, Core 3 its SetMessageFee; TokenBridge 1 is Wormhole's
+// RegisterChain; the RustChainBridge module holds our pause and governor actions. Governance VAAs come from
+// GOVERNANCE_EMITTER for the Ethereum bridge, from WORMHOLE_GOVERNANCE_EMITTER (wormhole.ts) for the Wormhole gateway.
 import { bigintToBytes32, bytesToBigint, concatBytes } from "../hex.ts";
 import { BridgeError } from "./errors.ts";
 import { WORMHOLE_CHAIN } from "./vaa.ts";
@@ -12,6 +13,7 @@ export const GOVERNANCE_EMITTER = {
 
 export type GovernanceAction =
   | { module: "Core"; action: 2; chain: number; newIndex: number; keys: Uint8Array[] }
+  | { module: "Core"; action: 3; chain: number; fee: bigint }
   | { module: "TokenBridge"; action: 1; chain: number; emitterChain: number; emitterAddress: Uint8Array }
   | {
       module: "RustChainBridge";
@@ -57,6 +59,10 @@ export function encodeGuardianSetUpgrade(a: { chain: number; newIndex: number; k
   return concatBytes(header("Core", 2, a.chain), u32(a.newIndex), Uint8Array.of(a.keys.length), ...a.keys);
 }
 
+export function encodeSetMessageFee(a: { chain: number; fee: bigint }): Uint8Array {
+  return concatBytes(header("Core", 3, a.chain), bigintToBytes32(a.fee));
+}
+
 export function encodeRegisterChain(a: { chain: number; emitterChain: number; emitterAddress: Uint8Array }) {
   return concatBytes(header("TokenBridge", 1, a.chain), u16(a.emitterChain), bytes32(a.emitterAddress, "emitter"));
 }
@@ -89,7 +95,7 @@ export function encodeSetGovernor(a: {
 }
 
 export function encodeGovernance(a: GovernanceAction): Uint8Array {
-  if (a.module === "Core") return encodeGuardianSetUpgrade(a);
+  if (a.module === "Core") return a.action === 2 ? encodeGuardianSetUpgrade(a) : encodeSetMessageFee(a);
   if (a.module === "TokenBridge") return encodeRegisterChain(a);
   return a.action === 1 ? encodeSetPaused(a) : encodeSetGovernor(a);
 }
@@ -115,6 +121,10 @@ export function decodeGovernance(p: Uint8Array): GovernanceAction {
     if (n === 0) fail("empty guardian set");
     const keys = Array.from({ length: n }, (_, i) => body.slice(5 + 20 * i, 25 + 20 * i));
     return { module, action, chain, newIndex: view.getUint32(35), keys };
+  }
+  if (module === "Core" && action === 3) {
+    need(32);
+    return { module, action, chain, fee: bytesToBigint(body) };
   }
   if (module === "TokenBridge" && action === 1) {
     need(34);

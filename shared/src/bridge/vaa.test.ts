@@ -1,4 +1,10 @@
-import { createVAA, deserialize, serialize, UniversalAddress } from "@wormhole-foundation/sdk-definitions";
+import {
+  createVAA,
+  deserialize,
+  deserializePayload,
+  serialize,
+  UniversalAddress,
+} from "@wormhole-foundation/sdk-definitions";
 import { mocks } from "@wormhole-foundation/sdk-definitions/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -10,7 +16,9 @@ import {
   decodeGovernance,
   encodeGovernance,
   encodeGuardianSetUpgrade,
+  encodeRegisterChain,
   encodeSetGovernor,
+  encodeSetMessageFee,
   GOVERNANCE_EMITTER,
 } from "./governance.ts";
 import {
@@ -33,6 +41,13 @@ import {
   verifyVaa,
   WORMHOLE_CHAIN,
 } from "./vaa.ts";
+import {
+  CONSISTENCY_INSTANT,
+  CONSISTENCY_SAFE,
+  consistencyTag,
+  WORMHOLE_GOVERNANCE_EMITTER,
+  WORMHOLE_TOKEN_BRIDGE_EMITTERS,
+} from "./wormhole.ts";
 
 const KEYS = Array.from({ length: 4 }, (_, i) => keccak256(Uint8Array.of(i + 1)));
 const SET = { index: 3, keys: KEYS.map(privateKeyToAddress) };
@@ -218,5 +233,34 @@ describe("governance payloads", () => {
     expect(decodeGovernance(encodeGovernance(register))).toEqual(register);
     expect(code(() => decodeGovernance(upgrade.subarray(0, upgrade.length - 1)))).toBe("GOVERNANCE");
     expect(GOVERNANCE_EMITTER.address[31]).toBe(4);
+  });
+});
+
+describe("Wormhole governance and consistency levels", () => {
+  it("SetMessageFee and RegisterChain are byte for byte the payloads the Wormhole SDK reads as Core 3 and TokenBridge 1", () => {
+    const fee = encodeSetMessageFee({ chain: 1, fee: 5n * 10n ** 15n });
+    const theirs = deserializePayload("WormholeCore:SetMessageFee", fee) as unknown as Record<string, unknown>;
+    expect(theirs).toMatchObject({ protocol: "WormholeCore", action: "SetMessageFee", chain: "Solana" });
+    expect(JSON.stringify(theirs, (_, v) => (typeof v === "bigint" ? v.toString() : v))).toContain(
+      '"5000000000000000"',
+    );
+    expect(decodeGovernance(fee)).toEqual({ module: "Core", action: 3, chain: 1, fee: 5n * 10n ** 15n });
+    expect(code(() => decodeGovernance(fee.subarray(0, fee.length - 1)))).toBe("GOVERNANCE");
+
+    const solana = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
+    const register = encodeRegisterChain({ chain: 0, emitterChain: solana.chain, emitterAddress: solana.address });
+    const registered = deserializePayload("TokenBridge:RegisterChain", register) as unknown as Record<string, unknown>;
+    expect(registered).toMatchObject({ protocol: "TokenBridge", action: "RegisterChain" });
+    expect(JSON.stringify(registered, (_, v) => (typeof v === "bigint" ? v.toString() : v))).toContain("Solana");
+    expect(WORMHOLE_GOVERNANCE_EMITTER).toEqual({
+      chain: 1,
+      address: Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 4 : 0)),
+    });
+  });
+
+  it("maps consistency levels to RustChain's tags: 200 the head, 201 safe, anything else finality", () => {
+    expect(consistencyTag(CONSISTENCY_INSTANT)).toBe("latest");
+    expect(consistencyTag(CONSISTENCY_SAFE)).toBe("safe");
+    for (const level of [0, 1, 15, 32, 199, 202, 255]) expect(consistencyTag(level)).toBe("finalized");
   });
 });
