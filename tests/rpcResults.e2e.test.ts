@@ -5,6 +5,7 @@
 // call table is typed over the method names, so a method added to `rpcMethods` without a call here does not compile.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { GOVERNANCE_EMITTER } from "@rustchain/shared/bridge/governance";
 import { LOG_MESSAGE_PUBLISHED, messageFromLog } from "@rustchain/shared/bridge/messageLog";
 import { toUniversalAddress, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import type { RpcMethodName } from "@rustchain/shared/rpc/methods";
@@ -133,6 +134,9 @@ beforeAll(async () => {
       WORMHOLE_CHAIN.ethereum,
       toHex(toUniversalAddress(hexToBytes("0x00000000000000000000000000000000000000e1"))),
       keccak256(built.wrapped_token!.module),
+      0,
+      GOVERNANCE_EMITTER.chain,
+      toHex(GOVERNANCE_EMITTER.address),
     ],
   } as never);
   expect((await receiptOf(url, deploy)).status).toBe("0x1");

@@ -5,14 +5,16 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blsKeypairFromSeed, keccak256, parseGenesis, privateKeyToAddress } from "@rustchain/shared";
+import { blsKeypairFromSeed, type Genesis, keccak256, parseGenesis, privateKeyToAddress } from "@rustchain/shared";
 import {
   encodeGuardianSetUpgrade,
   encodeRegisterChain,
   encodeSetGovernor,
+  encodeSetMessageFee,
   encodeSetPaused,
   GOVERNANCE_EMITTER,
 } from "@rustchain/shared/bridge/governance";
+import { transferLayout, vaaBodyLayout, vaaHeaderLayout } from "@rustchain/shared/bridge/layouts";
 import { messageFromLog } from "@rustchain/shared/bridge/messageLog";
 import {
   decodeTokenBridgePayload,
@@ -30,6 +32,14 @@ import {
   vaaDigest,
   WORMHOLE_CHAIN,
 } from "@rustchain/shared/bridge/vaa";
+import {
+  CONSISTENCY_INSTANT,
+  consistencyTag,
+  WORMHOLE_GOVERNANCE_EMITTER,
+  WORMHOLE_TOKEN_BRIDGE_EMITTERS,
+} from "@rustchain/shared/bridge/wormhole";
+import { deserializeLayout, guardians as wormholeGuardians } from "@wormhole-foundation/sdk-base";
+import { mocks } from "@wormhole-foundation/sdk-definitions/testing";
 import fc from "fast-check";
 import { pino } from "pino";
 import {
@@ -76,11 +86,33 @@ const nextKeys = [5, 6, 7].map((i) => new Uint8Array(32).fill(0x40 + i));
 const guardian = (keys: Uint8Array[], ...indices: number[]) =>
   indices.map((index) => ({ index, privateKey: keys[index]! }));
 
+/**
+ * Wormhole's guardians, mocked as the issue asks: the SDK's MockGuardians with the Wormhole devnet guardian key as
+ * guardian 0 and 18 more keys derived from a label (Wormhole's devnet runs one guardian; mainnet has 19). VAAs are
+ * signed with explicit guardian indices (signVaa): the SDK's addSignatures writes a signer's position in the filtered
+ * list as its index, which is wrong for any subset but a prefix.
+ */
+const mockGuardianSet = (setIndex: number, label: string) =>
+  new mocks.MockGuardians(setIndex, [
+    ...(setIndex === 0 ? [wormholeGuardians.devnetGuardianPrivateKey] : []),
+    ...Array.from({ length: setIndex === 0 ? 18 : 19 }, (_, i) =>
+      hexOf(keccak256(new TextEncoder().encode(`${label} ${i}`))).slice(2),
+    ),
+  ]);
+const WORMHOLE_SET = mockGuardianSet(0, "rustchain mock wormhole guardian");
+const WORMHOLE_NEXT_SET = mockGuardianSet(1, "rustchain mock wormhole guardian, set 1");
+const guardianAddresses = (set: mocks.MockGuardians) =>
+  set.signers.map((g) => h(privateKeyToAddress(hexToBytes(`0x${g.key}`))));
+const mockSigners = (set: mocks.MockGuardians, indices: number[]) =>
+  indices.map((index) => ({ index, privateKey: hexToBytes(`0x${set.signers[index]!.key}`) }));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 const deployer = privateKeyToAccount(DEV_KEYS[0]); // also the relayer submitting VAAs
 const alice = privateKeyToAccount(DEV_KEYS[1]);
 const bob = privateKeyToAccount(DEV_KEYS[2]);
 
 let node: RustChainNode;
+let genesis: Genesis;
 let datadir: string;
 let built: Record<string, BuiltContract>;
 let client: PublicClient;
@@ -95,9 +127,11 @@ beforeAll(async () => {
   tokenAbi = built.wrapped_token!.abi;
   datadir = await mkdtemp(join(tmpdir(), "rustchain-bridge-"));
   const validator = blsKeypairFromSeed(new Uint8Array(32).fill(41));
-  const genesis = parseGenesis(
-    devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
-  );
+  // The chain starts with Wormhole's guardian set in its genesis (the mock set of 19: see WORMHOLE_SET below).
+  genesis = parseGenesis({
+    ...devnetGenesis([{ secretKey: validator.secretKey, feeRecipient: DEVNET_FEE_RECIPIENT }], 250),
+    wormhole: { guardianSetIndex: 0, guardians: guardianAddresses(WORMHOLE_SET) },
+  });
   node = await RustChainNode.start(
     { datadir, genesis, secretKey: validator.secretKey, rpc: { host: "127.0.0.1", port: 0 } },
     pino({ level: "silent" }),
@@ -139,9 +173,15 @@ const read = <T>(address: Hex, abi: Abi, functionName: string, args: unknown[] =
 const view = <T>(functionName: string, args: unknown[] = []) => read<T>(gateway, gatewayAbi, functionName, args);
 
 /** The Error(string) a gateway call reverts with (through eth_call at the head), or a failure if it succeeds. */
-async function refusal(functionName: string, args: unknown[], account = deployer, value?: bigint): Promise<string> {
+async function refusal(
+  functionName: string,
+  args: unknown[],
+  account = deployer,
+  value?: bigint,
+  at: Hex = gateway,
+): Promise<string> {
   try {
-    await client.simulateContract({ address: gateway, abi: gatewayAbi, functionName, args, account, value } as never);
+    await client.simulateContract({ address: at, abi: gatewayAbi, functionName, args, account, value } as never);
   } catch (e) {
     const revert = (e as BaseError).walk?.((x) => x instanceof ContractFunctionRevertedError);
     if (revert instanceof ContractFunctionRevertedError) return revert.reason ?? "";
@@ -164,6 +204,20 @@ const events = (receipt: TransactionReceipt, eventName: string) =>
     address: Hex;
     args: Record<string, unknown>;
   }[];
+
+/** A gateway's log in a receipt, as eth_getLogs returns it (what the committee's messageFromLog reads). */
+function gatewayLog(receipt: TransactionReceipt, address: Hex) {
+  const log = receipt.logs.find((l) => l.address.toLowerCase() === address.toLowerCase())!;
+  return {
+    address: log.address,
+    topics: log.topics as string[],
+    data: log.data,
+    blockNumber: toHex(log.blockNumber),
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+    logIndex: toHex(log.logIndex),
+  };
+}
 
 const blockTimestamp = async (receipt: TransactionReceipt) =>
   Number((await client.getBlock({ blockNumber: receipt.blockNumber })).timestamp);
@@ -240,6 +294,9 @@ describe("RustChain gateway (C) on a live node", () => {
       ETHEREUM,
       h(ETH_GATEWAY),
       h(codeHash),
+      0, // guardian set 0
+      GOVERNANCE_EMITTER.chain,
+      h(GOVERNANCE_EMITTER.address),
     ]);
     expect(await view("chainId")).toBe(RUSTCHAIN);
     expect(await view("guardianSetIndex")).toBe(0);
@@ -645,17 +702,9 @@ describe("RustChain gateway (C) on a live node", () => {
       payload: deposit.payload,
     };
     // The committee's rule (shared messageFromLog) reads the C gateway's log into exactly this body.
-    const log = deposit.receipt.logs.find((l) => l.address.toLowerCase() === gateway.toLowerCase())!;
-    const rpcLog = {
-      address: log.address,
-      topics: log.topics as string[],
-      data: log.data,
-      blockNumber: toHex(log.blockNumber),
-      blockHash: log.blockHash,
-      transactionHash: log.transactionHash,
-      logIndex: toHex(log.logIndex),
-    };
-    expect(messageFromLog(rpcLog, RUSTCHAIN, hexToBytes(gateway), original.timestamp)).toEqual(original);
+    expect(
+      messageFromLog(gatewayLog(deposit.receipt, gateway), RUSTCHAIN, hexToBytes(gateway), original.timestamp),
+    ).toEqual(original);
     const refundVaa = (sequence = deposit.sequence, over: Partial<VaaBody> = {}) =>
       body(encodeRefund({ originalSequence: sequence, originalDigest: digestOf(original) }), over);
     expect(await refusal("refund", [vaa(refundVaa(999n))])).toMatch(/^VAA_PAYLOAD: no outbound transfer/);
@@ -720,5 +769,302 @@ describe("RustChain gateway (C) on a live node", () => {
     await gw(deployer, "completeTransfer", [vaa(fresh, guardian(nextKeys, 0, 1, 2), 1)]);
     expect(await view("isCompleted", [h(digestOf(fresh))])).toBe(true);
     expect(await refusal("completeTransfer", [vaa(b(), guardian(nextKeys, 0, 1), 1)])).toMatch(/^VAA_QUORUM/);
+  });
+});
+
+// ---- Wormhole: the same gateway deployed as RustChain's core and token bridge, with Wormhole's guardians ----
+
+describe("Wormhole core and token bridge (a second gateway: Wormhole's guardian set and governance)", () => {
+  const SOLANA = WORMHOLE_CHAIN.solana;
+  const SOLANA_TOKEN_BRIDGE = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
+  /** The wrapped-SOL mint So11111111111111111111111111111111111111112 as Solana's token bridge names it. */
+  const WSOL_MINT = hexToBytes("0x069b8857feab8184fb687f634618c035dac439dc1aeb3b5598a0f00000000001");
+  /** Solana's ConsistencyLevel::Finalized, what its token bridge publishes with. */
+  const SOLANA_FINALIZED = 32;
+  const GUARDIAN_SET_EXPIRY = 3n; // seconds; mainnet's is a day
+  let wormhole: Hex;
+  let wrappedSol: Hex;
+  let solanaSequence = 5000n;
+  let wormholeGovSequence = 0n;
+
+  const wgw = (account: PrivateKeyAccount, functionName: string, args: unknown[] = [], value?: bigint) =>
+    send(account, wormhole, gatewayAbi, functionName, args, value);
+  const wview = <T>(functionName: string, args: unknown[] = []) => read<T>(wormhole, gatewayAbi, functionName, args);
+  const wrefusal = (functionName: string, args: unknown[], account = deployer, value?: bigint) =>
+    refusal(functionName, args, account, value, wormhole);
+
+  /** A body laid out as Solana's token bridge emits it: chain 1, its mainnet emitter, consistency "finalized". */
+  const solanaBody = (payload: Uint8Array, over: Partial<VaaBody> = {}): VaaBody => ({
+    timestamp: 1_733_400_000,
+    nonce: 0x5e1a,
+    emitterChain: SOLANA,
+    emitterAddress: SOLANA_TOKEN_BRIDGE.address,
+    sequence: solanaSequence++,
+    consistencyLevel: SOLANA_FINALIZED,
+    payload,
+    ...over,
+  });
+  /** Signed by guardians 0..12 of the set: 13 of 19, the quorum. */
+  const wvaa = (b: VaaBody, indices = range(13), set = WORMHOLE_SET) =>
+    h(signVaa(b, set.setIndex, mockSigners(set, indices)));
+  const wgovernance = (payload: Uint8Array, indices = range(13), set = WORMHOLE_SET) =>
+    wvaa(
+      solanaBody(payload, {
+        emitterChain: WORMHOLE_GOVERNANCE_EMITTER.chain,
+        emitterAddress: WORMHOLE_GOVERNANCE_EMITTER.address,
+        sequence: wormholeGovSequence++,
+        consistencyLevel: 32,
+      }),
+      indices,
+      set,
+    );
+  const solTransfer = (amount: bigint, to: Hex, over: { fee?: bigint; toChain?: number } = {}) =>
+    transfer({ amount, tokenChain: SOLANA, tokenAddress: WSOL_MINT, to, fee: over.fee ?? 0n, toChain: over.toChain });
+
+  it("deploys with the genesis guardian set (19 keys, quorum 13) and Wormhole's governance emitter", async () => {
+    const w = genesis.wormhole!;
+    expect(w.guardians).toHaveLength(19);
+    wormhole = await deploy(deployer, built.gateway!, [
+      RUSTCHAIN,
+      w.guardians.map((k) => h(k)),
+      GUARDIAN_SET_EXPIRY,
+      0, // no remote gateway: token bridges come by RegisterChain governance
+      h(ZERO32),
+      h(keccak256(built.wrapped_token!.module)),
+      w.guardianSetIndex,
+      WORMHOLE_GOVERNANCE_EMITTER.chain,
+      h(WORMHOLE_GOVERNANCE_EMITTER.address),
+    ]);
+    expect(await wview("guardianSetIndex")).toBe(0);
+    expect(await wview("governanceChainId")).toBe(SOLANA);
+    expect(await wview("governanceContract")).toBe(h(WORMHOLE_GOVERNANCE_EMITTER.address));
+    expect(await wview("messageFee")).toBe(0n);
+    const [keys] = await wview<[Hex[], bigint]>("guardianSet", [0]);
+    expect(keys.map((k) => k.toLowerCase())).toEqual(guardianAddresses(WORMHOLE_SET));
+    expect(getAddress(keys[0]!)).toBe("0xbeFA429d57cD18b7F8A4d91A2da9AB4AF05d0FBe"); // Wormhole's devnet guardian
+  });
+
+  it("RegisterChain from Wormhole's governance emitter registers Solana's token bridge; the committee's emitter cannot", async () => {
+    const register = encodeRegisterChain({
+      chain: 0,
+      emitterChain: SOLANA,
+      emitterAddress: SOLANA_TOKEN_BRIDGE.address,
+    });
+    const committee = h(
+      signVaa(
+        body(register, { emitterChain: GOVERNANCE_EMITTER.chain, emitterAddress: GOVERNANCE_EMITTER.address }),
+        0,
+        mockSigners(WORMHOLE_SET, range(13)),
+      ),
+    );
+    expect(await wrefusal("submitGovernance", [committee])).toMatch(/^VAA_UNKNOWN_EMITTER: not the governance/);
+    expect(await wrefusal("submitGovernance", [wgovernance(register, range(12))])).toMatch(/^VAA_QUORUM/);
+    await wgw(deployer, "submitGovernance", [wgovernance(register)]);
+    expect(await wview("registeredEmitter", [SOLANA])).toBe(h(SOLANA_TOKEN_BRIDGE.address));
+  });
+
+  it("an attestation (payload 2) from Solana's token bridge creates the wrapped asset with its name, symbol and decimals", async () => {
+    // Before the attestation, a transfer of the asset has nowhere to go.
+    expect(await wrefusal("completeTransfer", [wvaa(solanaBody(solTransfer(1n, alice.address)))])).toMatch(
+      /^ASSET_UNKNOWN/,
+    );
+    // AssetMeta as Solana's token bridge attests wSOL (our codec is the SDK's layout: shared/src/bridge/vaa.test.ts).
+    const meta = encodeAssetMeta({
+      tokenAddress: WSOL_MINT,
+      tokenChain: SOLANA,
+      decimals: 9,
+      symbol: "SOL",
+      name: "Wrapped SOL",
+    });
+    expect(decodeTokenBridgePayload(meta)).toMatchObject({ payloadId: 2, tokenChain: SOLANA, decimals: 9 });
+    wrappedSol = await deploy(deployer, built.wrapped_token!, [wormhole]);
+    await wgw(deployer, "createWrapped", [wvaa(solanaBody(meta)), wrappedSol]);
+    expect((await wview<Hex>("wrappedAsset", [SOLANA, h(WSOL_MINT)])).toLowerCase()).toBe(wrappedSol.toLowerCase());
+    expect(await read(wrappedSol, erc20Abi, "name")).toBe("Wrapped SOL");
+    expect(await read(wrappedSol, erc20Abi, "symbol")).toBe("SOL");
+    expect(await read(wrappedSol, erc20Abi, "decimals")).toBe(8); // min(9, 8): payload amounts are its units
+    expect(await read(wrappedSol, tokenAbi, "tokenChain")).toBe(SOLANA);
+  });
+
+  it("a Solana transfer VAA signed by 13 of 19 redeems exactly; replays, 12 of 19, descending indices, unregistered emitters and other targets are refused", async () => {
+    const amount = 123_456_789n; // 1.23456789 SOL in the payload's 8 decimals
+    const fee = 1_000n;
+    const b = solanaBody(solTransfer(amount, alice.address, { fee }));
+    const before = await read<bigint>(wrappedSol, erc20Abi, "balanceOf", [deployer.address]);
+    await wgw(deployer, "completeTransfer", [wvaa(b)]);
+    expect(await read(wrappedSol, erc20Abi, "balanceOf", [alice.address])).toBe(amount - fee);
+    expect((await read<bigint>(wrappedSol, erc20Abi, "balanceOf", [deployer.address])) - before).toBe(fee);
+    expect(await wview("isCompleted", [h(digestOf(b))])).toBe(true);
+
+    expect(await wrefusal("completeTransfer", [wvaa(b)])).toMatch(/^VAA_CONSUMED/);
+    const fresh = () => solanaBody(solTransfer(10n, alice.address));
+    expect(await wrefusal("completeTransfer", [wvaa(fresh(), range(12))])).toMatch(/^VAA_QUORUM/);
+    // 13 signatures with descending indices (assembled by hand: signVaa sorts).
+    const unsorted = fresh();
+    const digest = digestOf(unsorted);
+    const descending = range(13)
+      .reverse()
+      .map((i) => ({
+        guardianIndex: i,
+        signature: signDigest(digest, hexToBytes(`0x${WORMHOLE_SET.signers[i]!.key}`)),
+      }));
+    expect(
+      await wrefusal("completeTransfer", [
+        h(encodeVaa({ guardianSetIndex: 0, signatures: descending, body: encodeVaaBody(unsorted) })),
+      ]),
+    ).toMatch(/^VAA_SIGNATURE_ORDER/);
+    // Ethereum's token bridge (not registered here), and a Solana emitter that is not the token bridge.
+    const eth = WORMHOLE_TOKEN_BRIDGE_EMITTERS.ethereum;
+    expect(
+      await wrefusal("completeTransfer", [
+        wvaa(solanaBody(solTransfer(10n, alice.address), { emitterChain: eth.chain, emitterAddress: eth.address })),
+      ]),
+    ).toMatch(/^VAA_UNKNOWN_EMITTER/);
+    expect(
+      await wrefusal("completeTransfer", [
+        wvaa(solanaBody(solTransfer(10n, alice.address), { emitterAddress: pad32(bob.address) })),
+      ]),
+    ).toMatch(/^VAA_UNKNOWN_EMITTER/);
+    expect(
+      await wrefusal("completeTransfer", [wvaa(solanaBody(solTransfer(10n, alice.address, { toChain: ETHEREUM })))]),
+    ).toMatch(/^VAA_WRONG_CHAIN/);
+
+    // Payload 3: only its recipient redeems it.
+    const p3 = solanaBody(
+      encodeTransferWithPayload({
+        amount: 42n,
+        tokenAddress: WSOL_MINT,
+        tokenChain: SOLANA,
+        to: pad32(bob.address),
+        toChain: RUSTCHAIN,
+        fromAddress: new Uint8Array(32).fill(0x5a),
+        payload: Uint8Array.of(9),
+      }),
+    );
+    expect(await wrefusal("completeTransfer", [wvaa(p3)], deployer)).toMatch(/^NOT_RECIPIENT/);
+    await wgw(bob, "completeTransfer", [wvaa(p3)]);
+    expect(await read(wrappedSol, erc20Abi, "balanceOf", [bob.address])).toBe(42n);
+  });
+
+  it("SetMessageFee governance sets the fee every message pays; publishMessage counts a sequence per emitter", async () => {
+    const messageFee = 10n ** 15n;
+    await wgw(deployer, "submitGovernance", [wgovernance(encodeSetMessageFee({ chain: RUSTCHAIN, fee: messageFee }))]);
+    expect(await wview("messageFee")).toBe(messageFee);
+    expect(await wrefusal("publishMessage", [1, "0x01", CONSISTENCY_INSTANT], alice, 0n)).toMatch(/^MESSAGE_FEE/);
+    const published = async (account: PrivateKeyAccount, consistency: number) => {
+      const r = await wgw(account, "publishMessage", [3, "0xc0ffee", consistency], messageFee);
+      return events(r, "LogMessagePublished")[0]!.args;
+    };
+    expect(await published(alice, CONSISTENCY_INSTANT)).toMatchObject({
+      sender: alice.address,
+      sequence: 0n,
+      nonce: 3,
+      payload: "0xc0ffee",
+      consistencyLevel: CONSISTENCY_INSTANT,
+    });
+    expect((await published(alice, 1)).sequence).toBe(1n);
+    expect((await published(bob, 1)).sequence).toBe(0n);
+    expect(await wview("nextSequence", [alice.address])).toBe(2n);
+    expect(await wview("nextSequence", [wormhole])).toBe(0n); // the token bridge's own count is apart
+    // What the guardians wait for before they observe: the head for 200, finality otherwise.
+    expect([CONSISTENCY_INSTANT, 201, 1, SOLANA_FINALIZED].map(consistencyTag)).toEqual([
+      "latest",
+      "safe",
+      "finalized",
+      "finalized",
+    ]);
+  });
+
+  it("RTC sent out to Solana publishes a Transfer whose guardian-signed VAA decodes with the SDK's layouts as the right amount, chain and recipient", async () => {
+    const messageFee = await wview<bigint>("messageFee");
+    const solanaRecipient = new Uint8Array(32).fill(0x3c);
+    const registerEth = encodeRegisterChain({
+      chain: RUSTCHAIN,
+      emitterChain: ETHEREUM,
+      emitterAddress: WORMHOLE_TOKEN_BRIDGE_EMITTERS.ethereum.address,
+    });
+    await wgw(deployer, "submitGovernance", [wgovernance(registerEth)]);
+    expect(await wrefusal("transferNative", [SOLANA, h(solanaRecipient), 0n, 0], alice, messageFee - 1n)).toMatch(
+      /^MESSAGE_FEE/,
+    );
+    const receipt = await wgw(
+      alice,
+      "transferNative",
+      [SOLANA, h(solanaRecipient), 0n, 77],
+      25n * 10n ** 17n + messageFee,
+    );
+    expect(await balance(wormhole)).toBe(25n * 10n ** 17n + 4n * messageFee); // escrow + the fees of 4 messages
+    const observed = messageFromLog(
+      gatewayLog(receipt, wormhole),
+      RUSTCHAIN,
+      hexToBytes(wormhole),
+      await blockTimestamp(receipt),
+    )!;
+    expect(observed.sequence).toBe(0n);
+    const signed = signVaa(
+      observed,
+      0,
+      mockSigners(
+        WORMHOLE_SET,
+        range(19).filter((i) => i % 3 !== 1),
+      ),
+    );
+
+    // The Wormhole SDK's own layouts (header, envelope, token-bridge Transfer); its typed deserialize refuses
+    // RustChain's chain id 21075, which is not in its table, so the chain fields are read as plain u16.
+    const header = deserializeLayout(vaaHeaderLayout, signed, false) as unknown as [
+      { guardianSet: number; signatures: { guardianIndex: number }[] },
+      number,
+    ];
+    expect(header[0].guardianSet).toBe(0);
+    expect(header[0].signatures.map((x) => x.guardianIndex)).toEqual(range(19).filter((i) => i % 3 !== 1));
+    const bodyBytes = signed.subarray(header[1]);
+    const envelope = deserializeLayout(vaaBodyLayout, bodyBytes, false) as unknown as [
+      { emitterChain: number; emitterAddress: Uint8Array; sequence: bigint; consistencyLevel: number },
+      number,
+    ];
+    expect(envelope[0]).toMatchObject({ emitterChain: RUSTCHAIN, sequence: 0n, consistencyLevel: 1 });
+    expect(h(envelope[0].emitterAddress)).toBe(h(pad32(wormhole)));
+    const payload = deserializeLayout(transferLayout, bodyBytes.subarray(envelope[1])) as unknown as {
+      token: { amount: bigint; chain: number; address: Uint8Array };
+      to: { chain: number; address: Uint8Array };
+      fee: bigint;
+    };
+    expect(payload.token.amount).toBe(25n * 10n ** 7n); // 2.5 RTC in 8 decimals
+    expect(payload.token.chain).toBe(RUSTCHAIN);
+    expect(h(payload.token.address)).toBe(h(ZERO32));
+    expect(payload.to.chain).toBe(SOLANA);
+    expect(h(payload.to.address)).toBe(h(solanaRecipient));
+    expect(payload.fee).toBe(0n);
+  });
+
+  it("a guardian-set upgrade VAA switches sets; the old set verifies until its expiry, then is refused", async () => {
+    const upgrade = encodeGuardianSetUpgrade({
+      chain: 0,
+      newIndex: 1,
+      keys: guardianAddresses(WORMHOLE_NEXT_SET).map((a) => hexToBytes(a)),
+    });
+    const receipt = await wgw(deployer, "submitGovernance", [wgovernance(upgrade)]);
+    expect(await wview("guardianSetIndex")).toBe(1);
+    const [, expiry] = await wview<[Hex[], bigint]>("guardianSet", [0]);
+    expect(expiry).toBe(BigInt(await blockTimestamp(receipt)) + GUARDIAN_SET_EXPIRY);
+    // Governance needs the current set at once.
+    expect(await wrefusal("submitGovernance", [wgovernance(encodeSetMessageFee({ chain: 0, fee: 0n }))])).toMatch(
+      /^VAA_GUARDIAN_SET_EXPIRED/,
+    );
+    // Within the expiry, a transfer signed by the old set still redeems (as Wormhole: in-flight VAAs are not lost).
+    const inFlight = solanaBody(solTransfer(5n, alice.address));
+    await client.simulateContract({
+      address: wormhole,
+      abi: gatewayAbi,
+      functionName: "completeTransfer",
+      args: [wvaa(inFlight)],
+      account: deployer,
+    });
+    while (Number((await client.getBlock()).timestamp) <= Number(expiry)) await new Promise((r) => setTimeout(r, 100));
+    expect(await wrefusal("completeTransfer", [wvaa(inFlight)])).toMatch(/^VAA_GUARDIAN_SET_EXPIRED/);
+    const before = await read<bigint>(wrappedSol, erc20Abi, "balanceOf", [alice.address]);
+    await wgw(deployer, "completeTransfer", [wvaa(inFlight, range(13), WORMHOLE_NEXT_SET)]);
+    expect((await read<bigint>(wrappedSol, erc20Abi, "balanceOf", [alice.address])) - before).toBe(5n);
   });
 });

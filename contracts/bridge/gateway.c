@@ -3,7 +3,15 @@
  * token bridge in one contract, with the same ABI as the Ethereum gateway where it applies.
  *
  * constructor(uint16 chainId, address[] guardians, uint64 guardianSetExpiry, uint16 remoteChain,
- *             bytes32 remoteGateway, bytes32 wrappedTokenCodeHash)
+ *             bytes32 remoteGateway, bytes32 wrappedTokenCodeHash, uint32 guardianSetIndex,
+ *             uint16 governanceChain, bytes32 governanceContract)
+ *
+ * Two deployments of this one contract (docs/bridge.md, "Wormhole"): the Ethereum bridge's, whose guardians are the
+ * RustChain committee and whose governance emitter is (21075, 0x…04), and RustChain's Wormhole core + token bridge,
+ * whose guardian set is Wormhole's (from genesis) and whose governance emitter is Wormhole's (1, 0x…04); it has no
+ * remote gateway at deployment (remoteChain 0): Solana's, Ethereum's… token bridges come by RegisterChain.
+ * Core as Wormhole's: publishMessage(nonce, payload, consistencyLevel) for any contract, with a sequence per emitter
+ * and the message fee (Core action 3 SetMessageFee) paid with every message, the token bridge's included.
  *
  * Assets:
  *   - RTC, home here, is (chainId, 0): transferNative escrows msg.value in this contract. Payload amounts are
@@ -22,8 +30,8 @@
  * VAA_GUARDIAN_SET_EXPIRED (a replaced set is valid while block.timestamp <= its expiry = upgrade time +
  * guardianSetExpiry), VAA_QUORUM (n ≥ floor(2 × size / 3) + 1), VAA_SIGNATURE_ORDER (indices strictly ascending, in
  * the set), VAA_BAD_SIGNATURE (secp256k1_recover over keccak256(keccak256(body)): low s, recovery id 0/1, the key at
- * its index). Then VAA_UNKNOWN_EMITTER (not the registered gateway of its chain, or for governance not the emitter
- * (21075, 0x…04)) and the function's own checks, in the order of the Ethereum gateway
+ * its index). Then VAA_UNKNOWN_EMITTER (not the registered gateway of its chain, or for governance not the
+ * governance emitter of the constructor) and the function's own checks, in the order of the Ethereum gateway
  * (bridge-relayer/contracts/RustChainBridge.sol), so a VAA with several faults gets the same code on both chains:
  *   completeTransfer  VAA_PAYLOAD/VAA_MALFORMED (payload 1 or 3), VAA_WRONG_CHAIN, VAA_CONSUMED, VAA_PAYLOAD (to is
  *                     not a 20-byte address), NOT_RECIPIENT (payload 3), ASSET_PAUSED, FEE_TOO_HIGH, ASSET_UNKNOWN;
@@ -56,6 +64,9 @@
  *   6 mapping(uint16 chain => bytes32 emitter) registered gateways
  *  12 mapping(bytes32 assetKey => {dailyLimit, threshold, delay, window, flow}) governor
  *  13 mapping(uint64 sequence => {toChain u16 ‖ refunded u8 ‖ sender, token, amount}) outbound transfers
+  14 uint16 governanceChain            15 bytes32 governanceContract
+  16 uint256 messageFee                17 mapping(address emitter => uint64) next sequence of other emitters
+ (the gateway's own messages, sender = this contract, count in slot 4)
  * assetKey = keccak256(tokenChain u16 ‖ tokenAddress 32), as the Ethereum gateway.
  */
 #include "../sdk/rustchain.h"
@@ -81,6 +92,11 @@
 #define SEL_GUARDIAN_SET_EXPIRY RC_SEL("guardianSetExpiry()", 0x8cc0de7e)
 #define SEL_WRAPPED_TOKEN_CODE_HASH RC_SEL("wrappedTokenCodeHash()", 0xa49feece)
 #define SEL_REGISTERED_EMITTER RC_SEL("registeredEmitter(uint16)", 0xfebd0cb9)
+#define SEL_PUBLISH_MESSAGE RC_SEL("publishMessage(uint32,bytes,uint8)", 0xb19a437e)
+#define SEL_MESSAGE_FEE RC_SEL("messageFee()", 0x1a90a219)
+#define SEL_NEXT_SEQUENCE_OF RC_SEL("nextSequence(address)", 0x4cf842b5)
+#define SEL_GOVERNANCE_CHAIN_ID RC_SEL("governanceChainId()", 0xfbe3c2cd)
+#define SEL_GOVERNANCE_CONTRACT RC_SEL("governanceContract()", 0xb172b222)
 
 /* What the gateway calls on a wrapped token (wrapped_token.c); not functions of this contract's ABI. */
 #define TOKEN_GATEWAY 0x116191b6u    /* gateway() */
@@ -113,7 +129,6 @@
            "\x39\x48\xc2\x41\xe1\x49\xae\x76\x33\x2c\x8f\xc8\x07\x74\x10\x0a"                                  \
            "\x23\xe8\x12\x13\x78\x7e\xdb\x33\xcc\xbd\x7a\x79\x7b\x40\x45\x05")
 
-#define GOVERNANCE_CHAIN 21075u /* the governance emitter is (21075, 0x00…04) */
 #define HEADER_BYTES 6u
 #define SIGNATURE_BYTES 66u
 #define BODY_FIXED_BYTES 51u
@@ -147,6 +162,10 @@ static const uint8_t SLOT_WRAPPED_INFO[32] = {[31] = 10};
 static const uint8_t SLOT_PAUSED[32] = {[31] = 11};
 static const uint8_t SLOT_GOVERNOR[32] = {[31] = 12};
 static const uint8_t SLOT_OUTBOUND[32] = {[31] = 13};
+static const uint8_t SLOT_GOVERNANCE_CHAIN[32] = {[31] = 14};
+static const uint8_t SLOT_GOVERNANCE_CONTRACT[32] = {[31] = 15};
+static const uint8_t SLOT_MESSAGE_FEE[32] = {[31] = 16};
+static const uint8_t SLOT_SEQUENCES[32] = {[31] = 17};
 
 #define fail(msg) revert_with_error_string(msg)
 
@@ -366,22 +385,44 @@ static void require_registered_emitter(const vaa_t *v) {
 /* Publishing                                                                                                   */
 /* ------------------------------------------------------------------------------------------------------------ */
 
-/* Emits LogMessagePublished(self, sequence, nonce, payload, 1) and returns the sequence. The committee builds the
-   body from the log and this block's timestamp (shared/src/bridge/messageLog.ts). */
-static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len) {
-  uint64_t seq = sload_u64(SLOT_NEXT_SEQUENCE);
-  sstore_u64(SLOT_NEXT_SEQUENCE, seq + 1);
+/* The slot holding an emitter's next sequence: slot 4 for this gateway, sequences[emitter] for any other. */
+static void sequence_slot(uint8_t out[32], const rc_address *emitter) {
   rc_address self = self_address();
+  if (address_eq(emitter, &self)) memcpy(out, SLOT_NEXT_SEQUENCE, 32);
+  else mapping_slot_address(out, emitter, SLOT_SEQUENCES);
+}
+
+/* Emits LogMessagePublished(emitter, sequence, nonce, payload, consistencyLevel) and returns the emitter's sequence.
+   The committee (or Wormhole's guardians) build the body from the log and this block's timestamp
+   (shared/src/bridge/messageLog.ts) once the block is at the consistency level's tag (consistencyTag). */
+static uint64_t publish_as(const rc_address *emitter, uint32_t nonce, const uint8_t *payload, uint32_t len,
+                           uint32_t consistency) {
+  uint8_t slot[32];
+  sequence_slot(slot, emitter);
+  uint64_t seq = sload_u64(slot);
+  sstore_u64(slot, seq + 1);
 
   abi_enc e = abi_enc_new(4, abi_tail_size(len));
   abi_enc_u64(&e, 0, seq);
   abi_enc_u64(&e, 1, nonce);
   abi_enc_bytes(&e, 2, payload, len);
-  abi_enc_u64(&e, 3, CONSISTENCY_FINALIZED);
+  abi_enc_u64(&e, 3, consistency);
   uint8_t sender[32];
-  word_from_address(sender, &self);
+  word_from_address(sender, emitter);
   emit_event1(TOPIC_LOG_MESSAGE_PUBLISHED, sender, e.buf, e.len);
   return seq;
+}
+
+/* The token bridge's own messages: emitter this gateway, signed only once final. */
+static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len) {
+  rc_address self = self_address();
+  return publish_as(&self, nonce, payload, len, CONSISTENCY_FINALIZED);
+}
+
+/* Every message pays the message fee (0 unless governance set one), which stays in this contract. */
+static void require_message_fee(const u256 *paid) {
+  u256 fee = sload_u256(SLOT_MESSAGE_FEE);
+  if (!u256_eq(paid, &fee)) fail("MESSAGE_FEE: the value must be the message fee");
 }
 
 /* Transfer (1): amount u256 · tokenAddress 32 · tokenChain u16 · to 32 · toChain u16 · fee u256 */
@@ -695,6 +736,9 @@ static uint64_t transfer_native(const rc_abi *args) {
   u256 fee = abi_u256(args, 2);
   uint32_t nonce = abi_u32(args, 3);
   u256 value = msg_value();
+  /* the message fee first, as Wormhole's wrapAndTransferETH; the rest is the transfer */
+  u256 message_fee = sload_u256(SLOT_MESSAGE_FEE);
+  if (u256_sub(&value, &value, &message_fee)) fail("MESSAGE_FEE: the value is below the message fee");
   /* amount = value / 10^10 in two steps (the SDK divides by 32-bit numbers), dust = value mod 10^10 */
   u256 q1, amount;
   uint32_t r1 = u256_divmod_u32(&q1, &value, 100000u);
@@ -731,6 +775,8 @@ static uint64_t transfer_tokens(const rc_abi *args) {
   const uint8_t *to = abi_bytes32(args, 3);
   u256 fee = abi_u256(args, 4);
   uint32_t nonce = abi_u32(args, 5);
+  u256 paid = msg_value();
+  require_message_fee(&paid);
   uint32_t token_chain;
   uint8_t token_address[32];
   if (address_is_zero(&token)) fail("ASSET_UNKNOWN: RTC goes through transferNative");
@@ -747,6 +793,8 @@ static uint64_t transfer_tokens(const rc_abi *args) {
 static uint64_t attest_token(const rc_abi *args) {
   rc_address token = abi_address(args, 0);
   uint32_t nonce = abi_u32(args, 1);
+  u256 paid = msg_value();
+  require_message_fee(&paid);
   if (!address_is_zero(&token)) fail("ASSET_UNKNOWN: only RTC (address 0) is attested here");
   /* AssetMeta (2): tokenAddress 32 · tokenChain u16 · decimals u8 · symbol 32 · name 32 */
   uint8_t p[ASSET_META_BYTES];
@@ -839,7 +887,10 @@ RC_NORETURN static void submit_governance(rc_bytes raw) {
   verify_vaa(raw, &v);
   if (v.set_index != (uint32_t)sload_u64(SLOT_GUARDIAN_SET_INDEX))
     fail("VAA_GUARDIAN_SET_EXPIRED: governance needs the current guardian set");
-  if (v.emitter_chain != GOVERNANCE_CHAIN || !word_is_zero(v.emitter_address, 31) || v.emitter_address[31] != 4)
+  uint8_t governance_contract[32];
+  sload(SLOT_GOVERNANCE_CONTRACT, governance_contract);
+  if (v.emitter_chain != (uint32_t)sload_u64(SLOT_GOVERNANCE_CHAIN) ||
+      memcmp(v.emitter_address, governance_contract, 32) != 0)
     fail("VAA_UNKNOWN_EMITTER: not the governance emitter");
   if (is_consumed(v.digest)) fail("VAA_CONSUMED");
   const uint8_t *p = v.payload;
@@ -866,6 +917,10 @@ RC_NORETURN static void submit_governance(rc_bytes raw) {
     sstore_u64(s, now() + sload_u64(SLOT_GUARDIAN_SET_EXPIRY));
     store_guardian_set(new_index, f + 5, n, 20);
     sstore_u64(SLOT_GUARDIAN_SET_INDEX, new_index);
+  } else if (module_is(module, "Core") && action == 3) {
+    /* SetMessageFee: fee u256 (Wormhole's core governance, action 3) */
+    if (flen != 32) fail("GOVERNANCE: SetMessageFee length");
+    sstore(SLOT_MESSAGE_FEE, f);
   } else if (module_is(module, "TokenBridge") && action == 1) {
     /* RegisterChain: emitterChain u16 · emitterAddress 32 */
     if (flen != 34) fail("GOVERNANCE: RegisterChain length");
@@ -916,6 +971,9 @@ RC_EXPORT("deploy") void deploy(void) {
   uint32_t remote_chain = abi_u16(&args, 3);
   const uint8_t *remote_gateway = abi_bytes32(&args, 4);
   const uint8_t *code_hash = abi_bytes32(&args, 5);
+  uint32_t set_index = abi_u32(&args, 6);
+  uint32_t governance_chain = abi_u16(&args, 7);
+  const uint8_t *governance_contract = abi_bytes32(&args, 8);
   for (uint32_t i = 0; i < n; i++) {
     if (!word_is_zero(guardians + 32 * i, 12)) rc_revert_empty();
   }
@@ -923,7 +981,11 @@ RC_EXPORT("deploy") void deploy(void) {
   sstore_u64(SLOT_CHAIN_ID, chain);
   sstore_u64(SLOT_GUARDIAN_SET_EXPIRY, expiry);
   sstore(SLOT_WRAPPED_CODE_HASH, code_hash);
-  store_guardian_set(0, guardians + 12, n, 32);
+  if (governance_chain == 0 || word_is_zero(governance_contract, 32)) fail("GOVERNANCE: no governance emitter");
+  sstore_u64(SLOT_GOVERNANCE_CHAIN, governance_chain);
+  sstore(SLOT_GOVERNANCE_CONTRACT, governance_contract);
+  sstore_u64(SLOT_GUARDIAN_SET_INDEX, set_index);
+  store_guardian_set(set_index, guardians + 12, n, 32);
   if (remote_chain != 0) {
     if (remote_chain == chain) fail("GOVERNANCE: cannot register that chain");
     uint8_t s[32];
@@ -940,7 +1002,10 @@ RC_NORETURN static void return_slot_word(const uint8_t slot[32]) {
 
 RC_EXPORT("call") void call(void) {
   uint32_t selector = rc_selector();
-  if (selector != SEL_TRANSFER_NATIVE) rc_require_nonpayable();
+  /* the functions that publish take the message fee */
+  if (selector != SEL_TRANSFER_NATIVE && selector != SEL_TRANSFER_TOKENS && selector != SEL_ATTEST_TOKEN &&
+      selector != SEL_PUBLISH_MESSAGE)
+    rc_require_nonpayable();
   rc_abi args = rc_call_args();
   uint8_t s[32], key[32];
 
@@ -965,6 +1030,18 @@ RC_EXPORT("call") void call(void) {
     refund(abi_bytes(&args, 0));
   case SEL_SUBMIT_GOVERNANCE:
     submit_governance(abi_bytes(&args, 0));
+  case SEL_PUBLISH_MESSAGE: {
+    /* Wormhole's core publishMessage: the emitter is the caller, with its own sequence */
+    u256 paid = msg_value();
+    require_message_fee(&paid);
+    uint32_t nonce = abi_u32(&args, 0);
+    rc_bytes payload = abi_bytes(&args, 1);
+    uint64_t consistency = abi_u64(&args, 2);
+    if (consistency > 0xffu) rc_revert_empty();
+    if (payload.len > MAX_PAYLOAD_BYTES) fail("VAA_MALFORMED: payload over 64 KiB");
+    rc_address sender = msg_sender();
+    return_u64(publish_as(&sender, nonce, payload.ptr, payload.len, (uint32_t)consistency));
+  }
 
   case SEL_CHAIN_ID:
     return_slot_word(SLOT_CHAIN_ID);
@@ -976,6 +1053,17 @@ RC_EXPORT("call") void call(void) {
     return_slot_word(SLOT_WRAPPED_CODE_HASH);
   case SEL_NEXT_SEQUENCE:
     return_slot_word(SLOT_NEXT_SEQUENCE);
+  case SEL_NEXT_SEQUENCE_OF: {
+    rc_address emitter = abi_address(&args, 0);
+    sequence_slot(s, &emitter);
+    return_slot_word(s);
+  }
+  case SEL_MESSAGE_FEE:
+    return_slot_word(SLOT_MESSAGE_FEE);
+  case SEL_GOVERNANCE_CHAIN_ID:
+    return_slot_word(SLOT_GOVERNANCE_CHAIN);
+  case SEL_GOVERNANCE_CONTRACT:
+    return_slot_word(SLOT_GOVERNANCE_CONTRACT);
   case SEL_GUARDIAN_SET: {
     /* (address[] keys, uint64 expiry) */
     uint8_t base[32], w[32];

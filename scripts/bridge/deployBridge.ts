@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { hexToBytes, keccak256 } from "@rustchain/shared";
+import { GOVERNANCE_EMITTER } from "@rustchain/shared/bridge/governance";
 import { toUniversalAddress, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import {
   type Abi,
@@ -146,6 +147,9 @@ export async function deployBridge(o: DeployBridgeOptions): Promise<Deployment> 
     WORMHOLE_CHAIN.ethereum,
     pad(ethGateway),
     toHex(keccak256(c.wrapped_token!.module)),
+    0, // guardian set 0: the committee of the genesis
+    GOVERNANCE_EMITTER.chain,
+    toHex(GOVERNANCE_EMITTER.address),
   ]);
   if (ethGateway !== o.predicted.ethereum || rcGateway !== o.predicted.rustchain)
     throw new Error(
