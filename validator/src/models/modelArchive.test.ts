@@ -3,6 +3,8 @@
 // from these machines); the SDK call itself is not exercised.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Piece } from "@web3-storage/data-segment";
@@ -139,5 +141,44 @@ describe("model archive", () => {
     const { record } = await archiveModel(model, { datadir }, { archive });
     expect(connects).toBe(2);
     expect(record.deals).toHaveLength(1);
+  });
+
+  it("with the real SDK sends its calls to the configured Filecoin RPC URL, and an RPC that fails is ARCHIVE_FAILED", async () => {
+    // A local JSON-RPC endpoint that refuses everything: the SDK is wired (chain, account, transport) but no FOC
+    // contract answers, so nothing is stored. This is as far as the SDK runs on a machine without a Filecoin network.
+    const methods: string[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        const calls = [JSON.parse(body)].flat() as { id: number; method: string }[];
+        for (const call of calls) methods.push(call.method);
+        const answers = calls.map((c) => ({
+          jsonrpc: "2.0",
+          id: c.id,
+          error: { code: -32000, message: "not a Filecoin node" },
+        }));
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(Array.isArray(JSON.parse(body)) ? answers : answers[0]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const archive = createFocArchive({
+        network: "calibration",
+        rpcUrl: `http://127.0.0.1:${port}/rpc/v1`,
+        privateKey: `0x${"11".repeat(32)}`,
+      });
+      const model = randomBytes(5000);
+      expect(await codeOf(archiveModel(model, { datadir }, { archive }))).toBe("ARCHIVE_FAILED");
+      expect(methods.length).toBeGreaterThan(0);
+      expect(methods.every((m) => m.startsWith("eth_"))).toBe(true);
+      expect(await readModelRecord(datadir, modelCid(model))).toBeUndefined();
+    } finally {
+      server.close();
+    }
   });
 });
