@@ -1,0 +1,112 @@
+// The Wormhole guardian API client against a local HTTP server playing the guardian API (the public REST shape),
+// serving VAAs laid out as Solana's token bridge emits them and signed by 19 mock guardians (the Wormhole devnet key
+// and 18 derived keys, each signing with its own index).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { bytesToHex, hexToBytes, keccak256, privateKeyToAddress } from "@rustchain/shared";
+import { BridgeError } from "@rustchain/shared/bridge/errors";
+import { encodeTransfer } from "@rustchain/shared/bridge/payloads";
+import { signVaa, type VaaBody, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
+import { WORMHOLE_TOKEN_BRIDGE_EMITTERS } from "@rustchain/shared/bridge/wormhole";
+import { guardians as wormholeGuardians } from "@wormhole-foundation/sdk-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchSignedVaa, GuardianApiError, signedVaaUrl } from "../src/guardianApi.ts";
+
+const keys = [
+  hexToBytes(`0x${wormholeGuardians.devnetGuardianPrivateKey}`),
+  ...Array.from({ length: 18 }, (_, i) => keccak256(new TextEncoder().encode(`mock wormhole guardian ${i}`))),
+];
+const guardianSet = { index: 0, keys: keys.map((k) => privateKeyToAddress(k)) };
+const solana = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
+const body = (sequence: bigint): VaaBody => ({
+  timestamp: 1_733_400_000,
+  nonce: 1,
+  emitterChain: solana.chain,
+  emitterAddress: solana.address,
+  sequence,
+  consistencyLevel: 32,
+  payload: encodeTransfer({
+    amount: 10n ** 8n,
+    tokenAddress: new Uint8Array(32).fill(6),
+    tokenChain: WORMHOLE_CHAIN.solana,
+    to: new Uint8Array(32).fill(7),
+    toChain: WORMHOLE_CHAIN.rustchain,
+    fee: 0n,
+  }),
+});
+const sign = (b: VaaBody, n: number) =>
+  signVaa(
+    b,
+    0,
+    keys.slice(0, n).map((privateKey, index) => ({ index, privateKey })),
+  );
+
+/** sequence → what the server answers */
+const answers = new Map<string, { status: number; json: unknown }>();
+let server: Server;
+let baseUrl: string;
+const seen: string[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push(req.url ?? "");
+    const sequence = /^\/v1\/signed_vaa\/1\/[0-9a-f]{64}\/(\d+)$/.exec(req.url ?? "")?.[1];
+    const a = sequence === undefined ? undefined : answers.get(sequence);
+    res.writeHead(a?.status ?? 404, { "content-type": "application/json" });
+    res.end(JSON.stringify(a?.json ?? { code: 5, message: "requested VAA not found in store" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const ask = (sequence: bigint) =>
+  fetchSignedVaa({
+    baseUrl,
+    query: { emitterChain: solana.chain, emitterAddress: solana.address, sequence },
+    guardianSet,
+    now: 1_733_400_100,
+  });
+const codeOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof GuardianApiError || e instanceof BridgeError) return e.type.code;
+    throw e;
+  }
+  return "no error";
+};
+const base64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+
+describe("Wormhole guardian API client", () => {
+  it("asks /v1/signed_vaa/<chain>/<emitter hex>/<sequence> and returns a VAA signed by 13 of 19", async () => {
+    const vaa = sign(body(7n), 13);
+    answers.set("7", { status: 200, json: { vaaBytes: base64(vaa) } });
+    const answer = await ask(7n);
+    expect(answer.state).toBe("signed");
+    if (answer.state !== "signed") return;
+    expect(bytesToHex(answer.bytes)).toBe(bytesToHex(vaa));
+    expect(answer.vaa.signatures).toHaveLength(13);
+    expect(seen.at(-1)).toBe(`/v1/signed_vaa/1/${bytesToHex(solana.address).slice(2)}/7`);
+    expect(signedVaaUrl("http://x/", { emitterChain: 1, emitterAddress: solana.address, sequence: 7n })).toBe(
+      `http://x/v1/signed_vaa/1/ec7372995d5cc8732397fb0ad35c0121e0eaa90d26f828a534cab54391b3a4f5/7`,
+    );
+  });
+
+  it("reads a 404 as not signed yet", async () => {
+    expect(await ask(8n)).toEqual({ state: "pending" });
+  });
+
+  it("refuses an answer that is not the asked message, lacks a quorum, or is not a VAA", async () => {
+    answers.set("9", { status: 200, json: { vaaBytes: base64(sign(body(10n), 13)) } });
+    expect(await codeOf(ask(9n))).toBe("GUARDIAN_API_RESPONSE");
+    answers.set("11", { status: 200, json: { vaaBytes: base64(sign(body(11n), 12)) } });
+    expect(await codeOf(ask(11n))).toBe("VAA_QUORUM");
+    answers.set("12", { status: 200, json: { vaaBytes: "AQID" } });
+    expect(await codeOf(ask(12n))).toBe("VAA_MALFORMED");
+    answers.set("13", { status: 200, json: { vaa: "nope" } });
+    expect(await codeOf(ask(13n))).toBe("GUARDIAN_API_RESPONSE");
+    answers.set("14", { status: 500, json: {} });
+    expect(await codeOf(ask(14n))).toBe("GUARDIAN_API_HTTP");
+  });
+});
