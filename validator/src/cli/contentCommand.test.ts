@@ -71,7 +71,7 @@ describe("rustchain content", () => {
     expect(await b.content?.has(cid)).toBe(false);
 
     const pin = JSON.parse(await cli("pin", cid, ...adminB)) as { cid: string; blocks: number };
-    expect(pin).toMatchObject({ cid, blocks: 3 }); // root + two 1 MiB leaves (the last one 7 bytes)
+    expect(pin).toMatchObject({ cid, blocks: 6 }); // root + five 256 KiB leaves (the last one 7 bytes)
     expect(await b.content?.has(cid)).toBe(true);
 
     await cli("get", cid, "--rpc-url", b.rpc.url, "--out", join(dir, "fetched.bin"));

@@ -1,5 +1,5 @@
-// The node's content store (docs/content.md): UnixFS DAGs in the IPIP-499 `unixfs-v1-2025` profile (CIDv1, raw
-// leaves, 1 MiB chunks, 1024 links per node, so other importers using it give the same CIDs) in a blockstore under
+// The node's content store (docs/content.md): UnixFS DAGs with the IPFS defaults (CIDv1, raw leaves, 256 KiB chunks,
+// 174 links per node: `ipfs add --cid-version=1` and models/modelCid.ts give the same CIDs) in a blockstore under
 // `<datadir>/content/blocks`, pins under `<datadir>/content/pins`, and bitswap on the node's own libp2p so a block
 // one validator holds reaches the others. Every block read from disk or received from a peer is verified against its
 // CID (verifiedBlockstore.ts) before anything uses it.
@@ -12,10 +12,13 @@ import { type UnixFS, unixfs } from "@helia/unixfs";
 import { decode as decodeDagPb } from "@ipld/dag-pb";
 import type { AbortOptions, Libp2p } from "@libp2p/interface";
 import { FsBlockstore } from "blockstore-fs";
+import { fixedSize } from "ipfs-unixfs-importer/chunker";
+import { balanced } from "ipfs-unixfs-importer/layout";
 import type { CID } from "multiformats/cid";
 import { identity } from "multiformats/hashes/identity";
 import { sha256 } from "multiformats/hashes/sha2";
 import type { Logger } from "pino";
+import { IPFS_DEFAULT_LAYOUT } from "../models/modelCid.ts";
 import { CODEC_DAG_PB, checkCidSupported, cidToString, parseCid } from "./blockVerifier.ts";
 import { ContentError } from "./errors.ts";
 import type { ContentOptions } from "./options.ts";
@@ -45,8 +48,17 @@ export interface DagBlock {
   bytes: Uint8Array;
 }
 
-/** IPIP-499's profile, spelled out (it is also @helia/unixfs's default), so a library upgrade cannot change CIDs. */
-const IMPORT_PROFILE = { profile: "unixfs-v1-2025", cidVersion: 1, rawLeaves: true } as const;
+/**
+ * The layout of every add: the one models are named by (models/modelCid.ts IPFS_DEFAULT_LAYOUT), spelled out rather
+ * than @helia/unixfs's default (IPIP-499's 1 MiB / 1024-link profile), so a model added here has the CID it is
+ * registered under and a library upgrade cannot change CIDs.
+ */
+const IMPORT_PROFILE = {
+  cidVersion: 1,
+  rawLeaves: true,
+  chunker: fixedSize({ chunkSize: IPFS_DEFAULT_LAYOUT.chunkSize }),
+  layout: balanced({ maxChildrenPerNode: IPFS_DEFAULT_LAYOUT.maxChildrenPerNode }),
+} as const;
 
 /** The node has no content routing yet: bitswap asks the peers it is connected to (a devnet's validators). */
 const connectedPeersOnly: BitswapComponents["routing"] = {

@@ -22,7 +22,7 @@ let dir: string;
 let store: ContentStore;
 let server: Server;
 let base: string;
-const model = randomBytes(3.5 * 1024 * 1024);
+const model = randomBytes(900 * 1024);
 let modelCid: string;
 
 beforeAll(async () => {
@@ -66,7 +66,7 @@ describe("trustless gateway", () => {
     expect(res.headers.get("content-type")).toBe(`${CAR_TYPE}; version=1; order=dfs; dups=n`);
     expect(res.headers.get("x-ipfs-roots")).toBe(modelCid);
     const blocks = await verifyCar(new Uint8Array(await res.arrayBuffer()), modelCid);
-    expect(blocks.size).toBe(5); // root + four 1 MiB leaves (the last one half full)
+    expect(blocks.size).toBe(5); // root + four 256 KiB leaves (the last one half full)
     // Rebuild from the CAR's blocks only (a blockstore holding nothing else).
     const fromCar = unixfs({
       blockstore: {
