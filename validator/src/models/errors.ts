@@ -11,6 +11,8 @@ export type ModelErrorType =
   | { code: "PIECE_PAYLOAD_TOO_LARGE"; size: number; limit: number }
   /** A string that is not a CID of the expected kind (a model CID, a v2 piece CID). */
   | { code: "MODEL_CID_INVALID"; value: string; reason: string }
+  /** Bytes offered as the model `expected` names hash to another CID (`got`; "none" when they have no model CID). */
+  | { code: "MODEL_CID_MISMATCH"; expected: string; got: string }
   /** The archive service reports a piece CID other than the one computed here: it stored other bytes. */
   | { code: "ARCHIVE_PIECE_MISMATCH"; expected: string; got: string }
   /** The archive service failed or is misconfigured; `reason` is the service's own message. */

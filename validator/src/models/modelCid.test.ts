@@ -13,6 +13,7 @@ import { devnetAiModel } from "../consensus/ai/devnetModel.ts";
 import { ModelError } from "./errors.ts";
 import { modelCar } from "./modelCar.ts";
 import {
+  fetchVerifiedModel,
   IPFS_DEFAULT_LAYOUT,
   type ModelDagLayout,
   modelCid,
@@ -85,6 +86,19 @@ describe("model CID", () => {
     tampered[299_999] = (tampered[299_999] as number) ^ 1;
     expect(modelMatchesCid(tampered, cid)).toBe(false);
     expect(modelMatchesCid(model.subarray(0, 262_144), cid)).toBe(false);
+  });
+
+  it("fetches a model by CID and refuses bytes that do not hash to it (MODEL_CID_MISMATCH)", async () => {
+    const model = randomBytes(600_000);
+    const cid = modelCid(model);
+    expect(Buffer.from(await fetchVerifiedModel(cid, async () => model)).equals(model)).toBe(true);
+    const tampered = Uint8Array.from(model);
+    tampered[0] = (tampered[0] as number) ^ 0x80;
+    for (const offered of [tampered, model.subarray(1), new Uint8Array(0)]) {
+      const err = await fetchVerifiedModel(cid, async () => offered).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelError);
+      expect((err as ModelError).type).toMatchObject({ code: "MODEL_CID_MISMATCH", expected: cid.toString() });
+    }
   });
 
   it("parses model CIDs and refuses other CIDs (MODEL_CID_INVALID) and empty models (MODEL_EMPTY)", () => {

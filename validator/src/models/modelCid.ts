@@ -164,3 +164,16 @@ export function modelMatchesCid(model: Uint8Array, cid: CID): boolean {
   if (model.length === 0 || model.length > MODEL_MAX_BYTES) return false;
   return modelDag(model).root.equals(cid);
 }
+
+/**
+ * Fetches the model `cid` names from an untrusted source (a peer, a gateway, a storage provider) and returns its bytes
+ * only when they hash to `cid`: anything else is `MODEL_CID_MISMATCH`, and the bytes are not returned.
+ */
+export async function fetchVerifiedModel(cid: CID, fetch: (cid: CID) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const bytes = await fetch(cid);
+  const got = bytes.length === 0 || bytes.length > MODEL_MAX_BYTES ? "none" : modelDag(bytes).root.toString();
+  if (got !== cid.toString()) {
+    throw new ModelError({ code: "MODEL_CID_MISMATCH", expected: cid.toString(), got });
+  }
+  return bytes;
+}
