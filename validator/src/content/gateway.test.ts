@@ -102,6 +102,32 @@ describe("trustless gateway", () => {
     expect((await head.arrayBuffer()).byteLength).toBe(0);
   });
 
+  it("answers 429 with Retry-After beyond maxConcurrent requests in flight, and serves again once one ends", async () => {
+    const big = (await store.add(randomBytes(32 * 1024 * 1024))).cid;
+    const limited = createGateway(store, { maxConcurrent: 1 });
+    const one = createServer((req, res) => void limited(req, res));
+    await new Promise<void>((r) => one.listen(0, "127.0.0.1", r));
+    const port = (one.address() as { port: number }).port;
+    try {
+      // A client that stops reading keeps its CAR response (32 MiB, past the socket buffers) in flight.
+      const slow = await fetch(`http://127.0.0.1:${port}/ipfs/${big}?format=car`);
+      expect(slow.status).toBe(200);
+      const refused = await fetch(`http://127.0.0.1:${port}/ipfs/${modelCid}?format=raw`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      await slow.body?.cancel();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await fetch(`http://127.0.0.1:${port}/ipfs/${modelCid}?format=raw`)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      one.closeAllConnections();
+      await new Promise<void>((r) => one.close(() => r()));
+    }
+  });
+
   it("refuses what a trustless gateway does not serve: 406, 400, 404, 501", async () => {
     expect((await fetch(`${base}/ipfs/${modelCid}`)).status).toBe(406);
     expect((await fetch(`${base}/ipfs/not-a-cid?format=raw`)).status).toBe(400);

@@ -7,7 +7,8 @@
 // Only the root CID is addressed (no /path below it yet; `dag-scope=block` and `all`/`entity` for a whole file).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CarWriter } from "@ipld/car/writer";
+import { close, createWriter, headerLength } from "@ipld/car/buffer-writer";
+import { varint } from "multiformats";
 import type { CID } from "multiformats/cid";
 import { checkCidSupported, cidToString, parseCid } from "./blockVerifier.ts";
 import type { ContentStore } from "./contentStore.ts";
@@ -97,8 +98,22 @@ export function gatewayStatus(type: ContentErrorType): number {
   }
 }
 
+export interface GatewayOptions {
+  /**
+   * Requests served at once. Each may hold bitswap wants for up to the store's fetch timeout, and the port is public:
+   * beyond this, 429 with Retry-After.
+   */
+  maxConcurrent: number;
+}
+
+export const defaultGatewayOptions: GatewayOptions = { maxConcurrent: 32 };
+
 /** Serves `/ipfs/…` GET and HEAD requests from `store`; returns false for anything else (left to the caller). */
-export function createGateway(store: ContentStore): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createGateway(
+  store: ContentStore,
+  opts: GatewayOptions = defaultGatewayOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  let inFlight = 0;
   return async (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const request = parseGatewayRequest(req.url ?? "", req.headers.accept);
@@ -107,90 +122,125 @@ export function createGateway(store: ContentStore): (req: IncomingMessage, res: 
       refuse(res, request);
       return true;
     }
-    const cidText = cidToString(request.cid);
-    const head = req.method === "HEAD";
+    if (inFlight >= opts.maxConcurrent) {
+      res.setHeader("retry-after", "1");
+      refuse(res, { status: 429, message: "too many gateway requests in flight" });
+      return true;
+    }
+    inFlight++;
     try {
-      if (request.format === "raw") {
-        const block = await store.getBlock(request.cid);
-        res.writeHead(200, {
-          "content-type": RAW_TYPE,
-          "content-length": block.length,
-          etag: `"${cidText}.raw"`,
-          "cache-control": IMMUTABLE,
-          "x-content-type-options": "nosniff",
-          "x-ipfs-roots": cidText,
-          "content-disposition": `attachment; filename="${cidText}.bin"`,
-        });
-        res.end(head ? undefined : block);
-        return true;
-      }
-      // The root block first: a missing or bad root is an HTTP error, not a truncated CAR.
-      const blocks = request.rootOnly ? singleBlock(store, request.cid) : store.dagBlocks(request.cid);
-      const first = await blocks.next();
-      res.writeHead(200, {
-        "content-type": CAR_CONTENT_TYPE,
-        etag: `"${cidText}.car${request.rootOnly ? ".block" : ""}"`,
-        "cache-control": IMMUTABLE,
-        "x-content-type-options": "nosniff",
-        "x-ipfs-roots": cidText,
-        "content-disposition": `attachment; filename="${cidText}.car"`,
-      });
-      if (head) {
-        await blocks.return(undefined);
-        res.end();
-        return true;
-      }
-      await writeCar(res, request.cid, first.done ? [] : [first.value], blocks);
-    } catch (e) {
-      if (!res.headersSent && e instanceof ContentError) {
-        refuse(res, { status: gatewayStatus(e.type), message: e.type.code });
-      } else if (!res.headersSent) {
-        refuse(res, { status: 500, message: "internal error" });
-      } else {
-        // Mid-CAR: cut the response so the client sees a truncated CAR, never a complete-looking wrong one.
-        res.destroy();
-      }
+      await serve(store, request, req, res);
+    } finally {
+      inFlight--;
     }
     return true;
   };
+}
+
+async function serve(
+  store: ContentStore,
+  request: GatewayRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const cidText = cidToString(request.cid);
+  const head = req.method === "HEAD";
+  try {
+    if (request.format === "raw") {
+      const block = await store.getBlock(request.cid);
+      res.writeHead(200, {
+        "content-type": RAW_TYPE,
+        "content-length": block.length,
+        etag: `"${cidText}.raw"`,
+        "cache-control": IMMUTABLE,
+        "x-content-type-options": "nosniff",
+        "x-ipfs-roots": cidText,
+        "content-disposition": `attachment; filename="${cidText}.bin"`,
+      });
+      res.end(head ? undefined : block);
+      return;
+    }
+    // The root block first: a missing or bad root is an HTTP error, not a truncated CAR.
+    const blocks = request.rootOnly ? singleBlock(store, request.cid) : store.dagBlocks(request.cid);
+    const first = await blocks.next();
+    res.writeHead(200, {
+      "content-type": CAR_CONTENT_TYPE,
+      etag: `"${cidText}.car${request.rootOnly ? ".block" : ""}"`,
+      "cache-control": IMMUTABLE,
+      "x-content-type-options": "nosniff",
+      "x-ipfs-roots": cidText,
+      "content-disposition": `attachment; filename="${cidText}.car"`,
+    });
+    if (head) {
+      await blocks.return(undefined);
+      res.end();
+      return;
+    }
+    await writeCar(res, request.cid, first.done ? [] : [first.value], blocks);
+  } catch (e) {
+    if (!res.headersSent && e instanceof ContentError) {
+      refuse(res, { status: gatewayStatus(e.type), message: e.type.code });
+    } else if (!res.headersSent) {
+      refuse(res, { status: 500, message: "internal error" });
+    } else {
+      // Mid-CAR: cut the response so the client sees a truncated CAR, never a complete-looking wrong one.
+      res.destroy();
+    }
+  }
 }
 
 async function* singleBlock(store: ContentStore, cid: CID) {
   yield { cid, bytes: await store.getBlock(cid) };
 }
 
+/** CARv1 straight onto the response, with backpressure; stops (and releases the DAG walk) when the client goes. */
 async function writeCar(
   res: ServerResponse,
   root: CID,
   head: { cid: CID; bytes: Uint8Array }[],
   rest: AsyncGenerator<{ cid: CID; bytes: Uint8Array }>,
 ): Promise<void> {
-  const { writer, out } = CarWriter.create([root]);
-  const produce = (async () => {
-    try {
-      for (const block of head) await writer.put(block);
-      for await (const block of rest) await writer.put(block);
-    } finally {
-      await writer.close();
-    }
-  })();
-  let failed: unknown;
-  produce.catch((e) => {
-    failed = e;
-  });
-  for await (const chunk of out) {
-    if (res.destroyed) break;
-    if (!res.write(chunk)) {
+  const written = async (bytes: Uint8Array): Promise<boolean> => {
+    if (res.destroyed) return false;
+    if (!res.write(bytes)) {
       await new Promise<void>((resolve) => {
-        res.once("drain", resolve);
-        res.once("close", resolve);
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
       });
     }
+    return !res.destroyed;
+  };
+  if (!(await written(carHeader(root)))) return;
+  for (const block of head) if (!(await written(carBlock(block)))) return;
+  for await (const block of rest) {
+    if (!(await written(carBlock(block)))) {
+      await rest.return(undefined);
+      return;
+    }
   }
-  await produce.catch(() => {});
-  if (failed !== undefined) throw failed;
-  if (res.destroyed) return;
   res.end();
+}
+
+/** The CARv1 header (varint length + dag-cbor `{ roots: [root], version: 1 }`). */
+function carHeader(root: CID): Uint8Array {
+  const writer = createWriter(new ArrayBuffer(headerLength({ roots: [root] })), { roots: [root] });
+  return close(writer);
+}
+
+/** One CARv1 section: varint(|cid| + |bytes|), the CID's bytes, the block. */
+function carBlock({ cid, bytes }: { cid: CID; bytes: Uint8Array }): Uint8Array {
+  const length = cid.bytes.length + bytes.length;
+  const prefix = varint.encodingLength(length);
+  const out = new Uint8Array(prefix + length);
+  varint.encodeTo(length, out, 0);
+  out.set(cid.bytes, prefix);
+  out.set(bytes, prefix + cid.bytes.length);
+  return out;
 }
 
 function refuse(res: ServerResponse, refusal: GatewayRefusal): void {
