@@ -16,8 +16,8 @@ import { networkOptions } from "../network/options.ts";
 import { genesisOnlyHandlers } from "../network/reqRespCodec.ts";
 import { CODEC_RAW } from "./blockVerifier.ts";
 import { ContentStore } from "./contentStore.ts";
-import { ContentError } from "./errors.ts";
 import { type ContentOptions, defaultContentOptions } from "./options.ts";
+import { codeOf } from "./testSupport.ts";
 
 const chainId = 7777n;
 const logger = pino({ level: "silent" });
@@ -51,16 +51,6 @@ async function startNode(overrides: Partial<ContentOptions> = {}): Promise<{ net
   );
   stores.push(store);
   return { net, store };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ContentError) return e.type.code;
-    throw e;
-  }
-  throw new Error("expected a rejection");
 }
 
 afterAll(async () => {

@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { modelCid } from "../models/modelCid.ts";
 import { CODEC_RAW, parseCid, verifyBlock } from "./blockVerifier.ts";
 import { ContentStore } from "./contentStore.ts";
-import { ContentError } from "./errors.ts";
 import { type ContentOptions, defaultContentOptions } from "./options.ts";
+import { codeOf } from "./testSupport.ts";
 
 const logger = pino({ level: "silent" });
 const dirs: string[] = [];
@@ -25,16 +25,6 @@ async function openStore(overrides: Partial<ContentOptions> = {}, dir?: string):
   const store = await ContentStore.open({ ...defaultContentOptions, dir: d, ...overrides }, { logger });
   stores.push(store);
   return store;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ContentError) return e.type.code;
-    throw e;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Every block file of a blockstore-fs directory. */
