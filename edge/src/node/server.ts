@@ -7,9 +7,11 @@
 // - upstream: HttpUpstream to the core's JSON-RPC; cache: in-process LRU; rate limits: in-process token buckets;
 // - WebSocket: a `ws` server on the HTTP server's upgrade (paths / and /ws);
 // - metrics: Prometheus text on a separate listen address (/metrics), with the replica lag computed at scrape time.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
+import { toQuantity } from "@rustchain/shared/hex";
 import type { Context } from "hono";
 import { answerJsonRpc, corsHeaders, createEdgeApp, INTERNAL_ERROR_BODY, readBodyBounded } from "../app/app.ts";
 import {
@@ -84,8 +86,6 @@ export interface NodeEdge {
   wsStats(): { connections: number; subscriptions: number };
   close(): Promise<void>;
 }
-
-const quantityHex = (n: bigint): `0x${string}` => `0x${n.toString(16)}`;
 
 /**
  * Tips with a short reuse window, refreshed at once by event stream entries. Never moves backwards: of two views the one
@@ -169,7 +169,7 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
     const fanout = await RedisEventFanout.connect({ url: opts.redisUrl, chainId: opts.chainId, onError: onRedisError });
     cleanups.push(() => fanout.close());
 
-    const replica = createReplica({ ...defaultReplicaOptions, chainId: quantityHex(opts.chainId) }, { store });
+    const replica = createReplica({ ...defaultReplicaOptions, chainId: toQuantity(opts.chainId) }, { store });
     const reads = createReplicaReads({}, { store });
     const access = new TipsCache(new LocalReplicaAccess({ replica, reads }), opts.tipsTtlMs ?? 1_000);
     const metrics = new EdgeMetricsRegistry();

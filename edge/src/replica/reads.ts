@@ -4,7 +4,7 @@
 // Every answer also reports its pin (the block it was computed at) and whether it can never change (immutable), so
 // the pipeline can cache finalized answers forever and the others under the pin's hash.
 import { type ChainParams, nextBaseFee } from "@rustchain/shared/genesis";
-import type { Hex } from "@rustchain/shared/hex";
+import { bytesToHex, type Hex, toQuantity } from "@rustchain/shared/hex";
 import {
   type FeeHistoryBlock,
   feeHistory,
@@ -150,9 +150,7 @@ const ZERO_WORD: Hex = `0x${"0".repeat(64)}`;
 const LOG_FETCH_CHUNK = 1000;
 
 const headerNotFound = rpcErrors.headerNotFound;
-const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const hex = (b: Uint8Array): Hex => `0x${toHex(b)}`;
+const hex = bytesToHex;
 
 type Resolved = NumberedRef | "beyond" | Forward;
 type Account = { nonce: Hex; balance: Hex; codeHash: Hex };

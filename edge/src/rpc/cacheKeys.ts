@@ -6,11 +6,9 @@
 // - `h|<block hash>|<method>|<params>`: any other answer, under the hash of the block it was computed at (`pin`).
 // Lookups happen before the replica is asked, with the chain tips read once per body / message: a tag resolves to the
 // tip's number and hash; a lookup can only hit an entry stored for that very block.
-import type { Hex } from "@rustchain/shared/hex";
+import { toQuantity } from "@rustchain/shared/hex";
 import { type RpcMethodName, rpcMethods } from "@rustchain/shared/rpc/methods";
 import type { BlockRef, ChainTips } from "../app/contract.ts";
-
-const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
 
 const TAGS: ReadonlySet<string> = new Set(["latest", "pending", "earliest", "safe", "finalized"]);
 

@@ -9,7 +9,7 @@
 // - core: eth_call, eth_estimateGas, eth_getTransactionCount("pending"), eth_sendRawTransaction and everything else.
 //
 // Cache keys: edge/src/rpc/cacheKeys.ts.
-import type { Hex } from "@rustchain/shared/hex";
+import { type Hex, toQuantity } from "@rustchain/shared/hex";
 import {
   asErrorObject,
   errorReply,
@@ -77,8 +77,6 @@ const REPLICA_METHODS: ReadonlySet<string> = new Set<string>(
 
 export const CORE_UNAVAILABLE: JsonRpcErrorObject = rpcErrors.coreUnavailable().toJSON();
 const INTERNAL: JsonRpcErrorObject = rpcErrors.internal().toJSON();
-
-const toQuantity = (n: number | bigint): Hex => `0x${n.toString(16)}`;
 
 /** A cache is an optimisation: its failure (even a synchronous throw) is a miss, never a failed call. */
 async function safely<T>(op: () => Promise<T>): Promise<T | undefined> {
