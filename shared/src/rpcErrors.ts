@@ -50,10 +50,6 @@ export class RpcError extends RustChainError<RpcErrorType> {
   get rpcCode(): number {
     return this.type.rpcCode;
   }
-  /** The domain code in `data.code`, if any. */
-  get domainCode(): string | undefined {
-    return domainCodeOf(this.toJSON());
-  }
   toJSON(): RpcErrorObject {
     const out: RpcErrorObject = { code: this.type.rpcCode, message: this.message };
     if (this.type.data !== undefined) out.data = this.type.data;
