@@ -7,74 +7,27 @@
 // Only the root CID is addressed (no /path below it yet; `dag-scope=block` and `all`/`entity` for a whole file).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { close, createWriter, headerLength } from "@ipld/car/buffer-writer";
+import {
+  carHeaderBytes,
+  type GatewayRefusal,
+  type GatewayRequest,
+  gatewayHeaders,
+  parseGatewayRequest,
+} from "@rustchain/shared/content/trustlessGateway";
 import { varint } from "multiformats";
 import type { CID } from "multiformats/cid";
-import { checkCidSupported, cidToString, parseCid } from "./blockVerifier.ts";
 import type { ContentStore } from "./contentStore.ts";
 import { ContentError, type ContentErrorType } from "./errors.ts";
 
-export const RAW_TYPE = "application/vnd.ipld.raw";
-export const CAR_TYPE = "application/vnd.ipld.car";
-const CAR_CONTENT_TYPE = `${CAR_TYPE}; version=1; order=dfs; dups=n`;
-const IMMUTABLE = "public, max-age=29030400, immutable";
-const MAX_PATH_CHARS = 512;
-
-export type GatewayFormat = "raw" | "car";
-
-export interface GatewayRequest {
-  cid: CID;
-  format: GatewayFormat;
-  /** `dag-scope=block`: only the root block in the CAR. */
-  rootOnly: boolean;
-}
-
-/** A gateway answer that is not content: status and a short text body. */
-export interface GatewayRefusal {
-  status: number;
-  message: string;
-}
-
-/**
- * Parses the path, query and Accept header of a gateway request (pure, bounded). Returns undefined for a path that is
- * not under /ipfs/ (not ours), a refusal for a bad request, else what to serve.
- */
-export function parseGatewayRequest(
-  url: string,
-  accept: string | undefined,
-): GatewayRequest | GatewayRefusal | undefined {
-  if (!url.startsWith("/ipfs/")) return undefined;
-  if (url.length > MAX_PATH_CHARS) return { status: 414, message: "path too long" };
-  const parsed = new URL(url, "http://gateway");
-  const segments = parsed.pathname
-    .slice("/ipfs/".length)
-    .split("/")
-    .filter((s) => s.length > 0);
-  if (segments.length === 0) return { status: 400, message: "missing CID" };
-  if (segments.length > 1) return { status: 501, message: "paths below a CID are not served yet" };
-  let cid: CID;
-  try {
-    cid = parseCid(segments[0] as string);
-    checkCidSupported(cid);
-  } catch (e) {
-    return { status: 400, message: e instanceof ContentError ? e.type.code : "invalid CID" };
-  }
-  const format = parsed.searchParams.get("format");
-  let chosen: GatewayFormat | undefined;
-  if (format === "raw" || format === "car") chosen = format;
-  else if (format !== null) return { status: 400, message: `format=${format.slice(0, 20)} is not served` };
-  else if (accept?.includes(CAR_TYPE)) chosen = "car";
-  else if (accept?.includes(RAW_TYPE)) chosen = "raw";
-  if (chosen === undefined) {
-    return { status: 406, message: `a trustless gateway: ask for ${RAW_TYPE} or ${CAR_TYPE} (or ?format=raw|car)` };
-  }
-  if (parsed.searchParams.has("entity-bytes")) return { status: 501, message: "entity-bytes is not served yet" };
-  const scope = parsed.searchParams.get("dag-scope") ?? "all";
-  if (scope !== "all" && scope !== "entity" && scope !== "block") {
-    return { status: 400, message: "dag-scope must be block, entity or all" };
-  }
-  return { cid, format: chosen, rootOnly: scope === "block" };
-}
+// Request parsing, the supported CIDs and the answer's headers are shared with the edge's gateway (one copy).
+export {
+  CAR_TYPE,
+  type GatewayFormat,
+  type GatewayRefusal,
+  type GatewayRequest,
+  parseGatewayRequest,
+  RAW_TYPE,
+} from "@rustchain/shared/content/trustlessGateway";
 
 /** The one map from content error codes to HTTP statuses. */
 export function gatewayStatus(type: ContentErrorType): number {
@@ -143,34 +96,18 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const cidText = cidToString(request.cid);
   const head = req.method === "HEAD";
   try {
     if (request.format === "raw") {
       const block = await store.getBlock(request.cid);
-      res.writeHead(200, {
-        "content-type": RAW_TYPE,
-        "content-length": block.length,
-        etag: `"${cidText}.raw"`,
-        "cache-control": IMMUTABLE,
-        "x-content-type-options": "nosniff",
-        "x-ipfs-roots": cidText,
-        "content-disposition": `attachment; filename="${cidText}.bin"`,
-      });
+      res.writeHead(200, gatewayHeaders(request, block.length));
       res.end(head ? undefined : block);
       return;
     }
     // The root block first: a missing or bad root is an HTTP error, not a truncated CAR.
     const blocks = request.rootOnly ? singleBlock(store, request.cid) : store.dagBlocks(request.cid);
     const first = await blocks.next();
-    res.writeHead(200, {
-      "content-type": CAR_CONTENT_TYPE,
-      etag: `"${cidText}.car${request.rootOnly ? ".block" : ""}"`,
-      "cache-control": IMMUTABLE,
-      "x-content-type-options": "nosniff",
-      "x-ipfs-roots": cidText,
-      "content-disposition": `attachment; filename="${cidText}.car"`,
-    });
+    res.writeHead(200, gatewayHeaders(request));
     if (head) {
       await blocks.return(undefined);
       res.end();
@@ -215,7 +152,7 @@ async function writeCar(
     }
     return !res.destroyed;
   };
-  if (!(await written(carHeader(root)))) return;
+  if (!(await written(carHeaderBytes(root)))) return;
   for (const block of head) if (!(await written(carBlock(block)))) return;
   for await (const block of rest) {
     if (!(await written(carBlock(block)))) {
@@ -224,12 +161,6 @@ async function writeCar(
     }
   }
   res.end();
-}
-
-/** The CARv1 header (varint length + dag-cbor `{ roots: [root], version: 1 }`). */
-function carHeader(root: CID): Uint8Array {
-  const writer = createWriter(new ArrayBuffer(headerLength({ roots: [root] })), { roots: [root] });
-  return close(writer);
 }
 
 /** One CARv1 section: varint(|cid| + |bytes|), the CID's bytes, the block. */

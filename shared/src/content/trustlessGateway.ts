@@ -1,0 +1,148 @@
+// The trustless gateway's rules (https://specs.ipfs.tech/http-gateways/trustless-gateway/), written once for the node
+// (validator/src/content/gateway.ts, which serves from its store) and the edge (edge/src/gateway/, which serves what it
+// fetched from the node and verified):
+// - which CIDs are served: CIDv1 or CIDv0 text of at most MAX_CID_CHARS, codec dag-pb or raw, hash sha2-256 or identity
+//   (the ones UnixFS importers emit; a hash we could not check is refused, never trusted);
+// - when bytes are the block a CID names (their digest equals the CID's);
+// - how a request picks its answer: `?format=raw|car` or Accept `application/vnd.ipld.raw|car`, 406 for neither (a
+//   trustless gateway serves nothing deserialized), 400 for a bad CID or parameter, 501 for what is not built yet;
+// - the headers of an answer (immutable caching, ETag of the CID and format) and the CARv1 header for a root.
+// Runtime-neutral (Workers and Node): no Buffer, no node: modules.
+
+import { close, createWriter, headerLength } from "@ipld/car/buffer-writer";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { CID } from "multiformats/cid";
+import { equalBytes } from "../hex.ts";
+
+export const CODEC_DAG_PB = 0x70;
+export const CODEC_RAW = 0x55;
+export const HASH_SHA2_256 = 0x12;
+export const HASH_IDENTITY = 0x00;
+/** Longest CID text accepted (a sha2-256 CIDv1 in base32 is 59 characters). */
+export const MAX_CID_CHARS = 256;
+/** Longest `/ipfs/…` path and query accepted (414 above). */
+export const MAX_GATEWAY_PATH_CHARS = 512;
+
+export const RAW_TYPE = "application/vnd.ipld.raw";
+export const CAR_TYPE = "application/vnd.ipld.car";
+/** What a CAR answer is: CARv1, blocks depth-first from the root, each block once. */
+export const CAR_CONTENT_TYPE = `${CAR_TYPE}; version=1; order=dfs; dups=n`;
+/** Blocks never change under their CID: a year (the spec's 29030400 s), immutable. */
+export const IMMUTABLE_CACHE_CONTROL = "public, max-age=29030400, immutable";
+
+/** Why a CID is not served (the codes are the node's ContentError codes of the same cases). */
+export type CidProblem =
+  | { code: "CONTENT_INVALID_CID"; cid: string }
+  | { code: "CONTENT_UNSUPPORTED_HASH"; cid: string; hashCode: number }
+  | { code: "CONTENT_UNSUPPORTED_CODEC"; cid: string; codec: number };
+
+/** Parses CID text (CIDv1 multibase, or CIDv0 `Qm…`), bounded; a problem instead of a throw. */
+export function decodeCidText(text: string): { cid: CID } | { problem: CidProblem } {
+  const invalid = { problem: { code: "CONTENT_INVALID_CID", cid: text.slice(0, 100) } } as const;
+  if (text.length === 0 || text.length > MAX_CID_CHARS) return invalid;
+  try {
+    return { cid: CID.parse(text) };
+  } catch {
+    return invalid;
+  }
+}
+
+/** Undefined when the codec and the hash function are ones we serve and can verify. */
+export function cidSupportProblem(cid: CID): CidProblem | undefined {
+  if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) {
+    return { code: "CONTENT_UNSUPPORTED_CODEC", cid: cid.toString(), codec: cid.code };
+  }
+  const hashCode = cid.multihash.code;
+  if (hashCode !== HASH_SHA2_256 && hashCode !== HASH_IDENTITY) {
+    return { code: "CONTENT_UNSUPPORTED_HASH", cid: cid.toString(), hashCode };
+  }
+  return undefined;
+}
+
+/** True when `bytes` hash to `cid`'s digest (false for a hash function we do not verify). */
+export function blockMatchesCid(cid: CID, bytes: Uint8Array): boolean {
+  const code = cid.multihash.code;
+  if (code !== HASH_SHA2_256 && code !== HASH_IDENTITY) return false;
+  return equalBytes(code === HASH_SHA2_256 ? sha256(bytes) : bytes, cid.multihash.digest);
+}
+
+export type GatewayFormat = "raw" | "car";
+
+export interface GatewayRequest {
+  cid: CID;
+  format: GatewayFormat;
+  /** `dag-scope=block`: only the root block in the CAR. */
+  rootOnly: boolean;
+}
+
+/** A gateway answer that is not content: status and a short text body. */
+export interface GatewayRefusal {
+  status: number;
+  message: string;
+}
+
+/**
+ * Parses the path (with query) and Accept header of a gateway request (pure, bounded). Returns undefined for a path
+ * that is not under /ipfs/ (not ours), a refusal for a bad request, else what to serve.
+ */
+export function parseGatewayRequest(
+  url: string,
+  accept: string | undefined | null,
+): GatewayRequest | GatewayRefusal | undefined {
+  if (!url.startsWith("/ipfs/")) return undefined;
+  if (url.length > MAX_GATEWAY_PATH_CHARS) return { status: 414, message: "path too long" };
+  const parsed = new URL(url, "http://gateway");
+  const segments = parsed.pathname
+    .slice("/ipfs/".length)
+    .split("/")
+    .filter((s) => s.length > 0);
+  if (segments.length === 0) return { status: 400, message: "missing CID" };
+  if (segments.length > 1) return { status: 501, message: "paths below a CID are not served yet" };
+  const decoded = decodeCidText(segments[0] as string);
+  if ("problem" in decoded) return { status: 400, message: decoded.problem.code };
+  const problem = cidSupportProblem(decoded.cid);
+  if (problem) return { status: 400, message: problem.code };
+  const format = parsed.searchParams.get("format");
+  let chosen: GatewayFormat | undefined;
+  if (format === "raw" || format === "car") chosen = format;
+  else if (format !== null) return { status: 400, message: `format=${format.slice(0, 20)} is not served` };
+  else if (accept?.includes(CAR_TYPE)) chosen = "car";
+  else if (accept?.includes(RAW_TYPE)) chosen = "raw";
+  if (chosen === undefined) {
+    return { status: 406, message: `a trustless gateway: ask for ${RAW_TYPE} or ${CAR_TYPE} (or ?format=raw|car)` };
+  }
+  if (parsed.searchParams.has("entity-bytes")) return { status: 501, message: "entity-bytes is not served yet" };
+  const scope = parsed.searchParams.get("dag-scope") ?? "all";
+  if (scope !== "all" && scope !== "entity" && scope !== "block") {
+    return { status: 400, message: "dag-scope must be block, entity or all" };
+  }
+  return { cid: decoded.cid, format: chosen, rootOnly: scope === "block" };
+}
+
+/** The ETag of an answer: its CID and what was served, e.g. `"bafy….car.block"`. */
+export function gatewayEtag(request: GatewayRequest): string {
+  const cidText = request.cid.toV1().toString();
+  if (request.format === "raw") return `"${cidText}.raw"`;
+  return `"${cidText}.car${request.rootOnly ? ".block" : ""}"`;
+}
+
+/** The headers of a 200 answer to `request` (raw: with its length). */
+export function gatewayHeaders(request: GatewayRequest, rawLength?: number): Record<string, string> {
+  const cidText = request.cid.toV1().toString();
+  const raw = request.format === "raw";
+  return {
+    "content-type": raw ? RAW_TYPE : CAR_CONTENT_TYPE,
+    ...(raw && rawLength !== undefined ? { "content-length": String(rawLength) } : {}),
+    etag: gatewayEtag(request),
+    "cache-control": IMMUTABLE_CACHE_CONTROL,
+    "x-content-type-options": "nosniff",
+    "x-ipfs-roots": cidText,
+    "content-disposition": `attachment; filename="${cidText}.${raw ? "bin" : "car"}"`,
+  };
+}
+
+/** The CARv1 header for one root: varint length, then dag-cbor `{ roots: [root], version: 1 }`. */
+export function carHeaderBytes(root: CID): Uint8Array {
+  const writer = createWriter(new ArrayBuffer(headerLength({ roots: [root] })), { roots: [root] });
+  return close(writer);
+}
