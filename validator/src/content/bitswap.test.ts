@@ -1,5 +1,5 @@
 // Bitswap between real libp2p nodes (network/network.ts) over TCP on 127.0.0.1: content added on one node is fetched
-// by another by CID, verified and stored; a peer that answers a want with bytes that do not hash to the CID is
+// by another by CID, verified and stored, also when the want came before the add; a peer that answers a want with bytes that do not hash to the CID is
 // refused (the want times out, nothing is stored), while the same peer's honest blocks arrive.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -78,6 +78,20 @@ describe("content over bitswap", () => {
     const pin = await c.store.pin(cid);
     expect(pin.bytes).toBeGreaterThan(model.length);
     expect(Buffer.from(await c.store.get(cid, { offline: true })).equals(model)).toBe(true);
+  }, 30_000);
+
+  it("a want sent before the peer holds the block is answered as soon as the peer adds it", async () => {
+    // The miner's case: it asks for the model before the publishing validator has added it. The serving side must
+    // keep the want (bitswap retries a want only after the blockstore's NotFoundError) and send the block on add.
+    const a = await startNode();
+    const b = await startNode();
+    await b.net.dial(a.net.multiaddrs()[0] as string);
+    const data = randomBytes(2000);
+    const { cid } = await (await startNode()).store.add(data); // the CID, computed on an unconnected node
+    const pending = b.store.get(cid);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await a.store.add(data)).toMatchObject({ cid });
+    expect(Buffer.from(await pending).equals(data)).toBe(true);
   }, 30_000);
 
   it("bytes from a peer that do not hash to the CID are refused; the peer's honest blocks still arrive", async () => {

@@ -21,8 +21,17 @@ export type ContentErrorType =
   | { code: "CONTENT_FETCH_TIMEOUT"; cid: string; timeoutMs: number }
   | { code: "CONTENT_NOT_STARTED" };
 
-/** Content store failures; codes map to JSON-RPC errors and HTTP statuses in one place each. */
-export class ContentError extends RustChainError<ContentErrorType> {}
+/**
+ * Content store failures; codes map to JSON-RPC errors and HTTP statuses in one place each. CONTENT_NOT_FOUND is also
+ * named `NotFoundError`, the interface-store contract for a missing block: bitswap's ledger retries a peer's want
+ * only after that error (any other leaves the want stuck, so a block added after the want was never sent).
+ */
+export class ContentError extends RustChainError<ContentErrorType> {
+  constructor(type: ContentErrorType, message?: string) {
+    super(type, message);
+    if (type.code === "CONTENT_NOT_FOUND") this.name = "NotFoundError";
+  }
+}
 
 /** The one map from content errors to JSON-RPC errors (the admin API); the domain code travels in `data.code`. */
 export function contentRpcError(e: ContentError): RpcError {
