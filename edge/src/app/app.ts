@@ -1,5 +1,6 @@
 // The edge's one Hono app, the same on Cloudflare Workers and on Node: JSON-RPC over POST / (the pipeline), the
-// WebSocket upgrade (handed to the host), health, and the replication endpoints (handed to the host's ingest). CORS on
+// WebSocket upgrade (handed to the host), health, the replication endpoints (handed to the host's ingest) and the
+// trustless gateway (GET|HEAD /ipfs/<cid>, edge/src/gateway/). CORS on
 // every answer per the config; errors never leak details. The app never touches `c.executionCtx` (absent on Node).
 import {
   REPLICATION_SIGNATURE_HEADER,
@@ -9,6 +10,7 @@ import {
 import { errorReply } from "@rustchain/shared/rpc/envelope";
 import { type RpcError, rpcErrors } from "@rustchain/shared/rpcErrors";
 import { type Context, Hono } from "hono";
+import type { EdgeGateway } from "../gateway/gateway.ts";
 import type { RpcPipeline } from "../rpc/pipeline.ts";
 import { readBodyBounded } from "../util/body.ts";
 import type { EdgeConfig } from "./contract.ts";
@@ -26,6 +28,8 @@ export interface EdgeAppDeps {
   replicationKey?: Uint8Array;
   /** GET / (and GET /ws) with `Upgrade: websocket`. */
   websocket?(c: Context): Response | Promise<Response>;
+  /** GET|HEAD /ipfs/<cid>: the trustless gateway (404 without one). */
+  gateway?: EdgeGateway;
   /** GET /health (503 when !ok). */
   health(): Promise<{ ok: boolean; [k: string]: unknown }>;
   log?: (entry: Record<string, unknown>) => void;
@@ -99,7 +103,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
         status: 204,
         headers: {
           ...cors,
-          "access-control-allow-methods": "POST, GET, OPTIONS",
+          "access-control-allow-methods": "POST, GET, HEAD, OPTIONS",
           "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "content-type",
           "access-control-max-age": "86400",
         },
@@ -155,6 +159,11 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono {
       return json(503, { ok: false });
     }
   });
+
+  // Hono answers HEAD with the GET route (body dropped); the gateway reads the method itself.
+  app.get("/ipfs/*", (c) =>
+    deps.gateway ? deps.gateway.handle(c.req.raw, deps.clientKey(c)) : json(404, { error: "not found" }),
+  );
 
   app.post("/replication/ingest", (c) => deps.ingest(c.req.raw));
   app.get("/replication/head", async (c) => {

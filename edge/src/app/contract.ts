@@ -9,6 +9,7 @@
 // | ResponseCache     | in-isolate LRU + Cache API / KV for immutable data | in-process LRU                               |
 // | RateLimiter       | RateLimiter Durable Object per client IP           | in-process token buckets                     |
 // | Subscriptions     | ChainReplica DO, WebSocket hibernation API         | `ws` server + Redis stream fan-out           |
+// | GatewayCache      | Cache API (caches.default)                         | in-process LRU bounded in bytes              |
 //
 // Everything crossing a Durable Object RPC boundary is plain JSON (errors as JSON-RPC error objects, never thrown
 // class instances), so these types are the wire format between the Worker and its Durable Objects too.
@@ -85,6 +86,15 @@ export interface ResponseCache {
   put(key: string, json: string, immutable: boolean): Promise<void>;
 }
 
+/**
+ * Verified gateway answers (edge/src/gateway/): a raw block or a whole CAR, keyed by CID and format. Blocks never change
+ * under their CID, so an entry is never stale; only bytes the edge verified are put.
+ */
+export interface GatewayCache {
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+}
+
 /** Outcome of a rate-limit check: allowed, or refused with the seconds after which to retry. */
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -114,7 +124,18 @@ export interface EdgeMetrics {
   upstream(method: string, ms: number, ok: boolean): void;
   /** A request was refused by the rate limiter. */
   rateLimited(): void;
+  /**
+   * One `/ipfs/` request answered: `raw`, `car` or `none` (refused before a format was known), from the `cache`, the
+   * `core` (verified on the way) or the `edge` itself; `result` says how it ended.
+   */
+  gateway(format: "raw" | "car" | "none", source: "cache" | "core" | "edge", result: GatewayResult): void;
 }
+
+/**
+ * How a gateway request ended: `ok`; `refused` (bad request, rate limit, 404 from the core...); `unavailable` (the core
+ * did not answer); `rejected` (the core's bytes failed verification: an error status, or a CAR cut midway).
+ */
+export type GatewayResult = "ok" | "refused" | "unavailable" | "rejected";
 
 /** Limits and identity of one edge deployment. */
 export interface EdgeConfig {

@@ -5,6 +5,7 @@
 //   a Redis stream, after the commit, so every instance's WebSocket clients are told about a block readable everywhere;
 // - gap repair: a 409 gap, and every 2 s when the core's admin URL is known, run the ReplicaPuller;
 // - upstream: HttpUpstream to the core's JSON-RPC; cache: in-process LRU; rate limits: in-process token buckets;
+// - /ipfs/: the trustless gateway, from the core's gateway, verified, cached in an in-process LRU (LruGatewayCache);
 // - WebSocket: a `ws` server on the HTTP server's upgrade (paths / and /ws);
 // - metrics: Prometheus text on a separate listen address (/metrics), with the replica lag computed at scrape time.
 
@@ -22,6 +23,8 @@ import {
   type ReplicaAccess,
   type SubscriptionEvent,
 } from "../app/contract.ts";
+import { createEdgeGateway, defaultEdgeGatewayOptions } from "../gateway/gateway.ts";
+import { LruGatewayCache } from "../gateway/lruGatewayCache.ts";
 import { handleIngest, handleReplicaHead } from "../ingest/ingest.ts";
 import { LocalReplicaAccess } from "../replica/access.ts";
 import { ReplicaPuller } from "../replica/puller.ts";
@@ -184,16 +187,22 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
       feeTimer.unref();
       cleanups.push(async () => clearInterval(feeTimer));
     }
+    const limiter = new TokenBucketLimiter(config.rateLimit);
     const pipeline = createRpcPipeline({
       config,
       replica: access,
       upstream,
       cache: new LruResponseCache(),
-      limiter: new TokenBucketLimiter(config.rateLimit),
+      limiter,
       events: fanout,
       metrics,
       log,
     });
+    // /ipfs/: verified against CIDs here, fetched from the core's gateway (on its JSON-RPC port).
+    const gateway = createEdgeGateway(
+      { ...defaultEdgeGatewayOptions, coreUrl: opts.coreRpcUrl },
+      { cache: new LruGatewayCache(), limiter, metrics, log: (e) => logger.warn(e, "gateway") },
+    );
 
     const ws = new EdgeWebSocketServer(
       { ...defaultEdgeWsOptions, ...opts.ws, maxPayloadBytes: config.maxBodyBytes },
@@ -275,6 +284,7 @@ export async function startNodeEdge(opts: NodeEdgeOptions): Promise<NodeEdge> {
         }),
       replicationHead: () => handleReplicaHead(replica),
       replicationKey: opts.replicationKey,
+      gateway,
       health: async () => {
         try {
           const tips = await access.fresh();

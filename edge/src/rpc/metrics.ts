@@ -2,7 +2,7 @@
 // answers of cacheable methods), upstream latency histogram, rate-limit refusals and replica lag. Prometheus text on
 // Node (`prometheus()`), JSON on Workers (`snapshot()`). Labels are bounded: the pipeline passes only method names from
 // the shared table (or "unknown").
-import type { EdgeMetrics } from "../app/contract.ts";
+import type { EdgeMetrics, GatewayResult } from "../app/contract.ts";
 
 type Source = "cache" | "replica" | "core" | "edge";
 
@@ -21,6 +21,7 @@ export class EdgeMetricsRegistry implements EdgeMetrics {
   private readonly calls = new Map<string, number>();
   private readonly upstreamSeconds = new Map<string, Histogram>();
   private readonly upstreamErrors = new Map<string, number>();
+  private readonly gatewayRequests = new Map<string, number>();
   private rateLimitedTotal = 0;
   private lagSeconds = 0;
   private lagBlocks = 0;
@@ -45,6 +46,11 @@ export class EdgeMetricsRegistry implements EdgeMetrics {
 
   rateLimited(): void {
     this.rateLimitedTotal++;
+  }
+
+  gateway(format: "raw" | "car" | "none", source: "cache" | "core" | "edge", result: GatewayResult): void {
+    const key = `${format}\u0000${source}\u0000${result}`;
+    this.gatewayRequests.set(key, (this.gatewayRequests.get(key) ?? 0) + 1);
   }
 
   setReplicaLag(seconds: number, blocks?: number): void {
@@ -74,8 +80,14 @@ export class EdgeMetricsRegistry implements EdgeMetrics {
     const upstream: Record<string, { count: number; sumSeconds: number; errors: number }> = {};
     for (const [method, h] of this.upstreamSeconds)
       upstream[method] = { count: h.count, sumSeconds: h.sum, errors: this.upstreamErrors.get(method) ?? 0 };
+    const gateway: { format: string; source: string; result: string; count: number }[] = [];
+    for (const [key, count] of this.gatewayRequests) {
+      const [format, source, result] = key.split("\u0000") as [string, string, string];
+      gateway.push({ format, source, result, count });
+    }
     return {
       calls,
+      gateway,
       cacheHitRatio: this.cacheHitRatio(),
       upstream,
       rateLimited: this.rateLimitedTotal,
@@ -114,6 +126,12 @@ export class EdgeMetricsRegistry implements EdgeMetrics {
     out.push("# TYPE rustchain_edge_upstream_errors_total counter");
     for (const [method, n] of this.upstreamErrors)
       out.push(`rustchain_edge_upstream_errors_total{method="${escapeLabel(method)}"} ${n}`);
+    out.push("# HELP rustchain_edge_gateway_requests_total /ipfs/ requests answered, by format, source and result.");
+    out.push("# TYPE rustchain_edge_gateway_requests_total counter");
+    for (const [key, n] of this.gatewayRequests) {
+      const [format, source, result] = key.split("\u0000") as [string, string, string];
+      out.push(`rustchain_edge_gateway_requests_total{format="${format}",source="${source}",result="${result}"} ${n}`);
+    }
     out.push("# HELP rustchain_edge_rate_limited_total Requests refused by the rate limiter.");
     out.push("# TYPE rustchain_edge_rate_limited_total counter");
     out.push(`rustchain_edge_rate_limited_total ${this.rateLimitedTotal}`);

@@ -3,18 +3,21 @@
 // - cache: in-isolate LRU for answers keyed by block hash; immutable answers also in the Cache API and KV FINALIZED;
 // - rate limits: one RateLimiter Durable Object per client IP (cf-connecting-ip);
 // - core: fetch to CORE_RPC_URL;
+// - /ipfs/: the trustless gateway, from the core's gateway (CORE_RPC_URL's origin), verified, cached in caches.default;
 // - ingest, /replication/head and WebSocket upgrades: forwarded to the ChainReplica object;
 // - GET /metrics: a JSON snapshot, only with `Authorization: Bearer <METRICS_TOKEN>` (404 when no token is set).
 // One pipeline per isolate (it remembers the highest head it served, so eth_blockNumber never goes backwards there).
 import type { Context, Hono } from "hono";
 import { createEdgeApp } from "../app/app.ts";
 import type { ChainTips, EventPublisher, ReadOutcome, ReplicaAccess, SubscriptionEvent } from "../app/contract.ts";
+import { createEdgeGateway, defaultEdgeGatewayOptions } from "../gateway/gateway.ts";
 import { LruResponseCache } from "../rpc/cache.ts";
 import { EdgeMetricsRegistry } from "../rpc/metrics.ts";
 import { createRpcPipeline } from "../rpc/pipeline.ts";
 import { WorkerResponseCache } from "./cache.ts";
 import { CHAIN_REPLICA_NAME, type ChainReplica, coreUpstream } from "./chainReplica.ts";
 import { chainIdHex, edgeConfigFromEnv, replicationKeyFromEnv, type WorkerEnv } from "./env.ts";
+import { CacheApiGatewayCache } from "./gatewayCache.ts";
 import { DurableObjectRateLimiter } from "./rateLimiter.ts";
 
 export { ChainReplica } from "./chainReplica.ts";
@@ -56,21 +59,27 @@ export function createWorkerEdge(env: WorkerEnv): WorkerEdge {
   const config = edgeConfigFromEnv(env);
   const metrics = new EdgeMetricsRegistry();
   const access = new DurableObjectReplicaAccess(env);
+  const limiter = new DurableObjectRateLimiter(env.RATE_LIMITER);
+  const defaultCache = typeof caches === "undefined" ? undefined : caches.default;
   const pipeline = createRpcPipeline({
     config,
     replica: access,
     upstream: coreUpstream(env),
     cache: new WorkerResponseCache({
       local: new LruResponseCache(),
-      cache: typeof caches === "undefined" ? undefined : caches.default,
+      cache: defaultCache,
       kv: env.FINALIZED,
       namespace: chainIdHex(config),
     }),
-    limiter: new DurableObjectRateLimiter(env.RATE_LIMITER),
+    limiter,
     events: access,
     metrics,
     log,
   });
+  const gateway = createEdgeGateway(
+    { ...defaultEdgeGatewayOptions, coreUrl: env.CORE_RPC_URL },
+    { cache: new CacheApiGatewayCache(defaultCache, chainIdHex(config)), limiter, metrics, log },
+  );
   const app = createEdgeApp({
     config,
     pipeline,
@@ -78,6 +87,7 @@ export function createWorkerEdge(env: WorkerEnv): WorkerEdge {
     ingest: (req) => replicaStub(env).fetch(req),
     replicationHead: () => replicaStub(env).fetch("https://chain-replica/replication/head"),
     replicationKey: replicationKeyFromEnv(env),
+    gateway,
     websocket: (c: Context) => replicaStub(env).fetch(c.req.raw),
     health: async () => {
       const tips = await access.tips();
