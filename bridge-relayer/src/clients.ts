@@ -1,4 +1,5 @@
-// viem clients for both chains of a deployment: reads, and writes from the relayer's account (which pays the gas).
+// viem clients for both chains of a deployment: reads, and writes from the relayer's account (which pays the gas). The
+// Wormhole gateway (deployment.wormhole) is on RustChain: the same clients, another gateway.
 import {
   createPublicClient,
   createWalletClient,
@@ -16,9 +17,11 @@ export interface ChainClients {
   public: PublicClient;
   wallet: WalletClient & { account: Account };
   gateway: Hex;
+  /** The gateway's deployment block: event scans start there. */
+  fromBlock: bigint;
 }
 
-export type BridgeClients = Record<ChainName, ChainClients>;
+export type BridgeClients = Record<ChainName, ChainClients> & { wormhole?: ChainClients };
 
 export function chainDefinition(d: Deployment, name: ChainName) {
   const c = d[name];
@@ -42,7 +45,14 @@ export function createBridgeClients(d: Deployment, accounts: Record<ChainName, A
       public: createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient,
       wallet: createWalletClient({ chain, transport, account: accounts[name] }) as WalletClient & { account: Account },
       gateway: d[name].gateway as Hex,
+      fromBlock: BigInt(d[name].fromBlock),
     };
   };
-  return { ethereum: make("ethereum"), rustchain: make("rustchain") };
+  const rustchain = make("rustchain");
+  const wormhole = d.wormhole && {
+    ...rustchain,
+    gateway: d.wormhole.gateway as Hex,
+    fromBlock: BigInt(d.wormhole.fromBlock),
+  };
+  return { ethereum: make("ethereum"), rustchain, ...(wormhole ? { wormhole } : {}) };
 }

@@ -42,10 +42,38 @@ export const deploymentSchema = z.object({
     )
     .max(256),
   relayer: z.object({ statusUrl: url }).optional(),
+  /** The Wormhole deployment of the gateway on RustChain and what the relayer watches (docs/bridge.md, "Wormhole"). */
+  wormhole: z
+    .object({
+      /** The second gateway.c deployment (Wormhole's guardian set and governance) on RustChain. */
+      gateway: address,
+      /** Its deployment block: event scans start there. */
+      fromBlock: z.number().int().nonnegative().default(0),
+      /** A guardian's public REST API (GET /v1/signed_vaa/…, /v1/governor/enqueued_vaas). */
+      guardianApiUrl: url,
+      /** Sequences asked ahead of the first unresolved one, so one VAA not signed yet does not stall the rest. */
+      lookahead: z.number().int().min(1).max(32).default(4),
+      /** The registered foreign token bridges whose messages the relayer reads, each from its start sequence. */
+      emitters: z
+        .array(
+          z.object({
+            chain: z.number().int().min(1).max(0xffff),
+            /** 32-byte emitter address (0x + 64 hex digits). */
+            address: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "32-byte hex emitter address"),
+            startSequence: z.number().int().nonnegative().default(0),
+            /** Typical seconds from publication to a signed VAA (source finality plus guardian gossip), for ETAs. */
+            signingSeconds: z.number().int().positive().max(86_400).default(60),
+          }),
+        )
+        .max(64),
+    })
+    .optional(),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;
 export type ChainName = "ethereum" | "rustchain";
+export type WormholeDeployment = NonNullable<Deployment["wormhole"]>;
+export type WatchedEmitter = WormholeDeployment["emitters"][number];
 
 const MAX_DEPLOYMENT_BYTES = 1024 * 1024;
 

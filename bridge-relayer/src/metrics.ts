@@ -32,6 +32,11 @@ export function createRelayerMetrics() {
       help: "Transfers not yet in a final state",
       registers: [registry],
     }),
+    wormholeMessages: new Counter({
+      name: "bridge_relayer_wormhole_messages_total",
+      help: "Signed Wormhole messages of watched emitters: relayed (a transfer to RustChain) or skipped",
+      ...labels(["outcome"]),
+    }),
     lagBlocks: new Gauge({
       name: "bridge_relayer_source_lag_blocks",
       help: "Blocks between a chain's head and the watcher's cursor",

@@ -5,9 +5,12 @@
 //                                       ↘ queued (governor) → completed
 //                                       ↘ refundable (asset paused) → refund_requested → refunded
 //
+// Wormhole transfers (bridge "wormhole", made by wormholeWatcher.ts) start at signed (or awaiting_recipient) with the
+// guardians' VAA and go to the Wormhole gateway; they have no committee step and no refund path.
+//
 // Before it submits anything it asks the destination whether the digest is already completed or queued, so a crash
 // between sending and recording never leads to a second submission; the gateways refuse a replay in any case.
-import { bytesToHex, hexToBytes } from "@rustchain/shared";
+import { bytesToHex, hexToBytes, RustChainError } from "@rustchain/shared";
 import { decodeTokenBridgePayload, REFUND_PAYLOAD_ID } from "@rustchain/shared/bridge/payloads";
 import { decodeVaa, decodeVaaBody, fromUniversalAddress } from "@rustchain/shared/bridge/vaa";
 import type { Logger } from "pino";
@@ -26,6 +29,9 @@ export interface ProcessorOptions {
   /** Longest wait between two attempts after failures. */
   maxBackoffMs: number;
 }
+
+/** A record the deployment cannot serve (a Wormhole transfer without deployment.wormhole). */
+export class RelayerError extends RustChainError<{ code: "NO_WORMHOLE_GATEWAY"; reason: string }> {}
 
 const other = (c: ChainName): ChainName => (c === "ethereum" ? "rustchain" : "ethereum");
 
@@ -154,7 +160,7 @@ export class Processor {
     const poll = this.opts.pollMs;
     const d = this.m.deployment;
     const src = this.m.clients[t.sourceChain as ChainName];
-    const dst = this.m.clients[t.destinationChain as ChainName];
+    const dst = this.destination(t);
     switch (t.state) {
       case "observed":
       case "waiting_finality": {
@@ -246,7 +252,7 @@ export class Processor {
     if (queuedUntil > 0)
       return { patch: { state: "queued", releaseTime: queuedUntil, eta: queuedUntil * 1000 }, retryMs: 0 };
     if (!(await dst.public.readContract({ ...at, functionName: "isCompleted" }))) return undefined;
-    const fromBlock = BigInt(this.m.deployment[dst.name].fromBlock);
+    const fromBlock = dst.fromBlock;
     const args = { digest: t.digest as Hex };
     const cancelled = await dst.public.getContractEvents({
       address: dst.gateway,
@@ -278,6 +284,8 @@ export class Processor {
       return { patch: { state: "submitted" as const, destinationTx: hash }, retryMs: poll };
     } catch (e) {
       const { code, reason } = revertOf(e);
+      // Wormhole: no refund through our committee and no re-collection of signatures; retried with lastError shown
+      if (t.bridge === "wormhole" && code !== "NOT_RECIPIENT" && code !== "VAA_CONSUMED") throw e;
       if (code === "ASSET_PAUSED")
         return { patch: { state: "refundable" as const, lastError: reason, eta: 0 }, retryMs: poll * 10 };
       if (code === "VAA_GUARDIAN_SET_EXPIRED" || code === "VAA_UNKNOWN_GUARDIAN_SET")
@@ -339,6 +347,14 @@ export class Processor {
     const hash = await dst.wallet.writeContract(request);
     this.m.metrics.submitted.inc({ chain: dst.name, fn: functionName });
     return hash;
+  }
+
+  /** The gateway a transfer completes on: the Wormhole deployment's for Wormhole VAAs. */
+  private destination(t: TransferRecord): BridgeClients[ChainName] {
+    if (t.bridge !== "wormhole") return this.m.clients[t.destinationChain as ChainName];
+    if (!this.m.clients.wormhole)
+      throw new RelayerError({ code: "NO_WORMHOLE_GATEWAY", reason: "deployment.wormhole is not configured" });
+    return this.m.clients.wormhole;
   }
 
   private async guardianSet(chain: ChainName): Promise<{ index: number; keys: string[] }> {

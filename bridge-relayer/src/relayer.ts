@@ -1,5 +1,7 @@
-// The relayer service: watchers on both gateways feed the Redis stream, the processor moves transfers along, and
-// the status API serves what it knows. State lives in Redis only, so the process can be killed at any moment.
+// The relayer service: watchers on both gateways feed the Redis stream, the Wormhole watcher (when the deployment has
+// a `wormhole` section) turns guardian-signed VAAs into transfer records, the processor moves transfers along, and
+// the status API serves what it knows. State lives in Redis only, so the process can be killed at any moment. One
+// source failing (a chain or the guardian API down) does not hold up the others.
 import type { Logger } from "pino";
 import type { Account } from "viem/accounts";
 import { createBridgeClients } from "./clients.ts";
@@ -8,6 +10,7 @@ import { createRelayerMetrics } from "./metrics.ts";
 import { Processor } from "./processor.ts";
 import { SourceWatcher } from "./sourceWatcher.ts";
 import { connectRedis, TransferStore } from "./transferStore.ts";
+import { WormholeWatcher } from "./wormholeWatcher.ts";
 
 export interface RelayerOptions {
   redisUrl: string;
@@ -37,19 +40,33 @@ export async function startRelayer(
     { pollMs: opts.pollMs, maxBackoffMs: 30_000 },
     { deployment, clients, store, metrics, logger: logger.child({ module: "processor" }) },
   );
-  const watchers = (["ethereum", "rustchain"] as const).map(
-    (chain) =>
-      new SourceWatcher(
-        {
-          chain,
-          wormholeChain: deployment[chain].wormholeChain,
-          gateway: deployment[chain].gateway,
-          fromBlock: BigInt(deployment[chain].fromBlock),
-          maxRange: opts.maxLogRange,
-        },
-        { client: clients[chain].public, store, metrics, logger: logger.child({ module: "watcher", chain }) },
-      ),
-  );
+  const chainSources = (["ethereum", "rustchain"] as const).map((chain) => {
+    const watcher = new SourceWatcher(
+      {
+        chain,
+        wormholeChain: deployment[chain].wormholeChain,
+        gateway: deployment[chain].gateway,
+        fromBlock: BigInt(deployment[chain].fromBlock),
+        maxRange: opts.maxLogRange,
+      },
+      { client: clients[chain].public, store, metrics, logger: logger.child({ module: "watcher", chain }) },
+    );
+    return { name: chain, poll: () => watcher.poll() };
+  });
+
+  const wormhole =
+    deployment.wormhole && clients.wormhole
+      ? new WormholeWatcher(
+          {
+            guardianApiUrl: deployment.wormhole.guardianApiUrl,
+            emitters: deployment.wormhole.emitters,
+            lookahead: deployment.wormhole.lookahead,
+            blockTimeMs: deployment.rustchain.blockTimeMs,
+          },
+          { gateway: clients.wormhole, store, metrics, logger: logger.child({ module: "wormhole" }) },
+        )
+      : undefined;
+  const sources = [...chainSources, ...(wormhole ? [{ name: "wormhole", poll: () => wormhole.poll() }] : [])];
 
   let stopped = false;
   // Messages read before a crash and never acknowledged come first.
@@ -57,7 +74,10 @@ export async function startRelayer(
   const loop = (async () => {
     while (!stopped) {
       try {
-        for (const w of watchers) await w.poll();
+        for (const source of sources)
+          await source
+            .poll()
+            .catch((e: Error) => logger.warn({ source: source.name, err: e.message }, "Source poll failed; retrying"));
         await processor.ingest(await store.read(100, 0, true));
         await processor.ingest(await store.read(100, 1, false));
         await processor.runDue();
@@ -71,6 +91,7 @@ export async function startRelayer(
   return {
     store,
     metrics,
+    wormhole,
     async stop() {
       stopped = true;
       await loop;

@@ -1,5 +1,5 @@
-// The status page: one HTML document with no external assets. Search by source transaction hash, address or digest;
-// each transfer shows its steps, the current one with its ETA, and what the user can do when it needs them (refund).
+// The status page: one HTML document with no external assets. Search by source transaction hash, address, digest or
+// Wormhole message id (<chain>/<emitter>/<sequence>); each transfer shows its steps, the current one with its ETA, and what the user can do when it needs them (refund).
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -24,7 +24,7 @@ export const STATUS_PAGE = `<!doctype html>
 </head>
 <body>
 <h1>RustChain ⇄ Ethereum bridge</h1>
-<form id="search"><input id="q" name="q" placeholder="Transaction hash, address or transfer digest (0x…)" autocomplete="off"><button>Search</button></form>
+<form id="search"><input id="q" name="q" placeholder="Transaction hash, address, transfer digest (0x…) or Wormhole chain/emitter/sequence" autocomplete="off"><button>Search</button></form>
 <div id="results"></div>
 <script>
 const STEPS = ["waiting_finality", "signing", "signed", "submitted", "completed"];
@@ -32,7 +32,9 @@ const LABEL = {
   observed: "Observed", waiting_finality: "Waiting for finality", signing: "Collecting signatures", signed: "Signed",
   submitted: "Submitted", completed: "Completed", queued: "Queued by the governor", refundable: "Refundable",
   refund_requested: "Refund requested", refunded: "Refunded", awaiting_recipient: "Waiting for the recipient to redeem",
+  waiting_signatures: "Waiting for guardian signatures", skipped: "Skipped (not a transfer to RustChain)",
 };
+const WORMHOLE_ID = new RegExp("^[0-9]{1,5}/(0x)?[0-9a-fA-F]{64}/[0-9]{1,20}$");
 const el = (tag, attrs, ...kids) => { const e = document.createElement(tag); Object.assign(e, attrs || {}); e.append(...kids); return e; };
 function eta(t) {
   if (t.state === "queued" && t.releaseTime) return "releases at " + new Date(t.releaseTime * 1000).toLocaleString();
@@ -61,7 +63,25 @@ function render(list) {
     out.append(box);
   }
 }
+function renderMessage(m) {
+  const out = document.getElementById("results");
+  out.replaceChildren(el("div", { className: "transfer", id: "w-" + m.id },
+    el("div", {}, el("span", { className: "state", textContent: LABEL[m.state] || m.state }), " ",
+      el("span", { className: "eta", textContent: eta(m) })),
+    el("div", { className: "meta", textContent: "Wormhole message " + m.id }),
+    m.reason ? el("p", { textContent: m.reason }) : "",
+    m.lastError ? el("p", { className: "error", textContent: "Retrying: " + m.lastError }) : ""));
+}
+async function searchWormhole(q) {
+  const path = "/api/wormhole/" + q.replace("/0x", "/");
+  let r = await fetch(path);
+  if (r.status === 404) { await fetch(path, { method: "POST" }); r = await fetch(path); }
+  const body = await r.json();
+  if (!r.ok) { document.getElementById("results").replaceChildren(el("p", { className: "error", textContent: body.error })); return; }
+  if (body.transfer) render([body.transfer]); else renderMessage(body.message);
+}
 async function search(q) {
+  if (WORMHOLE_ID.test(q)) return searchWormhole(q);
   const r = await fetch("/api/transfers?q=" + encodeURIComponent(q));
   const body = await r.json();
   if (!r.ok) { document.getElementById("results").replaceChildren(el("p", { className: "error", textContent: body.error })); return; }

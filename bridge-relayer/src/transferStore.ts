@@ -6,6 +6,11 @@
 //   due                      sorted set: digest → when to look at it next (ms); terminal transfers leave it
 //   idx:<tx hash|address>    set of digests: search by source tx hash, sender or recipient
 //   cursor:<chain>           last source block whose messages are all in the stream
+//   wh:m:<chain>/<emitter>/<sequence>   hash: a Wormhole message the relayer looked for (WormholeMessage): not signed
+//                            yet, held by the guardians' governor, relayed (then `digest` names its t:<digest>) or
+//                            skipped (another chain, not a transfer)
+//   wh:cursor:<chain>/<emitter>  the emitter's first sequence not yet relayed or skipped
+//   wh:requested             set of message ids users asked the relayer to pick up (left once resolved)
 //
 // Idempotency is by digest: a message seen twice finds its record (HSETNX on `digest`), so a restart at any point
 // neither loses nor repeats a transfer; the gateways' replay protection is the last line (a digest completes once).
@@ -24,11 +29,44 @@ export type TransferState =
   | "refunded"
   | "awaiting_recipient";
 
+/** Where a Wormhole message stands before it is a transfer record (docs/bridge.md, "The relayer"). */
+export type WormholeMessageState = "waiting_signatures" | "queued" | "relayed" | "skipped";
+
+export const RESOLVED_WORMHOLE_STATES: ReadonlySet<WormholeMessageState> = new Set(["relayed", "skipped"]);
+
+export interface WormholeMessage {
+  /** `<chain>/<emitter: 64 hex digits>/<sequence>`. */
+  id: string;
+  emitterChain: number;
+  /** 0x + 64 hex digits. */
+  emitterAddress: string;
+  sequence: string;
+  state: WormholeMessageState;
+  /** Unix ms: when the VAA is expected (the governor's release time when queued); 0 once resolved. */
+  eta: number;
+  /** Unix seconds: the guardians' governor releases it then. */
+  releaseTime?: number;
+  /** The governor's USD value of it, as its API reports it. */
+  notionalValue?: string;
+  /** The source transaction, when the governor's list named it. */
+  sourceTx?: string;
+  /** Once signed and relayed: the transfer record's key. */
+  digest?: string;
+  /** Skipped: why (another target chain, not a transfer). */
+  reason?: string;
+  lastError?: string;
+  observedAt: number;
+  updatedAt: number;
+  history: { state: WormholeMessageState; at: number }[];
+}
+
 export const TERMINAL_STATES: ReadonlySet<TransferState> = new Set(["completed", "refunded"]);
 
 export interface TransferRecord {
   digest: string;
   kind: "transfer" | "refund" | "asset_meta";
+  /** "wormhole": a VAA from Wormhole's guardians, completed on the Wormhole gateway; absent: the committee bridge. */
+  bridge?: "wormhole";
   sourceChain: string;
   destinationChain: string;
   emitterChain: number;
@@ -65,6 +103,8 @@ export interface TransferRecord {
 export type RedisClient = ReturnType<typeof newClient>;
 
 const P = "rustchain:bridge:";
+/** Users' pick-up requests waiting at once: each costs a guardian API request per poll. */
+export const MAX_WORMHOLE_REQUESTS = 200;
 const GROUP = "relayer";
 
 /** A client that fails commands at once while Redis is down (no offline queue) and reconnects forever after start. */
@@ -193,6 +233,55 @@ export class TransferStore {
     return Number(await this.redis.zCard(`${P}due`));
   }
 
+  async wormholeMessage(id: string): Promise<WormholeMessage | undefined> {
+    const h = (await this.redis.hGetAll(`${P}wh:m:${id}`)) as Record<string, string>;
+    return h.id ? (deserialize(h) as unknown as WormholeMessage) : undefined;
+  }
+
+  /** Create or update a Wormhole message; a state change is added to its history. Returns the stored message. */
+  async saveWormholeMessage(
+    id: string,
+    patch: Partial<WormholeMessage> & Pick<WormholeMessage, "state">,
+    fresh: () => Omit<WormholeMessage, "state" | "history" | "observedAt" | "updatedAt">,
+  ): Promise<WormholeMessage> {
+    const now = Date.now();
+    const known = await this.wormholeMessage(id);
+    const history = known?.history ?? [];
+    if (known?.state !== patch.state) history.push({ state: patch.state, at: now });
+    const m: WormholeMessage = {
+      ...(known ?? { ...fresh(), observedAt: now }),
+      ...patch,
+      history,
+      updatedAt: now,
+    } as WormholeMessage;
+    await this.redis.hSet(`${P}wh:m:${id}`, serialize(m));
+    return m;
+  }
+
+  async wormholeCursor(emitter: string): Promise<bigint | undefined> {
+    const v = await this.redis.get(`${P}wh:cursor:${emitter}`);
+    return v ? BigInt(v as string) : undefined;
+  }
+
+  async setWormholeCursor(emitter: string, sequence: bigint): Promise<void> {
+    await this.redis.set(`${P}wh:cursor:${emitter}`, sequence.toString());
+  }
+
+  /** Ask for a message to be picked up; false when MAX_WORMHOLE_REQUESTS are already waiting. */
+  async requestWormholeMessage(id: string): Promise<boolean> {
+    if (Number(await this.redis.sCard(`${P}wh:requested`)) >= MAX_WORMHOLE_REQUESTS) return false;
+    await this.redis.sAdd(`${P}wh:requested`, id);
+    return true;
+  }
+
+  async requestedWormholeMessages(): Promise<string[]> {
+    return ((await this.redis.sMembers(`${P}wh:requested`)) as string[]).sort();
+  }
+
+  async forgetWormholeRequest(id: string): Promise<void> {
+    await this.redis.sRem(`${P}wh:requested`, id);
+  }
+
   async cursor(chain: string): Promise<bigint | undefined> {
     const v = await this.redis.get(`${P}cursor:${chain}`);
     return v ? BigInt(v as string) : undefined;
@@ -203,7 +292,7 @@ export class TransferStore {
   }
 }
 
-function serialize(t: Partial<TransferRecord>): Record<string, string> {
+function serialize(t: object): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(t))
     if (v !== undefined) out[k] = typeof v === "object" ? JSON.stringify(v) : String(v);
@@ -223,6 +312,7 @@ const NUMERIC = new Set([
 ]);
 
 function deserialize(h: Record<string, string>): TransferRecord {
+  // history is JSON; the numeric fields are numbers (both record types share these names)
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(h)) out[k] = NUMERIC.has(k) ? Number(v) : k === "history" ? JSON.parse(v) : v;
   return out as unknown as TransferRecord;

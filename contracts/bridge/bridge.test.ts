@@ -38,8 +38,7 @@ import {
   WORMHOLE_GOVERNANCE_EMITTER,
   WORMHOLE_TOKEN_BRIDGE_EMITTERS,
 } from "@rustchain/shared/bridge/wormhole";
-import { deserializeLayout, guardians as wormholeGuardians } from "@wormhole-foundation/sdk-base";
-import { mocks } from "@wormhole-foundation/sdk-definitions/testing";
+import { deserializeLayout } from "@wormhole-foundation/sdk-base";
 import fc from "fast-check";
 import { pino } from "pino";
 import {
@@ -63,6 +62,20 @@ import {
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_KEYS, devnetChain } from "../../tests/support/devnet.ts";
+import {
+  guardianAddresses,
+  mockSigners,
+  pad32,
+  range,
+  SOLANA,
+  SOLANA_FINALIZED,
+  SOLANA_TOKEN_BRIDGE,
+  solTransferWithPayload,
+  WORMHOLE_NEXT_SET,
+  WORMHOLE_SET,
+  WSOL_ASSET_META,
+  WSOL_MINT,
+} from "../../tests/support/wormhole.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../../validator/src/cli/devnetGenesis.ts";
 import { RustChainNode } from "../../validator/src/node/node.ts";
 import { type BuiltContract, buildContracts } from "../build.ts";
@@ -71,12 +84,6 @@ const RUSTCHAIN = WORMHOLE_CHAIN.rustchain;
 const ETHEREUM = WORMHOLE_CHAIN.ethereum;
 const RTC_UNIT = 10n ** 10n; // 18 − 8 decimals
 const ZERO32 = new Uint8Array(32);
-const pad32 = (address: Hex | Uint8Array) => {
-  const b = typeof address === "string" ? hexToBytes(address) : address;
-  const out = new Uint8Array(32);
-  out.set(b, 32 - b.length);
-  return out;
-};
 const h = (b: Uint8Array) => hexOf(b);
 
 /** The Ethereum gateway the RustChain gateway is constructed with (any address: it only appears as the emitter). */
@@ -85,27 +92,6 @@ const guardianKeys = [1, 2, 3, 4].map((i) => new Uint8Array(32).fill(0x40 + i));
 const nextKeys = [5, 6, 7].map((i) => new Uint8Array(32).fill(0x40 + i));
 const guardian = (keys: Uint8Array[], ...indices: number[]) =>
   indices.map((index) => ({ index, privateKey: keys[index]! }));
-
-/**
- * Wormhole's guardians, mocked as the issue asks: the SDK's MockGuardians with the Wormhole devnet guardian key as
- * guardian 0 and 18 more keys derived from a label (Wormhole's devnet runs one guardian; mainnet has 19). VAAs are
- * signed with explicit guardian indices (signVaa): the SDK's addSignatures writes a signer's position in the filtered
- * list as its index, which is wrong for any subset but a prefix.
- */
-const mockGuardianSet = (setIndex: number, label: string) =>
-  new mocks.MockGuardians(setIndex, [
-    ...(setIndex === 0 ? [wormholeGuardians.devnetGuardianPrivateKey] : []),
-    ...Array.from({ length: setIndex === 0 ? 18 : 19 }, (_, i) =>
-      hexOf(keccak256(new TextEncoder().encode(`${label} ${i}`))).slice(2),
-    ),
-  ]);
-const WORMHOLE_SET = mockGuardianSet(0, "rustchain mock wormhole guardian");
-const WORMHOLE_NEXT_SET = mockGuardianSet(1, "rustchain mock wormhole guardian, set 1");
-const guardianAddresses = (set: mocks.MockGuardians) =>
-  set.signers.map((g) => h(privateKeyToAddress(hexToBytes(`0x${g.key}`))));
-const mockSigners = (set: mocks.MockGuardians, indices: number[]) =>
-  indices.map((index) => ({ index, privateKey: hexToBytes(`0x${set.signers[index]!.key}`) }));
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const deployer = privateKeyToAccount(DEV_KEYS[0]); // also the relayer submitting VAAs
 const alice = privateKeyToAccount(DEV_KEYS[1]);
@@ -775,12 +761,6 @@ describe("RustChain gateway (C) on a live node", () => {
 // ---- Wormhole: the same gateway deployed as RustChain's core and token bridge, with Wormhole's guardians ----
 
 describe("Wormhole core and token bridge (a second gateway: Wormhole's guardian set and governance)", () => {
-  const SOLANA = WORMHOLE_CHAIN.solana;
-  const SOLANA_TOKEN_BRIDGE = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
-  /** The wrapped-SOL mint So11111111111111111111111111111111111111112 as Solana's token bridge names it. */
-  const WSOL_MINT = hexToBytes("0x069b8857feab8184fb687f634618c035dac439dc1aeb3b5598a0f00000000001");
-  /** Solana's ConsistencyLevel::Finalized, what its token bridge publishes with. */
-  const SOLANA_FINALIZED = 32;
   const GUARDIAN_SET_EXPIRY = 3n; // seconds; mainnet's is a day
   let wormhole: Hex;
   let wrappedSol: Hex;
@@ -869,13 +849,7 @@ describe("Wormhole core and token bridge (a second gateway: Wormhole's guardian 
       /^ASSET_UNKNOWN/,
     );
     // AssetMeta as Solana's token bridge attests wSOL (our codec is the SDK's layout: shared/src/bridge/vaa.test.ts).
-    const meta = encodeAssetMeta({
-      tokenAddress: WSOL_MINT,
-      tokenChain: SOLANA,
-      decimals: 9,
-      symbol: "SOL",
-      name: "Wrapped SOL",
-    });
+    const meta = WSOL_ASSET_META;
     expect(decodeTokenBridgePayload(meta)).toMatchObject({ payloadId: 2, tokenChain: SOLANA, decimals: 9 });
     wrappedSol = await deploy(deployer, built.wrapped_token!, [wormhole]);
     await wgw(deployer, "createWrapped", [wvaa(solanaBody(meta)), wrappedSol]);
@@ -930,17 +904,7 @@ describe("Wormhole core and token bridge (a second gateway: Wormhole's guardian 
     ).toMatch(/^VAA_WRONG_CHAIN/);
 
     // Payload 3: only its recipient redeems it.
-    const p3 = solanaBody(
-      encodeTransferWithPayload({
-        amount: 42n,
-        tokenAddress: WSOL_MINT,
-        tokenChain: SOLANA,
-        to: pad32(bob.address),
-        toChain: RUSTCHAIN,
-        fromAddress: new Uint8Array(32).fill(0x5a),
-        payload: Uint8Array.of(9),
-      }),
-    );
+    const p3 = solanaBody(solTransferWithPayload(42n, bob.address, Uint8Array.of(9)));
     expect(await wrefusal("completeTransfer", [wvaa(p3)], deployer)).toMatch(/^NOT_RECIPIENT/);
     await wgw(bob, "completeTransfer", [wvaa(p3)]);
     expect(await read(wrappedSol, erc20Abi, "balanceOf", [bob.address])).toBe(42n);
