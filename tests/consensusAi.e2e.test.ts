@@ -1,15 +1,20 @@
 // Proof of AI over a real network (two validator processes, 1 s slots, the devnet model and a freshly built circuit):
-//   - the validator started with --miner computes each epoch's task, its proof is gossiped, included in a block and
-//     scored: its AI score and its fee recipient's balance rise on every node; the other validator's score stays 0;
+//   - genesis names the model by CID; the validator started with --miner and the model's file (--ai-model) computes
+//     each epoch's task, its proof is gossiped, included in a block and scored: its AI score and its fee recipient's
+//     balance rise on every node; the other validator's score stays 0;
 //   - over gossip, a tampered proof, a proof for another input, and the miner's proof copied under another address are
 //     rejected and cost the sender its score.
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devnetFeeRecipient } from "../validator/src/cli/devnetGenesis.ts";
 import { devnetAiModel, ensurePoaiCircuit, type PoaiCircuit } from "../validator/src/consensus/ai/index.ts";
 import { type AiProof, decodeAiProof, encodeAiProof } from "../validator/src/consensus/ai/proof.ts";
 import { proveAiTask } from "../validator/src/consensus/ai/prover.ts";
+import { modelCid } from "../validator/src/models/modelCid.ts";
 import { type Cluster, startCluster, startTestPeer, waitUntil } from "./support/cluster.ts";
 
 const REWARD = 10n ** 18n; // genesis default `ai.reward`
@@ -17,21 +22,26 @@ const REWARD = 10n ** 18n; // genesis default `ai.reward`
 describe("Proof of AI on a two-validator network", () => {
   let c: Cluster;
   let circuit: PoaiCircuit;
+  let dir: string;
   const model = devnetAiModel();
 
   beforeAll(async () => {
     circuit = await ensurePoaiCircuit();
+    dir = await mkdtemp(join(tmpdir(), "poai-e2e-"));
+    const modelFile = join(dir, "model.bin");
+    await writeFile(modelFile, model);
     c = await startCluster({
       validators: 2,
       slotMs: 1000,
       ai: { model, verifyingKey: circuit.verifyingKey },
-      extraArgs: (i) => (i === 0 ? ["--miner"] : []),
+      extraArgs: (i) => (i === 0 ? ["--miner", "--ai-model", modelFile] : []),
       logLevel: "debug",
     });
   }, 240_000);
 
   afterAll(async () => {
     await c?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("a mined proof is accepted, included and scored on every node", async () => {
@@ -51,8 +61,9 @@ describe("Proof of AI on a two-validator network", () => {
     const balance = BigInt((await c.rpc(1, "eth_getBalance", [devnetFeeRecipient(0), "latest"])) as string);
     // One reward per accepted proof (the fee recipient also earns tips, but no transactions were sent).
     expect(balance).toBe(REWARD * BigInt(scores[1]![0]!.aiScoreBps / 500));
-    const ai = (await c.rpc(0, "rustchain_aiScores")) as { enabled: boolean };
+    const ai = (await c.rpc(0, "rustchain_aiScores")) as { enabled: boolean; model: unknown };
     expect(ai.enabled).toBe(true);
+    expect(ai.model).toEqual({ cid: modelCid(model).toString(), inputs: 8, outputs: 4 });
   }, 90_000);
 
   it("rejects a tampered proof, a proof for another input and a copied proof, and penalises the sender", async () => {

@@ -1,4 +1,5 @@
 // Genesis schema and chain parameters. A genesis file is JSON; hex quantities follow JSON-RPC conventions.
+import { CID } from "multiformats/cid";
 import { z } from "zod";
 import { ChainError } from "./errors.ts";
 import { hexToBytes } from "./hex.ts";
@@ -8,6 +9,21 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "20-byte hex address");
 const blsKey = z.string().regex(/^0x[0-9a-fA-F]{96}$/, "48-byte hex BLS public key");
 const blsSignature = z.string().regex(/^0x[0-9a-fA-F]{192}$/, "96-byte hex BLS signature");
 const ecdsaSignature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "65-byte hex secp256k1 signature");
+
+const RAW_CODEC = 0x55;
+const DAG_PB_CODEC = 0x70;
+const SHA2_256 = 0x12;
+
+function isModelCid(text: string): boolean {
+  try {
+    const cid = CID.parse(text);
+    return (
+      cid.version === 1 && (cid.code === RAW_CODEC || cid.code === DAG_PB_CODEC) && cid.multihash.code === SHA2_256
+    );
+  } catch {
+    return false;
+  }
+}
 
 export const genesisSchema = z.object({
   chainId: z
@@ -37,10 +53,18 @@ export const genesisSchema = z.object({
     })
     .prefault({}),
   alloc: z.record(address, z.object({ balance: hexQuantity, nonce: hexQuantity.optional() })),
-  /** Proof of AI: the int8 MLP every epoch's task runs (docs/ai.md format) and the Groth16 key of its circuit. */
+  /**
+   * Proof of AI (docs/ai.md): the int8 MLP every epoch's task runs, named by its IPFS CID (docs/models.md: CIDv1,
+   * sha2-256, raw or dag-pb), its input and output counts, and the Groth16 key of its circuit. Validators verify proofs
+   * with the key alone; miners fetch the model by CID and refuse bytes that do not hash to it.
+   */
   ai: z
     .object({
-      model: z.string().regex(/^0x([0-9a-fA-F]{2}){1,65536}$/),
+      modelCid: z.string().refine(isModelCid, "a CIDv1 (sha2-256, codec raw or dag-pb)"),
+      /** The model's input count (layer 0's inDim); a task input comes from one BLAKE3 digest, so at most 32. */
+      inputs: z.number().int().min(1).max(32),
+      /** The model's output count (the last layer's outDim). */
+      outputs: z.number().int().min(1).max(1024),
       verifyingKey: z.string().regex(/^0x([0-9a-fA-F]{2}){1,65536}$/),
       /** Paid to the miner for each accepted proof (wei). */
       reward: hexQuantity.default("0xde0b6b3a7640000"),
@@ -102,7 +126,10 @@ export interface ChainParams {
 }
 
 export interface GenesisAi {
-  model: Uint8Array;
+  /** The model's CID in binary form (the task input hashes these bytes); `CID.decode` gives the text form. */
+  modelCid: Uint8Array;
+  inputs: number;
+  outputs: number;
   verifyingKey: Uint8Array;
   reward: bigint;
   scoreStepBps: number;
@@ -175,7 +202,9 @@ export function parseGenesis(json: unknown): Genesis {
       expectedLeadersPerSlot: g.params.expectedLeadersPerSlot,
     },
     ai: g.ai && {
-      model: hexToBytes(g.ai.model),
+      modelCid: CID.parse(g.ai.modelCid).bytes,
+      inputs: g.ai.inputs,
+      outputs: g.ai.outputs,
       verifyingKey: hexToBytes(g.ai.verifyingKey),
       reward: BigInt(g.ai.reward),
       scoreStepBps: g.ai.scoreStepBps,

@@ -196,6 +196,8 @@ const validator = z.strictObject({
 
 const aiScores = z.strictObject({
   enabled: z.boolean(),
+  /** The task's model as genesis names it (null without a task): its IPFS CID and shape. */
+  model: z.strictObject({ cid: z.string(), inputs: uint, outputs: uint }).nullable(),
   epoch: quantity,
   validators: z.array(z.strictObject({ index: uint, feeRecipient: address, aiScoreBps: basisPoints })),
 });

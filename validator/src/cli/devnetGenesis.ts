@@ -10,6 +10,8 @@ import {
   privateKeyToAddress,
 } from "@rustchain/shared";
 import { signBridgeKeyProof } from "@rustchain/shared/bridge/committee";
+import { modelCid } from "../models/modelCid.ts";
+import { parseMlpModel } from "../runtime/ai/int8Kernels.ts";
 
 const ONE_RTC = 10n ** 18n;
 /** Where the first devnet validator's tips go: a fixed address that is none of the dev accounts. */
@@ -28,6 +30,16 @@ export function devnetFeeRecipient(i: number): string {
   return `0x5254${(i + 1).toString(16).padStart(36, "0")}`;
 }
 
+/** Genesis names the Proof-of-AI model by its CID and shape; the bytes are published through the content store. */
+function aiTaskShape(model: Uint8Array): { modelCid: string; inputs: number; outputs: number } {
+  const layers = parseMlpModel(model).layers;
+  return {
+    modelCid: modelCid(model).toString(),
+    inputs: layers[0]!.inDim,
+    outputs: layers[layers.length - 1]!.outDim,
+  };
+}
+
 export function devnetGenesis(
   validators: DevnetValidatorKey[],
   slotMs: number,
@@ -43,7 +55,7 @@ export function devnetGenesis(
     extraData: "0x",
     params: { slotMs, minBaseFeePerGas: "0x3b9aca00", slotsPerEpoch: 8, expectedLeadersPerSlot: 1 },
     alloc,
-    ...(ai ? { ai: { model: bytesToHex(ai.model), verifyingKey: bytesToHex(ai.verifyingKey) } } : {}),
+    ...(ai ? { ai: { ...aiTaskShape(ai.model), verifyingKey: bytesToHex(ai.verifyingKey) } } : {}),
     validators: validators.map((v) => {
       const publicKey = blsPublicKey(v.secretKey);
       return {

@@ -113,6 +113,7 @@ async function runUntilSignal(node: RustChainNode, logger: Logger): Promise<void
  */
 async function prepareDevnet(datadir: string, count: number, slotMs: number, withAi: boolean, logger: Logger) {
   const genesisPath = `${datadir}/genesis.json`;
+  const aiModelPath = `${datadir}/ai-model.bin`;
   const nodeDir = (i: number) => (count === 1 ? datadir : `${datadir}/node-${i}`);
   const files = Array.from({ length: count }, (_, i) => ({
     datadir: nodeDir(i),
@@ -134,7 +135,7 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
         `${datadir} holds a devnet of ${existing.validators.length} validator(s); use --reset or another --datadir`,
       );
     }
-    return { genesisPath, files };
+    return { genesisPath, files, aiModelPath: existing.ai && existsSync(aiModelPath) ? aiModelPath : undefined };
   }
   await mkdir(datadir, { recursive: true, mode: 0o700 });
   const keys: DevnetValidatorKey[] = [];
@@ -158,11 +159,13 @@ async function prepareDevnet(datadir: string, count: number, slotMs: number, wit
     const { devnetAiModel, ensurePoaiCircuit } = await import("../consensus/ai/index.ts");
     const circuit = await ensurePoaiCircuit({ log: (msg: string) => logger.info(msg) });
     ai = { model: devnetAiModel(), verifyingKey: circuit.verifyingKey };
+    // The model's bytes for the first validator to publish (genesis names it by CID only).
+    await writeFile(aiModelPath, ai.model);
   }
   // Written last: its presence marks a complete devnet.
   await writeFile(`${genesisPath}.tmp`, `${JSON.stringify(devnetGenesis(keys, slotMs, ai), null, 2)}\n`);
   await rename(`${genesisPath}.tmp`, genesisPath);
-  return { genesisPath, files };
+  return { genesisPath, files, aiModelPath: ai ? aiModelPath : undefined };
 }
 
 class CliError extends Error {}
@@ -273,6 +276,9 @@ devnetCommand
           ...bridgeArgs(o),
           ...(o.txJournal ? [] : ["--no-tx-journal"]),
           ...(o.content ? [] : ["--no-content"]),
+          // The first validator publishes the Proof-of-AI model; the others fetch it by CID over bitswap (each needs
+          // its own copy when there is no content store to fetch through).
+          ...(prepared.aiModelPath && (i === 0 || !o.content) ? ["--ai-model", prepared.aiModelPath] : []),
           // The first validator serves the replication stream over gRPC with the devnet's key.
           ...(i === 0 && replicationKeyFile ? ["--replication-key-file", replicationKeyFile] : []),
           ...stateArgs(o),
@@ -304,6 +310,7 @@ devnetCommand
         metrics: parseHostPort(o.metricsAddr),
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
+        aiModelFile: prepared.aiModelPath,
         ...snapshotOptions,
         pruning: pruningNodeOptions(o),
         bridge,
@@ -394,6 +401,10 @@ const nodeCommand = program
     "compute Proof-of-AI tasks; rewards go to address (default: the validator's fee recipient)",
   )
   .option(
+    "--ai-model <file>",
+    "a local copy of the genesis Proof-of-AI model: used only if it hashes to genesis ai.modelCid, then served to peers (without it a miner fetches the model by CID)",
+  )
+  .option(
     "--max-peers-per-prefix <n>",
     "inbound connections (and connection attempts per second) allowed per address prefix",
     parseIntArg,
@@ -461,6 +472,9 @@ nodeCommand
         if (!v) return program.error("error: --miner without an address needs this node's validator key");
         address = v.feeRecipient;
       }
+      if (!o.content && !o.aiModel) {
+        program.error("error: --miner needs the model: --ai-model <file>, or the content store to fetch it by CID");
+      }
       miner = await minerOptions(address);
     }
     const p2p = parseHostPort(o.p2pAddr);
@@ -468,6 +482,7 @@ nodeCommand
       {
         datadir: resolve(o.datadir),
         genesis,
+        aiModelFile: o.aiModel ? resolve(o.aiModel) : undefined,
         secretKey,
         rpc: parseHostPort(o.rpcAddr),
         metrics: parseHostPort(o.metricsAddr),

@@ -12,6 +12,7 @@
 import { bytesToHex, hexToBytes } from "@rustchain/shared";
 import type { Logger } from "pino";
 import type { Chain } from "../chain/chain.ts";
+import type { AiModelProvider } from "../models/aiModelSource.ts";
 import type { StateDb } from "../state/stateDb.ts";
 import { verifyAiProofOnChain } from "./ai/verifyOnChain.ts";
 import type { ChainView } from "./chainView.ts";
@@ -62,6 +63,8 @@ export interface ConsensusEngineModules {
   logger: Logger;
   metrics?: ConsensusMetrics;
   peerCount?: () => number;
+  /** Where the miner gets the genesis model by CID (needed when `opts.miner` is set). */
+  aiModel?: AiModelProvider;
 }
 
 export class ConsensusEngine {
@@ -120,8 +123,10 @@ export class ConsensusEngine {
       });
     }
     if (opts.miner) {
+      if (!modules.aiModel) throw new Error("a miner needs an AI model source");
       this.miner = new MinerDuty(opts.miner, {
         genesis,
+        model: modules.aiModel,
         view: modules.view,
         headHash: () => chain.headHash,
         pool: modules.pools.aiProofs,

@@ -42,6 +42,7 @@ import type { GrpcServer, GrpcServerOptions } from "../grpc/grpcServer.ts";
 import { defaultMempoolOptions, Mempool, type MempoolOptions } from "../mempool/mempool.ts";
 import { defaultTxJournalOptions, TX_JOURNAL_FILE, TxJournal } from "../mempool/txJournal.ts";
 import { Metrics } from "../metrics/metrics.ts";
+import { AiModelSource } from "../models/aiModelSource.ts";
 import { createNetwork, type Network } from "../network/network.ts";
 import { type NetworkOptionsInput, networkOptions } from "../network/options.ts";
 import { chainFinality } from "../replication/bundles.ts";
@@ -130,6 +131,12 @@ export interface NodeOptions {
    * trustless gateway (GET /ipfs/<cid>) on the RPC port and content methods on the admin API. Off when undefined.
    */
   content?: Partial<Omit<ContentOptions, "dir">>;
+  /**
+   * A local copy of the genesis Proof-of-AI model (`--ai-model`): used by the miner and added to the content store for
+   * peers, but only when its bytes hash to genesis `ai.modelCid` (refused and logged otherwise). Without it a miner
+   * fetches the model by CID from its peers.
+   */
+  aiModelFile?: string;
 }
 
 export type NodeErrorType =
@@ -424,7 +431,13 @@ export class RustChainNode {
         consensusLogger,
       );
     }
+    const ai = opts.genesis.ai;
+    const aiModel =
+      ai && (opts.consensus?.miner || opts.aiModelFile)
+        ? new AiModelSource(ai, { logger: logger.child({ module: "ai" }) })
+        : undefined;
     const engine = new ConsensusEngine(consensusOptions, {
+      aiModel,
       chain,
       clock: consensus.clock,
       stateDb: state,
@@ -505,6 +518,8 @@ export class RustChainNode {
           { logger: logger.child({ module: "content" }), libp2p: network?.libp2p },
         )
       : undefined;
+    // The engine (hence the miner) starts below, after the model source has its content store and local file.
+    await aiModel?.open({ content, file: opts.aiModelFile });
 
     const filters = new FilterManager(defaultFilterOptions);
     const api = new EthApi(defaultEthApiOptions, {

@@ -1,7 +1,9 @@
 // The `rustchain_` namespace's consensus views (docs/consensus.md, "RPC"): finality status, the validator set, AI
 // scores and finality certificates, read from consensus state and the checkpoint store.
+
 import { bytesToHex, hexToBytes, toQuantity } from "@rustchain/shared";
 import { decodeFinalityCertificate } from "@rustchain/shared/consensus/finalityCertificate";
+import { CID } from "multiformats/cid";
 import type { Chain } from "../chain/chain.ts";
 import type { ChainView } from "../consensus/chainView.ts";
 import type { ConsensusState } from "../consensus/consensusState.ts";
@@ -54,8 +56,10 @@ export function createConsensusRpc(modules: {
 
     async aiScores() {
       const set = await view.validatorsAt(chain.head);
+      const ai = chain.genesis.ai;
       return {
-        enabled: chain.genesis.ai !== undefined,
+        enabled: ai !== undefined,
+        model: ai ? { cid: CID.decode(ai.modelCid).toString(), inputs: ai.inputs, outputs: ai.outputs } : null,
         epoch: q(view.epochOf(engine.currentSlot())),
         validators: set.map((v, i) => ({
           index: i,

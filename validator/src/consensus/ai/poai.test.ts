@@ -4,10 +4,11 @@
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { bytesToHex, hexToBytes, rlpEncode } from "@rustchain/shared";
+import { blake3, bytesToHex, concatBytes, hexToBytes, rlpEncode } from "@rustchain/shared";
 import fc from "fast-check";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelCid } from "../../models/modelCid.ts";
 import { AiError, encodeMlpModel, type MlpLayer, mlpForward, parseMlpModel } from "../../runtime/ai/int8Kernels.ts";
 import { BN254_P, Groth16Error, PROOF_SIZE } from "../../runtime/groth16/groth16.ts";
 import { CIRCUITS_BUILD_DIR, compileCircuit, terminateSnarkjs } from "./circuitBuild.ts";
@@ -19,9 +20,9 @@ import {
   type AiProofErrorType,
   type AiVerifyContext,
   aiCircuitInput,
-  aiModelHash,
   aiPublicInputs,
   aiTaskInput,
+  aiTaskModelOf,
   decodeAiProof,
   devnetAiModel,
   encodeAiProof,
@@ -54,6 +55,8 @@ const MINER_B = hexToBytes("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 
 const model = devnetAiModel();
 const parsed = parseMlpModel(model);
+/** What genesis says of the model: its CID and shape (validators never see the bytes). */
+const task = { ...aiTaskModelOf(model), outputs: 4 };
 
 let circuit: PoaiCircuit;
 let ctx: AiVerifyContext;
@@ -71,7 +74,7 @@ function expectCode(fn: () => unknown, code: AiProofErrorType["code"]): void {
 }
 
 function expectedOutput(seed: Uint8Array, epoch: bigint): Int8Array {
-  return mlpForward(parsed, aiTaskInput(CHAIN_ID, model, seed, epoch));
+  return mlpForward(parsed, aiTaskInput(CHAIN_ID, task, seed, epoch));
 }
 
 /** The circuit's outputs y (witness signals 1..outDim, after the constant 1), decoded from v + 128. */
@@ -91,8 +94,8 @@ beforeAll(async () => {
     `poai circuit: ${circuit.built ? "built" : "up to date"}, ${circuit.info.constraints} constraints, ` +
       `${circuit.ms.toFixed(0)} ms`,
   );
-  ctx = { chainId: CHAIN_ID, model, verifyingKey: circuit.verifyingKey, seed: SEED_A, epoch: EPOCH };
-  const input = aiTaskInput(CHAIN_ID, model, SEED_A, EPOCH);
+  ctx = { chainId: CHAIN_ID, model: task, verifyingKey: circuit.verifyingKey, seed: SEED_A, epoch: EPOCH };
+  const input = aiTaskInput(CHAIN_ID, task, SEED_A, EPOCH);
   const t = performance.now();
   const answer = await proveAiTask({ model, input, miner: MINER_A, artefacts: circuit.artefacts });
   console.log(`proveAiTask: ${(performance.now() - t).toFixed(0)} ms`);
@@ -110,34 +113,47 @@ describe("devnet model and task", () => {
       [8, 8, true],
       [8, 4, false],
     ]);
-    // Pins the seed expansion: changing it changes every node's task.
-    expect(bytesToHex(aiModelHash(model))).toBe("0xb1db66e774077055f1db6b99342615ddb5e6d04b7b554068f7adb80885275fa9");
+    // Pins the seed expansion and the model's CID (docs/models.md layout: one raw block), which genesis names it by.
+    expect(bytesToHex(blake3(model))).toBe("0xb1db66e774077055f1db6b99342615ddb5e6d04b7b554068f7adb80885275fa9");
+    expect(modelCid(model).toString()).toBe("bafkreigprv3aamis47uruxdoz3ubjsrtyvn3e7yqawoaekgx5fg2mwrnne");
+    expect(task).toEqual({ modelCid: modelCid(model).bytes, inputs: 8, outputs: 4 });
   });
 
   it("aiTaskInput follows the specification and pins a test vector", () => {
-    expect(new TextDecoder().decode(AI_TASK_DOMAIN)).toBe("RUSTCHAIN_AI_TASK_V1");
-    const x = aiTaskInput(CHAIN_ID, model, new Uint8Array(32), 1n);
-    expect([...x]).toEqual([4, 23, -23, -85, -92, 38, 60, 52]);
-    expect([...mlpForward(parsed, x)]).toEqual([38, 11, 76, 19]);
+    expect(new TextDecoder().decode(AI_TASK_DOMAIN)).toBe("RUSTCHAIN_AI_TASK_V2");
+    const seed = new Uint8Array(32);
+    const x = aiTaskInput(CHAIN_ID, task, seed, 1n);
+    // blake3(domain ‖ u64 chainId ‖ u16 len(cid) ‖ cid ‖ seed ‖ u64 epoch), first `inputs` bytes as int8.
+    const u64 = (n: bigint) => hexToBytes(`0x${n.toString(16).padStart(16, "0")}`);
+    const cid = modelCid(model).bytes;
+    const len = hexToBytes(`0x${cid.length.toString(16).padStart(4, "0")}`);
+    const digest = blake3(concatBytes(AI_TASK_DOMAIN, u64(CHAIN_ID), len, cid, seed, u64(1n)));
+    expect([...x]).toEqual([...new Int8Array(digest.slice(0, 8).buffer)]);
+    expect([...x]).toEqual([57, 86, 102, -56, -78, 15, 114, -113]);
+    expect([...mlpForward(parsed, x)]).toEqual([-7, -6, 49, -25]);
   });
 
-  it("aiTaskInput changes with the chain id, seed, epoch and model", () => {
-    const base = bytesToHex(new Uint8Array(aiTaskInput(CHAIN_ID, model, SEED_A, EPOCH).buffer));
+  it("aiTaskInput changes with the chain id, seed, epoch and model CID, and needs no model bytes", () => {
+    const base = bytesToHex(new Uint8Array(aiTaskInput(CHAIN_ID, task, SEED_A, EPOCH).buffer));
     const other = encodeMlpModel({ layers: parsed.layers.map((l, i) => (i === 0 ? { ...l, multiplier: 1 } : l)) });
     for (const x of [
-      aiTaskInput(CHAIN_ID + 1n, model, SEED_A, EPOCH),
-      aiTaskInput(CHAIN_ID, model, SEED_B, EPOCH),
-      aiTaskInput(CHAIN_ID, model, SEED_A, EPOCH + 1n),
-      aiTaskInput(CHAIN_ID, other, SEED_A, EPOCH),
+      aiTaskInput(CHAIN_ID + 1n, task, SEED_A, EPOCH),
+      aiTaskInput(CHAIN_ID, task, SEED_B, EPOCH),
+      aiTaskInput(CHAIN_ID, task, SEED_A, EPOCH + 1n),
+      aiTaskInput(CHAIN_ID, aiTaskModelOf(other), SEED_A, EPOCH),
     ]) {
       expect(bytesToHex(new Uint8Array(x.buffer))).not.toBe(base);
     }
   });
 
-  it("aiTaskInput rejects a bad seed, an out-of-range u64 and a model with more than 32 inputs", () => {
-    expect(() => aiTaskInput(CHAIN_ID, model, new Uint8Array(31), EPOCH)).toThrow(AiError);
-    expect(() => aiTaskInput(-1n, model, SEED_A, EPOCH)).toThrow(AiError);
-    expect(() => aiTaskInput(CHAIN_ID, model, SEED_A, 1n << 64n)).toThrow(AiError);
+  it("aiTaskInput rejects a bad seed, an out-of-range u64, an empty CID and an input count outside 1..32", () => {
+    expect(() => aiTaskInput(CHAIN_ID, task, new Uint8Array(31), EPOCH)).toThrow(AiError);
+    expect(() => aiTaskInput(-1n, task, SEED_A, EPOCH)).toThrow(AiError);
+    expect(() => aiTaskInput(CHAIN_ID, task, SEED_A, 1n << 64n)).toThrow(AiError);
+    expect(() => aiTaskInput(CHAIN_ID, { ...task, modelCid: new Uint8Array(0) }, SEED_A, EPOCH)).toThrow(AiError);
+    for (const inputs of [0, 33, 1.5]) {
+      expect(() => aiTaskInput(CHAIN_ID, { ...task, inputs }, SEED_A, EPOCH)).toThrow(AiError);
+    }
     const wide = encodeMlpModel({
       layers: [
         {
@@ -151,7 +167,7 @@ describe("devnet model and task", () => {
         },
       ],
     });
-    expect(() => aiTaskInput(CHAIN_ID, wide, SEED_A, EPOCH)).toThrow(AiError);
+    expect(() => aiTaskInput(CHAIN_ID, aiTaskModelOf(wide), SEED_A, EPOCH)).toThrow(AiError);
   });
 });
 
@@ -188,7 +204,7 @@ describe("verifyAiProof", () => {
     const other = { ...ctx, seed: SEED_B };
     const outB = expectedOutput(SEED_B, EPOCH);
     expect([...outB]).not.toEqual([...valid.output]);
-    expectCode(() => verifyAiProof(valid, other), "AI_PROOF_WRONG_OUTPUT");
+    expectCode(() => verifyAiProof(valid, other), "AI_PROOF_INVALID");
     expectCode(() => verifyAiProof({ ...valid, output: outB }, other), "AI_PROOF_INVALID");
   });
 
@@ -203,11 +219,17 @@ describe("verifyAiProof", () => {
     expectCode(() => verifyAiProof({ ...valid, miner: MINER_B }, ctx), "AI_PROOF_INVALID");
   });
 
-  it("AI_PROOF_WRONG_OUTPUT: an output that is not the reference output", () => {
+  it("an output that is not the reference output fails the proof; one of the wrong length is malformed", () => {
+    // The verifier has no model bytes: the circuit constrains the output, so the pairing check catches it.
     const output = valid.output.slice();
     output[1] = output[1] === 0 ? 1 : 0;
-    expectCode(() => verifyAiProof({ ...valid, output }, ctx), "AI_PROOF_WRONG_OUTPUT");
-    expectCode(() => verifyAiProof({ ...valid, output: valid.output.slice(0, 3) }, ctx), "AI_PROOF_WRONG_OUTPUT");
+    expectCode(() => verifyAiProof({ ...valid, output }, ctx), "AI_PROOF_INVALID");
+    expectCode(() => verifyAiProof({ ...valid, output: valid.output.slice(0, 3) }, ctx), "AI_PROOF_MALFORMED");
+  });
+
+  it("the task is bound to the model's CID: the same proof under another CID does not verify", () => {
+    const otherCid = modelCid(Uint8Array.of(...model, 0)).bytes;
+    expectCode(() => verifyAiProof(valid, { ...ctx, model: { ...task, modelCid: otherCid } }), "AI_PROOF_INVALID");
   });
 
   it("AI_PROOF_MALFORMED: fields of the wrong size", () => {

@@ -11,7 +11,7 @@ export async function verifyAiProofOnChain(view: ChainView, proof: AiProof, tip:
   const seed = await view.seed(proof.epoch, tip);
   verifyAiProof(proof, {
     chainId: view.genesis.params.chainId,
-    model: ai.model,
+    model: ai,
     verifyingKey: ai.verifyingKey,
     seed,
     epoch: proof.epoch,

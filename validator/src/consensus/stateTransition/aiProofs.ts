@@ -55,7 +55,7 @@ export async function applyAiProofs(
     try {
       verifyAiProof(proof, {
         chainId: ctx.chainId,
-        model: ai.model,
+        model: ai,
         verifyingKey: ai.verifyingKey,
         seed,
         epoch: proof.epoch,
