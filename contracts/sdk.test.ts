@@ -21,6 +21,7 @@ import {
   maxUint256,
   pad,
   parseAbi,
+  sha256,
   toFunctionSelector,
 } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -130,6 +131,7 @@ class StubContract {
         });
       },
       keccak256: (ptr: number, len: number, out: number) => write(out, hexToBytes(keccak256(read(ptr, len)))),
+      sha256: (ptr: number, len: number, out: number) => write(out, hexToBytes(sha256(read(ptr, len)))),
       ai_argmax_i8: (ptr: number, len: number) => argmax(new Int8Array(read(ptr, len).buffer)),
       ai_mlp_forward: (modelPtr: number, modelLen: number, inputPtr: number, outPtr: number) => {
         const model = read(modelPtr, modelLen);
@@ -277,6 +279,11 @@ function argmax(x: Int8Array): number {
 // ---------------------------------------------------------------------------------------------------------------
 
 let built: Record<string, BuiltContract>;
+
+/** A one-block model's CIDv1 (raw, sha2-256): 0x01 0x55 0x12 0x20 ‖ sha256(bytes). */
+function rawCid(bytes: Uint8Array): Hex {
+  return concat(["0x01551220", sha256(bytes)]);
+}
 
 beforeAll(async () => {
   built = await buildContracts();
@@ -498,10 +505,10 @@ describe("Classifier", () => {
   ]);
 
   it("stores the model at deploy and classifies with ai_mlp_forward + ai_argmax_i8", () => {
-    const { contract, result } = deploy(built.classifier!, [bytesToHex(model)]);
+    const { contract, result } = deploy(built.classifier!, [rawCid(model), bytesToHex(model)]);
     expect(result.status).toBe("success");
     const abi = built.classifier!.abi;
-    expect(call(contract, abi, "modelHash").value).toBe(keccak256(model));
+    expect(call(contract, abi, "modelCid").value).toBe(rawCid(model));
     expect(call(contract, abi, "modelSize").value).toBe(BigInt(model.length));
     expect(call(contract, abi, "inputSize").value).toBe(3n);
     const cases: [number[], bigint][] = [
@@ -542,9 +549,9 @@ describe("Classifier", () => {
       },
       { inDim: 24, outDim: 5, multiplier: 1, shift: 4, relu: false, weights: rnd.slice(384), bias: [1, 2, 3, 4, 5] },
     ]);
-    const { contract } = deploy(built.classifier!, [bytesToHex(big)]);
+    const { contract } = deploy(built.classifier!, [rawCid(big), bytesToHex(big)]);
     const abi = built.classifier!.abi;
-    expect(call(contract, abi, "modelHash").value).toBe(keccak256(big));
+    expect(call(contract, abi, "modelCid").value).toBe(rawCid(big));
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -128, max: 127 }), { minLength: 16, maxLength: 16 }), (input) => {
         const want = BigInt(argmax(mlpForward(big, Int8Array.from(input))));
@@ -561,9 +568,31 @@ describe("Classifier", () => {
       Uint8Array.of(0),
       new Uint8Array(),
     ]) {
-      const { result } = deploy(built.classifier!, [bytesToHex(m)]);
+      const { result } = deploy(built.classifier!, [rawCid(m), bytesToHex(m)]);
       expect(result.status).toBe("revert");
       expect(revertReason(result.data).args).toEqual(["Classifier: malformed model"]);
+    }
+  });
+
+  it("refuses bytes that do not hash to the model's CID, and a CID that is not CIDv1 raw sha2-256", () => {
+    const tampered = model.slice();
+    tampered[9] ^= 1;
+    const refusals: [Hex, Uint8Array, string][] = [
+      [rawCid(model), tampered, "Classifier: model does not match its CID"],
+      [rawCid(tampered), model, "Classifier: model does not match its CID"],
+      [concat(["0x01701220", sha256(model)]), model, "Classifier: CID must be a CIDv1 raw sha2-256"], // dag-pb
+      [concat(["0x01551e20", sha256(model)]), model, "Classifier: CID must be a CIDv1 raw sha2-256"], // blake3
+      [rawCid(model).slice(0, -2) as Hex, model, "Classifier: CID must be a CIDv1 raw sha2-256"], // truncated
+      [
+        rawCid(new Uint8Array(256 * 1024 + 1)),
+        new Uint8Array(256 * 1024 + 1),
+        "Classifier: model over 256 KiB (one raw block)",
+      ],
+    ];
+    for (const [cid, m, reason] of refusals) {
+      const { result } = deploy(built.classifier!, [cid, bytesToHex(m)]);
+      expect(result.status, reason).toBe("revert");
+      expect(revertReason(result.data).args).toEqual([reason]);
     }
   });
 });

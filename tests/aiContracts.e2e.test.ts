@@ -1,6 +1,7 @@
 // The AI and zero-knowledge example contracts end to end on a devnet, through viem: the int8 MLP classifier
-// (ai_mlp_forward) against the TypeScript kernels, and the Groth16 verifier (groth16_verify) with a real snarkjs proof.
+// (ai_mlp_forward, its model named by CID) against the TypeScript kernels, and the Groth16 verifier (groth16_verify) with a real snarkjs proof.
 import { readFileSync } from "node:fs";
+import { CID } from "multiformats/cid";
 import * as snarkjs from "snarkjs";
 import {
   bytesToHex,
@@ -8,14 +9,15 @@ import {
   createWalletClient,
   getAddress,
   type Hex,
+  hexToBytes,
   http,
-  keccak256,
   parseEventLogs,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildContracts } from "../contracts/build.ts";
 import { buildCircuits, type CircuitArtefacts, terminateSnarkjs } from "../validator/src/consensus/ai/circuitBuild.ts";
+import { modelCid } from "../validator/src/models/modelCid.ts";
 import {
   argmaxI8,
   encodeMlpModel,
@@ -119,9 +121,12 @@ describe("int8 MLP classifier", () => {
   let smallAddr: Hex;
   let bigAddr: Hex;
 
-  it("deploys with the model as constructor argument; modelHash, modelSize and inputSize match", async () => {
-    smallAddr = await deploy(classifier, [bytesToHex(smallBytes)]);
-    bigAddr = await deploy(classifier, [bytesToHex(bigBytes)]);
+  /** The model's CID as `rustchain model cid` and the content store name it (docs/models.md), in binary. */
+  const cidOf = (bytes: Uint8Array) => bytesToHex(modelCid(bytes).bytes);
+
+  it("deploys with the model named by its CID; modelCid, modelSize and inputSize match", async () => {
+    smallAddr = await deploy(classifier, [cidOf(smallBytes), bytesToHex(smallBytes)]);
+    bigAddr = await deploy(classifier, [cidOf(bigBytes), bytesToHex(bigBytes)]);
     const c = client();
     for (const [address, bytes] of [
       [smallAddr, smallBytes],
@@ -129,7 +134,8 @@ describe("int8 MLP classifier", () => {
     ] as const) {
       const read = (functionName: string) =>
         c.readContract({ address, abi: classifier.abi, functionName }) as Promise<unknown>;
-      expect(await read("modelHash")).toBe(keccak256(bytes));
+      expect(await read("modelCid")).toBe(cidOf(bytes));
+      expect(CID.decode(hexToBytes((await read("modelCid")) as Hex)).toString()).toBe(modelCid(bytes).toString());
       expect(await read("modelSize")).toBe(BigInt(bytes.length));
       expect(await read("inputSize")).toBe(16n);
     }
@@ -199,11 +205,24 @@ describe("int8 MLP classifier", () => {
     expect(gasBig - gasSmall).toBeGreaterThanOrEqual(priceDiff + sloadDiff);
   });
 
-  it("a malformed model is rejected at deploy", async () => {
-    const truncated = bytesToHex(smallBytes.subarray(0, smallBytes.length - 1));
+  it("a malformed model, and bytes that do not hash to the CID, are rejected at deploy", async () => {
+    const truncated = smallBytes.subarray(0, smallBytes.length - 1);
     await expect(
-      wallet().deployContract({ abi: classifier.abi, bytecode: classifier.bytecode, args: [truncated] }),
+      wallet().deployContract({
+        abi: classifier.abi,
+        bytecode: classifier.bytecode,
+        args: [cidOf(truncated), bytesToHex(truncated)],
+      }),
     ).rejects.toThrow(/Classifier: malformed model/);
+    const tampered = smallBytes.slice();
+    tampered[20] ^= 1;
+    await expect(
+      wallet().deployContract({
+        abi: classifier.abi,
+        bytecode: classifier.bytecode,
+        args: [cidOf(smallBytes), bytesToHex(tampered)],
+      }),
+    ).rejects.toThrow(/Classifier: model does not match its CID/);
   });
 });
 
