@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { bytesToHex as sharedBytesToHex, hexToBytes as sharedHexToBytes } from "@rustchain/shared";
 import { encodeSetGovernor, encodeSetPaused, GOVERNANCE_EMITTER } from "@rustchain/shared/bridge/governance";
 import { LOG_MESSAGE_PUBLISHED, messageFromLog, type RpcLog } from "@rustchain/shared/bridge/messageLog";
@@ -34,39 +34,13 @@ import { resolveToken } from "../src/cli/bridgeToken.ts";
 import { BRIDGE_RELAYER_DIR, compileBridgeContracts, compileSolidity } from "../src/contracts/compile.ts";
 import type { Deployment } from "../src/deployment.ts";
 import { loadAccount } from "../src/relayerKey.ts";
+import { BIN, bridge, bridgeJson, ROOT, type Run } from "./support/bridgeCli.ts";
 import { guardianSet, makeVaa } from "./support/guardians.ts";
 import { HARDHAT_MNEMONIC, type HardhatNode, startHardhatNode } from "./support/hardhatNode.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/rustchain.js");
 const ETH = WORMHOLE_CHAIN.ethereum;
 const RTC = WORMHOLE_CHAIN.rustchain;
 const ZERO32 = new Uint8Array(32);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/rustchain.js bridge <args>` in its own process. */
-function bridge(...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, "bridge", ...args],
-      { cwd: ROOT, timeout: 120_000, maxBuffer: 4 * 1024 * 1024 },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** A run that must succeed with --json: its one JSON document. */
-async function bridgeJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const r = await bridge(...args, "--json");
-  if (r.code !== 0) throw new Error(`rustchain bridge ${args.join(" ")} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 let dir: string;
 

@@ -11,7 +11,9 @@ export type BridgeCliErrorType =
   | { code: "TIMEOUT"; reason: string }
   | { code: "RPC"; reason: string }
   /** A gateway refused a transaction: `bridgeCode` is the revert's code (docs/bridge.md, "Errors") when it has one. */
-  | { code: "REVERTED"; bridgeCode: BridgeErrorCode | undefined; reason: string };
+  | { code: "REVERTED"; bridgeCode: BridgeErrorCode | undefined; reason: string }
+  /** A VAA given to `redeem --vaa` that the gateway would refuse, found before anything is sent. */
+  | { code: "INVALID_VAA"; bridgeCode: BridgeErrorCode | undefined; reason: string };
 
 export class BridgeCliError extends RustChainError<BridgeCliErrorType> {}
 

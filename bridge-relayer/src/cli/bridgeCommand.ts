@@ -4,9 +4,10 @@
 // with `error: …`.
 import { describeError } from "@rustchain/shared";
 import { type Command, InvalidArgumentError } from "commander";
-import { BridgeCliError } from "./bridgeCliError.ts";
+import { BridgeCliError, cliError } from "./bridgeCliError.ts";
 import { addCommonOptions, CliContext, type CommonOptions } from "./cliContext.ts";
 import { runRedeem } from "./redeemCommand.ts";
+import { type RedeemVaaOptions, runRedeemVaa } from "./redeemVaaCommand.ts";
 import { runRefund } from "./refundCommand.ts";
 import { runStatus } from "./statusCommand.ts";
 import { type Direction, runTransfer, type TransferOptions } from "./transferCommand.ts";
@@ -34,7 +35,9 @@ function action<A extends unknown[]>(
         const code =
           e instanceof BridgeCliError ? e.type.code : ((e as { type?: { code?: string } }).type?.code ?? null);
         const bridgeCode =
-          e instanceof BridgeCliError && e.type.code === "REVERTED" ? (e.type.bridgeCode ?? null) : null;
+          e instanceof BridgeCliError && (e.type.code === "REVERTED" || e.type.code === "INVALID_VAA")
+            ? (e.type.bridgeCode ?? null)
+            : null;
         process.stdout.write(`${JSON.stringify({ error: message, code, bridgeCode })}\n`);
       }
       process.stderr.write(`error: ${message}\n`);
@@ -79,10 +82,24 @@ export function registerBridgeCommand(program: Command): Command {
     program
       .command("redeem")
       .description("complete a transfer yourself, without the relayer (you pay the destination gas, get the fee)")
-      .argument("<hash>", "the source transaction hash or the message digest")
+      .argument("[hash]", "the source transaction hash or the message digest (committee bridge)")
+      .option("--vaa <hex|base64>", "a Wormhole VAA of a transfer to RustChain: redeem it on the Wormhole gateway")
+      .option("--wormhole <chain/emitter/sequence>", "fetch that Wormhole VAA from a guardian API and redeem it")
+      .option("--guardian-api <url>", "guardian API for --wormhole (default: deployment.wormhole.guardianApiUrl)")
       .option("--wait", "if the governor queues it, wait for its release time and release it")
       .option("--timeout <seconds>", "how long to wait for the committee's signatures", seconds, 300),
-  ).action(action((ctx, hash: string) => runRedeem(ctx, hash, ctx.options as CommonOptions & { timeout: number })));
+  ).action(
+    action((ctx, hash: string | undefined) => {
+      const o = ctx.options as CommonOptions & RedeemVaaOptions & { timeout: number };
+      const given = [hash, o.vaa, o.wormhole].filter((x) => x !== undefined).length;
+      if (given !== 1)
+        throw cliError(
+          { code: "BAD_ARGUMENT", reason: "redeem" },
+          "give exactly one of <hash> (committee bridge), --vaa <hex|base64> or --wormhole <chain/emitter/sequence>",
+        );
+      return hash !== undefined ? runRedeem(ctx, hash, o) : runRedeemVaa(ctx, o);
+    }),
+  );
   addCommonOptions(
     program
       .command("refund")

@@ -71,7 +71,8 @@ type GatewayWrite =
 
 /**
  * Simulate, send and wait for a gateway transaction from the user's account. A revert becomes a REVERTED error whose
- * message starts with the gateway's code, then `hints[code]` when there is one.
+ * message starts with the gateway's code, then `hints[code]` when there is one. `gateway`: the chain's bridge gateway
+ * unless told (the Wormhole gateway on RustChain).
  */
 export async function sendToGateway(
   ctx: CliContext,
@@ -79,6 +80,7 @@ export async function sendToGateway(
   wallet: UserWallet,
   call: GatewayWrite,
   hints: Partial<Record<string, string>> = {},
+  gateway: Hex = ctx.gateway(chain),
 ): Promise<TransactionReceipt> {
   // releaseQueued depends on the clock: simulate it in the block being built (an idle hardhat node's latest block
   // can be far behind the time the transaction will be mined at)
@@ -86,7 +88,7 @@ export async function sendToGateway(
   const client = ctx.clients[chain];
   const simulate = (at: { blockTag?: "pending"; blockNumber?: bigint }) =>
     client.simulateContract({
-      address: ctx.gateway(chain),
+      address: gateway,
       abi: gatewayAbi,
       account: wallet.account,
       ...call,

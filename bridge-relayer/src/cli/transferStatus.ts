@@ -193,16 +193,18 @@ const EVENT_SCAN_MAX_BLOCKS = 500_000n;
 /**
  * The destination transactions that completed, cancelled or queued a digest (events indexed by digest), newest
  * blocks first, back to the gateway's deployment (at most EVENT_SCAN_MAX_BLOCKS). Empty if the chain does not answer.
+ * `at`: the chain's bridge gateway unless told (the Wormhole gateway on RustChain).
  */
 export async function destinationEvents(
   ctx: CliContext,
   chain: ChainName,
   digest: Hex,
+  at: { gateway: Hex; fromBlock: number } = { gateway: ctx.gateway(chain), fromBlock: ctx.deployment[chain].fromBlock },
 ): Promise<{ completedTx?: Hex; cancelledTx?: Hex; queuedTx?: Hex }> {
   const client = ctx.clients[chain];
   const found: { completedTx?: Hex; cancelledTx?: Hex; queuedTx?: Hex } = {};
   try {
-    const first = BigInt(ctx.deployment[chain].fromBlock);
+    const first = BigInt(at.fromBlock);
     const latest = await client.getBlockNumber({ cacheTime: 0 });
     const floor = latest - EVENT_SCAN_MAX_BLOCKS > first ? latest - EVENT_SCAN_MAX_BLOCKS : first;
     for (let to = latest; to >= floor; to -= EVENT_SCAN_BLOCKS) {
@@ -211,7 +213,7 @@ export async function destinationEvents(
         method: "eth_getLogs",
         params: [
           {
-            address: ctx.gateway(chain),
+            address: at.gateway,
             topics: [Object.values(DIGEST_EVENTS), digest],
             fromBlock: toHex(from),
             toBlock: toHex(to),
