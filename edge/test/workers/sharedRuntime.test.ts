@@ -10,24 +10,12 @@ import { keccak256 as viemKeccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it } from "vitest";
 import { trieFixtureEntries } from "./trieFixture.ts";
+import { withoutBuffer } from "./withoutBuffer.ts";
 
 const { bytesToHex, hexToBytes } = shared;
 const text = (s: string) => new TextEncoder().encode(s);
 /** The plainest hex encoder there is: the reference for shared's. */
 const referenceHex = (b: Uint8Array) => `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
-
-/** Run `f` with globalThis.Buffer removed, so that any use of it inside shared throws. */
-async function withoutBuffer(f: () => unknown): Promise<void> {
-  const g = globalThis as { Buffer?: unknown };
-  const saved = g.Buffer;
-  delete g.Buffer;
-  try {
-    expect(typeof g.Buffer).toBe("undefined");
-    await f();
-  } finally {
-    g.Buffer = saved;
-  }
-}
 
 describe("@rustchain/shared in workerd", () => {
   it("'#crypto' is the pure-JS provider, for the crypto module and the package index alike", () => {

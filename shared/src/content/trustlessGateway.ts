@@ -9,10 +9,10 @@
 // - the headers of an answer (immutable caching, ETag of the CID and format) and the CARv1 header for a root.
 // Runtime-neutral (Workers and Node): no Buffer, no node: modules.
 
-import { close, createWriter, headerLength } from "@ipld/car/buffer-writer";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { varint } from "multiformats";
 import { CID } from "multiformats/cid";
-import { equalBytes } from "../hex.ts";
+import { concatBytes, equalBytes } from "../hex.ts";
 
 export const CODEC_DAG_PB = 0x70;
 export const CODEC_RAW = 0x55;
@@ -141,8 +141,32 @@ export function gatewayHeaders(request: GatewayRequest, rawLength?: number): Rec
   };
 }
 
-/** The CARv1 header for one root: varint length, then dag-cbor `{ roots: [root], version: 1 }`. */
+/** dag-cbor text keys of the CARv1 header, each behind its major-type-3 length byte; "roots" sorts first. */
+const ROOTS_KEY = new Uint8Array([0x65, 0x72, 0x6f, 0x6f, 0x74, 0x73]);
+const VERSION_1 = new Uint8Array([0x67, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x01]);
+
+/**
+ * The CARv1 header for one root (https://ipld.io/specs/transport/car/carv1/): a varint length, then the dag-cbor map
+ * `{ roots: [root], version: 1 }`, the root as tag 42 over its bytes behind a 0x00 prefix. Written here rather than
+ * with @ipld/car's cborg, which picks Buffer at load time when the runtime has one (workerd with nodejs_compat); a
+ * test checks it against @ipld/car's writer byte for byte.
+ */
 export function carHeaderBytes(root: CID): Uint8Array {
-  const writer = createWriter(new ArrayBuffer(headerLength({ roots: [root] })), { roots: [root] });
-  return close(writer);
+  const linkLength = root.bytes.length + 1;
+  const bytesHead =
+    linkLength < 24
+      ? [0x40 | linkLength]
+      : linkLength < 256
+        ? [0x58, linkLength]
+        : [0x59, linkLength >> 8, linkLength & 0xff];
+  const map = concatBytes(
+    new Uint8Array([0xa2]),
+    ROOTS_KEY,
+    new Uint8Array([0x81, 0xd8, 0x2a, ...bytesHead, 0x00]),
+    root.bytes,
+    VERSION_1,
+  );
+  const prefix = new Uint8Array(varint.encodingLength(map.length));
+  varint.encodeTo(map.length, prefix, 0);
+  return concatBytes(prefix, map);
 }
