@@ -4,7 +4,10 @@
 import { defaultEdgeConfig, type EdgeConfig } from "../app/contract.ts";
 
 export type WorkerEnv = Env & {
-  /** The core's JSON-RPC URL; without it every forwarded call answers -32002 "core unavailable". */
+  /**
+   * The core's JSON-RPC URL; without it every forwarded call answers -32002 "core unavailable". Its origin also serves
+   * the core's /ipfs/ gateway, which the edge's gateway fetches from (502 without it).
+   */
   CORE_RPC_URL?: string;
   /** Hex HMAC key shared with the core (at least 16 bytes); without it ingest answers 503. */
   REPLICATION_KEY?: string;
