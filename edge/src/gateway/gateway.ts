@@ -32,17 +32,28 @@ export interface EdgeGatewayOptions extends CarVerifierOptions {
    * (its own limit: 30 s, then 504), so a little more.
    */
   upstreamTimeoutMs: number;
-  /** Fetches from the core at once per instance (isolate on Workers); beyond, 429 with Retry-After. */
+  /**
+   * Fetches from the core at once per instance (isolate on Workers); beyond, 429 with Retry-After. Each holds at most
+   * one section being verified plus, while it may still be cached, `maxCachedCarBytes`: the product bounds memory.
+   */
   maxConcurrent: number;
   /** CARs up to this size are also kept whole in the cache; bigger ones are only streamed. */
   maxCachedCarBytes: number;
 }
 
+/** Node: 32 fetches (the core's own gateway limit) of at most ~9 MiB held each, under 300 MiB in the worst case. */
 export const defaultEdgeGatewayOptions: Omit<EdgeGatewayOptions, "coreUrl"> = {
   ...defaultCarVerifierOptions,
   upstreamTimeoutMs: 35_000,
-  maxConcurrent: 64,
+  maxConcurrent: 32,
   maxCachedCarBytes: 8 * 1024 * 1024,
+};
+
+/** Workers: an isolate has 128 MB for everything, so 16 fetches of at most ~5 MiB held each (about 80 MiB). */
+export const workerEdgeGatewayOptions: Omit<EdgeGatewayOptions, "coreUrl"> = {
+  ...defaultEdgeGatewayOptions,
+  maxConcurrent: 16,
+  maxCachedCarBytes: 4 * 1024 * 1024,
 };
 
 export interface EdgeGatewayDeps {

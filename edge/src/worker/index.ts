@@ -10,7 +10,7 @@
 import type { Context, Hono } from "hono";
 import { createEdgeApp } from "../app/app.ts";
 import type { ChainTips, EventPublisher, ReadOutcome, ReplicaAccess, SubscriptionEvent } from "../app/contract.ts";
-import { createEdgeGateway, defaultEdgeGatewayOptions } from "../gateway/gateway.ts";
+import { createEdgeGateway, workerEdgeGatewayOptions } from "../gateway/gateway.ts";
 import { LruResponseCache } from "../rpc/cache.ts";
 import { EdgeMetricsRegistry } from "../rpc/metrics.ts";
 import { createRpcPipeline } from "../rpc/pipeline.ts";
@@ -77,7 +77,7 @@ export function createWorkerEdge(env: WorkerEnv): WorkerEdge {
     log,
   });
   const gateway = createEdgeGateway(
-    { ...defaultEdgeGatewayOptions, coreUrl: env.CORE_RPC_URL },
+    { ...workerEdgeGatewayOptions, coreUrl: env.CORE_RPC_URL },
     { cache: new CacheApiGatewayCache(defaultCache, chainIdHex(config)), limiter, metrics, log },
   );
   const app = createEdgeApp({
