@@ -149,24 +149,31 @@ describe("rustchain bridge redeem --vaa", () => {
     expect(() => parseVaaText("ab".repeat(MAX_VAA_BYTES + 2))).toThrow(/longer than any VAA/);
   });
 
-  it("--wormhole fetches the VAA from a guardian API: not signed yet, held by the governor, then redeemed", async () => {
+  it("--wormhole fetches the VAA from a guardian API: not signed yet, held by the governor, then redeemed; status follows (no relayer)", async () => {
     const { body, bytes } = transferVaa(321n);
     const id = `${SOLANA}/${EMITTER}/${body.sequence}`;
     const run = () => bridge("redeem", "--wormhole", id, "--guardian-api", api.url, ...common);
+    const status = () =>
+      bridgeJson<{ source: string; state: string; releaseTime: number | null }>("status", id, ...common);
     const pending = await run();
     expect(pending.code).toBe(1);
     expect(pending.stderr).toContain(`error: ${id} is not signed by the guardians yet`);
+    expect(await status()).toMatchObject({ source: "chain", state: "waiting_signatures", releaseTime: null });
     const release = Math.floor(Date.now() / 1000) + 7200;
     api.enqueue(body, release, `0x${"5a".repeat(32)}`);
     const held = await run();
     expect(held.stderr).toContain(
       `error: ${id} is held by the guardians' governor until ${new Date(release * 1000).toISOString()}`,
     );
+    const shown = await bridge("status", id, ...common);
+    expect(shown.stdout).toContain(`state: queued by the governor until ${new Date(release * 1000).toISOString()}`);
     api.release(body);
     api.serve(body, bytes);
+    expect(await status()).toMatchObject({ state: "signed" });
     const before = await wsol(alice.address);
     const done = await run();
     expect(done.code, done.stderr).toBe(0);
     expect((await wsol(alice.address)) - before).toBe(321n);
+    expect(await status()).toMatchObject({ state: "completed" });
   });
 });

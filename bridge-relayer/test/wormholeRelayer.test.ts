@@ -4,6 +4,9 @@
 // another chain is skipped, one sequence not signed yet does not stall the next, a governor-held one shows `queued`
 // with its release time and completes once released, and a restarted relayer resumes from its stored cursor without
 // submitting anything twice (a VAA its user redeemed meanwhile is completed, not resubmitted).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bytesToHex } from "@rustchain/shared";
 import { encodeVaaBody, type VaaBody, vaaDigest, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import { pino } from "pino";
@@ -29,6 +32,7 @@ import { freePort } from "../../validator/src/cli/devnetCluster.ts";
 import type { Deployment } from "../src/deployment.ts";
 import { defaultRelayerOptions, type Relayer, startRelayer } from "../src/relayer.ts";
 import { createStatusApp, listenStatus } from "../src/statusApi.ts";
+import { bridgeJson } from "./support/bridgeCli.ts";
 
 const relayerAccount = privateKeyToAccount(DEV_KEYS[3]);
 const alice = privateKeyToAccount(DEV_KEYS[1]);
@@ -42,6 +46,7 @@ let redis: LocalRedis;
 let deployment: Deployment;
 let relayer: Relayer | undefined;
 let status: { url: string; close(): Promise<void> } | undefined;
+let dir: string;
 
 async function start(): Promise<Relayer> {
   relayer = await startRelayer(
@@ -70,6 +75,7 @@ beforeAll(async () => {
     freePort().then((port) => startLocalRedis({ port })),
   ]);
   deployment = wormholeDeployment(chain, api.url, { startSequence: START, lookahead: 3, signingSeconds: 20 });
+  dir = await mkdtemp(join(tmpdir(), "rustchain-wormhole-relayer-"));
   await start();
 });
 
@@ -78,6 +84,7 @@ afterAll(async () => {
   await api?.close();
   await redis?.stop();
   await chain?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const wsol = (address: Hex) =>
@@ -164,6 +171,17 @@ describe("relayer: Wormhole transfers to RustChain from a guardian API", () => {
     expect(queued.message.etaSeconds).toBeGreaterThan(3590);
     expect(queued.message.etaSeconds).toBeLessThanOrEqual(3600);
     expect(queued.transfer).toBeNull();
+    // `rustchain bridge status <chain>/<emitter>/<sequence>` shows it from the relayer
+    const file = join(dir, "deployment.json");
+    await writeFile(file, JSON.stringify({ ...deployment, relayer: { statusUrl: status!.url } }));
+    const cli = await bridgeJson<{ source: string; state: string; releaseTime: number; etaSeconds: number }>(
+      "status",
+      `${SOLANA}/${EMITTER}/${START + 2}`,
+      "--deployment",
+      file,
+    );
+    expect(cli).toMatchObject({ source: "relayer", state: "queued", releaseTime });
+    expect(cli.etaSeconds).toBeGreaterThan(3500);
     // released: off the governor's list, and the VAA is served
     const before = await wsol(alice.address);
     api.release(held);

@@ -76,7 +76,10 @@ export function registerBridgeCommand(program: Command): Command {
     program
       .command("status")
       .description("where a transfer stands: from the relayer's status API, else from the chains")
-      .argument("<query>", "source tx hash, message digest, or (with a relayer) a sender or recipient address"),
+      .argument(
+        "<query>",
+        "source tx hash, message digest, Wormhole <chain>/<emitter>/<sequence>, or (with a relayer) an address",
+      ),
   ).action(action((ctx, query: string) => runStatus(ctx, query)));
   addCommonOptions(
     program

@@ -1,5 +1,6 @@
-// `rustchain bridge status <txhash|digest|address>` and following a transfer until it is done (`--wait` of deposit
+// `rustchain bridge status <txhash|digest|address|chain/emitter/sequence>` and following a transfer until it is done (`--wait` of deposit
 // and withdraw): the relayer's status API first, the chains when there is no relayer or it does not answer.
+import { parseMessageId } from "../guardianApi.ts";
 import { formatNormalized } from "./bridgeAmount.ts";
 import { cliError } from "./bridgeCliError.ts";
 import { type BridgeMessage, findMessages, txOrDigest } from "./bridgeMessages.ts";
@@ -14,6 +15,7 @@ import {
   statusPageUrl,
   type TransferView,
 } from "./transferStatus.ts";
+import { runWormholeStatus, type WormholeStatus } from "./wormholeStatus.ts";
 
 const QUERY = /^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;
 
@@ -23,11 +25,13 @@ export interface StatusResult {
   transfers: TransferView[];
 }
 
-export async function runStatus(ctx: CliContext, query: string): Promise<StatusResult> {
+export async function runStatus(ctx: CliContext, query: string): Promise<StatusResult | WormholeStatus> {
+  const wormhole = parseMessageId(query);
+  if (wormhole) return runWormholeStatus(ctx, wormhole);
   if (!QUERY.test(query))
     throw cliError(
       { code: "BAD_ARGUMENT", reason: query },
-      `"${query}" is not a 0x transaction hash, digest or address`,
+      `"${query}" is not a 0x transaction hash, digest or address, nor a Wormhole <chain>/<emitter>/<sequence>`,
     );
   const q = query.toLowerCase();
   const fromRelayer = await relayerSearch(ctx, q);
