@@ -210,6 +210,7 @@ describe.each(["node", "workers"] as const)("the edge's trustless gateway (%s ho
     expect(res.headers.get("cache-control")).toBe("public, max-age=29030400, immutable");
     expect(res.headers.get("etag")).toBe(`"${fileCid}.car"`);
     expect(res.headers.get("x-ipfs-roots")).toBe(fileCid);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*"); // dApps fetch it from the browser
     const car = new Uint8Array(await res.arrayBuffer());
     const { roots, blocks } = await verifyCar(car);
     expect(roots).toEqual([fileCid]);
@@ -246,6 +247,16 @@ describe.each(["node", "workers"] as const)("the edge's trustless gateway (%s ho
     const headCar = await fetch(`${edge().url}/ipfs/${tamperedRawCid}?format=car`, { method: "HEAD" });
     expect(headCar.status).toBe(200);
     expect(headCar.headers.get("content-type")).toContain(CAR);
+  });
+
+  it("serves the CAR of a dag-pb root asked by its CIDv0, rooted at that CIDv0", async () => {
+    const v0 = CID.parse(fileCid).toV0().toString();
+    const res = await fetch(`${edge().url}/ipfs/${v0}?format=car`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ipfs-roots")).toBe(fileCid);
+    const { roots, blocks } = await verifyCar(new Uint8Array(await res.arrayBuffer()));
+    expect(roots).toEqual([v0]);
+    expect((await rebuild(v0, blocks)).equals(file)).toBe(true);
   });
 
   it("answers bad requests at the edge: a bad CID 400 with the reason, no format 406", async () => {
