@@ -272,6 +272,13 @@ describe.each(["node", "workers"] as const)("the edge's trustless gateway (%s ho
     expect([...(proxy?.gatewayRequests.values() ?? [])].reduce((a, b) => a + b, 0)).toBe(before);
   });
 
+  it("passes the core's 404 on for a CID it does not hold", async () => {
+    const absent = CID.createV1(0x55, await sha256.digest(randomBytes(32))).toString();
+    const res = await fetch(`${edge().url}/ipfs/${absent}?format=raw`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toBe("CONTENT_NOT_FOUND\n");
+  });
+
   it("refuses a raw block the core tampered with (502), every time: nothing was cached", async () => {
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${edge().url}/ipfs/${tamperedRawCid}?format=raw`);

@@ -127,7 +127,7 @@ describe("edge gateway", () => {
   });
 
   it("answers bad requests itself (400, 406, 501) and passes the core's 404 on; a core that is down is 502", async () => {
-    const core = fakeCore(() => new Response("not found", { status: 404 }));
+    const core = fakeCore(() => new Response("CONTENT_NOT_FOUND\n", { status: 404 }));
     const { get } = gatewayWith(core.fetchFn);
     const bad = await get("/ipfs/not-a-cid?format=raw");
     expect(bad.status).toBe(400);
@@ -135,7 +135,9 @@ describe("edge gateway", () => {
     expect((await get(`/ipfs/${leaf.cid}`)).status).toBe(406);
     expect((await get(`/ipfs/${leaf.cid}/x?format=raw`)).status).toBe(501);
     expect(core.seen).toEqual([]);
-    expect((await get(`/ipfs/${leaf.cid}?format=raw`)).status).toBe(404);
+    const missing = await get(`/ipfs/${leaf.cid}?format=raw`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe("CONTENT_NOT_FOUND\n");
     const down = fakeCore(() => Promise.reject(new TypeError("fetch failed")));
     expect((await gatewayWith(down.fetchFn).get(`/ipfs/${leaf.cid}?format=car`)).status).toBe(502);
   });

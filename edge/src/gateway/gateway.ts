@@ -113,10 +113,17 @@ export function createEdgeGateway(opts: EdgeGatewayOptions, deps: EdgeGatewayDep
         : { status: 502, message: "core unavailable" };
     }
     if (res.status === 200) return res;
-    await res.body?.cancel().catch(() => undefined);
-    if (CLIENT_STATUSES.has(res.status)) return { status: res.status, message: `the core answered ${res.status}` };
+    const reason = await coreReason(res);
+    if (CLIENT_STATUSES.has(res.status))
+      return { status: res.status, message: reason ?? `the core answered ${res.status}` };
     if (res.status === 429) return { status: 503, message: "the core is busy, retry later" };
     return { status: 502, message: `the core answered ${res.status}` };
+  };
+
+  /** The core refused or did not answer: its status (mapped by `ask`) with our text, counted. */
+  const coreRefusal = (format: "raw" | "car", r: GatewayRefusal): Response => {
+    done(format, "core", r.status === 502 || r.status === 504 ? "unavailable" : "refused");
+    return text(r.status, r.message, r.status === 503 ? { "retry-after": "1" } : {});
   };
 
   const serveRaw = async (request: GatewayRequest, head: boolean): Promise<Response> => {
@@ -125,10 +132,7 @@ export function createEdgeGateway(opts: EdgeGatewayOptions, deps: EdgeGatewayDep
     let block: Uint8Array | undefined;
     try {
       const res = await ask(request, "GET", controller.signal);
-      if (!(res instanceof Response)) {
-        done("raw", "core", res.status === 502 || res.status === 504 ? "unavailable" : "refused");
-        return text(res.status, res.message, res.status === 503 ? { "retry-after": "1" } : {});
-      }
+      if (!(res instanceof Response)) return coreRefusal("raw", res);
       block = await readBounded(res, opts.maxBlockBytes);
     } catch {
       block = undefined;
@@ -155,10 +159,7 @@ export function createEdgeGateway(opts: EdgeGatewayOptions, deps: EdgeGatewayDep
     const timer = setTimeout(() => controller.abort(), opts.upstreamTimeoutMs);
     try {
       const res = await ask(request, "HEAD", controller.signal);
-      if (!(res instanceof Response)) {
-        done("car", "core", res.status === 502 || res.status === 504 ? "unavailable" : "refused");
-        return text(res.status, res.message);
-      }
+      if (!(res instanceof Response)) return coreRefusal("car", res);
       done("car", "core", "ok");
       return new Response(null, { status: 200, headers: gatewayHeaders(request) });
     } finally {
@@ -174,8 +175,7 @@ export function createEdgeGateway(opts: EdgeGatewayOptions, deps: EdgeGatewayDep
     clearTimeout(timer);
     if (!(res instanceof Response)) {
       release();
-      done("car", "core", res.status === 502 || res.status === 504 ? "unavailable" : "refused");
-      return text(res.status, res.message, res.status === 503 ? { "retry-after": "1" } : {});
+      return coreRefusal("car", res);
     }
     const verifier = new CarVerifier(request.cid, request.rootOnly, opts);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -313,6 +313,16 @@ export function createEdgeGateway(opts: EdgeGatewayOptions, deps: EdgeGatewayDep
       }
     },
   };
+}
+
+/**
+ * The code the core's gateway names in a refusal (its body is `<CODE>\n`, e.g. CONTENT_NOT_FOUND), passed on only when
+ * it is one short line of plain characters; anything else is not repeated to the client.
+ */
+async function coreReason(res: Response): Promise<string | undefined> {
+  const body = await readBounded(res, 256).catch(() => undefined);
+  const line = body && new TextDecoder().decode(body).trim();
+  return line && /^[A-Za-z0-9_ .,:=()/-]{1,200}$/.test(line) ? line : undefined;
 }
 
 /** The body, or undefined past `limit` bytes (a lying Content-Length changes nothing: the stream is counted). */
