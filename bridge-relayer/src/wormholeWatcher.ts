@@ -16,7 +16,7 @@
 //   message that exists for sure (governor-listed, or one a user asked for), not for every sequence asked ahead.
 // - A record's digest makes it once (HSETNX); the processor asks the gateway before it submits, so a VAA consumed
 //   meanwhile (redeemed by the user) becomes completed, not a second submission.
-import { bytesToHex } from "@rustchain/shared";
+import { bytesToHex, describeError } from "@rustchain/shared";
 import { decodeTokenBridgePayload } from "@rustchain/shared/bridge/payloads";
 import { fromUniversalAddress, quorum, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
 import type { Logger } from "pino";
@@ -32,7 +32,6 @@ import {
   type SignedVaaQuery,
 } from "./guardianApi.ts";
 import type { RelayerMetrics } from "./metrics.ts";
-import { revertOf } from "./revert.ts";
 import {
   RESOLVED_WORMHOLE_STATES,
   type TransferRecord,
@@ -79,9 +78,10 @@ export class WormholeWatcher {
 
   /** One pass: every emitter from its cursor, then the messages users asked for. */
   async poll(): Promise<void> {
+    // undefined when the list is unavailable: queued messages then stay queued
     const enqueued = await fetchEnqueuedVaas(this.opts.guardianApiUrl).catch((e: Error) => {
-      this.m.logger.debug({ err: e.message }, "Governor list unavailable; ETAs without it");
-      return new Map<string, EnqueuedVaa>();
+      this.m.logger.debug({ err: describeError(e) }, "Governor list unavailable; ETAs without it");
+      return undefined;
     });
     for (const emitter of this.opts.emitters) await this.pollEmitter(emitter, enqueued);
     for (const id of await this.m.store.requestedWormholeMessages()) {
@@ -92,7 +92,7 @@ export class WormholeWatcher {
     }
   }
 
-  private async pollEmitter(emitter: WatchedEmitter, enqueued: Map<string, EnqueuedVaa>): Promise<void> {
+  private async pollEmitter(emitter: WatchedEmitter, enqueued: Map<string, EnqueuedVaa> | undefined): Promise<void> {
     const key = emitterKey(emitter);
     const start = (await this.m.store.wormholeCursor(key)) ?? BigInt(emitter.startSequence);
     const address = new Uint8Array(Buffer.from(emitter.address.slice(2), "hex"));
@@ -123,7 +123,7 @@ export class WormholeWatcher {
   private async visit(
     q: SignedVaaQuery,
     emitter: WatchedEmitter,
-    enqueued: Map<string, EnqueuedVaa>,
+    enqueued: Map<string, EnqueuedVaa> | undefined,
     requested = false,
   ): Promise<WormholeMessageState | undefined> {
     const { store, logger, gateway } = this.m;
@@ -140,7 +140,7 @@ export class WormholeWatcher {
       sequence: q.sequence.toString(),
       eta: 0,
     });
-    const listed = enqueued.get(id);
+    const listed = enqueued?.get(id);
     let answer: Awaited<ReturnType<typeof fetchSignedVaa>>;
     let setSize = 0;
     try {
@@ -155,9 +155,8 @@ export class WormholeWatcher {
         now: Math.floor(Date.now() / 1000),
       });
     } catch (e) {
-      const { code, reason } = revertOf(e);
-      const errorCode = (e as { type?: { code?: string } }).type?.code ?? code ?? "ERROR";
-      this.m.metrics.failures.inc({ code: errorCode });
+      const reason = describeError(e);
+      this.m.metrics.failures.inc({ code: (e as { type?: { code?: string } }).type?.code ?? "ERROR" });
       logger.warn({ id, err: reason }, "Guardian API answer refused; will ask again");
       if (known) await store.saveWormholeMessage(id, { state: known.state, lastError: reason.slice(0, 300) }, fresh);
       return known?.state ?? "waiting_signatures";
@@ -177,6 +176,7 @@ export class WormholeWatcher {
             fresh,
           )
         ).state;
+      if (!enqueued && known?.state === "queued") return "queued";
       if (!known && !requested) return undefined;
       const firstSeen = known?.observedAt ?? Date.now();
       await store.saveWormholeMessage(

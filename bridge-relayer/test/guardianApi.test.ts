@@ -10,7 +10,7 @@ import { signVaa, type VaaBody, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/
 import { WORMHOLE_TOKEN_BRIDGE_EMITTERS } from "@rustchain/shared/bridge/wormhole";
 import { guardians as wormholeGuardians } from "@wormhole-foundation/sdk-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchSignedVaa, GuardianApiError, signedVaaUrl } from "../src/guardianApi.ts";
+import { fetchEnqueuedVaas, fetchSignedVaa, GuardianApiError, signedVaaUrl } from "../src/guardianApi.ts";
 
 const keys = [
   hexToBytes(`0x${wormholeGuardians.devnetGuardianPrivateKey}`),
@@ -43,6 +43,8 @@ const sign = (b: VaaBody, n: number) =>
 
 /** sequence → what the server answers */
 const answers = new Map<string, { status: number; json: unknown }>();
+/** what /v1/governor/enqueued_vaas answers */
+let governor: { status: number; body: string } = { status: 200, body: JSON.stringify({ entries: [] }) };
 let server: Server;
 let baseUrl: string;
 const seen: string[] = [];
@@ -50,6 +52,11 @@ const seen: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(req.url ?? "");
+    if (req.url === "/v1/governor/enqueued_vaas") {
+      res.writeHead(governor.status, { "content-type": "application/json" });
+      res.end(governor.body);
+      return;
+    }
     const sequence = /^\/v1\/signed_vaa\/1\/[0-9a-f]{64}\/(\d+)$/.exec(req.url ?? "")?.[1];
     const a = sequence === undefined ? undefined : answers.get(sequence);
     res.writeHead(a?.status ?? 404, { "content-type": "application/json" });
@@ -108,5 +115,43 @@ describe("Wormhole guardian API client", () => {
     expect(await codeOf(ask(13n))).toBe("GUARDIAN_API_RESPONSE");
     answers.set("14", { status: 500, json: {} });
     expect(await codeOf(ask(14n))).toBe("GUARDIAN_API_HTTP");
+  });
+
+  it("reads the governor's enqueued list in guardiand's shape, leaves out entries that do not parse, 404 = empty", async () => {
+    const emitter = bytesToHex(solana.address).slice(2);
+    const good = {
+      emitterChain: 1,
+      emitterAddress: emitter,
+      sequence: "3",
+      releaseTime: 1662057609,
+      notionalValue: "69",
+      txHash: "0xccdb6891688b551c1a182292f93e5a9e9e9671bc902116162f044041cafbdcaf",
+    };
+    governor = {
+      status: 200,
+      body: JSON.stringify({
+        entries: [
+          good,
+          { ...good, sequence: 4, emitterAddress: `0x${emitter}` }, // a number and a 0x: wormholescan's variant
+          { ...good, sequence: "-1" },
+          { ...good, emitterAddress: "abc" },
+          { ...good, emitterChain: 70000 },
+          { ...good, releaseTime: "soon" },
+          null,
+          "junk",
+        ],
+      }),
+    };
+    const list = await fetchEnqueuedVaas(baseUrl);
+    expect([...list.keys()]).toEqual([`1/${emitter}/3`, `1/${emitter}/4`]);
+    expect(list.get(`1/${emitter}/3`)).toMatchObject({ releaseTime: 1662057609, notionalValue: "69" });
+    governor = { status: 404, body: "{}" };
+    expect((await fetchEnqueuedVaas(baseUrl)).size).toBe(0);
+    governor = { status: 200, body: JSON.stringify({ entries: "nope" }) };
+    expect(await codeOf(fetchEnqueuedVaas(baseUrl))).toBe("GUARDIAN_API_RESPONSE");
+    governor = { status: 200, body: " ".repeat(4 * 1024 * 1024 + 1) };
+    expect(await codeOf(fetchEnqueuedVaas(baseUrl))).toBe("GUARDIAN_API_RESPONSE");
+    governor = { status: 503, body: "{}" };
+    expect(await codeOf(fetchEnqueuedVaas(baseUrl))).toBe("GUARDIAN_API_HTTP");
   });
 });

@@ -60,9 +60,10 @@ export function parseVaaText(text: string): Uint8Array {
   if (t.length === 0) throw bad("empty");
   if (t.length > 2 * MAX_VAA_BYTES + 2)
     throw bad(`${t.length} characters: longer than any VAA (${MAX_VAA_BYTES} bytes)`);
-  // a base64 VAA starts "AQ" (version 1), so text of hex digits only is hex
+  // A VAA starts with its version, 1: "01…" in hex, "A…" in base64 (six zero bits). So text of hex digits only is hex
+  // unless it starts with "A" ("Ab0" is base64 of 01 bd).
   const hex = /^(0x)?([0-9a-fA-F]+)$/.exec(t);
-  if (hex || t.startsWith("0x")) {
+  if (t.startsWith("0x") || (hex && !t.startsWith("A"))) {
     if (!hex) throw bad("0x followed by something that is not hex");
     if ((hex[2] as string).length % 2 !== 0) throw bad("odd number of hex digits");
     return hexToBytes(`0x${hex[2]}`);
