@@ -44,7 +44,9 @@ export interface ChainAccess {
 
 const pad = (a: Hex) => toHex(toUniversalAddress(hexToBytes(a)));
 
-function clients(c: ChainAccess) {
+export type ChainSide = ReturnType<typeof clients>;
+
+export function clients(c: ChainAccess) {
   const chain = {
     id: c.chainId,
     name: `chain ${c.chainId}`,
@@ -68,6 +70,29 @@ export async function predictGateways(ethereum: ChainAccess, rustchain: ChainAcc
       nonce: BigInt(rustchainNonce),
     }).toLowerCase() as Hex,
   };
+}
+
+/** Deploy a contract from the side's deployer; its address (lowercase). */
+export async function deploy(side: ChainSide, artefact: { abi: Abi; bytecode: Hex }, args: unknown[]): Promise<Hex> {
+  const hash = await side.wallet.deployContract({ abi: artefact.abi, bytecode: artefact.bytecode, args } as never);
+  const receipt = await side.public.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploy failed: ${hash}`);
+  return receipt.contractAddress.toLowerCase() as Hex;
+}
+
+/** Simulate, send and wait for a call from the side's deployer; its receipt (a revert throws). */
+export async function send(side: ChainSide, address: Hex, abi: Abi, functionName: string, args: unknown[]) {
+  const { request } = await side.public.simulateContract({
+    address,
+    abi,
+    functionName,
+    args,
+    account: side.wallet.account,
+  } as never);
+  const hash = await side.wallet.writeContract(request as never);
+  const receipt = await side.public.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${functionName} failed: ${hash}`);
+  return receipt;
 }
 
 export interface DeployBridgeOptions {
@@ -100,36 +125,6 @@ export async function deployBridge(o: DeployBridgeOptions): Promise<Deployment> 
     ).contracts,
   };
   const c = await buildContracts({ only: ["gateway", "wrapped_token"] });
-
-  const deploy = async (
-    side: ReturnType<typeof clients>,
-    artefact: { abi: Abi; bytecode: Hex },
-    args: unknown[],
-  ): Promise<Hex> => {
-    const hash = await side.wallet.deployContract({ abi: artefact.abi, bytecode: artefact.bytecode, args } as never);
-    const receipt = await side.public.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploy failed: ${hash}`);
-    return receipt.contractAddress.toLowerCase() as Hex;
-  };
-  const send = async (
-    side: ReturnType<typeof clients>,
-    address: Hex,
-    abi: Abi,
-    functionName: string,
-    args: unknown[],
-  ) => {
-    const { request } = await side.public.simulateContract({
-      address,
-      abi,
-      functionName,
-      args,
-      account: side.wallet.account,
-    } as never);
-    const hash = await side.wallet.writeContract(request as never);
-    const receipt = await side.public.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`${functionName} failed: ${hash}`);
-    return receipt;
-  };
 
   log("Deploying the Ethereum gateway");
   const ethGateway = await deploy(eth, sol.RustChainBridge!, [

@@ -29,6 +29,7 @@ import {
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import type { Deployment } from "../../bridge-relayer/src/deployment.ts";
 import { type BuiltContract, buildContracts } from "../../contracts/build.ts";
+import { deployWormholeGateway } from "../../scripts/bridge/deployWormhole.ts";
 import { DEVNET_FEE_RECIPIENT, devnetGenesis } from "../../validator/src/cli/devnetGenesis.ts";
 import { RustChainNode } from "../../validator/src/node/node.ts";
 import { DEV_KEYS, devnetChain } from "./devnet.ts";
@@ -157,52 +158,31 @@ export async function startWormholeChain(slotMs = 250): Promise<WormholeChain> {
   try {
     const client = createPublicClient({ chain: devnetChain, transport: http(node.rpc.url) }) as PublicClient;
     const deployer = privateKeyToAccount(DEV_KEYS[0]);
-    const wallet = (account: PrivateKeyAccount) =>
-      createWalletClient({ account, chain: devnetChain, transport: http(node.rpc.url) });
-    const mined = async (hash: Hex) => {
-      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
-      return receipt;
-    };
-    const deploy = async (c: BuiltContract, args: unknown[]) =>
-      (await mined(await wallet(deployer).deployContract({ abi: c.abi, bytecode: c.bytecode, args } as never)))
-        .contractAddress as Hex;
     const send = async (account: PrivateKeyAccount, address: Hex, abi: Abi, functionName: string, args: unknown[]) => {
-      await mined(await wallet(account).writeContract({ address, abi, functionName, args } as never));
+      const wallet = createWalletClient({ account, chain: devnetChain, transport: http(node.rpc.url) });
+      const hash = await wallet.writeContract({ address, abi, functionName, args } as never);
+      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      if (receipt.status !== "success") throw new Error(`${functionName} reverted: ${hash}`);
     };
-    const w = genesis.wormhole!;
-    const gateway = await deploy(built.gateway!, [
-      WORMHOLE_CHAIN.rustchain,
-      w.guardians.map((k) => hexOf(k)),
-      86_400n,
-      0,
-      hexOf(new Uint8Array(32)),
-      hexOf(keccak256(built.wrapped_token!.module)),
-      w.guardianSetIndex,
-      WORMHOLE_GOVERNANCE_EMITTER.chain,
-      hexOf(WORMHOLE_GOVERNANCE_EMITTER.address),
-    ]);
-    const fromBlock = Number(await client.getBlockNumber());
-    const governance = (payload: Uint8Array) =>
-      hexOf(
-        signWormholeVaa(
-          solanaBody(payload, 0n, {
-            emitterChain: WORMHOLE_GOVERNANCE_EMITTER.chain,
-            emitterAddress: WORMHOLE_GOVERNANCE_EMITTER.address,
-          }),
-        ),
-      );
     const register = encodeRegisterChain({
       chain: 0,
       emitterChain: SOLANA,
       emitterAddress: SOLANA_TOKEN_BRIDGE.address,
     });
-    await send(deployer, gateway, built.gateway!.abi, "submitGovernance", [governance(register)]);
-    const wrappedSol = await deploy(built.wrapped_token!, [gateway]);
-    await send(deployer, gateway, built.gateway!.abi, "createWrapped", [
-      hexOf(signWormholeVaa(solanaBody(WSOL_ASSET_META, 1n))),
-      wrappedSol,
-    ]);
+    const governance = solanaBody(register, 0n, {
+      emitterChain: WORMHOLE_GOVERNANCE_EMITTER.chain,
+      emitterAddress: WORMHOLE_GOVERNANCE_EMITTER.address,
+    });
+    const { wormhole, wrapped } = await deployWormholeGateway({
+      rustchain: { rpcUrl: node.rpc.url, chainId: devnetChain.id, deployer, blockTimeMs: slotMs },
+      guardians: genesis.wormhole!,
+      vaas: [signWormholeVaa(governance), signWormholeVaa(solanaBody(WSOL_ASSET_META, 1n))].map((v) => hexOf(v)),
+      guardianApiUrl: "http://127.0.0.1:9",
+      emitters: [],
+    });
+    const gateway = wormhole.gateway as Hex;
+    const fromBlock = wormhole.fromBlock;
+    const wrappedSol = wrapped[0]!;
     return { node, genesis, client, built, gateway, fromBlock, wrappedSol, deployer, send, stop };
   } catch (e) {
     await stop();
