@@ -295,6 +295,8 @@ describe("contracts:build", () => {
       "classifier",
       "counter",
       "erc20",
+      "erc20_rs",
+      "erc721_rs",
       "gateway",
       "groth16_verifier",
       "wrapped_token",
@@ -338,14 +340,15 @@ describe("contracts:build", () => {
   });
 });
 
-describe("ERC-20", () => {
+// The C ERC-20 and its Rust twin (contracts/rust/examples/erc20_rs.rs) pass the same tests, storage layout included.
+describe.each(["erc20", "erc20_rs"])("ERC-20 (%s)", (name) => {
   const SUPPLY = 10n ** 24n;
   let token: StubContract;
   let abi: Abi;
 
   beforeAll(() => {
-    abi = built.erc20!.abi;
-    const d = deploy(built.erc20!, ["Rust Token", "RTK", 18, SUPPLY]);
+    abi = built[name]!.abi;
+    const d = deploy(built[name]!, ["Rust Token", "RTK", 18, SUPPLY]);
     expect(d.result.status).toBe("success");
     token = d.contract;
     // The mint is a Transfer from the zero address, decoded with viem's standard erc20Abi.
@@ -435,7 +438,7 @@ describe("ERC-20", () => {
   });
 
   it("256-bit balances carry and borrow across limbs", () => {
-    const { contract } = deploy(built.erc20!, ["A very long token name, over 31 bytes", "BIG", 0, maxUint256]);
+    const { contract } = deploy(built[name]!, ["A very long token name, over 31 bytes", "BIG", 0, maxUint256]);
     expect(call(contract, erc20Abi, "name").value).toBe("A very long token name, over 31 bytes");
     const amounts = [2n ** 64n + 1n, 2n ** 128n - 1n, 2n ** 192n + 2n ** 64n, 1n];
     let alice = 0n;

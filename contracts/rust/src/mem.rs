@@ -1,0 +1,74 @@
+//! Memory: a bump allocator over the wasm memory (never freed: a call is short-lived and its instance is reset
+//! afterwards), the calldata, and the panic handler.
+
+use core::arch::wasm32;
+
+extern "C" {
+    /// First byte after the stack and the static data (defined by the linker).
+    static __heap_base: u8;
+}
+
+static mut HEAP_TOP: usize = 0;
+const PAGE: usize = 65536;
+/// The chain's limit (docs/runtime.md): 64 pages of 64 KiB.
+const MAX_PAGES: usize = 64;
+
+/// `len` fresh zeroed bytes, 8-byte aligned, growing the memory as needed (each page grown is metered). Traps beyond
+/// the chain's 4 MiB.
+pub fn alloc(len: usize) -> &'static mut [u8] {
+    // SAFETY: wasm contracts are single-threaded; HEAP_TOP only moves forward, so slices never overlap.
+    unsafe {
+        if HEAP_TOP == 0 {
+            HEAP_TOP = &__heap_base as *const u8 as usize;
+        }
+        let start = (HEAP_TOP + 7) & !7;
+        let end = match start.checked_add(len) {
+            Some(end) if end <= MAX_PAGES * PAGE => end,
+            _ => wasm32::unreachable(),
+        };
+        let have = wasm32::memory_size(0) * PAGE;
+        if end > have && wasm32::memory_grow(0, (end - have + PAGE - 1) / PAGE) == usize::MAX {
+            wasm32::unreachable();
+        }
+        HEAP_TOP = end;
+        let out = core::slice::from_raw_parts_mut(start as *mut u8, len);
+        // The runtime hands every frame a memory equal to a fresh instance's (docs/runtime.md), and the bump
+        // never reuses bytes, so this is already zero; zeroing costs a few gas and keeps the promise on any host.
+        out.fill(0);
+        out
+    }
+}
+
+/// A copy of `data` in fresh memory.
+pub fn alloc_copy(data: &[u8]) -> &'static mut [u8] {
+    let out = alloc(data.len());
+    out.copy_from_slice(data);
+    out
+}
+
+static mut CALLDATA: Option<&'static [u8]> = None;
+
+/// The whole calldata, copied into memory once.
+pub fn calldata() -> &'static [u8] {
+    // SAFETY: single-threaded; CALLDATA is written once per call.
+    unsafe {
+        if let Some(data) = CALLDATA {
+            return data;
+        }
+        let len = crate::host::calldata_size() as usize;
+        let buf = alloc(len);
+        if len > 0 {
+            crate::host::calldata_copy(buf.as_mut_ptr(), 0, len as u32);
+        }
+        CALLDATA = Some(buf);
+        buf
+    }
+}
+
+/// A Rust panic (an index out of bounds, an `unwrap` of `None`, an `assert!`…) reverts with `Panic(0x01)`, Solidity's
+/// assert code. The message is dropped: formatting it would link core::fmt into every contract.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    crate::revert::revert_panic(crate::revert::PANIC_ASSERT)
+}

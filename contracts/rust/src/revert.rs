@@ -1,0 +1,63 @@
+//! Ending a call: success with return data, or a revert with `Error(string)`, `Panic(uint256)` or raw data.
+
+use crate::host;
+use crate::keccak::selector;
+
+/// Solidity's panic codes (`Panic(uint256)`).
+pub const PANIC_ASSERT: u32 = 0x01;
+pub const PANIC_OVERFLOW: u32 = 0x11;
+pub const PANIC_DIV_ZERO: u32 = 0x12;
+pub const PANIC_OUT_OF_BOUNDS: u32 = 0x32;
+
+const ERROR_SELECTOR: u32 = selector("Error(string)");
+const PANIC_SELECTOR: u32 = selector("Panic(uint256)");
+
+/// Stop successfully; the return data is `data`.
+pub fn finish(data: &[u8]) -> ! {
+    // SAFETY: the host reads `data` from this module's memory and never returns.
+    unsafe { host::finish(data.as_ptr(), data.len() as u32) };
+    core::arch::wasm32::unreachable()
+}
+
+/// Stop and undo this frame's state changes; the revert data is `data`.
+pub fn revert(data: &[u8]) -> ! {
+    // SAFETY: as finish.
+    unsafe { host::revert(data.as_ptr(), data.len() as u32) };
+    core::arch::wasm32::unreachable()
+}
+
+/// Revert with empty data, as Solidity does for malformed calldata, an unknown selector or value sent to a
+/// non-payable function.
+pub fn revert_empty() -> ! {
+    revert(&[])
+}
+
+/// Revert with `Error(string)`: viem and ethers show `message` as the reason.
+#[inline(never)]
+pub fn revert_error(message: &str) -> ! {
+    let msg = message.as_bytes();
+    let padded = (msg.len() + 31) & !31;
+    let buf = crate::mem::alloc(4 + 64 + padded);
+    buf[..4].copy_from_slice(&ERROR_SELECTOR.to_be_bytes());
+    buf[35] = 32;
+    buf[64..68].copy_from_slice(&(msg.len() as u32).to_be_bytes());
+    buf[68..68 + msg.len()].copy_from_slice(msg);
+    revert(buf)
+}
+
+/// Revert with `Panic(uint256 code)` (see the `PANIC_*` codes).
+#[inline(never)]
+pub fn revert_panic(code: u32) -> ! {
+    let mut buf = [0u8; 36];
+    buf[..4].copy_from_slice(&PANIC_SELECTOR.to_be_bytes());
+    buf[32..].copy_from_slice(&code.to_be_bytes());
+    revert(&buf)
+}
+
+/// Solidity's `require(cond, "message")`.
+#[inline(always)]
+pub fn require(cond: bool, message: &str) {
+    if !cond {
+        revert_error(message)
+    }
+}
