@@ -13,6 +13,7 @@ import {
 } from "@rustchain/shared";
 import type { BlockEnv } from "../runtime/blockEnv.ts";
 import type { ContractRuntime, FrameResult, TxContext } from "../runtime/contractRuntime.ts";
+import type { ExecutionTracer } from "../runtime/executionTracer.ts";
 import type { WorldState } from "../state/stateDb.ts";
 
 export type { BlockEnv };
@@ -57,8 +58,16 @@ async function checkExecutable(
   return undefined;
 }
 
-/** The execution context of one transaction: warm set seeded with sender, recipient, proposer and access list. */
-export function txContext(ws: WorldState, env: BlockEnv, stx: Pick<SignedTransaction, "tx" | "from">): TxContext {
+/**
+ * The execution context of one transaction: warm set seeded with sender, recipient, proposer and access list, and the
+ * tracer of a debug_trace* request (always a property, so traced and untraced contexts share one shape).
+ */
+export function txContext(
+  ws: WorldState,
+  env: BlockEnv,
+  stx: Pick<SignedTransaction, "tx" | "from">,
+  tracer?: ExecutionTracer,
+): TxContext {
   const warmAddresses = new Set([hex(stx.from), hex(env.coinbase)]);
   if (stx.tx.to) warmAddresses.add(hex(stx.tx.to));
   const warmSlots = new Set<string>();
@@ -66,7 +75,7 @@ export function txContext(ws: WorldState, env: BlockEnv, stx: Pick<SignedTransac
     warmAddresses.add(hex(item.address));
     for (const k of item.storageKeys) warmSlots.add(hex(item.address) + hex(k));
   }
-  return { ws, env, origin: stx.from, logs: [], warmAddresses, warmSlots };
+  return { ws, env, origin: stx.from, logs: [], warmAddresses, warmSlots, tracer };
 }
 
 /**
@@ -79,6 +88,7 @@ export async function applyTransaction(
   env: BlockEnv,
   gasRemaining: bigint,
   runtime: ContractRuntime,
+  tracer?: ExecutionTracer,
 ): Promise<TxOutcome | TxError> {
   const invalid = await checkExecutable(ws, stx, env, gasRemaining);
   if (invalid) return invalid;
@@ -91,7 +101,7 @@ export async function applyTransaction(
   sender.balance -= tx.gasLimit * price;
   ws.setAccount(from, sender);
 
-  const ctx = txContext(ws, env, stx);
+  const ctx = txContext(ws, env, stx, tracer);
   const gas = tx.gasLimit - intrinsicGas(tx);
   let frame: FrameResult;
   let contractAddress: Uint8Array | null = null;

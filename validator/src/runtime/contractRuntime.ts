@@ -22,6 +22,7 @@ import {
 import type { WorldState } from "../state/stateDb.ts";
 import { argmaxI8, matmulI8, mlpForward, mlpPrice, parseMlpModel, reluI8, requantize } from "./ai/int8Kernels.ts";
 import type { BlockEnv } from "./blockEnv.ts";
+import type { ExecutionTracer } from "./executionTracer.ts";
 import { Gas, INK_PER_GAS, MAX_CALL_DEPTH, MAX_LOG_DATA, MAX_RETURN_DATA, MAX_STACK_HEIGHT } from "./gasSchedule.ts";
 import { verifyGroth16 } from "./groth16/groth16.ts";
 import { ModuleCache } from "./wasm/compileCache.ts";
@@ -100,6 +101,8 @@ export interface TxContext {
   logs: Log[];
   warmAddresses: Set<string>;
   warmSlots: Set<string>;
+  /** debug_trace*: sees every frame and log (runtime/executionTracer.ts); undefined when executing blocks. */
+  tracer?: ExecutionTracer;
 }
 
 export interface Frame {
@@ -246,7 +249,40 @@ export class ContractRuntime {
    * CREATE: validate the module, charge compile and deposit gas, install the code at the CREATE address, and run its
    * `deploy` export with the constructor arguments. The caller has already bumped the sender's nonce.
    */
-  async deploy(ctx: TxContext, frame: Omit<Frame, "address" | "calldata">, data: Uint8Array, nonce: bigint) {
+  deploy(
+    ctx: TxContext,
+    frame: Omit<Frame, "address" | "calldata">,
+    data: Uint8Array,
+    nonce: bigint,
+  ): Promise<{ address: Uint8Array; result: FrameResult }> {
+    // Not async itself: untraced, the frame's promise is returned as is (no extra await per frame).
+    const tracer = ctx.tracer;
+    return tracer === undefined
+      ? this.deployFrame(ctx, frame, data, nonce)
+      : this.tracedDeploy(ctx, frame, data, nonce, tracer);
+  }
+
+  private async tracedDeploy(
+    ctx: TxContext,
+    frame: Omit<Frame, "address" | "calldata">,
+    data: Uint8Array,
+    nonce: bigint,
+    tracer: ExecutionTracer,
+  ): Promise<{ address: Uint8Array; result: FrameResult }> {
+    const { caller: from, gas, value, depth } = frame;
+    tracer.enter({ kind: "CREATE", from, to: createAddress(from, nonce), input: data, gas, value, depth });
+    const deployed = await this.deployFrame(ctx, frame, data, nonce);
+    const ok = deployed.result.status === "success";
+    tracer.exit(deployed.result, ok ? splitDeployData(data).module : deployed.result.returnData);
+    return deployed;
+  }
+
+  private async deployFrame(
+    ctx: TxContext,
+    frame: Omit<Frame, "address" | "calldata">,
+    data: Uint8Array,
+    nonce: bigint,
+  ) {
     const address = createAddress(frame.caller, nonce);
     let parts: { module: Uint8Array; args: Uint8Array };
     try {
@@ -311,7 +347,20 @@ export class ContractRuntime {
   }
 
   /** A message call: value transfer, then the callee's `call` export if it has code. */
-  async call(ctx: TxContext, frame: Frame): Promise<FrameResult> {
+  call(ctx: TxContext, frame: Frame): Promise<FrameResult> {
+    const tracer = ctx.tracer;
+    return tracer === undefined ? this.callFrame(ctx, frame) : this.tracedCall(ctx, frame, tracer);
+  }
+
+  private async tracedCall(ctx: TxContext, frame: Frame, tracer: ExecutionTracer): Promise<FrameResult> {
+    const { caller: from, address: to, calldata: input, gas, value, depth } = frame;
+    tracer.enter({ kind: "CALL", from, to, input, gas, value, depth });
+    const result = await this.callFrame(ctx, frame);
+    tracer.exit(result, result.returnData);
+    return result;
+  }
+
+  private async callFrame(ctx: TxContext, frame: Frame): Promise<FrameResult> {
     const { ws } = ctx;
     // A call refused for depth consumes nothing: the caller keeps the gas it offered.
     if (frame.depth > MAX_CALL_DEPTH) {
@@ -607,7 +656,9 @@ class HostState {
         this.charge(Gas.logBase + Gas.logTopic * BigInt(topicCount) + Gas.logDataByte * BigInt(dataLen));
         const topicBytes = this.read(topicsPtr, 32 * topicCount);
         const topics = Array.from({ length: topicCount }, (_, i) => topicBytes.slice(32 * i, 32 * i + 32));
-        this.ctx.logs.push({ address: this.frame.address, topics, data: this.read(dataPtr, dataLen) });
+        const log = { address: this.frame.address, topics, data: this.read(dataPtr, dataLen) };
+        this.ctx.logs.push(log);
+        this.ctx.tracer?.log(log);
       },
       balance: suspending((addrPtr: number, outPtr: number) => {
         const address = this.read(addrPtr, 20);
