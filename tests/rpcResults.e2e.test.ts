@@ -107,7 +107,7 @@ function nextNotification(ws: WebSocket, subscription: string): Promise<unknown>
 
 beforeAll(async () => {
   const built = await buildContracts({ only: ["gateway", "wrapped_token"] });
-  const devnet = await startDevnet({ slotMs: 250, extraArgs: ["--bridge-rustchain-gateway", gateway] });
+  const devnet = await startDevnet({ slotMs: 250, extraArgs: ["--bridge-rustchain-gateway", gateway, "--rpc-debug"] });
   const url = devnet.url;
   const genesis = JSON.parse(await readFile(join(devnet.datadir, "genesis.json"), "utf8")) as {
     validators: { bridge: { address: Hex } }[];
@@ -292,6 +292,23 @@ function calls(): { [M in RpcMethodName]: Call[] } {
     rustchain_getBridgeMessage: [
       { params: [toHex(WORMHOLE_CHAIN.rustchain), bridge.emitter, bridge.sequence], want: "present" },
       { params: [toHex(WORMHOLE_CHAIN.rustchain), bridge.emitter, "0xffff"], want: "null" },
+    ],
+    // Traces (tests/traces.e2e.test.ts checks them against the calls): a contract call with its log, a creation, a
+    // plain transfer, and a call.
+    debug_traceTransaction: [
+      { params: [txs.attest, { tracer: "callTracer", tracerConfig: { withLog: true } }], want: "present" },
+      { params: [txs.deploy, { tracer: "callTracer" }], want: "present" },
+      { params: [txs.legacy, { tracer: "callTracer", tracerConfig: { onlyTopCall: true } }], want: "present" },
+    ],
+    debug_traceCall: [
+      {
+        params: [
+          { to: gateway, data: encodeFunctionData({ abi: w.gatewayAbi, functionName: "nextSequence" }) },
+          "latest",
+          { tracer: "callTracer" },
+        ],
+        want: "present",
+      },
     ],
   };
 }

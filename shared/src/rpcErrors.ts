@@ -104,7 +104,7 @@ export const rpcErrors = {
   coreUnavailable: () => coded(RpcCode.RESOURCE_UNAVAILABLE, "CORE_UNAVAILABLE", "core unavailable, retry later"),
   notificationsNotSupported: () =>
     coded(RpcCode.METHOD_NOT_SUPPORTED, "NOTIFICATIONS_NOT_SUPPORTED", "notifications not supported"),
-  notEnabled: (what: "consensus" | "bridge" | "networking" | "content") =>
+  notEnabled: (what: "consensus" | "bridge" | "networking" | "content" | "debug") =>
     coded(
       RpcCode.METHOD_NOT_FOUND,
       "NOT_ENABLED",
@@ -114,7 +114,9 @@ export const rpcErrors = {
           ? "consensus is not running on this node"
           : what === "content"
             ? "the content store is off on this node"
-            : "networking is off on this node",
+            : what === "debug"
+              ? "the debug namespace is off on this node (start it with --rpc-debug)"
+              : "networking is off on this node",
     ),
   // Chain data.
   headerNotFound: () => coded(RpcCode.INVALID_INPUT, "HEADER_NOT_FOUND", "header not found"),
@@ -135,6 +137,19 @@ export const rpcErrors = {
     coded(RpcCode.INVALID_INPUT, "TX_INTRINSIC_GAS_TOO_LOW", `intrinsic gas too low: have ${have}, want ${want}`),
   callInsufficientFunds: () =>
     coded(RpcCode.INVALID_INPUT, "TX_INSUFFICIENT_FUNDS", "insufficient funds for gas * price + value"),
+  // Traces (debug_traceTransaction, debug_traceCall): geth's texts.
+  transactionNotFound: () => coded(RpcCode.INVALID_INPUT, "TRANSACTION_NOT_FOUND", "transaction not found"),
+  tracerNotSupported: (tracer: string | undefined) =>
+    coded(
+      RpcCode.METHOD_NOT_SUPPORTED,
+      "TRACER_NOT_SUPPORTED",
+      `${tracer === undefined ? "the default struct logger" : `tracer ${JSON.stringify(tracer.slice(0, 64))}`} is not supported: only "callTracer" is`,
+    ),
+  traceTimeout: () => coded(RpcCode.INVALID_INPUT, "TRACE_TIMEOUT", "execution timeout"),
+  tracesBusy: (limit: number) =>
+    coded(RpcCode.LIMIT_EXCEEDED, "TRACE_BUSY", `too many trace requests in progress (limit ${limit}); retry later`, {
+      limit,
+    }),
   /** execution-apis: code 3 with the revert data itself in `data` (viem and ethers decode it), no domain code. */
   executionReverted: (message: string, revertData: string) =>
     new RpcError(RpcCode.EXECUTION_REVERTED, message, revertData),

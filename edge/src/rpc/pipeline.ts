@@ -19,7 +19,7 @@ import {
   type RpcReply,
   toJson,
 } from "@rustchain/shared/rpc/envelope";
-import { isRpcMethod, type RpcMethodName, rpcMethods } from "@rustchain/shared/rpc/methods";
+import { isRpcMethod, publicRpcMethods, type RpcMethodName } from "@rustchain/shared/rpc/methods";
 import { domainCodeOf, rpcErrors } from "@rustchain/shared/rpcErrors";
 import type {
   ChainTips,
@@ -128,7 +128,8 @@ export class RpcPipeline {
     this.server = {
       maxBodyBytes: config.maxBodyBytes,
       maxBatch: config.maxBatch,
-      methods: rpcMethods,
+      // Not the debug namespace: traces re-execute blocks on the core, a node operator's tool, not a public method.
+      methods: publicRpcMethods,
       admit: async (cost, id, state) => {
         state.cost = cost;
         state.singleId = id;

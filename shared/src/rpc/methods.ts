@@ -69,9 +69,23 @@ export const rpcMethods = {
   // The bridge (docs/bridge.md): a message and the committee signatures this node holds, its VAA once a quorum signed.
   rustchain_getBridgeSignatures: m(1, p.hash32),
   rustchain_getBridgeMessage: m(3, p.quantity, p.hash32, p.quantity),
+  // Traces (geth's debug namespace, callTracer only; docs/node.md, "Traces"): off unless the node runs --rpc-debug.
+  debug_traceTransaction: m(1, p.hash32, p.traceConfig),
+  debug_traceCall: m(1, p.callRequest, p.blockId, p.traceConfig),
 } as const;
 
 export type RpcMethodName = keyof typeof rpcMethods;
+
+/**
+ * The debug namespace: answered only by a node started with --rpc-debug, never by the edge (docs/node.md, "Traces").
+ * Elsewhere its methods are unknown (-32601, geth's answer when the namespace is not enabled) and never dispatched.
+ */
+export const DEBUG_METHODS: ReadonlySet<string> = new Set<RpcMethodName>(["debug_traceTransaction", "debug_traceCall"]);
+
+/** The method table without the debug namespace: the edge's, and a node's without --rpc-debug. */
+export const publicRpcMethods: Readonly<Record<string, MethodSpec>> = Object.fromEntries(
+  Object.entries(rpcMethods).filter(([name]) => !DEBUG_METHODS.has(name)),
+);
 export type RpcParams<M extends RpcMethodName> = Parsed<(typeof rpcMethods)[M]["params"]>;
 
 export function isRpcMethod(name: string): name is RpcMethodName {

@@ -191,3 +191,70 @@ export const stringList =
     if (!Array.isArray(v) || v.length > max) return fail(i, `list of at most ${max} strings expected`);
     return v.map((x) => (typeof x === "string" && x.length <= 256 ? x : fail(i, "list of strings expected")));
   };
+
+/**
+ * geth's TraceConfig (debug_traceTransaction, debug_traceCall): the tracer's name and options, and a timeout. The
+ * struct logger's own options (disableStorage, enableMemory...) and `reexec` are accepted and ignored, as geth ignores
+ * what a tracer does not use; the call overrides of debug_traceCall are refused rather than silently dropped.
+ */
+export interface TraceConfig {
+  /** Absent: geth's default struct logger. */
+  tracer?: string;
+  onlyTopCall: boolean;
+  withLog: boolean;
+  /** From a Go duration ("5s", "300ms", "1m"); absent: the node's default. */
+  timeoutMs?: number;
+}
+
+const IGNORED_TRACE_OPTIONS = new Set([
+  "disableStorage",
+  "disableStack",
+  "enableMemory",
+  "enableReturnData",
+  "debug",
+  "limit",
+  "reexec",
+  "txIndex",
+]);
+const UNSUPPORTED_TRACE_OPTIONS = new Set(["stateOverrides", "blockOverrides", "overrides"]);
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** A Go duration as time.ParseDuration reads the common forms ("5s", "1m30s", "250ms"), in milliseconds. */
+function goDuration(v: unknown, i: number): number {
+  if (typeof v !== "string" || v.length > 32 || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v))
+    return fail(i, 'timeout: a duration such as "5s" or "500ms" expected');
+  let ms = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * (DURATION_UNITS[m[2]!] ?? 0);
+  return ms;
+}
+
+export const traceConfig: Param<TraceConfig> = (v, i) => {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return fail(i, "trace config object expected");
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (UNSUPPORTED_TRACE_OPTIONS.has(k)) fail(i, `${k} is not supported`);
+    if (k !== "tracer" && k !== "tracerConfig" && k !== "timeout" && !IGNORED_TRACE_OPTIONS.has(k))
+      fail(i, `unknown trace option ${k.slice(0, 64)}`);
+  }
+  if (o.tracer !== undefined && (typeof o.tracer !== "string" || o.tracer.length > 256))
+    fail(i, "tracer: a tracer name expected");
+  const cfg = o.tracerConfig ?? {};
+  if (!cfg || typeof cfg !== "object" || Array.isArray(cfg)) return fail(i, "tracerConfig: an object expected");
+  const c = cfg as Record<string, unknown>;
+  for (const k of ["onlyTopCall", "withLog"] as const)
+    if (c[k] !== undefined && typeof c[k] !== "boolean") fail(i, `tracerConfig.${k}: boolean expected`);
+  return {
+    tracer: o.tracer as string | undefined,
+    onlyTopCall: c.onlyTopCall === true,
+    withLog: c.withLog === true,
+    timeoutMs: o.timeout === undefined ? undefined : goDuration(o.timeout, i),
+  };
+};

@@ -235,6 +235,38 @@ export const bridgeMessage = z.strictObject({
   vaa: data.nullable(),
 });
 
+// ---- debug_* ----
+
+/** A log as geth's callTracer reports it (`withLog`): `position` is how many calls the frame had made before it. */
+export const callLog = z.strictObject({ address, topics: z.array(hash32).max(4), data, position: quantity });
+
+const MAX_TRACE_CHILDREN = 100_000;
+
+/**
+ * One frame of geth's callTracer (eth/tracers/native/call.go, `callFrame`), in geth's key order: `to` is absent for
+ * a failed creation, `output` for a failure other than a revert (or an empty success), `error`/`revertReason` unless
+ * the frame failed or reverted with `Error(string)` or `Panic(uint256)`, `calls`/`logs` when there are none. RustChain
+ * only has CALL and CREATE frames (docs/node.md, "Traces").
+ */
+export const callFrame = z.strictObject({
+  from: address,
+  gas: quantity,
+  gasUsed: quantity,
+  to: address.optional(),
+  input: data,
+  output: data.optional(),
+  error: z.string().min(1).optional(),
+  revertReason: z.string().min(1).optional(),
+  get calls() {
+    return z.array(callFrame).min(1).max(MAX_TRACE_CHILDREN).optional();
+  },
+  logs: z.array(callLog).min(1).max(MAX_LOGS_PER_RECEIPT).optional(),
+  value: quantity,
+  type: z.enum(["CALL", "CREATE"]),
+});
+export type CallFrameJson = z.infer<typeof callFrame>;
+export type CallLogJson = z.infer<typeof callLog>;
+
 // ---- the table ----
 
 /** Each method's result schema; the compiler checks it names exactly the methods of `rpcMethods`. */
@@ -289,6 +321,8 @@ export const rpcResults = {
   rustchain_getFinalityCertificates: z.array(data).max(64),
   rustchain_getBridgeSignatures: bridgeMessage.nullable(),
   rustchain_getBridgeMessage: bridgeMessage.nullable(),
+  debug_traceTransaction: callFrame,
+  debug_traceCall: callFrame,
 } satisfies { [M in RpcMethodName]: z.ZodType };
 
 /** The JSON result of `method`, as a TypeScript type. */

@@ -60,6 +60,10 @@ function checkGrpcAddr(value: string): string {
 const GRPC_ADDR_HELP =
   'gRPC listen address (docs/grpc.md): node status and data, heads and replication streams; "off" disables';
 
+const RPC_DEBUG_HELP =
+  "serve debug_traceTransaction and debug_traceCall (callTracer) on the RPC port: each re-executes up to a block, " +
+  "2 at a time, 5 s at most (docs/node.md, Traces)";
+
 function grpcNodeOptions(value: string): { host: string; port: number } | undefined {
   return value === "off" ? undefined : parseHostPort(value);
 }
@@ -187,6 +191,7 @@ const devnetCommand = program
     checkHostPort,
     "127.0.0.1:8545",
   )
+  .option("--rpc-debug", `${RPC_DEBUG_HELP} (on every validator)`, false)
   .option(
     "--metrics-addr <host:port>",
     "Prometheus /metrics listen address (of the first validator)",
@@ -276,6 +281,7 @@ devnetCommand
           ...bridgeArgs(o),
           ...(o.txJournal ? [] : ["--no-tx-journal"]),
           ...(o.content ? [] : ["--no-content"]),
+          ...(o.rpcDebug ? ["--rpc-debug"] : []),
           // The first validator publishes the Proof-of-AI model; the others fetch it by CID over bitswap (each needs
           // its own copy when there is no content store to fetch through).
           ...(prepared.aiModelPath && (i === 0 || !o.content) ? ["--ai-model", prepared.aiModelPath] : []),
@@ -307,6 +313,7 @@ devnetCommand
         genesis,
         secretKey,
         rpc: parseHostPort(o.rpcAddr),
+        debug: o.rpcDebug ? {} : undefined,
         metrics: parseHostPort(o.metricsAddr),
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,
         consensus: o.miner ? { miner: await minerOptions(genesis.validators[0]!.feeRecipient) } : {},
@@ -361,6 +368,7 @@ const nodeCommand = program
   .option("--key <keystore>", "EIP-2335 keystore of this validator's BLS key (omit to run without producing blocks)")
   .option("--password-file <file>", "file holding the keystore password")
   .option("--rpc-addr <host:port>", "JSON-RPC HTTP + WebSocket listen address", checkHostPort, "127.0.0.1:8545")
+  .option("--rpc-debug", RPC_DEBUG_HELP, false)
   .option("--metrics-addr <host:port>", "Prometheus /metrics listen address", checkHostPort, "127.0.0.1:6060")
   .option("--grpc-addr <host:port>", GRPC_ADDR_HELP, checkGrpcAddr, "127.0.0.1:9090")
   .option("--p2p-addr <host:port>", "libp2p TCP listen address", checkHostPort, "127.0.0.1:9000")
@@ -485,6 +493,7 @@ nodeCommand
         aiModelFile: o.aiModel ? resolve(o.aiModel) : undefined,
         secretKey,
         rpc: parseHostPort(o.rpcAddr),
+        debug: o.rpcDebug ? {} : undefined,
         metrics: parseHostPort(o.metricsAddr),
         grpc: grpcNodeOptions(o.grpcAddr),
         admin: o.adminAddr ? parseHostPort(o.adminAddr) : undefined,

@@ -3,6 +3,7 @@
 import { bytesToHex, type CallRequest, intrinsicGas, type RpcError, rpcErrors } from "@rustchain/shared";
 import type { BlockEnv } from "../runtime/blockEnv.ts";
 import type { ContractRuntime, FrameResult } from "../runtime/contractRuntime.ts";
+import type { ExecutionTracer } from "../runtime/executionTracer.ts";
 import type { WorldState } from "../state/stateDb.ts";
 import { txContext } from "./transactionExecutor.ts";
 
@@ -23,7 +24,7 @@ export interface Simulation {
   gasUsed: bigint;
 }
 
-async function simulate(input: SimulationInput, gasLimit: bigint): Promise<Simulation> {
+async function simulate(input: SimulationInput, gasLimit: bigint, tracer?: ExecutionTracer): Promise<Simulation> {
   const { request: req, env, runtime } = input;
   const ws = input.makeOverlay();
   const from = req.from ?? ZERO_ADDRESS;
@@ -47,7 +48,7 @@ async function simulate(input: SimulationInput, gasLimit: bigint): Promise<Simul
   if (gasLimit < intrinsic) throw rpcErrors.callIntrinsicGasTooLow(gasLimit, intrinsic);
   const sender = await ws.getAccount(from);
   if (sender.balance < value) throw rpcErrors.callInsufficientFunds();
-  const ctx = txContext(ws, env, { tx: { ...unsigned, r: 0n, s: 0n, yParity: 0, v: 0n }, from });
+  const ctx = txContext(ws, env, { tx: { ...unsigned, r: 0n, s: 0n, yParity: 0, v: 0n }, from }, tracer);
   const gas = gasLimit - intrinsic;
   let frame: FrameResult;
   if (to === null) {
@@ -85,17 +86,19 @@ export function decodeRevertReason(data: Uint8Array): string | undefined {
   return body.subarray(offset + 32, offset + 32 + len).toString("utf8");
 }
 
+/** The gas limit a call runs with: the request's, at most the node's cap. */
+const cappedGas = (input: SimulationInput) =>
+  input.request.gas !== undefined && input.request.gas < input.gasCap ? input.request.gas : input.gasCap;
+
 export async function ethCall(input: SimulationInput): Promise<Uint8Array> {
-  const gasLimit =
-    input.request.gas !== undefined && input.request.gas < input.gasCap ? input.request.gas : input.gasCap;
-  const { frame } = await simulate(input, gasLimit);
+  const { frame } = await simulate(input, cappedGas(input));
   if (frame.status !== "success") throw callError(frame);
   return frame.returnData;
 }
 
 /** The least gas limit with which the call succeeds (binary search above the gas the capped run used). */
 export async function estimateGas(input: SimulationInput): Promise<bigint> {
-  const cap = input.request.gas !== undefined && input.request.gas < input.gasCap ? input.request.gas : input.gasCap;
+  const cap = cappedGas(input);
   const first = await simulate(input, cap);
   if (first.frame.status !== "success") throw callError(first.frame);
   let lo = first.gasUsed;
@@ -107,4 +110,16 @@ export async function estimateGas(input: SimulationInput): Promise<bigint> {
     else lo = mid;
   }
   return hi;
+}
+
+/**
+ * debug_traceCall: the call as eth_call runs it, with `tracer` attached. A failed call is a trace, not an error; a
+ * call that cannot start (intrinsic gas, funds) throws as eth_call does.
+ */
+export async function traceCall(
+  input: SimulationInput,
+  tracer: ExecutionTracer,
+): Promise<Simulation & { gasLimit: bigint }> {
+  const gasLimit = cappedGas(input);
+  return { ...(await simulate(input, gasLimit, tracer)), gasLimit };
 }

@@ -50,6 +50,7 @@ import { defaultReplicationFeedOptions, ReplicationFeed } from "../replication/f
 import { defaultReplicationPusherOptions, ReplicationPusher } from "../replication/pusher.ts";
 import { AdminServer } from "../rpc/adminServer.ts";
 import { createConsensusRpc } from "../rpc/consensusApi.ts";
+import { DebugApi, type DebugApiOptions, defaultDebugApiOptions } from "../rpc/debugApi.ts";
 import { defaultEthApiOptions, EthApi } from "../rpc/ethApi.ts";
 import { defaultFilterOptions, FilterManager } from "../rpc/filters.ts";
 import { defaultRpcServerOptions, RpcServer, type RpcServerOptions } from "../rpc/rpcServer.ts";
@@ -72,6 +73,11 @@ export interface NodeOptions {
   /** Instead of `secretKey`: the key and its slashing protection live in a remote signer (signer/signerServer.ts). */
   remoteSigner?: { url: string; tokenFile: string; publicKey: Uint8Array };
   rpc: Partial<RpcServerOptions>;
+  /**
+   * debug_traceTransaction and debug_traceCall on the RPC port (`--rpc-debug`; docs/node.md, "Traces"), bounded by
+   * these options. Off when undefined: a trace re-executes up to a whole block.
+   */
+  debug?: Partial<DebugApiOptions>;
   /** Metrics listen address; port 0 picks a free port, undefined disables. */
   metrics?: { host: string; port: number };
   /**
@@ -540,6 +546,9 @@ export class RustChainNode {
         peerCount: () => network?.peers().length ?? 0,
       }),
       bridge,
+      debug: opts.debug
+        ? new DebugApi({ ...defaultDebugApiOptions, ...opts.debug }, { chain, state, runtime, retention: pruner })
+        : undefined,
     });
     rpcHandlers = api.handlers;
     const health = new NodeHealth({

@@ -36,11 +36,13 @@ import { estimateGas, ethCall, type SimulationInput } from "../execution/callSim
 import type { SenderRecovery } from "../execution/senderRecovery.ts";
 import type { Mempool } from "../mempool/mempool.ts";
 import type { TxJournal } from "../mempool/txJournal.ts";
+import { blockEnvOf } from "../runtime/blockEnv.ts";
 import type { ContractRuntime } from "../runtime/contractRuntime.ts";
 import type { Account } from "../state/account.ts";
 import type { StateDb } from "../state/stateDb.ts";
 import type { StateRetention } from "../state/stateRetention.ts";
 import { formatLoadedBlock, formatLoadedReceipts, type LoadedBlock, loadBlock } from "./blockFormat.ts";
+import { DEFAULT_TRACE_CONFIG, type DebugApi } from "./debugApi.ts";
 import type { FilterManager } from "./filters.ts";
 
 export type { LoadedBlock };
@@ -80,6 +82,8 @@ export interface EthApiModules {
   txJournal?: Pick<TxJournal, "written">;
   /** Which historical states the node keeps (chain/statePruner.ts); without it every stored state is assumed kept. */
   retention?: StateRetention;
+  /** debug_trace* (debugApi.ts); without it (no --rpc-debug) they answer NOT_ENABLED. */
+  debug?: DebugApi;
 }
 
 export interface BridgeRpc {
@@ -131,6 +135,17 @@ export class EthApi {
     const b = this.modules.bridge;
     if (!b) throw rpcErrors.notEnabled("bridge");
     return b;
+  }
+
+  /** Whether the debug namespace is served (--rpc-debug). */
+  get debugEnabled(): boolean {
+    return this.modules.debug !== undefined;
+  }
+
+  private debugApi(): DebugApi {
+    const d = this.modules.debug;
+    if (!d) throw rpcErrors.notEnabled("debug");
+    return d;
   }
 
   private consensusRpc(): ConsensusRpc {
@@ -294,13 +309,7 @@ export class EthApi {
     if (!isHead) this.modules.retention?.assertAvailable(h.number);
     return {
       makeOverlay: () => state.overlay(h.stateRoot, isHead),
-      env: {
-        chainId: chain.chainId,
-        baseFeePerGas: h.baseFeePerGas,
-        coinbase: h.coinbase,
-        number: h.number,
-        timestamp: h.timestamp,
-      },
+      env: blockEnvOf(chain.chainId, h),
       runtime,
       request: req,
       gasCap: this.opts.rpcGasCap,
@@ -548,6 +557,13 @@ export class EthApi {
     eth_unsubscribe: ([id], ctx) => {
       if (!ctx.unsubscribe) throw rpcErrors.notificationsNotSupported();
       return ctx.unsubscribe(id);
+    },
+    debug_traceTransaction: ([hash, config]) => this.debugApi().traceTransaction(hash, config ?? DEFAULT_TRACE_CONFIG),
+    debug_traceCall: async ([req, id, config]) => {
+      const debug = this.debugApi();
+      const cfg = config ?? DEFAULT_TRACE_CONFIG;
+      debug.checkTracer(cfg);
+      return debug.traceCall(await this.simulation(req, id), cfg);
     },
   };
 

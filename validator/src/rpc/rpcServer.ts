@@ -8,6 +8,7 @@ import {
   encodeBlock,
   type FilterRequest,
   formatHeader,
+  publicRpcMethods,
   RpcCode,
   type RpcMethodName,
   rpcErrors,
@@ -80,6 +81,8 @@ export class RpcServer {
   ) {
     this.jsonRpc.maxBodyBytes = opts.maxBodyBytes;
     this.jsonRpc.maxBatch = opts.maxBatch;
+    // Without --rpc-debug the debug namespace is not there at all, as in geth without it.
+    this.jsonRpc.methods = modules.api.debugEnabled ? rpcMethods : publicRpcMethods;
     modules.chain.on("block", (b) => this.onBlock(b));
     modules.mempool.on("added", (stx) => {
       // Per transaction at 10,000 tx/s: nothing to do (not even the hex) unless someone listens.
@@ -197,7 +200,7 @@ export class RpcServer {
   private readonly jsonRpc: JsonRpcServer<RpcContext> = {
     maxBodyBytes: 0,
     maxBatch: 0,
-    methods: rpcMethods,
+    methods: publicRpcMethods,
     dispatch: async ({ method, params }, ctx) => {
       const handler = this.modules.api.handlers[method as RpcMethodName] as (p: unknown, c: RpcContext) => unknown;
       return { result: await handler(params, ctx) };
