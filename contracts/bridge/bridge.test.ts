@@ -12,6 +12,7 @@ import {
   encodeSetGovernor,
   encodeSetMessageFee,
   encodeSetPaused,
+  encodeTransferFees,
   GOVERNANCE_EMITTER,
 } from "@rustchain/shared/bridge/governance";
 import { transferLayout, vaaBodyLayout, vaaHeaderLayout } from "@rustchain/shared/bridge/layouts";
@@ -1000,6 +1001,32 @@ describe("Wormhole core and token bridge (a second gateway: Wormhole's guardian 
     expect(payload.to.chain).toBe(SOLANA);
     expect(h(payload.to.address)).toBe(h(solanaRecipient));
     expect(payload.fee).toBe(0n);
+  });
+
+  it("TransferFees (Core 4) pays collected message fees, never the escrow; chain 0, another chain and a non-address recipient are refused", async () => {
+    const messageFee = await wview<bigint>("messageFee");
+    const collected = 4n * messageFee; // three publishMessage and one transferNative above
+    const escrow = (await balance(wormhole)) - collected;
+    const fees = (amount: bigint, o: { recipient?: Uint8Array; chain?: number } = {}) =>
+      wgovernance(
+        encodeTransferFees({ chain: o.chain ?? RUSTCHAIN, amount, recipient: o.recipient ?? pad32(bob.address) }),
+      );
+    expect(await wrefusal("submitGovernance", [fees(collected + 1n)])).toMatch(
+      /^GOVERNANCE: TransferFees is more than the fees collected/,
+    );
+    expect(await wrefusal("submitGovernance", [fees(1n, { chain: 0 })])).toMatch(/^GOVERNANCE: TransferFees names/);
+    expect(await wrefusal("submitGovernance", [fees(1n, { chain: ETHEREUM })])).toMatch(/^VAA_WRONG_CHAIN/);
+    expect(await wrefusal("submitGovernance", [fees(1n, { recipient: new Uint8Array(32).fill(7) })])).toMatch(
+      /^GOVERNANCE: TransferFees recipient is not a 20-byte address/,
+    );
+    const before = await balance(bob.address);
+    await wgw(deployer, "submitGovernance", [fees(3n * messageFee)]);
+    expect((await balance(bob.address)) - before).toBe(3n * messageFee);
+    expect(await balance(wormhole)).toBe(escrow + messageFee);
+    // what is left of the fees, and not a wei of the escrow
+    expect(await wrefusal("submitGovernance", [fees(messageFee + 1n)])).toMatch(/^GOVERNANCE: TransferFees is more/);
+    await wgw(deployer, "submitGovernance", [fees(messageFee)]);
+    expect(await balance(wormhole)).toBe(escrow);
   });
 
   it("a guardian-set upgrade VAA switches sets; the old set verifies until its expiry, then is refused", async () => {

@@ -11,7 +11,9 @@
  * whose guardian set is Wormhole's (from genesis) and whose governance emitter is Wormhole's (1, 0x…04); it has no
  * remote gateway at deployment (remoteChain 0): Solana's, Ethereum's… token bridges come by RegisterChain.
  * Core as Wormhole's: publishMessage(nonce, payload, consistencyLevel) for any contract, with a sequence per emitter
- * and the message fee (Core action 3 SetMessageFee) paid with every message, the token bridge's included.
+ * and the message fee (Core action 3 SetMessageFee) paid with every message, the token bridge's included. The fees
+ * collected are counted apart from the escrow (slot 18); Core action 4 TransferFees pays out of that count only, so
+ * governance can never move escrowed RTC.
  *
  * Assets:
  *   - RTC, home here, is (chainId, 0): transferNative escrows msg.value in this contract. Payload amounts are
@@ -66,6 +68,7 @@
  *  13 mapping(uint64 sequence => {toChain u16 ‖ refunded u8 ‖ sender, token, amount}) outbound transfers
   14 uint16 governanceChain            15 bytes32 governanceContract
   16 uint256 messageFee                17 mapping(address emitter => uint64) next sequence of other emitters
+  18 uint256 message fees collected and not yet transferred (TransferFees)
  (the gateway's own messages, sender = this contract, count in slot 4)
  * assetKey = keccak256(tokenChain u16 ‖ tokenAddress 32), as the Ethereum gateway.
  */
@@ -166,6 +169,7 @@ static const uint8_t SLOT_GOVERNANCE_CHAIN[32] = {[31] = 14};
 static const uint8_t SLOT_GOVERNANCE_CONTRACT[32] = {[31] = 15};
 static const uint8_t SLOT_MESSAGE_FEE[32] = {[31] = 16};
 static const uint8_t SLOT_SEQUENCES[32] = {[31] = 17};
+static const uint8_t SLOT_FEES_COLLECTED[32] = {[31] = 18};
 
 #define fail(msg) revert_with_error_string(msg)
 
@@ -419,10 +423,19 @@ static uint64_t publish(uint32_t nonce, const uint8_t *payload, uint32_t len) {
   return publish_as(&self, nonce, payload, len, CONSISTENCY_FINALIZED);
 }
 
+/* The fees in this contract's balance that TransferFees may pay out (the rest of the balance is escrow). */
+static void collect_fee(const u256 *fee) {
+  if (u256_is_zero(fee)) return;
+  u256 collected = sload_u256(SLOT_FEES_COLLECTED);
+  collected = u256_add_checked(&collected, fee);
+  sstore_u256(SLOT_FEES_COLLECTED, &collected);
+}
+
 /* Every message pays the message fee (0 unless governance set one), which stays in this contract. */
 static void require_message_fee(const u256 *paid) {
   u256 fee = sload_u256(SLOT_MESSAGE_FEE);
   if (!u256_eq(paid, &fee)) fail("MESSAGE_FEE: the value must be the message fee");
+  collect_fee(&fee);
 }
 
 /* Transfer (1): amount u256 · tokenAddress 32 · tokenChain u16 · to 32 · toChain u16 · fee u256 */
@@ -739,6 +752,7 @@ static uint64_t transfer_native(const rc_abi *args) {
   /* the message fee first, as Wormhole's wrapAndTransferETH; the rest is the transfer */
   u256 message_fee = sload_u256(SLOT_MESSAGE_FEE);
   if (u256_sub(&value, &value, &message_fee)) fail("MESSAGE_FEE: the value is below the message fee");
+  collect_fee(&message_fee);
   /* amount = value / 10^10 in two steps (the SDK divides by 32-bit numbers), dust = value mod 10^10 */
   u256 q1, amount;
   uint32_t r1 = u256_divmod_u32(&q1, &value, 100000u);
@@ -921,6 +935,20 @@ RC_NORETURN static void submit_governance(rc_bytes raw) {
     /* SetMessageFee: fee u256 (Wormhole's core governance, action 3) */
     if (flen != 32) fail("GOVERNANCE: SetMessageFee length");
     sstore(SLOT_MESSAGE_FEE, f);
+  } else if (module_is(module, "Core") && action == 4) {
+    /* TransferFees: amount u256 · recipient 32 (Wormhole's core governance, action 4), for this chain by name; pays
+       out of the fees collected, never out of the escrow */
+    if (flen != 64) fail("GOVERNANCE: TransferFees length");
+    if (chain == 0) fail("GOVERNANCE: TransferFees names this chain");
+    if (!word_is_zero(f + 32, 12)) fail("GOVERNANCE: TransferFees recipient is not a 20-byte address");
+    u256 amount = u256_from_be(f);
+    u256 collected = sload_u256(SLOT_FEES_COLLECTED);
+    if (u256_sub(&collected, &collected, &amount)) fail("GOVERNANCE: TransferFees is more than the fees collected");
+    sstore_u256(SLOT_FEES_COLLECTED, &collected);
+    rc_address recipient;
+    memcpy(recipient.b, f + 44, 20);
+    consume(v.digest); /* before the call out: the recipient cannot replay it */
+    send_rtc(&recipient, &amount);
   } else if (module_is(module, "TokenBridge") && action == 1) {
     /* RegisterChain: emitterChain u16 · emitterAddress 32 */
     if (flen != 34) fail("GOVERNANCE: RegisterChain length");

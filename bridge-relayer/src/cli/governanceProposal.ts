@@ -126,6 +126,8 @@ function token(tokenChain: number, tokenAddress: Uint8Array): string {
 export function describeGovernance(a: GovernanceAction): string {
   if (a.module === "Core" && a.action === 3)
     return `Core SetMessageFee ${target(a.chain)}: every published message pays ${a.fee} wei`;
+  if (a.module === "Core" && a.action === 4)
+    return `Core TransferFees ${target(a.chain)}: pay ${a.amount} wei of the collected message fees to ${formatUniversalAddress(a.recipient)}`;
   if (a.module === "Core")
     return `Core GuardianSetUpgrade ${target(a.chain)}: guardian set ${a.newIndex} becomes the ${a.keys.length} keys ${a.keys.map((k) => bytesToHex(k)).join(", ")}`;
   if (a.module === "TokenBridge")

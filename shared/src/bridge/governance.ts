@@ -1,5 +1,5 @@
 // Governance payloads (docs/bridge.md, "Governance"): module (32 bytes, ASCII left-padded) · action · chain · fields.
-// Core 2 is Wormhole's guardian-set upgrade byte for byte, Core 3 its SetMessageFee; TokenBridge 1 is Wormhole's
+// Core 2 is Wormhole's guardian-set upgrade byte for byte, Core 3 its SetMessageFee, Core 4 its TransferFees; TokenBridge 1 is Wormhole's
 // RegisterChain; the RustChainBridge module holds our pause and governor actions. Governance VAAs come from
 // GOVERNANCE_EMITTER for the Ethereum bridge, from WORMHOLE_GOVERNANCE_EMITTER (wormhole.ts) for the Wormhole gateway.
 import { bigintToBytes32, bytesToBigint, concatBytes } from "../hex.ts";
@@ -14,6 +14,8 @@ export const GOVERNANCE_EMITTER = {
 export type GovernanceAction =
   | { module: "Core"; action: 2; chain: number; newIndex: number; keys: Uint8Array[] }
   | { module: "Core"; action: 3; chain: number; fee: bigint }
+  /** Pay `amount` (wei) of the collected message fees to `recipient` (32 bytes, a left-padded address). */
+  | { module: "Core"; action: 4; chain: number; amount: bigint; recipient: Uint8Array }
   | { module: "TokenBridge"; action: 1; chain: number; emitterChain: number; emitterAddress: Uint8Array }
   | {
       module: "RustChainBridge";
@@ -63,6 +65,10 @@ export function encodeSetMessageFee(a: { chain: number; fee: bigint }): Uint8Arr
   return concatBytes(header("Core", 3, a.chain), bigintToBytes32(a.fee));
 }
 
+export function encodeTransferFees(a: { chain: number; amount: bigint; recipient: Uint8Array }): Uint8Array {
+  return concatBytes(header("Core", 4, a.chain), bigintToBytes32(a.amount), bytes32(a.recipient, "recipient"));
+}
+
 export function encodeRegisterChain(a: { chain: number; emitterChain: number; emitterAddress: Uint8Array }) {
   return concatBytes(header("TokenBridge", 1, a.chain), u16(a.emitterChain), bytes32(a.emitterAddress, "emitter"));
 }
@@ -95,7 +101,12 @@ export function encodeSetGovernor(a: {
 }
 
 export function encodeGovernance(a: GovernanceAction): Uint8Array {
-  if (a.module === "Core") return a.action === 2 ? encodeGuardianSetUpgrade(a) : encodeSetMessageFee(a);
+  if (a.module === "Core")
+    return a.action === 2
+      ? encodeGuardianSetUpgrade(a)
+      : a.action === 3
+        ? encodeSetMessageFee(a)
+        : encodeTransferFees(a);
   if (a.module === "TokenBridge") return encodeRegisterChain(a);
   return a.action === 1 ? encodeSetPaused(a) : encodeSetGovernor(a);
 }
@@ -125,6 +136,10 @@ export function decodeGovernance(p: Uint8Array): GovernanceAction {
   if (module === "Core" && action === 3) {
     need(32);
     return { module, action, chain, fee: bytesToBigint(body) };
+  }
+  if (module === "Core" && action === 4) {
+    need(64);
+    return { module, action, chain, amount: bytesToBigint(body.subarray(0, 32)), recipient: body.slice(32, 64) };
   }
   if (module === "TokenBridge" && action === 1) {
     need(34);

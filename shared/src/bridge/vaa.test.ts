@@ -19,6 +19,7 @@ import {
   encodeRegisterChain,
   encodeSetGovernor,
   encodeSetMessageFee,
+  encodeTransferFees,
   GOVERNANCE_EMITTER,
 } from "./governance.ts";
 import {
@@ -237,7 +238,7 @@ describe("governance payloads", () => {
 });
 
 describe("Wormhole governance and consistency levels", () => {
-  it("SetMessageFee and RegisterChain are byte for byte the payloads the Wormhole SDK reads as Core 3 and TokenBridge 1", () => {
+  it("SetMessageFee, TransferFees and RegisterChain are byte for byte the payloads the Wormhole SDK reads as Core 3, Core 4 and TokenBridge 1", () => {
     const fee = encodeSetMessageFee({ chain: 1, fee: 5n * 10n ** 15n });
     const theirs = deserializePayload("WormholeCore:SetMessageFee", fee) as unknown as Record<string, unknown>;
     expect(theirs).toMatchObject({ protocol: "WormholeCore", action: "SetMessageFee", chain: "Solana" });
@@ -246,6 +247,25 @@ describe("Wormhole governance and consistency levels", () => {
     );
     expect(decodeGovernance(fee)).toEqual({ module: "Core", action: 3, chain: 1, fee: 5n * 10n ** 15n });
     expect(code(() => decodeGovernance(fee.subarray(0, fee.length - 1)))).toBe("GOVERNANCE");
+
+    const recipient = Uint8Array.from({ length: 32 }, (_, i) => (i < 12 ? 0 : i));
+    const transferFees = encodeTransferFees({ chain: 1, amount: 7n * 10n ** 15n, recipient });
+    const paid = deserializePayload("WormholeCore:TransferFees", transferFees) as unknown as {
+      action: string;
+      chain: string;
+      actionArgs: { amount: bigint; recipient: { toUint8Array(): Uint8Array } };
+    };
+    expect(paid).toMatchObject({ action: "TransferFees", chain: "Solana" });
+    expect(paid.actionArgs.amount).toBe(7n * 10n ** 15n);
+    expect(paid.actionArgs.recipient.toUint8Array()).toEqual(recipient);
+    expect(decodeGovernance(transferFees)).toEqual({
+      module: "Core",
+      action: 4,
+      chain: 1,
+      amount: 7n * 10n ** 15n,
+      recipient,
+    });
+    expect(code(() => decodeGovernance(transferFees.subarray(0, 98)))).toBe("GOVERNANCE");
 
     const solana = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
     const register = encodeRegisterChain({ chain: 0, emitterChain: solana.chain, emitterAddress: solana.address });
