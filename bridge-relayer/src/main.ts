@@ -14,7 +14,9 @@ function hostPort(value: string): { host: string; port: number } {
 
 const program = new Command()
   .name("rustchain-relayer")
-  .description("relay RustChain ⇄ Ethereum bridge transfers and Wormhole transfers to RustChain (deployment.wormhole), and serve their status")
+  .description(
+    "relay RustChain ⇄ Ethereum bridge transfers and Wormhole transfers to RustChain (deployment.wormhole), and serve their status",
+  )
   .requiredOption("--deployment <file>", "bridge deployment file (npm run devnet:bridge writes one)")
   .requiredOption("--keystore <file>", "the relayer account's Web3 Secret Storage v3 keystore (pays destination gas)")
   .requiredOption("--password-file <file>", "file holding the keystore password")
