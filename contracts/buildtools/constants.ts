@@ -37,15 +37,15 @@ export function checkConstants(name: string, constants: SourceConstants, abi?: A
       if (item.type === "function") {
         const sig = toFunctionSignature(item as AbiFunction);
         abiSigs.add(sig);
-        if (!sigs.has(sig)) errors.push(`ABI function ${sig} has no RC_SEL in the source`);
+        if (!sigs.has(sig)) errors.push(`ABI function ${sig} is not dispatched by the source`);
       } else if (item.type === "event") {
         const sig = toEventSignature(item as AbiEvent);
         abiEvents.add(sig);
-        if (!events.has(sig)) errors.push(`ABI event ${sig} has no RC_TOPIC in the source`);
+        if (!events.has(sig)) errors.push(`ABI event ${sig} is not emitted by the source`);
       }
     }
-    for (const sig of sigs) if (!abiSigs.has(sig)) errors.push(`RC_SEL ${sig} is not in the ABI`);
-    for (const sig of events) if (!abiEvents.has(sig)) errors.push(`RC_TOPIC ${sig} is not in the ABI`);
+    for (const sig of sigs) if (!abiSigs.has(sig)) errors.push(`function ${sig} of the source is not in the ABI`);
+    for (const sig of events) if (!abiEvents.has(sig)) errors.push(`event ${sig} of the source is not in the ABI`);
   }
   if (errors.length > 0) throw new ContractBuildError(`${name}: ${errors.join("; ")}`);
 }
