@@ -1,45 +1,27 @@
 // The Wormhole guardian API client against a local HTTP server playing the guardian API (the public REST shape),
-// serving VAAs laid out as Solana's token bridge emits them and signed by 19 mock guardians (the Wormhole devnet key
-// and 18 derived keys, each signing with its own index).
+// serving VAAs laid out as Solana's token bridge emits them and signed by the 19 mock guardians of
+// tests/support/wormhole.ts (the Wormhole devnet key and 18 derived keys, each signing with its own index).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bytesToHex, hexToBytes, keccak256, privateKeyToAddress } from "@rustchain/shared";
+import { bytesToHex, hexToBytes } from "@rustchain/shared";
 import { BridgeError } from "@rustchain/shared/bridge/errors";
-import { encodeTransfer } from "@rustchain/shared/bridge/payloads";
-import { signVaa, type VaaBody, WORMHOLE_CHAIN } from "@rustchain/shared/bridge/vaa";
-import { WORMHOLE_TOKEN_BRIDGE_EMITTERS } from "@rustchain/shared/bridge/wormhole";
-import { guardians as wormholeGuardians } from "@wormhole-foundation/sdk-base";
+import type { VaaBody } from "@rustchain/shared/bridge/vaa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  guardianAddresses,
+  range,
+  SOLANA_TOKEN_BRIDGE,
+  signWormholeVaa,
+  solanaBody,
+  solTransfer,
+  WORMHOLE_SET,
+} from "../../tests/support/wormhole.ts";
 import { fetchEnqueuedVaas, fetchSignedVaa, GuardianApiError, signedVaaUrl } from "../src/guardianApi.ts";
 
-const keys = [
-  hexToBytes(`0x${wormholeGuardians.devnetGuardianPrivateKey}`),
-  ...Array.from({ length: 18 }, (_, i) => keccak256(new TextEncoder().encode(`mock wormhole guardian ${i}`))),
-];
-const guardianSet = { index: 0, keys: keys.map((k) => privateKeyToAddress(k)) };
-const solana = WORMHOLE_TOKEN_BRIDGE_EMITTERS.solana;
-const body = (sequence: bigint): VaaBody => ({
-  timestamp: 1_733_400_000,
-  nonce: 1,
-  emitterChain: solana.chain,
-  emitterAddress: solana.address,
-  sequence,
-  consistencyLevel: 32,
-  payload: encodeTransfer({
-    amount: 10n ** 8n,
-    tokenAddress: new Uint8Array(32).fill(6),
-    tokenChain: WORMHOLE_CHAIN.solana,
-    to: new Uint8Array(32).fill(7),
-    toChain: WORMHOLE_CHAIN.rustchain,
-    fee: 0n,
-  }),
-});
-const sign = (b: VaaBody, n: number) =>
-  signVaa(
-    b,
-    0,
-    keys.slice(0, n).map((privateKey, index) => ({ index, privateKey })),
-  );
+const guardianSet = { index: 0, keys: guardianAddresses(WORMHOLE_SET).map((k) => hexToBytes(k)) };
+const solana = SOLANA_TOKEN_BRIDGE;
+const body = (sequence: bigint): VaaBody => solanaBody(solTransfer(10n ** 8n, `0x${"07".repeat(20)}`), sequence);
+const sign = (b: VaaBody, n: number) => signWormholeVaa(b, range(n));
 
 /** sequence → what the server answers */
 const answers = new Map<string, { status: number; json: unknown }>();
