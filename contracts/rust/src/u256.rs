@@ -22,12 +22,11 @@ impl U256 {
 
     /// From a 32-byte big-endian word.
     pub fn from_be_bytes(be: &[u8; 32]) -> U256 {
+        // Byte loops with constant bounds: no slicing, so no bounds checks or panic paths in the module.
         let mut r = [0u64; 4];
-        for (i, limb) in r.iter_mut().enumerate() {
-            let at = 24 - 8 * i;
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&be[at..at + 8]);
-            *limb = u64::from_be_bytes(b);
+        for (i, b) in be.iter().enumerate() {
+            let limb = &mut r[3 - i / 8];
+            *limb = *limb << 8 | *b as u64;
         }
         U256(r)
     }
@@ -35,9 +34,8 @@ impl U256 {
     /// To a 32-byte big-endian word.
     pub fn to_be_bytes(&self) -> [u8; 32] {
         let mut out = [0u8; 32];
-        for (i, limb) in self.0.iter().enumerate() {
-            let at = 24 - 8 * i;
-            out[at..at + 8].copy_from_slice(&limb.to_be_bytes());
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = (self.0[3 - i / 8] >> (8 * (7 - i % 8))) as u8;
         }
         out
     }
@@ -57,28 +55,41 @@ impl U256 {
 
     /// `self + other` mod 2^256 and whether it overflowed.
     pub fn overflowing_add(self, other: U256) -> (U256, bool) {
-        let mut r = [0u64; 4];
-        let mut carry = false;
-        for i in 0..4 {
-            let (s, c1) = self.0[i].overflowing_add(other.0[i]);
-            let (t, c2) = s.overflowing_add(carry as u64);
-            r[i] = t;
-            carry = c1 | c2;
-        }
-        (U256(r), carry)
+        let mut r = self;
+        let carry = r.add_assign_carry(&other);
+        (r, carry)
     }
 
     /// `self - other` mod 2^256 and whether it borrowed (`other > self`).
     pub fn overflowing_sub(self, other: U256) -> (U256, bool) {
-        let mut r = [0u64; 4];
-        let mut borrow = false;
-        for i in 0..4 {
-            let (d, b1) = self.0[i].overflowing_sub(other.0[i]);
-            let (t, b2) = d.overflowing_sub(borrow as u64);
-            r[i] = t;
-            borrow = b1 | b2;
+        let mut r = self;
+        let borrow = r.sub_assign_borrow(&other);
+        (r, borrow)
+    }
+
+    // In place and not inlined: one copy of each loop in the module, called by every operation that needs it.
+    #[inline(never)]
+    fn add_assign_carry(&mut self, other: &U256) -> bool {
+        let mut carry = 0u64;
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            let s = a.wrapping_add(*b);
+            let t = s.wrapping_add(carry);
+            carry = ((s < *a) | (t < s)) as u64;
+            *a = t;
         }
-        (U256(r), borrow)
+        carry != 0
+    }
+
+    #[inline(never)]
+    fn sub_assign_borrow(&mut self, other: &U256) -> bool {
+        let mut borrow = 0u64;
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            let d = a.wrapping_sub(*b);
+            let t = d.wrapping_sub(borrow);
+            borrow = ((*a < *b) | (d < borrow)) as u64;
+            *a = t;
+        }
+        borrow != 0
     }
 
     /// `self * other` mod 2^256 and whether the true product needed more than 256 bits (schoolbook on 32-bit digits).
