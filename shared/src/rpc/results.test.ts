@@ -234,3 +234,31 @@ describe("wrong shapes are refused", () => {
     expect(() => parseResult("rustchain_getBridgeMessage", patched(message, ["vaa"], undefined))).toThrow();
   });
 });
+
+describe("debug_trace* (geth's callTracer frame)", () => {
+  const a = `0x${"aa".repeat(20)}`;
+  const frame = {
+    from: a,
+    gas: "0x5208",
+    gasUsed: "0x5208",
+    to: a,
+    input: "0x",
+    calls: [
+      { from: a, gas: "0x10", gasUsed: "0x1", to: a, input: "0x01", error: "out of gas", value: "0x0", type: "CALL" },
+    ],
+    logs: [{ address: a, topics: [`0x${"01".repeat(32)}`], data: "0x", position: "0x1" }],
+    value: "0x0",
+    type: "CALL",
+  };
+
+  it("accepts a nested frame with logs, and refuses what geth never sends", () => {
+    expect(parseResult("debug_traceTransaction", frame)).toEqual(frame);
+    // geth omits empty lists and empty strings (omitempty).
+    expect(() => parseResult("debug_traceCall", { ...frame, calls: [] })).toThrow();
+    expect(() => parseResult("debug_traceCall", { ...frame, error: "" })).toThrow();
+    // Only the frame types RustChain has.
+    expect(() => parseResult("debug_traceCall", { ...frame, type: "DELEGATECALL" })).toThrow();
+    expect(() => parseResult("debug_traceCall", patched(frame, ["calls", 0, "gas"], "0x010"))).toThrow();
+    expect(() => parseResult("debug_traceCall", patched(frame, ["logs", 0, "position"], undefined))).toThrow();
+  });
+});
