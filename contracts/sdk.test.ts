@@ -638,7 +638,11 @@ describe("Groth16 verifier", () => {
   });
 });
 
-describe("SDK self-test contract", () => {
+// The same test contract written with each SDK: contracts/test/sdk_selftest.c and contracts/rust/test/sdk_selftest.rs.
+describe.each([
+  ["C", join(CONTRACTS_DIR, "test", "sdk_selftest.c")],
+  ["Rust", join(CONTRACTS_DIR, "rust", "test", "sdk_selftest.rs")],
+])("SDK self-test contract (%s)", (language, source) => {
   const abi = parseAbi([
     "function add(uint256 a, uint256 b) returns (uint256, bool)",
     "function sub(uint256 a, uint256 b) returns (uint256, bool)",
@@ -663,7 +667,8 @@ describe("SDK self-test contract", () => {
   );
 
   beforeAll(async () => {
-    const module = await compileContract(join(CONTRACTS_DIR, "test", "sdk_selftest.c"), {
+    const module = await compileContract(source, {
+      name: `sdk_selftest_${language.toLowerCase()}`, // one stamp each in build/test
       abi,
       outDir: join(BUILD_DIR, "test"),
     });

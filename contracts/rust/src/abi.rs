@@ -231,9 +231,78 @@ impl Encoder {
 /// A `bytes` or `string` return value.
 pub struct Bytes<'a>(pub &'a [u8]);
 
-/// What a function of a `contract!` or `dispatch!` may return: it is ABI-encoded as the call's return data.
+/// A static ABI value: one 32-byte word.
+pub trait AbiWord {
+    fn abi_word(&self) -> [u8; 32];
+}
+
+impl AbiWord for [u8; 32] {
+    fn abi_word(&self) -> [u8; 32] {
+        *self
+    }
+}
+
+impl AbiWord for U256 {
+    fn abi_word(&self) -> [u8; 32] {
+        self.to_be_bytes()
+    }
+}
+
+impl AbiWord for Address {
+    fn abi_word(&self) -> [u8; 32] {
+        self.to_word()
+    }
+}
+
+macro_rules! small_word {
+    ($($t:ty),*) => {$(
+        impl AbiWord for $t {
+            fn abi_word(&self) -> [u8; 32] {
+                U256::from_u64(*self as u64).to_be_bytes()
+            }
+        }
+    )*};
+}
+small_word!(bool, u8, u32, u64);
+
+/// int256: two's complement, sign-extended.
+impl AbiWord for i64 {
+    fn abi_word(&self) -> [u8; 32] {
+        let mut w = [if *self < 0 { 0xff } else { 0 }; 32];
+        w[24..].copy_from_slice(&self.to_be_bytes());
+        w
+    }
+}
+
+/// What a function of a `contract!` or `dispatch!` may return: it is ABI-encoded as the call's return data. Any
+/// static value (`AbiWord`), a pair or triple of them, `()`, `Bytes` or an `Encoder`.
 pub trait AbiReturn {
     fn finish(self) -> !;
+}
+
+impl<T: AbiWord> AbiReturn for T {
+    fn finish(self) -> ! {
+        finish(&self.abi_word())
+    }
+}
+
+impl<A: AbiWord, B: AbiWord> AbiReturn for (A, B) {
+    fn finish(self) -> ! {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&self.0.abi_word());
+        out[32..].copy_from_slice(&self.1.abi_word());
+        finish(&out)
+    }
+}
+
+impl<A: AbiWord, B: AbiWord, C: AbiWord> AbiReturn for (A, B, C) {
+    fn finish(self) -> ! {
+        let mut out = [0u8; 96];
+        out[..32].copy_from_slice(&self.0.abi_word());
+        out[32..64].copy_from_slice(&self.1.abi_word());
+        out[64..].copy_from_slice(&self.2.abi_word());
+        finish(&out)
+    }
 }
 
 impl AbiReturn for () {
@@ -241,35 +310,6 @@ impl AbiReturn for () {
         finish(&[])
     }
 }
-
-impl AbiReturn for [u8; 32] {
-    fn finish(self) -> ! {
-        finish(&self)
-    }
-}
-
-impl AbiReturn for U256 {
-    fn finish(self) -> ! {
-        finish(&self.to_be_bytes())
-    }
-}
-
-impl AbiReturn for Address {
-    fn finish(self) -> ! {
-        finish(&self.to_word())
-    }
-}
-
-macro_rules! small_return {
-    ($($t:ty),*) => {$(
-        impl AbiReturn for $t {
-            fn finish(self) -> ! {
-                U256::from_u64(self as u64).finish()
-            }
-        }
-    )*};
-}
-small_return!(bool, u8, u32, u64);
 
 /// An encoded tuple (several return values, or a dynamic one built in place).
 impl AbiReturn for Encoder {

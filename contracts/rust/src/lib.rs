@@ -42,12 +42,12 @@ pub use keccak::{const_keccak256, event_topic, selector};
 
 /// Everything a contract usually needs.
 pub mod prelude {
-    pub use crate::abi::{call_selector, tail_size, AbiReturn, Args, Bytes, Encoder};
+    pub use crate::abi::{call_selector, tail_size, AbiReturn, AbiWord, Args, Bytes, Encoder};
     pub use crate::env::{
         balance, block_number, block_timestamp, call_contract, call_value, caller, chain_id, code_hash, emit_log, gas_left,
         has_code, keccak256, nonpayable, origin, returndata, self_address, Address, CallStatus,
     };
-    pub use crate::revert::{finish, require, revert, revert_empty, revert_error, revert_panic};
+    pub use crate::revert::{finish, require, revert, revert_empty, revert_error, revert_error_bytes, revert_panic};
     pub use crate::storage::Slot;
     pub use crate::u256::U256;
     pub use crate::{contract, dispatch, event_topic, selector};

@@ -33,9 +33,13 @@ pub fn revert_empty() -> ! {
 }
 
 /// Revert with `Error(string)`: viem and ethers show `message` as the reason.
-#[inline(never)]
 pub fn revert_error(message: &str) -> ! {
-    let msg = message.as_bytes();
+    revert_error_bytes(message.as_bytes())
+}
+
+/// `Error(string)` with a reason built at run time (UTF-8 is not checked).
+#[inline(never)]
+pub fn revert_error_bytes(msg: &[u8]) -> ! {
     let padded = (msg.len() + 31) & !31;
     let buf = crate::mem::alloc(4 + 64 + padded);
     buf[..4].copy_from_slice(&ERROR_SELECTOR.to_be_bytes());
