@@ -1,5 +1,6 @@
 // Cross-contract calls through the real runtime on RocksDB-backed state: callee reverts roll back its storage and
-// logs, value moves with the call, and the call depth is bounded.
+// logs, value moves with the call, and the call depth is bounded. The tracing hooks (executionTracer.ts) see every
+// frame and log, and a tracer that throws stops the execution without breaking the runtime.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,8 +22,9 @@ import { CLANG_FLAGS, SDK_HEADER } from "../../../contracts/build.ts";
 import { Database } from "../db/database.ts";
 import { EMPTY_TRIE_ROOT } from "../state/account.ts";
 import { defaultStateDbOptions, StateDb, type WorldState } from "../state/stateDb.ts";
-import { ContractRuntime, type TxContext } from "./contractRuntime.ts";
-import { Gas } from "./gasSchedule.ts";
+import { ContractRuntime, type FrameResult, type TxContext } from "./contractRuntime.ts";
+import type { ExecutionTracer, TracedFrame } from "./executionTracer.ts";
+import { Gas, MAX_CALL_DEPTH } from "./gasSchedule.ts";
 
 let work: string;
 let db: Database;
@@ -86,8 +88,8 @@ RC_EXPORT("call") void call(void) {
   rc_host_finish(&deepest, 4);
 }`;
 
-function context(ws: WorldState): TxContext {
-  return { ws, env, origin: user, logs: [], warmAddresses: new Set(), warmSlots: new Set() };
+function context(ws: WorldState, tracer?: ExecutionTracer): TxContext {
+  return { ws, env, origin: user, logs: [], warmAddresses: new Set(), warmSlots: new Set(), tracer };
 }
 
 async function install(ws: WorldState, address: Uint8Array, code: Uint8Array) {
@@ -440,5 +442,108 @@ describe("host functions secp256k1_recover, sha256, code_hash", () => {
     // Accounts without code cost the cold access alone; with code, the first hash adds keccak256's price per word of it.
     expect(nobody.gas - empty.gas).toBe(0n);
     expect(withCode.gas - empty.gas).toBe(Gas.hashWord * words);
+  });
+});
+
+// Logs, then calls the address in calldata[12..32] with value calldata-word 2 and input calldata[64..]; finishes with
+// the callee's return data.
+const FORWARDER = `
+RC_EXPORT("call") void call(void) {
+  uint32_t n = (uint32_t)rc_host_calldata_size();
+  uint8_t *in = (uint8_t *)rc_alloc(n);
+  rc_host_calldata_copy(in, 0, n);
+  uint8_t topic[32] = {0};
+  rc_host_emit_log(topic, 1, in, 0);
+  rc_host_call(in + 12, in + 32, 0, in + 64, n - 64);
+  uint32_t rn = (uint32_t)rc_host_returndata_size();
+  uint8_t *r = (uint8_t *)rc_alloc(rn + 1);
+  rc_host_returndata_copy(r, 0, rn);
+  rc_host_finish(r, rn);
+}`;
+
+type TraceEvent = { enter: TracedFrame } | { exit: FrameResult; output: string } | { log: string };
+
+/** A tracer recording every event; `onEnter` runs first (and may throw, as a trace's deadline does). */
+function recorder(onEnter: (f: TracedFrame) => void = () => {}): ExecutionTracer & { events: TraceEvent[] } {
+  const events: TraceEvent[] = [];
+  return {
+    events,
+    enter: (frame) => {
+      onEnter(frame);
+      events.push({ enter: frame });
+    },
+    exit: (result, output) => events.push({ exit: result, output: bytesToHex(output) }),
+    log: (log) => events.push({ log: bytesToHex(log.address) }),
+  };
+}
+
+describe("ContractRuntime tracing hooks", () => {
+  const forward = (to: Uint8Array, value: bigint, input: Uint8Array) =>
+    concatBytes(new Uint8Array(12), to, word(value), input);
+
+  it("pair entries and exits in execution order, with the frames' data and their logs in between", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, A, await compileC("forwarder", FORWARDER));
+    await install(ws, B, await compileC("reverter", REVERTER));
+    const funded = await ws.getAccount(A);
+    funded.balance = 100n;
+    ws.setAccount(A, funded);
+    const tracer = recorder();
+    const calldata = forward(B, 9n, Uint8Array.of(1, 2));
+    const frame = { caller: user, address: A, value: 0n, calldata, gas: 5_000_000n, depth: 0 };
+    const result = await runtime.call(context(ws, tracer), frame);
+    expect(result.status).toBe("success");
+    expect(tracer.events.map((e) => Object.keys(e)[0])).toEqual(["enter", "log", "enter", "log", "exit", "exit"]);
+    const [top, , inner, innerLog, innerExit, topExit] = tracer.events as [
+      { enter: TracedFrame },
+      TraceEvent,
+      { enter: TracedFrame },
+      { log: string },
+      { exit: FrameResult; output: string },
+      { exit: FrameResult },
+    ];
+    expect(top.enter).toMatchObject({ kind: "CALL", from: user, to: A, input: calldata, gas: 5_000_000n, depth: 0 });
+    expect(inner.enter).toMatchObject({
+      kind: "CALL",
+      from: A,
+      to: B,
+      input: Uint8Array.of(1, 2),
+      value: 9n,
+      depth: 1,
+    });
+    expect(inner.enter.gas).toBeLessThan(5_000_000n);
+    expect(innerLog.log).toBe(bytesToHex(B));
+    expect(innerExit.exit.status).toBe("revert");
+    expect(innerExit.output).toBe(bytesToHex(new TextEncoder().encode("no")));
+    expect(topExit.exit).toBe(result);
+  });
+
+  it("trace a call refused for depth", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, A, await compileC("selfcaller", SELF_CALLER));
+    const tracer = recorder();
+    const frame = { caller: user, address: A, value: 0n, calldata: new Uint8Array(0), gas: 50_000_000n, depth: 0 };
+    expect((await runtime.call(context(ws, tracer), frame)).status).toBe("success");
+    const depths = tracer.events.flatMap((e) => ("enter" in e ? [e.enter.depth] : []));
+    const exits = tracer.events.flatMap((e) => ("exit" in e ? [e.exit] : []));
+    expect(depths).toHaveLength(exits.length);
+    expect(Math.max(...depths)).toBe(MAX_CALL_DEPTH + 1);
+    expect(exits[0]).toMatchObject({ status: "trap", reason: "call depth exceeded" });
+  });
+
+  it("a throwing tracer stops the execution with its error, and the runtime serves the next call", async () => {
+    const ws = new StateDb(defaultStateDbOptions, { db }).overlay(EMPTY_TRIE_ROOT, false);
+    await install(ws, A, await compileC("forwarder", FORWARDER));
+    await install(ws, B, await compileC("reverter", REVERTER));
+    const deadline = new TypeError("deadline passed");
+    const tracer = recorder((f) => {
+      if (f.depth === 1) throw deadline;
+    });
+    const calldata = forward(B, 0n, Uint8Array.of(1));
+    const frame = { caller: user, address: A, value: 0n, calldata, gas: 5_000_000n, depth: 0 };
+    await expect(runtime.call(context(ws, tracer), frame)).rejects.toBe(deadline);
+    const again = await runtime.call(context(ws), frame);
+    expect(again.status).toBe("success");
+    expect(Buffer.from(again.returnData).toString()).toBe("no");
   });
 });
