@@ -40,7 +40,7 @@ fn transfer(from: &Address, to: &Address, amount: U256) {
     // Cannot overflow: all balances sum to totalSupply, checked at mint. Read after the write, so a self-transfer
     // changes nothing.
     let to_slot = BALANCES.at_address(to);
-    to_slot.store_u256(to_slot.load_u256().overflowing_add(amount).0);
+    to_slot.store_u256(to_slot.load_u256().wrapping_add(amount));
     emit_pair(TRANSFER, from, to, amount);
 }
 
@@ -68,7 +68,7 @@ fn mint(to: &Address, amount: U256) {
     require(!to.is_zero(), "ERC20: mint to the zero address");
     TOTAL_SUPPLY.store_u256(TOTAL_SUPPLY.load_u256() + amount); // Panic(0x11) on overflow, as Solidity
     let slot = BALANCES.at_address(to);
-    slot.store_u256(slot.load_u256().overflowing_add(amount).0);
+    slot.store_u256(slot.load_u256().wrapping_add(amount));
     emit_pair(TRANSFER, &Address::ZERO, to, amount);
 }
 

@@ -57,7 +57,7 @@ fn add_balance(account: &Address, up: bool) {
     let slot = BALANCES.at_address(account);
     let b = slot.load_u256();
     // Cannot overflow or underflow: a balance counts the tokens an account owns.
-    slot.store_u256(if up { b.overflowing_add(U256::ONE).0 } else { b.overflowing_sub(U256::ONE).0 });
+    slot.store_u256(if up { b.wrapping_add(U256::ONE) } else { b.wrapping_sub(U256::ONE) });
 }
 
 fn transfer(from: &Address, to: &Address, id: U256) {

@@ -65,11 +65,14 @@ impl Args {
 
     /// A word that must fit in `bytes` low bytes (uint8, uint64, offsets…); anything else reverts.
     fn small(&self, i: usize, bytes: usize) -> u64 {
-        let w = self.word(i);
-        if w[..32 - bytes].iter().any(|&b| b != 0) {
-            revert_empty()
+        let mut v = 0u64;
+        for (k, &b) in self.word(i).iter().enumerate() {
+            if k + bytes < 32 && b != 0 {
+                revert_empty()
+            }
+            v = v << 8 | b as u64; // the bytes above `bytes` are zero, so they shift out
         }
-        w[32 - bytes..].iter().fold(0u64, |v, &b| v << 8 | b as u64)
+        v
     }
 
     pub fn u64(&self, i: usize) -> u64 {
@@ -95,11 +98,14 @@ impl Args {
     /// address: the top 12 bytes must be zero.
     pub fn address(&self, i: usize) -> Address {
         let w = self.word(i);
-        if w[..12].iter().any(|&b| b != 0) {
-            revert_empty()
-        }
         let mut a = Address::ZERO;
-        a.0.copy_from_slice(&w[12..]);
+        for (k, &b) in w.iter().enumerate() {
+            match k.checked_sub(12) {
+                Some(at) => a.0[at % 20] = b, // at < 20: the modulo only spares a bounds check
+                None if b != 0 => revert_empty(),
+                None => {}
+            }
+        }
         a
     }
 

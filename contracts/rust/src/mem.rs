@@ -72,3 +72,36 @@ pub fn calldata() -> &'static [u8] {
 fn panic(_: &core::panic::PanicInfo) -> ! {
     crate::revert::revert_panic(crate::revert::PANIC_ASSERT)
 }
+
+/// The C SDK's compact memcpy (8 bytes at a time), instead of compiler_builtins' larger one.
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    let mut i = 0;
+    while i + 8 <= n {
+        (dest.add(i) as *mut u64).write_unaligned((src.add(i) as *const u64).read_unaligned());
+        i += 8;
+    }
+    while i < n {
+        *dest.add(i) = *src.add(i);
+        i += 1;
+    }
+    dest
+}
+
+/// The C SDK's compact memset.
+#[cfg(target_arch = "wasm32")]
+#[no_mangle]
+pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
+    let v = (c as u8 as u64) * 0x0101_0101_0101_0101;
+    let mut i = 0;
+    while i + 8 <= n {
+        (dest.add(i) as *mut u64).write_unaligned(v);
+        i += 8;
+    }
+    while i < n {
+        *dest.add(i) = c as u8;
+        i += 1;
+    }
+    dest
+}

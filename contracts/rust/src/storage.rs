@@ -45,8 +45,7 @@ impl Slot {
 
     /// The k-th slot after this one (struct fields, array elements).
     pub fn offset(&self, k: u32) -> Slot {
-        let (v, _) = U256::from_be_bytes(&self.0).overflowing_add(U256::from_u64(k as u64));
-        Slot(v.to_be_bytes())
+        Slot(U256::from_be_bytes(&self.0).wrapping_add(U256::from_u64(k as u64)).to_be_bytes())
     }
 
     pub fn load(&self) -> [u8; 32] {

@@ -67,6 +67,20 @@ impl U256 {
         (r, borrow)
     }
 
+    /// `self + other` mod 2^256 (for sums that cannot overflow, such as a balance below the total supply).
+    pub fn wrapping_add(self, other: U256) -> U256 {
+        let mut r = self;
+        r.add_assign_carry(&other);
+        r
+    }
+
+    /// `self - other` mod 2^256.
+    pub fn wrapping_sub(self, other: U256) -> U256 {
+        let mut r = self;
+        r.sub_assign_borrow(&other);
+        r
+    }
+
     // In place and not inlined: one copy of each loop in the module, called by every operation that needs it.
     #[inline(never)]
     fn add_assign_carry(&mut self, other: &U256) -> bool {
@@ -125,16 +139,20 @@ impl U256 {
     }
 
     pub fn checked_add(self, other: U256) -> Option<U256> {
-        match self.overflowing_add(other) {
-            (r, false) => Some(r),
-            _ => None,
+        let mut r = self;
+        if r.add_assign_carry(&other) {
+            None
+        } else {
+            Some(r)
         }
     }
 
     pub fn checked_sub(self, other: U256) -> Option<U256> {
-        match self.overflowing_sub(other) {
-            (r, false) => Some(r),
-            _ => None,
+        let mut r = self;
+        if r.sub_assign_borrow(&other) {
+            None
+        } else {
+            Some(r)
         }
     }
 
