@@ -2,8 +2,9 @@
 // `RpcPipeline.handle`. The envelope is the core's own (shared/src/rpc/envelope.ts: the same rules, error codes and
 // HTTP statuses as validator/src/rpc/rpcServer.ts); whole replies to repeated bodies come from the raw-body cache
 // (rawCache.ts); per call, the pipeline decides where the answer comes from:
-// - refused at the edge: bad envelope, method not in the shared table (-32601, never forwarded), invalid params
-//   (-32602, shared `parseParams`), rate limit (-32005, HTTP 429), a raw transaction the core would refuse;
+// - refused at the edge: bad envelope, method not in the shared public table (`publicRpcMethods`: the table without the
+//   debug namespace; -32601, never forwarded), invalid params (-32602, shared `parseParams`), rate limit (-32005,
+//   HTTP 429), a raw transaction the core would refuse;
 // - static: eth_chainId, net_version, web3_clientVersion from the config;
 // - cache, then replica: reads the replica serves (see REPLICA_METHODS); `forward` outcomes go to the core;
 // - core: eth_call, eth_estimateGas, eth_getTransactionCount("pending"), eth_sendRawTransaction and everything else.
