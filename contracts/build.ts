@@ -1,5 +1,6 @@
 // Builds the contracts of every language into deploy artefacts in contracts/build/ (gitignored):
 //   C     contracts/examples/*.c, contracts/bridge/*.c  (buildtools/c.ts: clang + wasm-ld, sdk/rustchain.h)
+//   C++   contracts/cpp/examples/*.cpp                  (buildtools/c.ts: the same clang, cpp/rustchain.hpp over the SDK)
 //   Rust  contracts/rust/examples/*.rs                   (buildtools/rust.ts: Debian's rustc, the rustchain_sdk crate)
 // Names are unique across all directories and languages; each source has its hand-written Ethereum JSON ABI
 // <name>.abi.json beside it.
@@ -30,7 +31,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Abi, bytesToHex, type Hex } from "viem";
 import { ARTEFACT_MAGIC, splitDeployData, toArtefact } from "../validator/src/runtime/contractRuntime.ts";
-import { BRIDGE_DIR, CLANG_FLAGS, cLanguage, EXAMPLES_DIR, SDK_HEADER } from "./buildtools/c.ts";
+import { BRIDGE_DIR, CLANG_FLAGS, cLanguage, cppLanguage, EXAMPLES_DIR, SDK_HEADER } from "./buildtools/c.ts";
 import { checkConstants } from "./buildtools/constants.ts";
 import { ContractBuildError } from "./buildtools/errors.ts";
 import { readIfExists, tempPath, writeIfChanged } from "./buildtools/files.ts";
@@ -61,7 +62,7 @@ export {
 };
 
 /** The contract languages, in the order the build lists them. */
-export const LANGUAGES: readonly ContractLanguage[] = [cLanguage, rustLanguage];
+export const LANGUAGES: readonly ContractLanguage[] = [cLanguage, cppLanguage, rustLanguage];
 
 /** The directories whose contracts the build compiles. */
 export const SOURCE_DIRS: readonly string[] = LANGUAGES.flatMap((l) => l.sourceDirs);

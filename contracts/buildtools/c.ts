@@ -1,5 +1,6 @@
-// C contracts (contracts/examples/*.c, contracts/bridge/*.c): clang + wasm-ld (LLVM 14 or later) for wasm32 MVP with
-// the one-header SDK contracts/sdk/rustchain.h. Selectors and topics are RC_SEL("sig", 0x…) / RC_TOPIC("sig", "\x…")
+// C contracts (contracts/examples/*.c, contracts/bridge/*.c) and C++ ones (contracts/cpp/examples/*.cpp, over the
+// header-only contracts/cpp/rustchain.hpp): clang + wasm-ld (LLVM 14 or later) for wasm32 MVP with the one-header SDK
+// contracts/sdk/rustchain.h. Selectors and topics are RC_SEL("sig", 0x…) / RC_TOPIC("sig", "\x…")
 // constants, checked against keccak256; a contract's are those of its source and the local headers it includes
 // (sdk/erc20_core.h…).
 import { readFile } from "node:fs/promises";
@@ -23,10 +24,10 @@ export const INITIAL_MEMORY_BYTES = 64 * 1024;
 // -Oz rather than -O2: deploying costs 280 gas per byte of module (stored and compiled), and -Oz halves the module (the
 // ERC-20 is 6 KiB instead of 14 KiB, 2.2 M gas less to deploy) for a few per-cent more executed instructions, which
 // cost a fraction of a gas each.
-export const CLANG_FLAGS: readonly string[] = [
+/** What C and C++ contracts share: wasm32 MVP, no libc, -Oz, warnings as errors, the linker's memory layout. */
+const CLANG_COMMON_FLAGS: readonly string[] = [
   "--target=wasm32",
   "-mcpu=mvp", // no sign-ext, bulk-memory, SIMD…: the runtime accepts the MVP only
-  "-std=c11",
   "-nostdlib",
   "-ffreestanding",
   "-Oz",
@@ -40,6 +41,22 @@ export const CLANG_FLAGS: readonly string[] = [
   `-Wl,-z,stack-size=${STACK_BYTES}`,
   `-Wl,--initial-memory=${INITIAL_MEMORY_BYTES}`,
   `-Wl,--max-memory=${MAX_MEMORY_PAGES * 65536}`,
+];
+
+export const CLANG_FLAGS: readonly string[] = ["-std=c11", ...CLANG_COMMON_FLAGS];
+
+/**
+ * C++ (contracts/cpp/rustchain.hpp over the C SDK): C++17 without exceptions, RTTI or thread-safe statics (none of
+ * which a contract can use: no unwinder, no libc++abi, one thread), compiled by the same clang driver as C.
+ */
+export const CLANGXX_FLAGS: readonly string[] = [
+  "-x",
+  "c++",
+  "-std=c++17",
+  "-fno-exceptions",
+  "-fno-rtti",
+  "-fno-threadsafe-statics",
+  ...CLANG_COMMON_FLAGS,
 ];
 
 const INSTALL_HINT = "install the Debian packages `clang` and `lld` (apt-get install clang lld), or set CLANG";
@@ -108,37 +125,63 @@ async function localHeaders(sourcePath: string, source: string): Promise<{ path:
   return found;
 }
 
+/** A language compiled by clang with the C SDK: C itself, and C++ over contracts/cpp/rustchain.hpp. */
+export function clangLanguage(spec: {
+  id: string;
+  extension: string;
+  sourceDirs: readonly string[];
+  flags: readonly string[];
+}): ContractLanguage {
+  const { id, extension, sourceDirs, flags } = spec;
+  return {
+    id,
+    extension,
+    sourceDirs,
+    async stampInputs(sourcePath) {
+      const [header, source, { version }] = await Promise.all([
+        readFile(SDK_HEADER, "utf8"),
+        readFile(sourcePath, "utf8"),
+        findToolchain(),
+      ]);
+      return [flags, version, header, source, await localHeaders(sourcePath, source)];
+    },
+    async constants(sourcePath) {
+      const source = await readFile(sourcePath, "utf8");
+      checkConstants("sdk/rustchain.h", parseConstants(await readFile(SDK_HEADER, "utf8")));
+      const constants = [source, ...(await localHeaders(sourcePath, source)).map((h) => h.text)].map(parseConstants);
+      return { selectors: constants.flatMap((c) => c.selectors), topics: constants.flatMap((c) => c.topics) };
+    },
+    async compile({ name, sourcePath, scratch }) {
+      const { clang } = await findToolchain();
+      try {
+        await run(clang, [...flags, "-o", scratch, sourcePath], { cwd: CONTRACTS_DIR });
+        return new Uint8Array(await readFile(scratch));
+      } catch (e) {
+        const err = e as Error & { stderr?: string };
+        const stderr = err.stderr?.trim() || err.message;
+        if (/wasm-ld/.test(stderr) && /(not found|doesn't exist|No such file)/i.test(stderr)) {
+          throw new ContractBuildError(`${name}: wasm-ld not found: ${INSTALL_HINT}\n${stderr}`);
+        }
+        throw new ContractBuildError(`${name}: clang failed\n${stderr}`);
+      }
+    },
+  };
+}
+
 /** C contracts. */
-export const cLanguage: ContractLanguage = {
+export const cLanguage = clangLanguage({
   id: "c",
   extension: ".c",
   sourceDirs: [EXAMPLES_DIR, BRIDGE_DIR],
-  async stampInputs(sourcePath) {
-    const [header, source, { version }] = await Promise.all([
-      readFile(SDK_HEADER, "utf8"),
-      readFile(sourcePath, "utf8"),
-      findToolchain(),
-    ]);
-    return [CLANG_FLAGS, version, header, source, await localHeaders(sourcePath, source)];
-  },
-  async constants(sourcePath) {
-    const source = await readFile(sourcePath, "utf8");
-    checkConstants("sdk/rustchain.h", parseConstants(await readFile(SDK_HEADER, "utf8")));
-    const constants = [source, ...(await localHeaders(sourcePath, source)).map((h) => h.text)].map(parseConstants);
-    return { selectors: constants.flatMap((c) => c.selectors), topics: constants.flatMap((c) => c.topics) };
-  },
-  async compile({ name, sourcePath, scratch }) {
-    const { clang } = await findToolchain();
-    try {
-      await run(clang, [...CLANG_FLAGS, "-o", scratch, sourcePath], { cwd: CONTRACTS_DIR });
-      return new Uint8Array(await readFile(scratch));
-    } catch (e) {
-      const err = e as Error & { stderr?: string };
-      const stderr = err.stderr?.trim() || err.message;
-      if (/wasm-ld/.test(stderr) && /(not found|doesn't exist|No such file)/i.test(stderr)) {
-        throw new ContractBuildError(`${name}: wasm-ld not found: ${INSTALL_HINT}\n${stderr}`);
-      }
-      throw new ContractBuildError(`${name}: clang failed\n${stderr}`);
-    }
-  },
-};
+  flags: CLANG_FLAGS,
+});
+
+export const CPP_EXAMPLES_DIR = join(CONTRACTS_DIR, "cpp", "examples");
+
+/** C++ contracts: contracts/cpp/examples/*.cpp. */
+export const cppLanguage = clangLanguage({
+  id: "cpp",
+  extension: ".cpp",
+  sourceDirs: [CPP_EXAMPLES_DIR],
+  flags: CLANGXX_FLAGS,
+});
