@@ -41,6 +41,8 @@ export const RUSTC_FLAGS: readonly string[] = [
   "-Ctarget-cpu=mvp",
   "-Ccodegen-units=1",
   "-Cdebug-assertions=off",
+  // Panic locations name their file: relative paths, so a module is the same byte for byte from any checkout.
+  `--remap-path-prefix=${RUST_DIR}/=`,
   "-Dwarnings",
 ];
 

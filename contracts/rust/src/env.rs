@@ -56,7 +56,10 @@ pub fn call_value() -> U256 {
 
 /// Solidity's check for a non-payable function: revert with empty data if any value was sent.
 pub fn nonpayable() {
-    if !call_value().is_zero() {
+    let mut w = [0u8; 32];
+    // SAFETY: the host writes 32 bytes.
+    unsafe { host::call_value(w.as_mut_ptr()) };
+    if w.iter().any(|&b| b != 0) {
         crate::revert::revert_empty()
     }
 }

@@ -67,10 +67,11 @@ pub mod prelude {
 macro_rules! dispatch {
     ($selector:expr, $args:expr, { $($sig:literal ($arg:pat) => $body:expr),* $(,)? }) => {{
         let __selector: u32 = $selector;
+        let __args: $crate::abi::Args = $args;
         $(
             // A const item, so the compiler (not the contract) hashes the signature.
             if __selector == { const SELECTOR: u32 = $crate::selector($sig); SELECTOR } {
-                let $arg: $crate::abi::Args = $args;
+                let $arg = __args;
                 $crate::abi::AbiReturn::finish($body)
             }
         )*

@@ -40,13 +40,9 @@ pub fn revert_error(message: &str) -> ! {
 /// `Error(string)` with a reason built at run time (UTF-8 is not checked).
 #[inline(never)]
 pub fn revert_error_bytes(msg: &[u8]) -> ! {
-    let padded = (msg.len() + 31) & !31;
-    let buf = crate::mem::alloc(4 + 64 + padded);
-    buf[..4].copy_from_slice(&ERROR_SELECTOR.to_be_bytes());
-    buf[35] = 32;
-    buf[64..68].copy_from_slice(&(msg.len() as u32).to_be_bytes());
-    buf[68..68 + msg.len()].copy_from_slice(msg);
-    revert(buf)
+    let mut e = crate::abi::Encoder::call(ERROR_SELECTOR, 1, crate::abi::tail_size(msg.len()));
+    e.bytes(0, msg);
+    revert(e.as_bytes())
 }
 
 /// Revert with `Panic(uint256 code)` (see the `PANIC_*` codes).
