@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Abi } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { meteringOptions } from "../validator/src/runtime/gasSchedule.ts";
+import { instrumentModule } from "../validator/src/runtime/wasm/instrument.ts";
+import { validateModule } from "../validator/src/runtime/wasm/validateModule.ts";
 import {
   BUILD_DIR,
   buildContracts,
@@ -79,6 +82,14 @@ describe("Rust contracts", () => {
     const info = checkModule("erc20_rs", module, true);
     expect(info.exports.sort()).toEqual(["call", "deploy", "memory"]);
     expect(info.memoryPages).toEqual({ initial: 1, maximum: 64 });
+  });
+
+  it("every Rust module passes the node's deploy-time validation and metering instrumentation", async () => {
+    const built = await buildContracts({ only: ["erc20_rs", "erc721_rs"] });
+    for (const { module } of Object.values(built)) {
+      expect(() => validateModule(module)).not.toThrow();
+      expect(instrumentModule(module, meteringOptions).length).toBeGreaterThan(module.length);
+    }
   });
 
   it("names the Debian packages when rustc is missing or does not run", async () => {
