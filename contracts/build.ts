@@ -80,6 +80,13 @@ export interface BuildOptions {
   force?: boolean;
   /** Only these contracts (names without extension). */
   only?: readonly string[];
+  /**
+   * The languages, each with the directories of its sources (default LANGUAGES: this repository's contracts; a
+   * contract project's come from withSourceDirs).
+   */
+  languages?: readonly ContractLanguage[];
+  /** Where the artefacts and stamps go (default contracts/build). */
+  outDir?: string;
 }
 
 export interface CompileOptions {
@@ -90,10 +97,17 @@ export interface CompileOptions {
   /** Where <name>.module.wasm and its stamp go (default contracts/build). */
   outDir?: string;
   force?: boolean;
+  /** The languages to choose from by extension (default LANGUAGES). */
+  languages?: readonly ContractLanguage[];
 }
 
-function languageOf(sourcePath: string): ContractLanguage {
-  const language = LANGUAGES.find((l) => sourcePath.endsWith(l.extension));
+/** The same language reading its contracts from other directories (a contract project's sources). */
+export function withSourceDirs(language: ContractLanguage, sourceDirs: readonly string[]): ContractLanguage {
+  return { ...language, sourceDirs };
+}
+
+function languageOf(sourcePath: string, languages: readonly ContractLanguage[] = LANGUAGES): ContractLanguage {
+  const language = languages.find((l) => sourcePath.endsWith(l.extension));
   if (!language) throw new ContractBuildError(`${sourcePath}: no contract language has this extension`);
   return language;
 }
@@ -104,7 +118,7 @@ function languageOf(sourcePath: string): ContractLanguage {
  * artefacts.
  */
 export async function compileContract(sourcePath: string, options: CompileOptions = {}): Promise<Uint8Array> {
-  const language = languageOf(sourcePath);
+  const language = languageOf(sourcePath, options.languages);
   const name = options.name ?? basename(sourcePath, language.extension);
   const outDir = options.outDir ?? BUILD_DIR;
   await mkdir(outDir, { recursive: true });
@@ -135,14 +149,14 @@ export async function compileContract(sourcePath: string, options: CompileOption
 }
 
 /** Names of the contracts of every language. */
-export async function contractNames(): Promise<string[]> {
-  return [...(await contractSources()).keys()].sort();
+export async function contractNames(languages: readonly ContractLanguage[] = LANGUAGES): Promise<string[]> {
+  return [...(await contractSources(languages)).keys()].sort();
 }
 
 /** Each contract's name → its source file. */
-async function contractSources(): Promise<Map<string, string>> {
+async function contractSources(languages: readonly ContractLanguage[]): Promise<Map<string, string>> {
   const sources = new Map<string, string>();
-  for (const language of LANGUAGES) {
+  for (const language of languages) {
     for (const dir of language.sourceDirs) {
       for (const f of (await readdir(dir)).filter((f) => f.endsWith(language.extension))) {
         const name = basename(f, language.extension);
@@ -174,32 +188,34 @@ export function typescriptModule(name: string, abi: Abi, bytecode: Hex): string 
 }
 
 /**
- * Compiles every contract of every language and writes its artefacts to contracts/build/.
+ * Compiles every contract of every language and writes its artefacts to contracts/build/ (or `outDir`).
  * Returns, by name, the ABI, the deploy artefact as hex (`bytecode`) and the raw module.
  */
 export async function buildContracts(options: BuildOptions = {}): Promise<Record<string, BuiltContract>> {
-  const sources = await contractSources();
+  const languages = options.languages ?? LANGUAGES;
+  const outDir = options.outDir ?? BUILD_DIR;
+  const sources = await contractSources(languages);
   const names = [...sources.keys()].sort().filter((n) => !options.only || options.only.includes(n));
   const built = await Promise.all(
     names.map(async (name): Promise<[string, BuiltContract]> => {
       const sourcePath = sources.get(name)!;
       const abiPath = join(resolve(sourcePath, ".."), `${name}.abi.json`);
       const abiText = await readIfExists(abiPath);
-      if (!abiText) throw new ContractBuildError(`${name}: missing ${relative(CONTRACTS_DIR, abiPath)}`);
+      if (!abiText) throw new ContractBuildError(`${name}: missing ${relative(process.cwd(), abiPath)}`);
       let abi: Abi;
       try {
         abi = JSON.parse(abiText.toString()) as Abi;
       } catch (e) {
         throw new ContractBuildError(`${name}.abi.json: ${(e as Error).message}`);
       }
-      const module = await compileContract(sourcePath, { abi, force: options.force });
+      const module = await compileContract(sourcePath, { abi, force: options.force, languages, outDir });
       const artefact = toArtefact(module);
       const bytecode = bytesToHex(artefact);
       await Promise.all([
-        writeIfChanged(join(BUILD_DIR, `${name}.wasm`), artefact),
-        writeIfChanged(join(BUILD_DIR, `${name}.abi.json`), `${JSON.stringify(abi, null, 2)}\n`),
-        writeIfChanged(join(BUILD_DIR, `${name}.json`), `${JSON.stringify({ abi, bytecode }, null, 2)}\n`),
-        writeIfChanged(join(BUILD_DIR, `${name}.ts`), typescriptModule(name, abi, bytecode)),
+        writeIfChanged(join(outDir, `${name}.wasm`), artefact),
+        writeIfChanged(join(outDir, `${name}.abi.json`), `${JSON.stringify(abi, null, 2)}\n`),
+        writeIfChanged(join(outDir, `${name}.json`), `${JSON.stringify({ abi, bytecode }, null, 2)}\n`),
+        writeIfChanged(join(outDir, `${name}.ts`), typescriptModule(name, abi, bytecode)),
       ]);
       return [name, { abi, bytecode, module }];
     }),
@@ -218,7 +234,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const start = performance.now();
   try {
     const built = await buildContracts({ force: process.argv.includes("--force") });
-    const sources = await contractSources();
+    const sources = await contractSources(LANGUAGES);
     const rows = [["contract", "language", "module bytes", "artefact bytes", "deploy", "imports"]];
     for (const [name, c] of Object.entries(built)) {
       const info = checkModule(name, c.module, false);

@@ -15,7 +15,9 @@ import { memoizedProbe, programOutput, run } from "./toolchain.ts";
 
 export const EXAMPLES_DIR = join(CONTRACTS_DIR, "examples");
 export const BRIDGE_DIR = join(CONTRACTS_DIR, "bridge");
-export const SDK_HEADER = join(CONTRACTS_DIR, "sdk", "rustchain.h");
+export const SDK_DIR = join(CONTRACTS_DIR, "sdk");
+export const SDK_HEADER = join(SDK_DIR, "rustchain.h");
+export const CPP_DIR = join(CONTRACTS_DIR, "cpp");
 /** The stack every contract gets (C and Rust alike): placed first, so an overflow traps below address 0. */
 export const STACK_BYTES = 16 * 1024;
 /** One page: stack + data + a small heap; the allocators grow the memory on demand. */
@@ -105,18 +107,30 @@ export function parseConstants(source: string): SourceConstants {
 
 /**
  * The local headers a source includes with `#include "…"`, transitively, except the SDK header (stamped on its own):
- * their text is part of the stamp and their RC_SEL / RC_TOPIC constants part of the contract's.
+ * their text is part of the stamp and their RC_SEL / RC_TOPIC constants part of the contract's. As clang does, a
+ * quoted include is looked for beside the including file first, then in the include directories (-I).
  */
-async function localHeaders(sourcePath: string, source: string): Promise<{ path: string; text: string }[]> {
+async function localHeaders(
+  sourcePath: string,
+  source: string,
+  includeDirs: readonly string[],
+): Promise<{ path: string; text: string }[]> {
   const found: { path: string; text: string }[] = [];
   const seen = new Set([resolve(sourcePath), resolve(SDK_HEADER)]);
   const visit = async (from: string, text: string): Promise<void> => {
     for (const m of stripCComments(text).matchAll(/^\s*#\s*include\s*"([^"]+)"/gm)) {
-      const path = resolve(dirname(from), m[1]!);
-      if (seen.has(path)) continue;
+      let path: string | undefined;
+      let included: Buffer | undefined;
+      for (const candidate of [dirname(from), ...includeDirs].map((d) => resolve(d, m[1]!))) {
+        included = seen.has(candidate) ? undefined : await readIfExists(candidate);
+        if (seen.has(candidate) || included) {
+          path = candidate;
+          break;
+        }
+      }
+      if (!path) throw new ContractBuildError(`${basename(from)}: #include "${m[1]}" not found`);
+      if (!included) continue; // already stamped, or the SDK header
       seen.add(path);
-      const included = await readIfExists(path);
-      if (!included) throw new ContractBuildError(`${basename(from)}: #include "${m[1]}" not found`);
       found.push({ path: relative(CONTRACTS_DIR, path), text: included.toString() });
       await visit(path, included.toString());
     }
@@ -125,14 +139,19 @@ async function localHeaders(sourcePath: string, source: string): Promise<{ path:
   return found;
 }
 
-/** A language compiled by clang with the C SDK: C itself, and C++ over contracts/cpp/rustchain.hpp. */
+/**
+ * A language compiled by clang with the C SDK: C itself, and C++ over contracts/cpp/rustchain.hpp. `includeDirs`
+ * (-I) let a contract outside this repository (a `rustchain contracts new` project) write `#include "rustchain.h"`.
+ */
 export function clangLanguage(spec: {
   id: string;
   extension: string;
   sourceDirs: readonly string[];
   flags: readonly string[];
+  includeDirs: readonly string[];
 }): ContractLanguage {
-  const { id, extension, sourceDirs, flags } = spec;
+  const { id, extension, sourceDirs, includeDirs } = spec;
+  const flags = [...spec.flags, ...includeDirs.map((d) => `-I${d}`)];
   return {
     id,
     extension,
@@ -143,12 +162,15 @@ export function clangLanguage(spec: {
         readFile(sourcePath, "utf8"),
         findToolchain(),
       ]);
-      return [flags, version, header, source, await localHeaders(sourcePath, source)];
+      // The include directories by their place in the repository, so a stamp does not depend on the checkout's path.
+      const stampedFlags = [...spec.flags, ...includeDirs.map((d) => `-I${relative(CONTRACTS_DIR, d)}`)];
+      return [stampedFlags, version, header, source, await localHeaders(sourcePath, source, includeDirs)];
     },
     async constants(sourcePath) {
       const source = await readFile(sourcePath, "utf8");
       checkConstants("sdk/rustchain.h", parseConstants(await readFile(SDK_HEADER, "utf8")));
-      const constants = [source, ...(await localHeaders(sourcePath, source)).map((h) => h.text)].map(parseConstants);
+      const headers = await localHeaders(sourcePath, source, includeDirs);
+      const constants = [source, ...headers.map((h) => h.text)].map(parseConstants);
       return { selectors: constants.flatMap((c) => c.selectors), topics: constants.flatMap((c) => c.topics) };
     },
     async compile({ name, sourcePath, scratch }) {
@@ -174,9 +196,10 @@ export const cLanguage = clangLanguage({
   extension: ".c",
   sourceDirs: [EXAMPLES_DIR, BRIDGE_DIR],
   flags: CLANG_FLAGS,
+  includeDirs: [SDK_DIR],
 });
 
-export const CPP_EXAMPLES_DIR = join(CONTRACTS_DIR, "cpp", "examples");
+export const CPP_EXAMPLES_DIR = join(CPP_DIR, "examples");
 
 /** C++ contracts: contracts/cpp/examples/*.cpp. */
 export const cppLanguage = clangLanguage({
@@ -184,4 +207,5 @@ export const cppLanguage = clangLanguage({
   extension: ".cpp",
   sourceDirs: [CPP_EXAMPLES_DIR],
   flags: CLANGXX_FLAGS,
+  includeDirs: [CPP_DIR, SDK_DIR],
 });
