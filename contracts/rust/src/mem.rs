@@ -46,6 +46,13 @@ pub fn alloc_copy(data: &[u8]) -> &'static mut [u8] {
     out
 }
 
+/// Copies as many bytes as both slices hold (no length check to fail, so no panic path in the module).
+pub fn copy_prefix(dest: &mut [u8], src: &[u8]) {
+    for (d, s) in dest.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
 static mut CALLDATA: Option<&'static [u8]> = None;
 
 /// The whole calldata, copied into memory once.

@@ -48,10 +48,9 @@ pub fn revert_error_bytes(msg: &[u8]) -> ! {
 /// Revert with `Panic(uint256 code)` (see the `PANIC_*` codes).
 #[inline(never)]
 pub fn revert_panic(code: u32) -> ! {
-    let mut buf = [0u8; 36];
-    buf[..4].copy_from_slice(&PANIC_SELECTOR.to_be_bytes());
-    buf[32..].copy_from_slice(&code.to_be_bytes());
-    revert(&buf)
+    let mut e = crate::abi::Encoder::call(PANIC_SELECTOR, 1, 0);
+    e.u64(0, code as u64);
+    revert(e.as_bytes())
 }
 
 /// Solidity's `require(cond, "message")`.

@@ -102,15 +102,14 @@ impl Slot {
     /// The `bytes`/`string` stored at this slot, in fresh memory.
     pub fn load_bytes(&self) -> &'static [u8] {
         let w = self.load();
-        let len = Self::bytes_len(&w);
-        let out = mem::alloc(len);
-        if len < 32 {
-            out.copy_from_slice(&w[..len]);
+        let out = mem::alloc(Self::bytes_len(&w));
+        if out.len() < 32 {
+            mem::copy_prefix(out, &w);
             return out;
         }
         let base = Slot(keccak256(&self.0));
         for (i, chunk) in out.chunks_mut(32).enumerate() {
-            chunk.copy_from_slice(&base.offset(i as u32).load()[..chunk.len()]);
+            mem::copy_prefix(chunk, &base.offset(i as u32).load());
         }
         out
     }
@@ -121,7 +120,7 @@ impl Slot {
         let old_slots = slots(Self::bytes_len(&self.load()));
         let mut w = [0u8; 32];
         if data.len() < 32 {
-            w[..data.len()].copy_from_slice(data);
+            mem::copy_prefix(&mut w, data);
             w[31] = (data.len() * 2) as u8;
         } else {
             w = U256::from_u64(data.len() as u64 * 2 + 1).to_be_bytes();
@@ -132,11 +131,11 @@ impl Slot {
             return;
         }
         let base = Slot(keccak256(&self.0));
+        let mut parts = data.chunks(32);
         for i in 0..new_slots.max(old_slots) {
             let mut chunk = [0u8; 32];
             if i < new_slots {
-                let part = &data[i * 32..data.len().min(i * 32 + 32)];
-                chunk[..part.len()].copy_from_slice(part);
+                mem::copy_prefix(&mut chunk, parts.next().unwrap_or(&[]));
             }
             base.offset(i as u32).store(&chunk);
         }
