@@ -15,6 +15,7 @@ import {
   encodeDeployData,
   encodeFunctionData,
   erc20Abi,
+  getAddress,
   type Hex,
   hexToBytes,
   keccak256,
@@ -22,7 +23,9 @@ import {
   pad,
   parseAbi,
   sha256,
+  toEventSelector,
   toFunctionSelector,
+  toHex,
 } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -466,6 +469,48 @@ describe.each(["erc20", "erc20_rs"])("ERC-20 (%s)", (name) => {
     expect(run(dirty)).toMatchObject({ status: "revert", data: "0x" });
     expect(run(transfer, { caller: DEPLOYER, value: 1n })).toMatchObject({ status: "revert", data: "0x" });
     expect(run(transfer).status).toBe("success");
+  });
+});
+
+// The Rust ERC-721's storage is OpenZeppelin's ERC721 (slots 0-5), then the owner (6) and the base CID (7).
+describe("ERC-721 (erc721_rs)", () => {
+  const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+  const slotOf = (key: Hex, slot: number) => keccak256(concat([pad(key), pad(toHex(slot))]));
+
+  it("keeps owners, balances, approvals and operators in OpenZeppelin's slots", () => {
+    const abi = built.erc721_rs!.abi;
+    const { contract, result } = deploy(built.erc721_rs!, ["Rust Apes", "RAPE", CID]);
+    expect(result.status).toBe("success");
+    expect(bytesToHex(contract.storage.get(pad("0x06"))!)).toBe(pad(DEPLOYER));
+    expect(bytesToHex(contract.storage.get(pad("0x07"))!)).toBe(pad(toHex(2 * CID.length + 1))); // a long string
+
+    const mint = call(contract, abi, "mint", [ALICE, 42n]);
+    expect(mint.logs).toEqual([
+      {
+        topics: [toEventSelector("Transfer(address,address,uint256)"), pad(ZERO), pad(ALICE), pad("0x2a")],
+        data: "0x",
+      },
+    ]);
+    expect(bytesToHex(contract.storage.get(slotOf(pad("0x2a"), 2))!)).toBe(pad(ALICE)); // owners[42]
+    expect(bytesToHex(contract.storage.get(slotOf(ALICE, 3))!)).toBe(pad("0x01")); // balances[alice]
+    expect(call(contract, abi, "tokenURI", [42n]).value).toBe(`ipfs://${CID}/42`);
+    expect(revertReason(call(contract, abi, "mint", [BOB, 43n], { caller: ALICE }).data).args).toEqual([
+      "Ownable: caller is not the owner",
+    ]);
+
+    expect(call(contract, abi, "approve", [BOB, 42n], { caller: ALICE }).status).toBe("success");
+    expect(bytesToHex(contract.storage.get(slotOf(pad("0x2a"), 4))!)).toBe(pad(BOB)); // tokenApprovals[42]
+    expect(call(contract, abi, "setApprovalForAll", [BOB, true], { caller: ALICE }).status).toBe("success");
+    const operators = keccak256(concat([pad(BOB), slotOf(ALICE, 5)])); // operatorApprovals[alice][bob]
+    expect(bytesToHex(contract.storage.get(operators)!)).toBe(pad("0x01"));
+
+    expect(call(contract, abi, "transferFrom", [ALICE, BOB, 42n], { caller: BOB }).status).toBe("success");
+    expect(bytesToHex(contract.storage.get(slotOf(pad("0x2a"), 4))!)).toBe(pad(ZERO)); // approval cleared
+    expect(bytesToHex(contract.storage.get(slotOf(ALICE, 3))!)).toBe(pad("0x00"));
+    expect(call(contract, abi, "ownerOf", [42n]).value).toBe(getAddress(BOB));
+    // Non-payable, as Solidity's default.
+    const data = hexToBytes(encodeFunctionData({ abi, functionName: "ownerOf", args: [42n] }));
+    expect(contract.run("call", data, { caller: BOB, value: 1n })).toMatchObject({ status: "revert", data: "0x" });
   });
 });
 
