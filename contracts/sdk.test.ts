@@ -700,6 +700,7 @@ describe.each([
     "function echo(bytes b, string s, address a, bool f, uint8 u) returns (bytes, string, address, bool, uint8)",
     "function sumInt8(int8[] xs) returns (int256)",
     "function sumWords(uint256[] xs) returns (uint256, bool)",
+    "function echoWords(uint256[] xs, bytes b) returns (uint256[], bytes)",
     "function storeBytes(uint256 slot, bytes data)",
     "function loadBytes(uint256 slot) returns (bytes)",
     "function nested(address a, address b) returns (bytes32)",
@@ -757,6 +758,7 @@ describe.each([
           expect(call(c, abi, "sumInt8", [int8s]).value).toBe(BigInt(int8s.reduce((s, x) => s + x, 0)));
           const sum = words.reduce((s, x) => s + x, 0n);
           expect(call(c, abi, "sumWords", [words]).value).toEqual([sum % M, sum >= M]);
+          expect(call(c, abi, "echoWords", [words, bytesToHex(bytes)]).value).toEqual([words, bytesToHex(bytes)]);
         },
       ),
       { numRuns: 100, seed: 2 },

@@ -13,6 +13,7 @@
 #define SEL_ECHO RC_SEL("echo(bytes,string,address,bool,uint8)", 0x99426311)
 #define SEL_SUM_INT8 RC_SEL("sumInt8(int8[])", 0x54579218)
 #define SEL_SUM_WORDS RC_SEL("sumWords(uint256[])", 0x5a761098)
+#define SEL_ECHO_WORDS RC_SEL("echoWords(uint256[],bytes)", 0xc83efc4d)
 #define SEL_STORE_BYTES RC_SEL("storeBytes(uint256,bytes)", 0xf41741fa)
 #define SEL_LOAD_BYTES RC_SEL("loadBytes(uint256)", 0x3cf6e4c6)
 #define SEL_NESTED RC_SEL("nested(address,address)", 0x8d4b1061)
@@ -91,6 +92,17 @@ RC_EXPORT("call") void call(void) {
       overflow |= u256_add(&sum, &sum, &x);
     }
     return_u256_flag(&sum, overflow);
+  }
+  case SEL_ECHO_WORDS: {
+    uint32_t n;
+    const uint8_t *w = abi_words(&args, 0, &n);
+    rc_bytes b = abi_bytes(&args, 1);
+    abi_enc e = abi_enc_new(2, abi_tail_size(32u * n) + abi_tail_size(b.len));
+    uint32_t at = e.len;
+    abi_enc_bytes(&e, 0, w, 32u * n); /* an array is laid out as bytes of 32n bytes... */
+    word_from_u64(e.buf + at, n);     /* ...but its length word counts elements */
+    abi_enc_bytes(&e, 1, b.ptr, b.len);
+    abi_enc_return(&e);
   }
   case SEL_STORE_BYTES: {
     rc_bytes data = abi_bytes(&args, 1);

@@ -228,6 +228,16 @@ impl Encoder {
         self
     }
 
+    /// A `uint256[]` or `bytes32[]` value: laid out as `bytes` of 32·n bytes, but its length word counts elements.
+    pub fn words(&mut self, i: usize, words: &[[u8; 32]]) -> &mut Encoder {
+        // SAFETY: [[u8; 32]] is words.len() * 32 contiguous bytes.
+        let flat = unsafe { core::slice::from_raw_parts(words.as_ptr() as *const u8, words.len() * 32) };
+        let at = self.prefix + self.len;
+        self.bytes(i, flat);
+        self.buf[at + 28..at + 32].copy_from_slice(&(words.len() as u32).to_be_bytes());
+        self
+    }
+
     /// The encoding (with its prefix).
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.prefix + self.len]

@@ -39,6 +39,12 @@ contract! {
         }
         (sum, overflow)
     },
+    "echoWords(uint256[],bytes)"(args) => {
+        let (xs, b) = (args.words(0), args.bytes(1));
+        let mut out = Encoder::new(2, tail_size(32 * xs.len()) + tail_size(b.len()));
+        out.words(0, xs).bytes(1, b);
+        out
+    },
     "storeBytes(uint256,bytes)"(args) => Slot(args.bytes32(0)).store_bytes(args.bytes(1)),
     "loadBytes(uint256)"(args) => Bytes(Slot(args.bytes32(0)).load_bytes()),
     "nested(address,address)"(args) => Slot::new(1).at_address(&args.address(0)).at_address(&args.address(1)).0,
