@@ -1,19 +1,24 @@
 // The Rust ERC-721 (contracts/rust/examples/erc721_rs.rs) on a devnet, driven by viem with its standard erc721Abi as
 // a wallet or marketplace would: owner-only mint, transfers, approvals, operators, ERC-165 and ipfs:// token URIs.
+
+import { join } from "node:path";
 import {
   type Abi,
   createPublicClient,
   createWalletClient,
   erc721Abi,
+  getAddress,
   type Hex,
   http,
+  parseAbi,
   parseEventLogs,
   type TransactionReceipt,
+  toHex,
   zeroAddress,
 } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildContracts } from "../contracts/build.ts";
+import { BUILD_DIR, buildContracts, CONTRACTS_DIR, compileContract, toArtefact } from "../contracts/build.ts";
 import { DEV_KEYS, type Devnet, devnetChain, startDevnet } from "./support/devnet.ts";
 
 const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
@@ -158,5 +163,32 @@ describe("ERC-721 in Rust with viem", () => {
     expect(await reason(carol, "transferFrom", [alice.address, carol.address, 1n])).toMatch(
       /ERC721: caller is not token owner or approved/,
     );
+  });
+
+  it("safeTransferFrom calls a contract recipient's onERC721Received with operator, from, id and data", async () => {
+    // contracts/rust/test/erc721_receiver.rs: accepts and records, refuses token 13 with a reason.
+    const receiverAbi = parseAbi([
+      "function onERC721Received(address operator, address from, uint256 tokenId, bytes data) returns (bytes4)",
+      "event Received(address indexed operator, address indexed from, uint256 indexed tokenId, bytes data)",
+    ]);
+    const module = await compileContract(join(CONTRACTS_DIR, "rust", "test", "erc721_receiver.rs"), {
+      abi: receiverAbi,
+      outDir: join(BUILD_DIR, "test"),
+    });
+    const deployed = await client().waitForTransactionReceipt({
+      hash: await wallet(deployer).deployContract({ abi: receiverAbi, bytecode: toHex(toArtefact(module)) }),
+      pollingInterval: 100,
+    });
+    const receiver = getAddress(deployed.contractAddress!);
+
+    const receipt = await send(alice, "safeTransferFrom", [alice.address, receiver, 1n, "0xdecaf0"]);
+    expect(await read("ownerOf", [1n])).toBe(receiver);
+    expect(parseEventLogs({ abi: receiverAbi, logs: receipt.logs, eventName: "Received" }).map((l) => l.args)).toEqual([
+      { operator: alice.address, from: alice.address, tokenId: 1n, data: "0xdecaf0" },
+    ]);
+    // The recipient's own reason comes back through safeTransferFrom.
+    await send(deployer, "mint", [alice.address, 13n], nft.abi);
+    expect(await reason(alice, "safeTransferFrom", [alice.address, receiver, 13n])).toMatch(/Receiver: not token 13/);
+    expect(await read("ownerOf", [13n])).toBe(alice.address);
   });
 });
