@@ -1,5 +1,5 @@
 //! Memory: a bump allocator over the wasm memory (never freed: a call is short-lived and its instance is reset
-//! afterwards), the calldata, and the panic handler.
+//! afterwards), the calldata, the panic handler, and compact `memcpy`/`memset` (compiler_builtins' are larger).
 
 use core::arch::wasm32;
 
