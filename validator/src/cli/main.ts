@@ -26,6 +26,7 @@ import { checkUrl, parseCheckpoint } from "./argParsers.ts";
 import { addBridgeOptions, bridgeArgs, bridgeNodeOptions } from "./bridgeOptions.ts";
 import { applyConfig } from "./configFile.ts";
 import { registerContentCommand } from "./contentCommand.ts";
+import { registerContractsCommand } from "./contractsCommand.ts";
 import { runDevnetCluster } from "./devnetCluster.ts";
 import { type DevnetValidatorKey, devnetFeeRecipient, devnetGenesis } from "./devnetGenesis.ts";
 import { registerKeysCommand } from "./keysCommand.ts";
@@ -536,6 +537,7 @@ registerSnapshotCommand(program);
 registerSignerCommand(program);
 registerContentCommand(program);
 registerModelCommand(program);
+registerContractsCommand(program);
 
 try {
   const argv = process.argv;
