@@ -24,6 +24,8 @@ export const PROJECT_TESTS = "test/**/*.test.ts";
 /** A project's name, also its first contract's: a C, C++ and Rust identifier and a file name on every system. */
 export const PROJECT_NAME = /^[a-z][a-z0-9_]*$/;
 export const LANGUAGE_IDS: readonly string[] = LANGUAGES.map((l) => l.id);
+/** rustchain.json is a few lines; anything this large is not one. */
+export const MAX_PROJECT_FILE_BYTES = 64 * 1024;
 
 export type ContractProjectErrorType =
   | { code: "PROJECT_FILE_MISSING"; path: string }
@@ -81,6 +83,7 @@ export async function readProject(dir: string): Promise<ContractProject> {
   }
   const invalid = (reason: string) =>
     new ContractProjectError({ code: "PROJECT_FILE_INVALID", path, reason }, `${path}: ${reason}`);
+  if (text.length > MAX_PROJECT_FILE_BYTES) throw invalid(`over ${MAX_PROJECT_FILE_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
