@@ -44,4 +44,10 @@ describe("counter (C)", () => {
     expect((error as ContractFunctionRevertedError | undefined)?.data?.errorName).toBe("Panic");
     expect((error as ContractFunctionRevertedError).data?.args).toEqual([0x11n]);
   });
+
+  it("names the missing artefact when asked to deploy a contract that was not built", async () => {
+    await expect(chain.deploy("no_such_contract")).rejects.toMatchObject({
+      type: { code: "CONTRACT_ARTEFACT_MISSING", name: "no_such_contract" },
+    });
+  });
 });
