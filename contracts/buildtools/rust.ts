@@ -17,7 +17,7 @@
 // dispatch!) and emits (event_topic("sig")).
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { toEventSelector, toFunctionSelector } from "viem";
 import { INITIAL_MEMORY_BYTES, STACK_BYTES } from "./c.ts";
 import { type SourceConstants, stripComments } from "./constants.ts";
@@ -219,6 +219,11 @@ export const rustLanguage: ContractLanguage = {
       [
         ...RUSTC_FLAGS,
         ...RUST_LINK_FLAGS,
+        // A project's contract (outside contracts/rust): its own directory is the root of its panic locations, so
+        // its module does not depend on where the project sits.
+        ...(resolve(sourcePath).startsWith(`${RUST_DIR}/`)
+          ? []
+          : [`--remap-path-prefix=${dirname(resolve(sourcePath))}/=`]),
         `--crate-name=${name}`,
         `--extern=rustchain_sdk=${rlib}`,
         "-o",
