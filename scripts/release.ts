@@ -19,7 +19,7 @@
 // is bundled. Worker threads (piscina) load their entry by URL next to the importing file: the source's
 // `new URL("./xWorker.ts", import.meta.url)` is rewritten to `./xWorker.js`, which is built as its own entry point in
 // the same directory. The multi-process devnet (`rustchain devnet --validators N`) and the devnet PoAI circuit build
-// spawn tsx on the sources: they stay tools of a source checkout.
+// spawn tsx on the sources: they stay tools of a source checkout, as do contract projects (`rustchain contracts`).
 //
 // Usage: tsx scripts/release.ts [--out-dir <dir>] [--no-tar]
 
@@ -46,8 +46,12 @@ export const RUNTIME_EXTERNALS = [
   "@grpc/reflection",
   "grpc-health-check",
 ];
-/** Optional peers some bundled packages try to require (ws' native accelerators); absent is fine. */
-const OPTIONAL_EXTERNALS = ["bufferutil", "utf-8-validate"];
+/**
+ * Optional peers some bundled packages try to require (ws' native accelerators); absent is fine. And vitest, which
+ * only `rustchain contracts test` loads (on demand): contract projects are a tool of a source checkout, which has the
+ * SDKs, the compilers and vitest; from a release the command says so.
+ */
+const OPTIONAL_EXTERNALS = ["bufferutil", "utf-8-validate", "vitest", "vitest/node"];
 
 /** Worker-thread entry points: name in lib/ → source. */
 const WORKERS: Record<string, string> = {

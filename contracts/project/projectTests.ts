@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { BUILD_DIR_ENV } from "../../validator/src/testing/testChainEnv.ts";
+import { ContractBuildError } from "../buildtools/errors.ts";
 import { CONTRACTS_DIR } from "../buildtools/paths.ts";
 import type { ContractProject } from "./projectFile.ts";
 import { PROJECT_TESTS } from "./projectFile.ts";
@@ -37,7 +38,14 @@ export interface ProjectTestOptions {
 
 /** Runs the project's tests; resolves to whether they all passed (no test files counts as a failure). */
 export async function runProjectTests(project: ContractProject, options: ProjectTestOptions = {}): Promise<boolean> {
-  const { startVitest } = await import("vitest/node");
+  let startVitest: typeof import("vitest/node").startVitest;
+  try {
+    ({ startVitest } = await import("vitest/node"));
+  } catch (e) {
+    throw new ContractBuildError(
+      `\`rustchain contracts test\` runs from a RustChain source checkout, which has vitest (${(e as Error).message.split("\n")[0]})`,
+    );
+  }
   const exitCodeBefore = process.exitCode;
   process.exitCode = undefined;
   const vitest = await startVitest(
