@@ -1,4 +1,7 @@
 import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { CID } from "multiformats/cid";
+import { identity } from "multiformats/hashes/identity";
+import { sha256 } from "multiformats/hashes/sha2";
 import { describe, expect, it } from "vitest";
 import {
   blsFastAggregateVerify,
@@ -128,6 +131,37 @@ describe("genesis Wormhole guardian set", () => {
       "wormhole.guardians: duplicate guardian",
     );
     expect(reason({ ...base(), wormhole: { guardians: ["0x12"] } })).toMatch(/^wormhole\.guardians\.0: /);
+  });
+});
+
+describe("genesis Proof-of-AI model", () => {
+  const base = () => genesis([entry(alice.secretKey, alice.publicKey)]);
+  const ai = (modelCid: string, inputs = 8) => ({ modelCid, inputs, outputs: 4, verifyingKey: "0x01" });
+
+  it("names the model by CIDv1 sha2-256 (raw or dag-pb) and keeps the CID's bytes", async () => {
+    const digest = await sha256.digest(Uint8Array.of(1, 2, 3));
+    for (const codec of [0x55, 0x70]) {
+      const cid = CID.createV1(codec, digest);
+      const g = parseGenesis({ ...base(), ai: ai(cid.toString()) });
+      expect(g.ai?.modelCid).toEqual(cid.bytes);
+      expect([g.ai?.inputs, g.ai?.outputs]).toEqual([8, 4]);
+    }
+  });
+
+  it("refuses a CIDv0, another codec or hash, junk, and input counts outside 1..32", async () => {
+    const digest = await sha256.digest(Uint8Array.of(1, 2, 3));
+    for (const bad of [
+      CID.createV0(digest).toString(),
+      CID.createV1(0x71, digest).toString(), // dag-cbor
+      CID.createV1(0x55, identity.digest(Uint8Array.of(1, 2, 3))).toString(),
+      "bafy-not-a-cid",
+      "",
+    ]) {
+      expect(reason({ ...base(), ai: ai(bad) }), bad).toMatch(/^ai\.modelCid: /);
+    }
+    const good = CID.createV1(0x55, digest).toString();
+    expect(reason({ ...base(), ai: ai(good, 0) })).toMatch(/^ai\.inputs: /);
+    expect(reason({ ...base(), ai: ai(good, 33) })).toMatch(/^ai\.inputs: /);
   });
 });
 

@@ -1,6 +1,7 @@
 // Genesis schema and chain parameters. A genesis file is JSON; hex quantities follow JSON-RPC conventions.
 import { CID } from "multiformats/cid";
 import { z } from "zod";
+import { decodeCidText, modelCidProblem } from "./content/trustlessGateway.ts";
 import { ChainError } from "./errors.ts";
 import { hexToBytes } from "./hex.ts";
 
@@ -10,19 +11,9 @@ const blsKey = z.string().regex(/^0x[0-9a-fA-F]{96}$/, "48-byte hex BLS public k
 const blsSignature = z.string().regex(/^0x[0-9a-fA-F]{192}$/, "96-byte hex BLS signature");
 const ecdsaSignature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "65-byte hex secp256k1 signature");
 
-const RAW_CODEC = 0x55;
-const DAG_PB_CODEC = 0x70;
-const SHA2_256 = 0x12;
-
 function isModelCid(text: string): boolean {
-  try {
-    const cid = CID.parse(text);
-    return (
-      cid.version === 1 && (cid.code === RAW_CODEC || cid.code === DAG_PB_CODEC) && cid.multihash.code === SHA2_256
-    );
-  } catch {
-    return false;
-  }
+  const decoded = decodeCidText(text);
+  return "cid" in decoded && modelCidProblem(decoded.cid) === undefined;
 }
 
 export const genesisSchema = z.object({

@@ -47,6 +47,19 @@ export function decodeCidText(text: string): { cid: CID } | { problem: CidProble
   }
 }
 
+/**
+ * Why `cid` cannot name an AI model (docs/models.md), undefined when it can: a model is a UnixFS file as `ipfs add
+ * --cid-version=1` writes it, so a CIDv1 with sha2-256 and codec raw (one chunk) or dag-pb. The one rule for genesis
+ * `ai.modelCid` and the model tools.
+ */
+export function modelCidProblem(cid: CID): string | undefined {
+  if (cid.version !== 1) return "not a CIDv1";
+  if (cid.code !== CODEC_RAW && cid.code !== CODEC_DAG_PB)
+    return `codec 0x${cid.code.toString(16)} is not raw or dag-pb`;
+  if (cid.multihash.code !== HASH_SHA2_256) return "multihash is not sha2-256";
+  return undefined;
+}
+
 /** Undefined when the codec and the hash function are ones we serve and can verify. */
 export function cidSupportProblem(cid: CID): CidProblem | undefined {
   if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) {

@@ -10,8 +10,8 @@ import {
   privateKeyToAddress,
 } from "@rustchain/shared";
 import { signBridgeKeyProof } from "@rustchain/shared/bridge/committee";
+import { mlpShape } from "../consensus/ai/task.ts";
 import { modelCid } from "../models/modelCid.ts";
-import { parseMlpModel } from "../runtime/ai/int8Kernels.ts";
 
 const ONE_RTC = 10n ** 18n;
 /** Where the first devnet validator's tips go: a fixed address that is none of the dev accounts. */
@@ -32,12 +32,7 @@ export function devnetFeeRecipient(i: number): string {
 
 /** Genesis names the Proof-of-AI model by its CID and shape; the bytes are published through the content store. */
 function aiTaskShape(model: Uint8Array): { modelCid: string; inputs: number; outputs: number } {
-  const layers = parseMlpModel(model).layers;
-  return {
-    modelCid: modelCid(model).toString(),
-    inputs: layers[0]!.inDim,
-    outputs: layers[layers.length - 1]!.outDim,
-  };
+  return { modelCid: modelCid(model).toString(), ...mlpShape(model) };
 }
 
 export function devnetGenesis(

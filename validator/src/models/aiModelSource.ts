@@ -10,8 +10,8 @@ import { readFile, stat } from "node:fs/promises";
 import type { GenesisAi } from "@rustchain/shared";
 import { CID } from "multiformats/cid";
 import type { Logger } from "pino";
+import { mlpShape } from "../consensus/ai/task.ts";
 import type { ContentStore } from "../content/contentStore.ts";
-import { parseMlpModel } from "../runtime/ai/int8Kernels.ts";
 import { ModelError } from "./errors.ts";
 import { fetchVerifiedModel, MODEL_MAX_BYTES, modelCid } from "./modelCid.ts";
 
@@ -115,9 +115,7 @@ export class AiModelSource implements AiModelProvider {
     let inputs: number;
     let outputs: number;
     try {
-      const layers = parseMlpModel(bytes).layers;
-      inputs = layers[0]!.inDim;
-      outputs = layers[layers.length - 1]!.outDim;
+      ({ inputs, outputs } = mlpShape(bytes));
     } catch (e) {
       this.modules.logger.error({ err: e, cid: this.cid }, "The AI model named by genesis is not a valid model");
       return false;

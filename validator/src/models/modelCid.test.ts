@@ -1,7 +1,9 @@
 // A model's CID and CAR: the CID must be the one any IPFS tool computes for the same bytes (checked against
 // ipfs-unixfs-importer, the importer helia uses), and the CAR must carry exactly the model's blocks under that root.
+
 import { randomBytes } from "node:crypto";
 import { CarReader } from "@ipld/car/reader";
+import { CODEC_RAW } from "@rustchain/shared/content/trustlessGateway";
 import { MemoryBlockstore } from "blockstore-core/memory";
 import { importBytes } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
@@ -20,7 +22,6 @@ import {
   modelDag,
   modelMatchesCid,
   parseModelCid,
-  RAW_CODEC,
   UNIXFS_V1_2025_LAYOUT,
 } from "./modelCid.ts";
 import { pieceCidV2, pieceCommitment } from "./pieceCid.ts";
@@ -49,7 +50,7 @@ describe("model CID", () => {
     }
     const devnet = devnetAiModel();
     expect(modelCid(devnet).toString()).toBe(await importerCid(devnet));
-    expect(modelCid(devnet).code).toBe(RAW_CODEC);
+    expect(modelCid(devnet).code).toBe(CODEC_RAW);
   });
 
   it("equals the importer's CID for balanced trees several levels deep, and with repeated chunks", async () => {
@@ -62,7 +63,7 @@ describe("model CID", () => {
     const dag = modelDag(repeated, layout);
     expect(dag.root.toString()).toBe(await importerCid(repeated, layout));
     // 20 identical leaves are one block.
-    expect(dag.blocks.filter((b) => b.cid.code === RAW_CODEC)).toHaveLength(1);
+    expect(dag.blocks.filter((b) => b.cid.code === CODEC_RAW)).toHaveLength(1);
   });
 
   it("equals the importer's CID under the unixfs-v1-2025 profile (helia's default) when given that layout", async () => {
@@ -139,7 +140,7 @@ describe("model CAR", () => {
       const digest = await sha256.digest(block.bytes);
       expect(CID.createV1(block.cid.code, digest).equals(block.cid)).toBe(true);
     }
-    const leaves = blocks.filter((b) => b.cid.code === RAW_CODEC).map((b) => b.bytes);
+    const leaves = blocks.filter((b) => b.cid.code === CODEC_RAW).map((b) => b.bytes);
     expect(Buffer.concat(leaves).equals(model)).toBe(true);
   });
 

@@ -11,14 +11,11 @@
 // The module only takes bytes: it owns no store (the node's content store is validator/src/content/).
 import { createHash } from "node:crypto";
 import * as dagPb from "@ipld/dag-pb";
+import { CODEC_DAG_PB, CODEC_RAW, HASH_SHA2_256, modelCidProblem } from "@rustchain/shared/content/trustlessGateway";
 import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
 import { ModelError } from "./errors.ts";
-
-export const RAW_CODEC = 0x55;
-export const DAG_PB_CODEC = 0x70;
-export const SHA2_256_CODE = 0x12;
 
 /** Models are handled whole in memory; Proof-of-AI models are kilobytes, classifier models megabytes. */
 export const MODEL_MAX_BYTES = 512 * 1024 * 1024;
@@ -64,7 +61,7 @@ interface DagNode {
 
 function sha256Cid(codec: number, bytes: Uint8Array): CID {
   const digest = new Uint8Array(createHash("sha256").update(bytes).digest());
-  return CID.createV1(codec, Digest.create(SHA2_256_CODE, digest));
+  return CID.createV1(codec, Digest.create(HASH_SHA2_256, digest));
 }
 
 function parentNode(children: DagNode[]): DagNode {
@@ -75,7 +72,7 @@ function parentNode(children: DagNode[]): DagNode {
   });
   const bytes = dagPb.encode(dagPb.prepare({ Data: file.marshal(), Links: links }));
   return {
-    cid: sha256Cid(DAG_PB_CODEC, bytes),
+    cid: sha256Cid(CODEC_DAG_PB, bytes),
     bytes,
     fileSize: children.reduce((sum, c) => sum + c.fileSize, 0n),
     tsize: bytes.length + children.reduce((sum, c) => sum + c.tsize, 0),
@@ -97,7 +94,7 @@ export function modelDag(model: Uint8Array, layout: ModelDagLayout = IPFS_DEFAUL
   for (let offset = 0; offset < model.length; offset += layout.chunkSize) {
     const chunk = model.subarray(offset, Math.min(offset + layout.chunkSize, model.length));
     level.push({
-      cid: sha256Cid(RAW_CODEC, chunk),
+      cid: sha256Cid(CODEC_RAW, chunk),
       bytes: chunk,
       fileSize: BigInt(chunk.length),
       tsize: chunk.length,
@@ -143,19 +140,8 @@ export function parseModelCid(value: string): CID {
   } catch (e) {
     throw new ModelError({ code: "MODEL_CID_INVALID", value: value.slice(0, 120), reason: (e as Error).message });
   }
-  if (cid.version !== 1) {
-    throw new ModelError({ code: "MODEL_CID_INVALID", value, reason: "not a CIDv1" });
-  }
-  if (cid.code !== RAW_CODEC && cid.code !== DAG_PB_CODEC) {
-    throw new ModelError({
-      code: "MODEL_CID_INVALID",
-      value,
-      reason: `codec 0x${cid.code.toString(16)} is not raw or dag-pb`,
-    });
-  }
-  if (cid.multihash.code !== SHA2_256_CODE) {
-    throw new ModelError({ code: "MODEL_CID_INVALID", value, reason: "multihash is not sha2-256" });
-  }
+  const problem = modelCidProblem(cid);
+  if (problem) throw new ModelError({ code: "MODEL_CID_INVALID", value, reason: problem });
   return cid;
 }
 

@@ -14,7 +14,9 @@
 //   - v1 (lotus, go-fil-commp-hashhash): CIDv1, codec fil-commitment-unsealed (0xf101), multihash
 //     sha2-256-trunc254-padded (0x1012) over the root; it does not carry the size.
 // The rules follow go-fil-commp-hashhash; the tests check this code against data-segment and against lotus vectors.
+
 import { createHash } from "node:crypto";
+import { CODEC_RAW } from "@rustchain/shared/content/trustlessGateway";
 import { varint } from "multiformats";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
@@ -28,7 +30,6 @@ export const PIECE_MAX_PAYLOAD = ((1024 * 1024 * 1024) / 128) * 127;
 const FR32_SHA256_TRUNC254_PADBINTREE = 0x1011;
 const SHA2_256_TRUNC254_PADDED = 0x1012;
 const FIL_COMMITMENT_UNSEALED = 0xf101;
-const RAW_CODEC = 0x55;
 
 export interface PieceCommitment {
   /** CommP, 32 bytes. */
@@ -120,7 +121,7 @@ export function pieceCidV2(commitment: PieceCommitment): CID {
   varint.encodeTo(commitment.padding, digest, 0);
   digest[prefixLength] = commitment.height;
   digest.set(commitment.root, prefixLength + 1);
-  return CID.createV1(RAW_CODEC, Digest.create(FR32_SHA256_TRUNC254_PADBINTREE, digest));
+  return CID.createV1(CODEC_RAW, Digest.create(FR32_SHA256_TRUNC254_PADBINTREE, digest));
 }
 
 /** The v1 piece CID (lotus): `baga6ea4seaq…`; carries the root only, the size travels beside it. */

@@ -56,7 +56,13 @@ export function aiTaskInput(chainId: bigint, model: AiTaskModel, seed: Uint8Arra
   return new Int8Array(digest.buffer.slice(digest.byteOffset, digest.byteOffset + inputs));
 }
 
-/** The task model of a model's bytes: its CID (docs/models.md's layout) and layer 0's input count. */
+/** A model's input and output counts, as genesis `ai.inputs`/`ai.outputs` state them. AiError if malformed. */
+export function mlpShape(model: Uint8Array): { inputs: number; outputs: number } {
+  const layers = parseMlpModel(model).layers;
+  return { inputs: layers[0].inDim, outputs: layers[layers.length - 1].outDim };
+}
+
+/** The task model of a model's bytes: its CID (docs/models.md's layout) and its input count. */
 export function aiTaskModelOf(model: Uint8Array): AiTaskModel {
-  return { modelCid: modelCid(model).bytes, inputs: parseMlpModel(model).layers[0].inDim };
+  return { modelCid: modelCid(model).bytes, inputs: mlpShape(model).inputs };
 }
